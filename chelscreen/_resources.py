@@ -7,13 +7,13 @@ The package never reads ``../shared``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _PKG = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bundled(name: str) -> Path:
     for candidate in (_PKG / "_bundled" / name, _PKG.parent / name):
         if candidate.is_dir():

@@ -1,0 +1,5 @@
+"""``python -m chelscreen`` == ``chelscreen``."""
+
+from chelscreen.cli import main
+
+main()

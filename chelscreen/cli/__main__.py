@@ -1,0 +1,3 @@
+from chelscreen.cli import main
+
+main()

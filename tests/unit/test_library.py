@@ -1,0 +1,329 @@
+"""Checks on the curated reference chelator library ``molecules/chelators.csv``.
+
+Every structure must parse, be written in the neutral acid form, and reproduce the molecular
+formula taken from its cited source. See ``molecules/README.md`` for provenance.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from rdkit import Chem, RDLogger
+from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
+RDLogger.DisableLog("rdApp.*")
+
+COLUMNS = [
+    "name",
+    "aliases",
+    "smiles",
+    "formula",
+    "class",
+    "target_metals",
+    "denticity_lit",
+    "reference",
+    "structure_source",
+    "notes",
+]
+REQUIRED_NONEMPTY = [
+    "name",
+    "smiles",
+    "formula",
+    "class",
+    "target_metals",
+    "reference",
+    "structure_source",
+]
+CLASS_VOCABULARY = {
+    "macrocycle",
+    "macrobicycle",
+    "crown",
+    "acyclic",
+    "rigid_acyclic",
+    "conjugate",
+    "bispidine",
+    "mesocycle",
+}
+# Required by issue 2 and present in the library (the ones that could not be verified are
+# listed in molecules/README.md, "Not included").
+REQUIRED_LIGANDS = [
+    "DOTA",
+    "DOTAM",
+    "TCMC",
+    "DOTATATE",
+    "DOTATOC",
+    "NOTA",
+    "NODAGA",
+    "TETA",
+    "CB-TE2A",
+    "DTPA",
+    "CHX-A''-DTPA",
+    "CHX-A-DTPA",
+    "EDTA",
+    "HEHA",
+    "macropa",
+    "H2macropa",
+    "macrodipa",
+    "py-macrodipa",
+    "H4octapa",
+    "DFO",
+    "3,4,3-LI(1,2-HOPO)",
+    "18-crown-6",
+    "cryptand [2.2.2]",
+    "cyclen",
+    "cyclam",
+]
+ION_RE = re.compile(r"^[A-Z][a-z]?\d?[+-]$")
+ACIDIC_H = [
+    Chem.MolFromSmarts("[CX3](=O)[OX2H1]"),  # carboxylic acid
+    Chem.MolFromSmarts("[OX2H1]P"),  # each P-OH of a phosphonic acid
+    Chem.MolFromSmarts("[OX2H1]c"),  # phenol
+    Chem.MolFromSmarts("[OX2H1][N,n]"),  # hydroxamic acid / N-hydroxypyridinone
+]
+
+
+LIBRARY = Path(__file__).resolve().parents[2] / "molecules" / "chelators.csv"
+
+
+@pytest.fixture(scope="module")
+def library_path() -> Path:
+    return LIBRARY
+
+
+@pytest.fixture(scope="module")
+def rows(library_path: Path) -> list[dict[str, str]]:
+    with library_path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def by_name(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for row in rows:
+        for key in [row["name"], *_aliases(row)]:
+            out[key.lower()] = row
+    return out
+
+
+def _aliases(row: dict[str, str]) -> list[str]:
+    return [a.strip() for a in row["aliases"].split(";") if a.strip()]
+
+
+def _mol(row: dict[str, str]) -> Chem.Mol:
+    mol = Chem.MolFromSmiles(row["smiles"])
+    assert mol is not None, f"{row['name']}: SMILES does not parse"
+    return mol
+
+
+def test_columns_in_order(library_path: Path) -> None:
+    with library_path.open(newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    assert header == COLUMNS
+
+
+def test_at_least_30_rows(rows: list[dict[str, str]]) -> None:
+    assert len(rows) >= 30
+
+
+def test_required_columns_nonempty(rows: list[dict[str, str]]) -> None:
+    empty = [(r["name"], c) for r in rows for c in REQUIRED_NONEMPTY if not r[c].strip()]
+    assert empty == []
+
+
+def test_every_smiles_parses(rows: list[dict[str, str]]) -> None:
+    bad = [r["name"] for r in rows if Chem.MolFromSmiles(r["smiles"]) is None]
+    assert bad == []
+
+
+def test_formula_matches_smiles(rows: list[dict[str, str]]) -> None:
+    mismatches = [
+        (r["name"], CalcMolFormula(_mol(r)), r["formula"])
+        for r in rows
+        if CalcMolFormula(_mol(r)) != r["formula"]
+    ]
+    assert mismatches == []
+
+
+def test_neutral_acid_form(rows: list[dict[str, str]]) -> None:
+    charged = [r["name"] for r in rows if any(a.GetFormalCharge() != 0 for a in _mol(r).GetAtoms())]
+    assert charged == []
+    assert all(Chem.MolFromSmiles(r["smiles"]).GetNumAtoms() > 3 for r in rows)
+
+
+def test_single_fragment(rows: list[dict[str, str]]) -> None:
+    assert [r["name"] for r in rows if "." in r["smiles"]] == []
+
+
+def test_names_and_aliases_unique(rows: list[dict[str, str]]) -> None:
+    seen: dict[str, str] = {}
+    clashes = []
+    for row in rows:
+        for key in {row["name"].lower(), *(a.lower() for a in _aliases(row))}:
+            if key in seen:
+                clashes.append((key, seen[key], row["name"]))
+            seen[key] = row["name"]
+    assert clashes == []
+
+
+def test_structures_unique(rows: list[dict[str, str]]) -> None:
+    canon = [Chem.MolToSmiles(_mol(r)) for r in rows]
+    assert len(set(canon)) == len(canon)
+
+
+def test_required_ligands_present(by_name: dict[str, dict[str, str]]) -> None:
+    missing = [n for n in REQUIRED_LIGANDS if n.lower() not in by_name]
+    assert missing == []
+
+
+def test_references_are_doi_or_url(rows: list[dict[str, str]]) -> None:
+    bad = [
+        r["name"]
+        for r in rows
+        if not (r["reference"].startswith(("https://", "http://")) or "10." in r["reference"])
+    ]
+    assert bad == []
+
+
+def test_class_vocabulary(rows: list[dict[str, str]]) -> None:
+    assert {r["class"] for r in rows} <= CLASS_VOCABULARY
+
+
+def test_target_metals_are_ions(rows: list[dict[str, str]]) -> None:
+    bad = [
+        (r["name"], ion)
+        for r in rows
+        for ion in r["target_metals"].split(";")
+        if not ION_RE.match(ion)
+    ]
+    assert bad == []
+
+
+def test_denticity_is_int_or_empty(rows: list[dict[str, str]]) -> None:
+    values = [r["denticity_lit"] for r in rows if r["denticity_lit"]]
+    assert all(v.isdigit() and 2 <= int(v) <= 12 for v in values)
+    assert len(values) >= 8
+
+
+def _acidic_h(mol: Chem.Mol) -> int:
+    return sum(len(mol.GetSubstructMatches(p)) for p in ACIDIC_H)
+
+
+def test_hn_prefix_matches_acidic_protons(rows: list[dict[str, str]]) -> None:
+    """An alias such as H4octapa or H8DOTP must match the acidic H count of the acid form."""
+    checked, wrong = 0, []
+    for row in rows:
+        for label in [row["name"], *_aliases(row)]:
+            m = re.match(r"^H(\d+)[A-Za-z]", label)
+            if not m:
+                continue
+            checked += 1
+            found = _acidic_h(_mol(row))
+            if found != int(m.group(1)):
+                wrong.append((label, found))
+    assert wrong == []
+    assert checked >= 15
+
+
+@pytest.mark.parametrize(
+    ("name", "ring_size", "ring_n", "ring_o"),
+    [
+        ("DOTA", 12, 4, 0),
+        ("DOTAM", 12, 4, 0),
+        ("NOTA", 9, 3, 0),
+        ("TETA", 14, 4, 0),
+        ("HEHA", 18, 6, 0),
+        ("macropa", 18, 2, 4),
+        ("macrodipa", 18, 2, 4),
+        ("18-crown-6", 18, 0, 6),
+        ("cyclam", 14, 4, 0),
+    ],
+)
+def test_macrocycle_ring(
+    by_name: dict[str, dict[str, str]], name: str, ring_size: int, ring_n: int, ring_o: int
+) -> None:
+    mol = _mol(by_name[name.lower()])
+    rings = [r for r in mol.GetRingInfo().AtomRings() if len(r) == ring_size]
+    assert rings, f"{name}: no {ring_size}-membered ring"
+    symbols = [mol.GetAtomWithIdx(i).GetSymbol() for i in rings[0]]
+    assert (symbols.count("N"), symbols.count("O")) == (ring_n, ring_o)
+
+
+def test_macrodipa_is_an_isomer_of_macropa(by_name: dict[str, dict[str, str]]) -> None:
+    a, b = by_name["macropa"], by_name["macrodipa"]
+    assert a["formula"] == b["formula"]
+    assert Chem.MolToSmiles(_mol(a)) != Chem.MolToSmiles(_mol(b))
+    # macrodipa: ring N atoms are 1,7 (one CH2CH2OCH2CH2 between them); macropa: 1,10.
+    for row, expected in ((a, 9), (b, 6)):
+        mol = _mol(row)
+        ring_ns = [
+            at.GetIdx() for at in mol.GetAtoms() if at.GetSymbol() == "N" and at.IsInRingSize(18)
+        ]
+        path = Chem.GetShortestPath(mol, ring_ns[0], ring_ns[1])
+        assert len(path) - 1 == expected
+
+
+def test_py_macrodipa_has_pyridine_in_the_ring(by_name: dict[str, dict[str, str]]) -> None:
+    mol = _mol(by_name["py-macrodipa"])
+    ring18 = [set(r) for r in mol.GetRingInfo().AtomRings() if len(r) == 18]
+    assert ring18
+    in_ring_aromatic_n = [
+        a
+        for a in mol.GetAtoms()
+        if a.GetIsAromatic() and a.GetSymbol() == "N" and a.GetIdx() in ring18[0]
+    ]
+    assert len(in_ring_aromatic_n) == 1
+
+
+def test_bicyclic_cages(by_name: dict[str, dict[str, str]]) -> None:
+    def cyclomatic(mol: Chem.Mol) -> int:
+        return mol.GetNumBonds() - mol.GetNumAtoms() + 1
+
+    crypt = _mol(by_name["cryptand [2.2.2]"])
+    assert cyclomatic(crypt) == 2
+    assert [a.GetDegree() for a in crypt.GetAtoms() if a.GetSymbol() == "N"] == [3, 3]
+    cb = _mol(by_name["cb-te2a"])
+    assert cyclomatic(cb) == 2
+    assert cb.HasSubstructMatch(Chem.MolFromSmiles("C1CNCCNCCCNCCNC1"))  # cyclam ring
+    # ethylene bridge between two opposite ring N; acetates on the other two N
+    cross_bridged = Chem.MolFromSmarts("N1(CC(=O)O)CCN2CCCN(CC(=O)O)CCN(CCC1)CC2")
+    assert cb.HasSubstructMatch(cross_bridged)
+
+
+def test_conjugates_contain_a_dota_monoamide(by_name: dict[str, dict[str, str]]) -> None:
+    core = Chem.MolFromSmarts("O=C(O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)N)CC1")
+    for name in ("DOTATATE", "DOTATOC", "PSMA-617"):
+        assert _mol(by_name[name.lower()]).HasSubstructMatch(core), name
+
+
+def test_psma11_contains_hbed_cc(by_name: dict[str, dict[str, str]]) -> None:
+    hbed_cc = _mol(by_name["hbed-cc"])
+    psma11 = _mol(by_name["psma-11"])
+    # one propionic acid of HBED-CC is the amide link to the linker in PSMA-11
+    core = Chem.MolFromSmarts("OC(=O)CN(CCN(CC(=O)O)Cc1cc(CCC=O)ccc1O)Cc1cc(CCC=O)ccc1O")
+    assert hbed_cc.HasSubstructMatch(core)
+    assert psma11.HasSubstructMatch(core)
+    assert _acidic_h(hbed_cc) == 6
+
+
+def test_peptide_stereochemistry(by_name: dict[str, dict[str, str]]) -> None:
+    tate = _mol(by_name["dotatate"])
+    toc = _mol(by_name["dotatoc"])
+    for mol in (tate, toc):
+        centers = Chem.FindMolChiralCenters(
+            mol, includeUnassigned=True, useLegacyImplementation=False
+        )
+        assert len(centers) == 10
+        assert all(label in ("R", "S") for _, label in centers)
+    # DOTATOC = DOTATATE with the C-terminal Thr-OH reduced to threoninol (-O, +2H)
+    assert by_name["dotatate"]["formula"] == "C65H90N14O19S2"
+    assert by_name["dotatoc"]["formula"] == "C65H92N14O18S2"
+
+
+def test_lookup_is_case_insensitive(by_name: dict[str, dict[str, str]]) -> None:
+    assert by_name["tcmc"]["name"] == "DOTAM"
+    assert by_name["h2macropa"]["name"] == "macropa"
+    assert by_name["pentetic acid"]["name"] == "DTPA"
+    assert by_name["desferrioxamine b"]["name"] == "DFO"

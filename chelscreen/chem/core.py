@@ -1,0 +1,246 @@
+"""Find the chelating core inside a bioconjugate (DOTATATE -> DOTA with one amide arm).
+
+Method (2D, no conformers)
+--------------------------
+1. Perceive donors and choose the donors one metal can use together
+   (:func:`chelscreen.chem.donors.chelating_unit`: donor clusters closing 5/6-membered chelate
+   rings, the best cluster plus nearby clusters of strong donors, e.g. DFO's three hydroxamates).
+2. Keep: the atoms of every donor group of that unit; the shortest bond paths between unit donors
+   at most 4 bonds apart (the chelate-ring backbones) and along a minimum spanning tree of the
+   unit donors (joins the hydroxamates of DFO); every macrocycle (>= 9 atoms) holding >= 2 unit
+   donors; every small ring (<= 8 atoms) touched by a kept atom (whole pyridines, the cyclohexane
+   of CHX-A''-DTPA); and terminal atoms (=O, -CH3, halogen) on kept atoms.
+3. Cut every other bond leaving the kept atoms. **Cap rule:** a cut single bond to a carbon keeps
+   that carbon as a methyl cap; a cut bond to any other atom is replaced by H. So the DOTATATE
+   linker amide ``N1-CH2-C(=O)-NH-CH(R)-...`` becomes the N-methyl amide ``N1-CH2-C(=O)NHCH3``:
+   the amide O (a donor) and the secondary-amide N are kept as they are in the conjugate.
+4. Shortcut: when every perceived donor is in the unit and every atom lies <= 3 bonds from one,
+   the molecule is a compact plain chelator and nothing is cut.
+5. A molecule is a *conjugate* only when the cut-away atoms hold one connected piece of at least
+   :data:`MIN_REMOVED_HEAVY_ATOMS` heavy atoms (a targeting vector is one piece; two benzyl groups
+   on a DOTA backbone are not a conjugate). Smaller handles (p-SCN-benzyl, NHS ester, NODAGA's
+   glutaric acid arm, DFO's aminopentyl tail) leave the molecule as its own core
+   (``info["is_conjugate"] = False``), as does a molecule without a chelating donor set.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from rdkit import Chem
+
+from chelscreen.chem.donors import analyse, macrocycle_rings
+
+logger = logging.getLogger(__name__)
+
+#: fewer cut-away heavy atoms than this: the molecule is its own core
+MIN_REMOVED_HEAVY_ATOMS = 10
+_SMALL_RING_MAX = 8
+
+
+def _mst_edges(points: list[int], dist: np.ndarray) -> list[tuple[int, int]]:
+    """Prim's minimum spanning tree over atom indices with topological distances."""
+    if len(points) < 2:
+        return []
+    d = dist[np.ix_(points, points)].tolist()
+    n = len(points)
+    in_tree = [0]
+    rest = set(range(1, n))
+    edges = []
+    while rest:
+        best = min((d[a][b], a, b) for a in in_tree for b in rest)
+        _, a, b = best
+        edges.append((points[a], points[b]))
+        in_tree.append(b)
+        rest.discard(b)
+    return edges
+
+
+def core_atoms(mol: Chem.Mol) -> tuple[set[int], set[int], dict[str, Any]]:
+    """Atoms of the chelating core and of the methyl caps.
+
+    Returns
+    -------
+    kept : set of int
+        Atom indices of the core proper.
+    caps : set of int
+        Carbon atoms kept as methyl caps at cut bonds.
+    details : dict
+        ``n_donors``, ``n_donors_total`` (all perceived donors), ``donor_atoms`` (the unit).
+    """
+    unit = analyse(mol)
+    donors, dist = unit.all_donors, unit.dist
+    details: dict[str, Any] = {
+        "n_donors": unit.n_donors,
+        "n_donors_total": len(donors),
+        "donor_atoms": [d.atom_idx for d in unit.donors],
+    }
+    if not unit.donors or unit.n_donors < 2:
+        return set(range(mol.GetNumAtoms())), set(), details
+    # fast path: every donor is used and every atom is <= 3 bonds from one - a compact plain
+    # chelator (DOTA, EDTA, macropa, crowns); nothing to cut
+    if len(unit.donors) == len(donors) and bool(
+            (dist[[d.atom_idx for d in donors]].min(axis=0) <= 3).all()):
+        return set(range(mol.GetNumAtoms())), set(), details
+    kept: set[int] = set()
+    donor_atoms = [d.atom_idx for d in unit.donors]
+    for d in unit.donors:
+        kept.update(d.group_atoms or (d.atom_idx,))
+    # atoms on a shortest path between linked donors: d(a,k) + d(k,b) == d(a,b)
+    idx = np.array(donor_atoms)
+    dd = dist[idx]  # (n_donors, n_atoms)
+    sub = dd[:, idx]
+    pairs = [(i, j) for i in range(len(idx)) for j in range(i + 1, len(idx))
+             if sub[i, j] <= 4]
+    pairs += [(donor_atoms.index(a), donor_atoms.index(b)) for a, b in _mst_edges(donor_atoms,
+                                                                                   dist)]
+    if pairs:
+        pi = np.array(pairs)
+        on_path = (dd[pi[:, 0]] + dd[pi[:, 1]]) == sub[pi[:, 0], pi[:, 1]][:, None]
+        kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
+    dset = set(donor_atoms)
+    for ring in macrocycle_rings(mol):
+        if len(dset.intersection(ring)) >= 2:
+            kept.update(ring)
+    small = [set(r) for r in mol.GetRingInfo().AtomRings() if len(r) <= _SMALL_RING_MAX]
+    changed = True
+    while changed:
+        changed = False
+        for r in small:
+            if r & kept and not r <= kept:
+                kept |= r
+                changed = True
+    # terminal atoms on kept atoms (=O, -CH3, -F ...)
+    adj = Chem.GetAdjacencyMatrix(mol)
+    kept_mask = np.zeros(adj.shape[0], dtype=bool)
+    kept_mask[list(kept)] = True
+    touch = adj[kept_mask].any(axis=0)
+    kept_mask |= touch & (adj.sum(axis=1) == 1)
+    kept = set(np.flatnonzero(kept_mask).tolist())
+    caps: set[int] = set()
+    for j in np.flatnonzero(adj[kept_mask].any(axis=0) & ~kept_mask).tolist():
+        nb = mol.GetAtomWithIdx(j)
+        if nb.GetAtomicNum() != 6:
+            continue
+        for k in np.flatnonzero(adj[j] & kept_mask).tolist():
+            if mol.GetBondBetweenAtoms(j, k).GetBondType() == Chem.BondType.SINGLE:
+                caps.add(j)
+                break
+    return kept, caps, details
+
+
+def _extract(mol: Chem.Mol, keep: set[int], caps: set[int]) -> tuple[Chem.Mol, list[int]]:
+    """Sub-molecule of the atoms in ``keep``; Hs fixed on atoms that lost neighbours."""
+    rw = Chem.RWMol(mol)
+    for c in caps:  # a cap is a plain sp3 methyl, even when cut out of an aromatic ring
+        at = rw.GetAtomWithIdx(c)
+        at.SetIsAromatic(False)
+        at.SetFormalCharge(0)
+    lost = set()
+    for bond in mol.GetBonds():
+        a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
+        if (a in keep) != (b in keep):
+            lost.add(a if a in keep else b)
+    rw.BeginBatchEdit()
+    for idx in set(range(mol.GetNumAtoms())) - keep:
+        rw.RemoveAtom(idx)
+    rw.CommitBatchEdit()
+    kept_sorted = sorted(keep)
+    old_to_new = {old: new for new, old in enumerate(kept_sorted)}
+    for old in lost:
+        at = rw.GetAtomWithIdx(old_to_new[old])
+        at.SetNoImplicit(False)
+        if at.GetIsAromatic() and at.GetAtomicNum() == 7:
+            continue
+        at.SetNumExplicitHs(0)
+        at.SetNumRadicalElectrons(0)
+        if at.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED:
+            at.SetChiralTag(Chem.ChiralType.CHI_UNSPECIFIED)
+    core = rw.GetMol()
+    Chem.SanitizeMol(core)
+    Chem.AssignStereochemistry(core, cleanIt=True, force=True)
+    return core, kept_sorted
+
+
+def _largest_fragment(mol: Chem.Mol, atoms: list[int]) -> int:
+    """Size of the largest connected piece formed by ``atoms``."""
+    left = set(atoms)
+    best = 0
+    while left:
+        stack = [left.pop()]
+        size = 1
+        while stack:
+            a = stack.pop()
+            for nb in mol.GetAtomWithIdx(a).GetNeighbors():
+                j = nb.GetIdx()
+                if j in left:
+                    left.discard(j)
+                    stack.append(j)
+                    size += 1
+        best = max(best, size)
+    return best
+
+
+def find_chelating_core(mol: Chem.Mol) -> tuple[Chem.Mol, dict[str, Any]]:
+    """Find the chelating unit of a (possibly conjugated) chelator.
+
+    Parameters
+    ----------
+    mol : rdkit.Chem.Mol
+        The whole molecule (neutral acid form, no metal).
+
+    Returns
+    -------
+    core_mol : rdkit.Chem.Mol
+        The chelating core; ``mol`` itself (not a copy) for a plain chelator.
+    info : dict
+        ``is_conjugate`` (bool), ``core_smiles`` (canonical; ``None`` for a plain chelator,
+        whose core is the molecule itself), ``n_heavy_removed``, ``n_donors`` (denticity of
+        the core), ``n_donors_total`` (all donor atoms perceived in the whole molecule, peptide
+        side chains included), ``atom_map`` (core atom index -> original atom index), ``cap``
+        (``"methyl"``) and ``method``.
+
+    Examples
+    --------
+    >>> from rdkit import Chem
+    >>> core, info = find_chelating_core(Chem.MolFromSmiles("OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CC1"))
+    >>> info["is_conjugate"], info["n_donors"]
+    (False, 6)
+    """
+    if mol is None:
+        raise ValueError("find_chelating_core() got None instead of an RDKit Mol")
+    kept, caps, details = core_atoms(mol)
+    keep = kept | caps
+    removed = [i for i in range(mol.GetNumAtoms())
+               if i not in keep and mol.GetAtomWithIdx(i).GetAtomicNum() > 1]
+    n_removed = len(removed)
+    largest = _largest_fragment(mol, removed) if n_removed >= MIN_REMOVED_HEAVY_ATOMS else 0
+    info: dict[str, Any] = {
+        "is_conjugate": False,
+        "n_heavy_removed": 0,
+        "n_donors": details["n_donors"],
+        "n_donors_total": details["n_donors_total"],
+        "cap": "methyl",
+        "method": "donor-cluster",
+    }
+    if largest < MIN_REMOVED_HEAVY_ATOMS:
+        info["atom_map"] = list(range(mol.GetNumAtoms()))
+        info["core_smiles"] = None  # the molecule itself
+        return mol, info
+    try:
+        core, kept_sorted = _extract(mol, keep, caps)
+    except Exception as exc:  # sanitization of an odd cut: fall back to the whole molecule
+        logger.warning("could not cut the chelating core (%s); using the whole molecule", exc)
+        info["atom_map"] = list(range(mol.GetNumAtoms()))
+        info["core_smiles"] = None
+        info["method"] = f"donor-cluster (cut failed: {exc}; whole molecule used)"
+        return mol, info
+    info.update(
+        is_conjugate=True,
+        n_heavy_removed=int(n_removed),
+        atom_map=kept_sorted,
+        core_smiles=Chem.MolToSmiles(core),
+    )
+    return core, info

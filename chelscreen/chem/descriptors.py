@@ -1,0 +1,620 @@
+"""2D ligand features of chelators and the batch :func:`describe`.
+
+:func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
+embedding, so a few thousand ligands per second per core.
+
+Feature definitions
+-------------------
+``n_donors``
+    Denticity offered to one metal (:func:`chelscreen.chem.donors.chelating_unit`).
+``n_donor_<type>``
+    Donors of the chelating unit per type (they sum to ``n_donors`` unless the cap of 12 applies);
+    ``n_donor_N``, ``n_donor_O``, ``n_donor_S`` per element; ``n_donor_atoms_total`` counts every
+    perceived donor of the molecule, also those no metal can reach together;
+    ``n_amine_N_primary|secondary|tertiary`` among the unit's amine N.
+``n_chelate_ring_5``, ``n_chelate_ring_6``
+    Pairs of unit donors whose shortest bond path is 3 or 4 bonds: with the metal they close a
+    5- or 6-membered chelate ring (path of L bonds -> ring of L + 2 atoms). EDTA gives 5 five-rings.
+``macrocycle_ring_size``, ``n_macrocycles``, ``n_donors_in_ring``
+    Largest ring of >= 9 atoms holding >= 2 unit donors (0 if none): an SSSR ring, or for fused
+    macrocycles the envelope ring around a shared bridge (CB-TE2A: the 14-membered cyclam, not the
+    two 10-membered SSSR rings); the number of such SSSR rings; unit donors lying in any of them.
+``cavity_radius_pm``
+    2D estimate for the largest macrocycle (0 without one). The ring of n atoms is a circle of
+    perimeter n x 1.45 A (a typical single-bond length); puckering pulls the donors inwards by a
+    factor f, and the donor's van der Waals radius (RDKit periodic table) is subtracted:
+    ``r = f * n * 1.45 / (2 pi) - mean r_vdW(ring donors)``, clipped at 0. ``f`` is fitted by least
+    squares to the crown-ether hole diameters 14-crown-4 120-150, 15-crown-5 170-220, 18-crown-6
+    260-320, 21-crown-7 340-430 pm (FU Berlin, "Crown Ethers",
+    http://www.e-learning.chemie.fu-berlin.de/en/bioanorganik/natrium/molekuele/kronenether/
+    index.html);
+    midpoint radii used. 18-crown-6 comes out at ~143 pm.
+``preorganization``, ``preorganization_code``
+    ``macrobicyclic`` (3): two macrocycles sharing atoms (cryptands, cross-bridged cyclams);
+    ``macrocyclic`` (2); ``rigid_acyclic`` (1): at least one chelate ring between two *different*
+    donor groups whose backbone atoms are all in small rings or sp2 (picolinates, bipyridines, the
+    trans-cyclohexanediamine of CHX-A''-DTPA); ``acyclic`` (0).
+``charge_full_deprot``
+    Formal charge with every acidic proton removed: CO2H, P-OH (each), SO3H, hydroxamic N-OH,
+    HOPO/hydroxypyrone OH, phenol/catechol OH (each), SH: -1 each; plus formal charges present.
+``charge_pH7_4``
+    Group-additive estimate at pH 7.4 (Henderson-Hasselbalch per group, see :data:`PKA`).
+    Amines are protonated one after another (highest effective pKa first); each protonated amine
+    lowers the pKa of an amine <= 3 bonds away by 4.8 and of one 4-6 bonds away by 1.6 log units.
+    These two penalties were fitted to NIST protonation constants of EDTA, NOTA, DOTA and DTPA
+    (second protonation 6.13, 5.7, 9.69, 8.6; model 5.96, 5.96, 9.16, 9.16). Gives EDTA -2.9,
+    DOTA -2.0, DTPA -3.0, NOTA -1.9.
+``donor_softness``, ``hard_donor_frac``, ``borderline_donor_frac``, ``soft_donor_frac``
+    ``(n_soft + 0.5 n_borderline) / n_donors`` and the fractions of each HSAB class (0 when no
+    donors).
+RDKit descriptors
+    ``mw`` (g/mol), ``tpsa`` (A^2, Ertl), ``logp`` (Crippen), ``n_rot_bonds`` (RDKit NonStrict
+    definition: single, non-ring bonds between non-terminal heavy atoms), ``hbd``, ``hba``,
+    ``n_heavy_atoms``, ``n_rings``, ``frac_csp3`` - direct ``rdMolDescriptors`` calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem, RDLogger
+from rdkit.Chem import rdMolDescriptors as rdmd
+
+from chelscreen.chem.donors import (
+    BORDERLINE,
+    DONOR_TYPES,
+    HARD,
+    SOFT,
+    analyse,
+    macrocycle_rings,
+)
+
+logger = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------------
+# acid / base table for the charge estimate
+# --------------------------------------------------------------------------------------------
+#: pKa (log K(HL), 25 C, I = 0.1 M unless marked I = 0) of model compounds, NIST SRD 46 v8.0
+#: (doi:10.18434/M32154), file shared/data/raw/nist_srd46/derived/
+#: nist_srd46_K_25C_from_logK25_chunks.csv. The acidic/basic groups themselves are found by the
+#: donor perception (:mod:`chelscreen.chem.donors`), plus a SMARTS for sulfonic acids.
+PKA: dict[str, float] = {
+    "carboxylic": 4.56,  # acetic acid
+    "hydroxamic": 9.29,  # acetohydroxamic acid
+    "hopo12": 5.78,  # 1-hydroxy-2(1H)-pyridinone (1,2-HOPO)
+    "hopo32": 8.53,  # no NIST value for 3,2-HOPO: maltol (3-hydroxy-2-methyl-4-pyrone) proxy
+    "hopo34": 9.81,  # 1,2-dimethyl-3-hydroxy-4-pyridinone (deferiprone)
+    "phenol": 9.78,  # phenol
+    "arylthiol": 6.46,  # thiophenol
+    "thiol": 10.61,  # ethanethiol, I = 0
+    "sulfonic": -2.0,  # strong acid: taken as always ionized (no NIST value used)
+    "aniline": 4.64,  # aniline
+    "pyridine": 5.24,  # pyridine
+    "imidazole": 7.1,  # 1-methylimidazole
+}
+#: methylphosphonic acid (also used for phosphinic acids / phosphate esters, first pKa only)
+PKA_PHOSPHONIC: tuple[float, ...] = (2.16, 7.49)
+#: catechol: first pKa 9.26; the second (> 12) only counts for the fully deprotonated charge
+PKA_CATECHOL: tuple[float, ...] = (9.26, 99.0)
+PKA_HOPO = {"1,2": PKA["hopo12"], "3,2": PKA["hopo32"], "3,4": PKA["hopo34"]}
+#: aliphatic amines: methylamine, diethylamine, triethylamine
+PKA_AMINE = {"primary": 10.65, "secondary": 11.04, "tertiary": 10.76}
+_SULFONIC = Chem.MolFromSmarts("[SX4](=[OX1])(=[OX1])-[OX2H1]")
+_IMIDAZOLE = Chem.MolFromSmarts("[nX2;r5;+0]:[c]:[nX3;r5]")
+_PENALTY_NEAR = 4.8  # protonated amine <= 3 bonds away
+_PENALTY_MID = 1.6  # protonated amine 4-6 bonds away
+_PH = 7.4
+
+
+# --------------------------------------------------------------------------------------------
+# cavity model
+# --------------------------------------------------------------------------------------------
+_BOND_A = 1.45
+#: crown ether ring size -> hole diameter range (pm), FU Berlin page cited in the module docstring
+CROWN_HOLE_DIAMETER_PM: dict[int, tuple[float, float]] = {
+    14: (120.0, 150.0),
+    15: (170.0, 220.0),
+    18: (260.0, 320.0),
+    21: (340.0, 430.0),
+}
+_PT = Chem.GetPeriodicTable()
+_ROT_NONSTRICT = rdmd.NumRotatableBondsOptions.NonStrict
+
+
+def _fit_pucker_factor() -> float:
+    r_o = _PT.GetRvdw(8)
+    x = np.array([n * _BOND_A / (2 * math.pi) for n in CROWN_HOLE_DIAMETER_PM])
+    y = np.array([(lo + hi) / 4 / 100 + r_o for lo, hi in CROWN_HOLE_DIAMETER_PM.values()])
+    return float(x @ y / (x @ x))
+
+
+#: donors are pulled inwards from the ring-atom circle by this factor (fitted on crowns)
+PUCKER_FACTOR = _fit_pucker_factor()
+
+
+def cavity_radius_pm(ring_size: int, donor_elements: Iterable[str | int]) -> float:
+    """Estimated cavity radius (pm) of a macrocycle from its ring size (see module docstring).
+
+    ``donor_elements`` are the symbols or atomic numbers of the donor atoms in the ring.
+    """
+    radii = [_PT.GetRvdw(e) for e in donor_elements]
+    if ring_size < 9 or not radii:
+        return 0.0
+    r = PUCKER_FACTOR * ring_size * _BOND_A / (2 * math.pi) - sum(radii) / len(radii)
+    return round(max(r, 0.0) * 100.0, 1)
+
+
+PREORGANIZATION_CODES = {"acyclic": 0, "rigid_acyclic": 1, "macrocyclic": 2, "macrobicyclic": 3}
+
+#: numeric feature columns in output order (``preorganization`` is the one string column)
+FEATURE_COLUMNS: list[str] = (
+    ["n_donors", "n_donor_atoms_total"]
+    + [f"n_donor_{t}" for t in DONOR_TYPES]
+    + ["n_donor_N", "n_donor_O", "n_donor_S", "n_donor_other",
+       "n_amine_N_primary", "n_amine_N_secondary", "n_amine_N_tertiary",
+       "n_anionic_donor_groups", "n_chelate_ring_5", "n_chelate_ring_6",
+       "macrocycle_ring_size", "n_macrocycles", "n_donors_in_ring", "cavity_radius_pm",
+       "preorganization", "preorganization_code", "charge_full_deprot", "charge_pH7_4",
+       "donor_softness", "hard_donor_frac", "borderline_donor_frac", "soft_donor_frac",
+       "mw", "tpsa", "logp", "n_rot_bonds", "hbd", "hba", "n_heavy_atoms", "n_rings",
+       "frac_csp3"]
+)
+
+
+#: integer-valued feature columns (nullable ``Int64`` in :func:`describe` output)
+INT_COLUMNS = frozenset(
+    [c for c in FEATURE_COLUMNS if c.startswith("n_")]
+    + ["macrocycle_ring_size", "preorganization_code", "charge_full_deprot", "hbd", "hba"]
+)
+
+
+# --------------------------------------------------------------------------------------------
+def _acid_pkas(mol: Chem.Mol, donors: list) -> list[float]:
+    """pKa of every acidic proton, from the perceived donor groups (+ sulfonic acids)."""
+    pkas: list[float] = []
+    groups: dict[int, list] = {}
+    for d in donors:
+        groups.setdefault(d.group_id, []).append(d)
+
+    def has_h(i: int) -> bool:
+        return mol.GetAtomWithIdx(i).GetTotalNumHs() > 0
+
+    for members in groups.values():
+        d = members[0]
+        t = d.donor_type
+        if t == "carboxylate_O":
+            if has_h(d.atom_idx):
+                pkas.append(PKA["carboxylic"])
+        elif t in ("phosphonate_O", "phosphinate_O"):
+            n_oh = sum(1 for a in d.group_atoms
+                       if mol.GetAtomWithIdx(a).GetAtomicNum() == 8 and has_h(a))
+            pkas.extend(PKA_PHOSPHONIC[:n_oh])
+        elif t in ("hydroxamate_O", "hopo_O"):
+            if any(has_h(m.atom_idx) for m in members):
+                pkas.append(PKA["hydroxamic"] if t == "hydroxamate_O"
+                            else PKA_HOPO.get(d.subtype, PKA["hopo34"]))
+        elif t == "catecholate_O":
+            n_oh = sum(1 for m in members if has_h(m.atom_idx))
+            pkas.extend(PKA_CATECHOL[:n_oh])
+        elif t == "phenolate_O":
+            if has_h(d.atom_idx):
+                pkas.append(PKA["phenol"])
+        elif t == "thiolate_S":
+            if has_h(d.atom_idx):
+                aryl = any(nb.GetIsAromatic() for nb in mol.GetAtomWithIdx(d.atom_idx)
+                           .GetNeighbors())
+                pkas.append(PKA["arylthiol"] if aryl else PKA["thiol"])
+    pkas.extend(PKA["sulfonic"] for _ in mol.GetSubstructMatches(_SULFONIC))
+    return pkas
+
+
+def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list) -> tuple[int, float]:
+    """(charge of the fully deprotonated ligand, estimated charge at pH 7.4)."""
+    formal = Chem.GetFormalCharge(mol)
+    acid = _acid_pkas(mol, donors)
+    full = formal - len(acid)
+    neg = sum(1.0 / (1.0 + 10 ** (p - _PH)) for p in acid)
+    amines: list[tuple[int, float]] = []
+    pos = 0.0
+    for d in donors:
+        atom = mol.GetAtomWithIdx(d.atom_idx)
+        if atom.GetFormalCharge() != 0:
+            continue
+        if d.donor_type == "amine_N":
+            amines.append((d.atom_idx, PKA_AMINE.get(d.subtype, PKA_AMINE["tertiary"])))
+            continue
+        if d.donor_type == "imidazole_N":
+            if not mol.GetAtomWithIdx(d.atom_idx).IsInRingSize(5) or not any(
+                    m[0] == d.atom_idx for m in mol.GetSubstructMatches(_IMIDAZOLE)):
+                continue
+            pka = PKA["imidazole"]
+        elif d.donor_type == "pyridine_N":
+            pka = PKA["pyridine"]
+        elif d.donor_type == "aniline_N":
+            pka = PKA["aniline"]
+        else:
+            continue
+        pos += 1.0 / (1.0 + 10 ** (_PH - pka))
+    if amines:
+        # protonate one after another, highest effective pKa first (ties: most peripheral)
+        n_am = len(amines)
+        dl = dist[np.ix_([a for a, _ in amines], [a for a, _ in amines])].tolist()
+        periph = [sum(row) for row in dl]
+        eff = [p for _, p in amines]
+        left = set(range(n_am))
+        while left:
+            k = max(left, key=lambda i: (eff[i], periph[i], -i))
+            left.discard(k)
+            pos += 1.0 / (1.0 + 10 ** (_PH - eff[k]))
+            for i in left:
+                d = dl[k][i]
+                if d <= 3:
+                    eff[i] -= _PENALTY_NEAR
+                elif d <= 6:
+                    eff[i] -= _PENALTY_MID
+    return int(full), round(formal - neg + pos, 2)
+
+
+def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...]) -> bool:
+    for a in path[1:-1]:
+        atom = mol.GetAtomWithIdx(a)
+        ring_small = any(atom.IsInRingSize(k) for k in range(3, 9))
+        sp2 = atom.GetHybridization() in (Chem.HybridizationType.SP2,
+                                          Chem.HybridizationType.SP) or atom.GetIsAromatic()
+        if not (ring_small or sp2):
+            return False
+    return True
+
+
+def _envelope_rings(mol: Chem.Mol, rings: list[tuple[int, ...]]) -> list[list[int]]:
+    """Rings formed by two fused macrocycles without their shared bridge.
+
+    The SSSR of a cross-bridged cyclam (CB-TE2A) holds two 10-membered rings; their bond-set
+    symmetric difference is the 14-membered cyclam ring, which is the macrocycle that matters.
+    """
+    out: list[list[int]] = []
+    if len(rings) < 2:
+        return out
+    bond_rings = {r: _ring_bonds(mol, r) for r in rings}
+    for k, a in enumerate(rings):
+        for b in rings[k + 1:]:
+            if not set(a) & set(b):
+                continue
+            bonds = bond_rings[a] ^ bond_rings[b]
+            degree: dict[int, int] = {}
+            for i, j in bonds:
+                degree[i] = degree.get(i, 0) + 1
+                degree[j] = degree.get(j, 0) + 1
+            if bonds and all(v == 2 for v in degree.values()) and len(degree) == len(bonds):
+                out.append(sorted(degree))
+    return out
+
+
+def _ring_bonds(mol: Chem.Mol, ring: tuple[int, ...]) -> set[tuple[int, int]]:
+    n = len(ring)
+    return {tuple(sorted((ring[i], ring[(i + 1) % n]))) for i in range(n)}
+
+
+def _has_rigid_chelate_ring(mol: Chem.Mol, ud: list, sub: np.ndarray) -> bool:
+    """A 5/6-membered chelate ring between two different donor groups on a rigid backbone."""
+    for i, j in np.argwhere(np.triu((sub == 3) | (sub == 4), 1)).tolist():
+        if ud[i].group_id != ud[j].group_id and _is_rigid_path(
+                mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx)):
+            return True
+    return False
+
+
+def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
+    """2D features of one ligand (pass the chelating core of a conjugate).
+
+    Parameters
+    ----------
+    mol : rdkit.Chem.Mol
+        The ligand (neutral acid form).
+
+    Returns
+    -------
+    dict
+        Keys :data:`FEATURE_COLUMNS`; every value is numeric except ``preorganization``.
+
+    Examples
+    --------
+    >>> from rdkit import Chem
+    >>> f = ligand_features(Chem.MolFromSmiles("OC(=O)CN(CC(O)=O)CCN(CC(O)=O)CC(O)=O"))
+    >>> f["n_donors"], f["n_chelate_ring_5"], f["charge_full_deprot"]
+    (6, 5, -4)
+    """
+    if mol is None:
+        raise ValueError("ligand_features() got None instead of an RDKit Mol")
+    unit = analyse(mol)
+    donors, dist = unit.all_donors, unit.dist
+    ud = unit.donors
+    f: dict[str, Any] = {"n_donors": unit.n_donors, "n_donor_atoms_total": len(donors)}
+    counts = dict.fromkeys(DONOR_TYPES, 0)
+    for d in ud:
+        counts[d.donor_type] += 1
+    for t in DONOR_TYPES:
+        f[f"n_donor_{t}"] = counts[t]
+    elem = [d.element for d in ud]
+    f["n_donor_N"] = elem.count("N")
+    f["n_donor_O"] = elem.count("O")
+    f["n_donor_S"] = elem.count("S")
+    f["n_donor_other"] = len(elem) - f["n_donor_N"] - f["n_donor_O"] - f["n_donor_S"]
+    for sub in ("primary", "secondary", "tertiary"):
+        f[f"n_amine_N_{sub}"] = sum(
+            1 for d in ud if d.donor_type == "amine_N" and d.subtype == sub)
+    f["n_anionic_donor_groups"] = len({d.group_id for d in ud if d.anionic})
+    # chelate rings: donor pairs 3 (5-ring) or 4 (6-ring) bonds apart
+    idx = [d.atom_idx for d in ud]
+    sub = dist[np.ix_(idx, idx)] if idx else np.zeros((0, 0))
+    upper = np.triu(np.ones_like(sub, dtype=bool), 1)
+    f["n_chelate_ring_5"] = int(((sub == 3) & upper).sum())
+    f["n_chelate_ring_6"] = int(((sub == 4) & upper).sum())
+    # macrocycles
+    dset = set(idx)
+    macro = [r for r in macrocycle_rings(mol) if len(dset.intersection(r)) >= 2]
+    if macro:
+        largest = max(macro + _envelope_rings(mol, macro), key=len)
+        in_ring = set().union(*[dset.intersection(r) for r in macro])
+        f["macrocycle_ring_size"] = len(largest)
+        f["n_macrocycles"] = len(macro)
+        f["n_donors_in_ring"] = len(in_ring)
+        f["cavity_radius_pm"] = cavity_radius_pm(
+            len(largest), [mol.GetAtomWithIdx(a).GetAtomicNum() for a in largest if a in dset])
+    else:
+        f["macrocycle_ring_size"] = 0
+        f["n_macrocycles"] = 0
+        f["n_donors_in_ring"] = 0
+        f["cavity_radius_pm"] = 0.0
+    bicyclic = any(set(a) & set(b) for k, a in enumerate(macro) for b in macro[k + 1:])
+    if bicyclic:
+        pre = "macrobicyclic"
+    elif macro:
+        pre = "macrocyclic"
+    elif _has_rigid_chelate_ring(mol, ud, sub):
+        pre = "rigid_acyclic"
+    else:
+        pre = "acyclic"
+    f["preorganization"] = pre
+    f["preorganization_code"] = PREORGANIZATION_CODES[pre]
+    full, ph74 = _charges(mol, dist, donors)
+    f["charge_full_deprot"] = full
+    f["charge_pH7_4"] = ph74
+    n = len(ud)
+    hs = [d.hardness for d in ud]
+    if n:
+        f["donor_softness"] = round((hs.count(SOFT) + 0.5 * hs.count(BORDERLINE)) / n, 4)
+        f["hard_donor_frac"] = round(hs.count(HARD) / n, 4)
+        f["borderline_donor_frac"] = round(hs.count(BORDERLINE) / n, 4)
+        f["soft_donor_frac"] = round(hs.count(SOFT) / n, 4)
+    else:
+        f["donor_softness"] = f["hard_donor_frac"] = 0.0
+        f["borderline_donor_frac"] = f["soft_donor_frac"] = 0.0
+    f["mw"] = round(rdmd._CalcMolWt(mol), 3)
+    f["tpsa"] = round(rdmd.CalcTPSA(mol), 2)
+    f["logp"] = round(rdmd.CalcCrippenDescriptors(mol)[0], 3)
+    f["n_rot_bonds"] = rdmd.CalcNumRotatableBonds(mol, _ROT_NONSTRICT)
+    f["hbd"] = rdmd.CalcNumHBD(mol)
+    f["hba"] = rdmd.CalcNumHBA(mol)
+    f["n_heavy_atoms"] = mol.GetNumHeavyAtoms()
+    f["n_rings"] = rdmd.CalcNumRings(mol)
+    f["frac_csp3"] = round(rdmd.CalcFractionCSP3(mol), 4)
+    return f
+
+
+# --------------------------------------------------------------------------------------------
+# batch
+# --------------------------------------------------------------------------------------------
+def _features_from_smiles(smiles: str) -> tuple[dict[str, Any] | None, str]:
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return None, f"could not parse the core SMILES {smiles!r}"
+    return _features_from_mol(mol)
+
+
+def _features_from_mol(mol: Chem.Mol) -> tuple[dict[str, Any] | None, str]:
+    try:
+        return ligand_features(mol), ""
+    except Exception as exc:  # keep the row, report why
+        return None, f"feature computation failed: {exc}"
+
+
+def _features_chunk(smiles: list[str]) -> list[tuple[dict[str, Any] | None, str]]:
+    RDLogger.DisableLog("rdApp.*")
+    return [_features_from_smiles(s) for s in smiles]
+
+
+def _resolve_jobs(n_jobs: int | None) -> int:
+    if n_jobs is None or n_jobs == 0:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return int(n_jobs)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _core_input(mol: Any, smiles: Any, core: Any) -> tuple[str | None, Chem.Mol | None]:
+    """The SMILES (for workers) and Mol (for this process) whose features describe one row."""
+    if isinstance(core, str) and core and core != smiles:
+        return core, None
+    if not _is_missing(mol):
+        return (smiles if isinstance(smiles, str) and smiles else Chem.MolToSmiles(mol)), mol
+    if isinstance(smiles, str) and smiles:
+        return smiles, None
+    return None, None
+
+
+def _table_from_mols(source: pd.DataFrame) -> pd.DataFrame:
+    """Complete a user DataFrame that already has a ``mol`` column."""
+    table = source.copy()
+    mols = table["mol"].tolist()
+    if "status" not in table.columns:
+        table["status"] = ["invalid" if _is_missing(m) else "ok" for m in mols]
+    if "message" not in table.columns:
+        table["message"] = ["" if not _is_missing(m) else "no molecule" for m in mols]
+    if "smiles" not in table.columns:
+        table["smiles"] = ["" if _is_missing(m) else Chem.MolToSmiles(m) for m in mols]
+    if "core_smiles" not in table.columns:
+        from chelscreen.chem.core import find_chelating_core
+
+        cores, conj = [], []
+        for m, smi in zip(mols, table["smiles"]):
+            info = find_chelating_core(m)[1] if not _is_missing(m) else {}
+            cores.append(info.get("core_smiles") or smi)
+            conj.append(bool(info.get("is_conjugate", False)))
+        table["core_smiles"] = cores
+        # the user's SMILES need not be canonical: record the core finder's verdict
+        table["is_conjugate"] = conj
+    return table
+
+
+def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) -> pd.DataFrame:
+    """``table`` (read_ligands columns, with ``mol``) -> table without ``mol`` plus features."""
+    table = table.reset_index(drop=True)
+    n = len(table)
+    status = table["status"].astype(str).tolist()
+    ok = [st != "invalid" for st in status]
+    mols = table["mol"].tolist() if "mol" in table.columns else [None] * n
+    smiles_col = table["smiles"].tolist() if "smiles" in table.columns else [None] * n
+    core_col = table["core_smiles"].tolist() if "core_smiles" in table.columns else [None] * n
+    inputs = [(i, *_core_input(mols[i], smiles_col[i], core_col[i])) for i in range(n) if ok[i]]
+    results: dict[int, tuple[dict[str, Any] | None, str]] = {}
+    jobs = _resolve_jobs(n_jobs)
+    if jobs > 1 and len(inputs) >= 200:
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunk = max(50, len(inputs) // (jobs * 4))
+        parts = [inputs[k:k + chunk] for k in range(0, len(inputs), chunk)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_features_chunk, [s or "" for _, s, _ in p]) for p in parts]
+            for part, fut in zip(parts, futures):
+                for (i, _, _), res in zip(part, fut.result()):
+                    results[i] = res
+    else:
+        it: Iterable = inputs
+        if progress:
+            from tqdm import tqdm
+
+            it = tqdm(inputs, desc="describe", unit="ligand")
+        for i, smi, mol in it:
+            if mol is not None:
+                results[i] = _features_from_mol(mol)
+            elif smi:
+                results[i] = _features_from_smiles(smi)
+            else:
+                results[i] = (None, "no structure to describe")
+    return _assemble(table, results, ok)
+
+
+def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | None, str]],
+              ok: list[bool]) -> pd.DataFrame:
+    n = len(table)
+    cols: dict[str, list[Any]] = {c: [] for c in FEATURE_COLUMNS}
+    status = table["status"].astype(str).tolist()
+    message = table["message"].fillna("").astype(str).tolist()
+    ids = table["id"].astype(str).tolist() if "id" in table.columns else [str(i) for i in range(n)]
+    for i in range(n):
+        feats, msg = results.get(i, (None, ""))
+        if feats is None and ok[i]:
+            status[i] = "error"
+            message[i] = f"row {ids[i]}: {msg or 'features could not be computed'}"
+            logger.warning(message[i])
+        for c in FEATURE_COLUMNS:
+            cols[c].append(feats[c] if feats is not None
+                           else (None if c == "preorganization" else np.nan))
+    out = table.drop(columns=["mol"], errors="ignore")
+    out["status"] = status
+    out["message"] = message
+    if "is_conjugate" in out.columns:
+        out["is_conjugate"] = [bool(ok[i]) and bool(v) for i, v in enumerate(out["is_conjugate"])]
+    elif "smiles" in out.columns and "core_smiles" in out.columns:
+        out["is_conjugate"] = [
+            bool(ok[i]) and isinstance(c, str) and bool(c) and c != s
+            for i, (c, s) in enumerate(zip(out["core_smiles"], out["smiles"]))
+        ]
+    feats_df = pd.DataFrame(cols, index=out.index)
+    for c in FEATURE_COLUMNS:
+        if c in INT_COLUMNS:  # counts stay integers next to missing values (invalid rows)
+            feats_df[c] = pd.to_numeric(feats_df[c]).astype("Int64")
+        elif c != "preorganization":
+            feats_df[c] = pd.to_numeric(feats_df[c]).astype(float)
+    return pd.concat([out, feats_df], axis=1)
+
+
+_ITEM_RE = re.compile(r"^item (\d+):")
+
+
+def _read_and_describe(items: list[Any], offset: int, smiles_column: str | None,
+                       name_column: str | None) -> pd.DataFrame:
+    """Worker: read_ligands + features for one chunk (starting at ``offset``) of a list."""
+    from chelscreen.io import read_ligands
+
+    RDLogger.DisableLog("rdApp.*")
+    table = read_ligands(items, smiles_column=smiles_column, name_column=name_column)
+    if offset:  # messages name the item by its position in the whole list
+        table["message"] = [
+            _ITEM_RE.sub(lambda m: f"item {int(m.group(1)) + offset}:", str(msg))
+            for msg in table["message"]
+        ]
+    return _add_features(table, n_jobs=1)
+
+
+def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
+             name_column: str | None = None, progress: bool = False) -> pd.DataFrame:
+    """Read ligands and add their 2D features (computed on the chelating core).
+
+    Parameters
+    ----------
+    source : path, str, list, or DataFrame
+        Anything :func:`chelscreen.io.read_ligands` accepts (file, SMILES, library names, list of
+        SMILES / Mols). A DataFrame that already has a ``mol`` column (a ``read_ligands`` result)
+        is used as it is; for it ``core_smiles`` is used when present, else the core is found here.
+    n_jobs : int, default 1
+        Worker processes (-1: all cores). Inputs of fewer than 200 rows run in this process. A
+        list source is read, standardized and described in the workers (ids stay ``L0001``... in
+        input order); for a file, reading is serial and the features run in the workers.
+    smiles_column, name_column : str, optional
+        Passed to ``read_ligands`` for tables.
+    progress : bool, default False
+        Show a tqdm progress bar (serial runs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input, in input order: the ``read_ligands`` columns without ``mol``, then
+        ``is_conjugate`` and :data:`FEATURE_COLUMNS`. Invalid rows keep NaN features; a row whose
+        features fail gets ``status="error"`` and a message.
+    """
+    jobs = _resolve_jobs(n_jobs)
+    if isinstance(source, pd.DataFrame) and "mol" in source.columns:
+        return _add_features(_table_from_mols(source), jobs, progress)
+    if isinstance(source, (list, tuple)) and jobs > 1 and len(source) >= 200:
+        from concurrent.futures import ProcessPoolExecutor
+
+        import chelscreen.io  # noqa: F401  (imported before the workers fork)
+
+        items = list(source)
+        chunk = max(100, len(items) // (jobs * 4))
+        parts = [items[k:k + chunk] for k in range(0, len(items), chunk)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_read_and_describe, p, k * chunk, smiles_column, name_column)
+                       for k, p in enumerate(parts)]
+            frames = [f.result() for f in futures]
+        out = pd.concat(frames, ignore_index=True)
+        width = max(4, len(str(len(out))))
+        out["id"] = [f"L{k + 1:0{width}d}" for k in range(len(out))]  # list items carry no id
+        return out
+    from chelscreen.io import read_ligands
+
+    table = read_ligands(source, smiles_column=smiles_column, name_column=name_column)
+    return _add_features(table, jobs, progress)

@@ -1,0 +1,458 @@
+"""Donor-atom perception for chelators (2D, SMARTS based).
+
+:func:`perceive_donors` types every atom that can bind a metal ion (one :class:`Donor` per binding
+atom) and :func:`chelating_unit` picks the donors that ONE metal can use at the same time, which
+gives the denticity ``n_donors``.
+
+Typing rules (first match wins; an atom already typed is not typed again)
+-------------------------------------------------------------------------
+========================  =====================================================  ==========
+donor_type                what binds                                             hardness
+========================  =====================================================  ==========
+``hopo_O``                1,2-/3,2-/3,4-hydroxypyridinone (and hydroxypyrone):    hard
+                          the oxo O and the hydroxy O (two donors per group)
+``hydroxamate_O``         hydroxamic acid C(=O)N-OH: both O (two per group)       hard
+``catecholate_O``         1,2-dihydroxyarene: both O (two per group)              hard
+``carboxylate_O``         CO2H: ONE donor per group (the OH / O- oxygen)          hard
+``phosphonate_O``         P(=O)(OH)2 / phosphate: one donor per group             hard
+``phosphinate_O``         R2P(=O)OH: one donor per group                          hard
+``amide_O``               carbonyl O of an amide, urea or carbamate (see below)   hard
+``phenolate_O``           a lone phenol OH                                        hard
+``n_oxide_O``             N-oxide O                                               hard
+``alcohol_O``             aliphatic OH (see below)                                hard
+``ether_O``               aliphatic / aryl ether O (crowns, macropa ring O)       hard
+``amine_N``               sp3 amine N (primary/secondary/tertiary, ring N)        hard
+``aniline_N``             amine N on an aromatic ring                             borderline
+``pyridine_N``            aromatic 6-ring N without H (pyridine, pyrazine ...)    borderline
+``imidazole_N``           aromatic 5-ring N without H (imidazole, triazole ...)   borderline
+``imine_N``               non-aromatic C=N (imine, oxime N)                       borderline
+``thiolate_S``            SH / S- on carbon                                       soft
+``thioether_S``           R-S-R (non aromatic)                                    soft
+``phosphine_P``           R3P                                                     soft
+========================  =====================================================  ==========
+
+Not donors: amide / hydroxamate / sulfonamide N, pyrrole-type N-H, nitrile and isothiocyanate N,
+thiourea / thiocarbonyl S (the NCS conjugation handle), ester and aromatic ring O (furan, pyrone
+ring O), disulfide S, ketone O outside a hydroxypyridinone.
+
+Hardness follows Pearson's HSAB classes (R. G. Pearson, *J. Am. Chem. Soc.* 1963, 85, 3533,
+doi:10.1021/ja00905a001): O donors and aliphatic amines hard, pyridine / aniline N borderline,
+thioethers, thiolates and phosphines soft.
+
+Which donors one metal can use
+------------------------------
+A metal binds donors that close 5- or 6-membered chelate rings with each other, so
+:func:`chelating_unit` keeps
+
+1. *strong* donors (anionic O/S, amine and aromatic N, ether O in rings ...) that have another donor
+   at most 4 bonds away (a 5- or 6-membered chelate ring; two O of one hydroxamate, HOPO or catechol
+   count as such a pair);
+2. *weak* donors - ``amide_O`` and ``alcohol_O`` - only when they sit exactly 3 bonds (5-membered
+   chelate ring) from an amine/aniline/aromatic/imine N or an ether O. This keeps DOTAM / DOTA-amide
+   arms, diglycolamides, HEDTA and HP-DO3A hydroxyls, and leaves out peptide backbone amides, DFO's
+   backbone amides and the carboxamide linkers of 3,4,3-LI(1,2-HOPO);
+3. the donors are clustered (single linkage, <= 4 bonds); the best cluster (most donors, strong
+   donors and macrocycle ring donors weighted up) is the unit, and further small clusters (<= 4
+   donors, >= 2 of them strong) within 14 bonds are merged while the unit has < 10 donors (the three
+   hydroxamates of DFO, the four HOPO units of 3,4,3-LI(1,2-HOPO)); two DOTA units of a
+   bis-chelator stay separate (8, not 16). The denticity is capped at 12.
+
+A molecule with donors but no chelating pair is monodentate (``n_donors`` = 1).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from rdkit import Chem
+from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
+logger = logging.getLogger(__name__)
+
+HARD, BORDERLINE, SOFT = "hard", "borderline", "soft"
+
+#: hardness class (Pearson 1963) of each donor type
+DONOR_HARDNESS: dict[str, str] = {
+    "hopo_O": HARD,
+    "hydroxamate_O": HARD,
+    "catecholate_O": HARD,
+    "carboxylate_O": HARD,
+    "phosphonate_O": HARD,
+    "phosphinate_O": HARD,
+    "amide_O": HARD,
+    "phenolate_O": HARD,
+    "n_oxide_O": HARD,
+    "alcohol_O": HARD,
+    "ether_O": HARD,
+    "amine_N": HARD,
+    "aniline_N": BORDERLINE,
+    "pyridine_N": BORDERLINE,
+    "imidazole_N": BORDERLINE,
+    "imine_N": BORDERLINE,
+    "thiolate_S": SOFT,
+    "thioether_S": SOFT,
+    "phosphine_P": SOFT,
+}
+
+#: all donor types, in a fixed order (feature columns use it)
+DONOR_TYPES: tuple[str, ...] = tuple(DONOR_HARDNESS)
+
+#: donors that count only when anchored (3 bonds) to an N or ether O donor
+WEAK_TYPES = frozenset({"amide_O", "alcohol_O"})
+#: anchors for weak donors
+_ANCHOR_TYPES = frozenset(
+    {"amine_N", "aniline_N", "pyridine_N", "imidazole_N", "imine_N", "ether_O"}
+)
+#: donor groups that lose a proton (anionic donors)
+ANIONIC_TYPES = frozenset(
+    {
+        "hopo_O",
+        "hydroxamate_O",
+        "catecholate_O",
+        "carboxylate_O",
+        "phosphonate_O",
+        "phosphinate_O",
+        "phenolate_O",
+        "thiolate_S",
+    }
+)
+
+MAX_DENTICITY = 12
+_PAIR_MAX_BONDS = 4  # 5- or 6-membered chelate ring
+_MERGE_MAX_BONDS = 14
+_MERGE_UNTIL = 10
+_MERGE_MAX_CLUSTER = 4  # only small units (hydroxamate, HOPO, catechol pairs) are merged
+
+
+@dataclass(slots=True)
+class Donor:
+    """One donor atom.
+
+    Attributes
+    ----------
+    atom_idx : int
+        Index of the donor atom in the molecule.
+    element : str
+        Element symbol of the donor atom.
+    donor_type : str
+        One of :data:`DONOR_TYPES` (e.g. ``"amine_N"``, ``"carboxylate_O"``).
+    group_id : int
+        Index of the functional group the donor belongs to (the two O of one hydroxamate share it).
+    hardness : str
+        ``"hard"``, ``"borderline"`` or ``"soft"`` (Pearson HSAB).
+    group_atoms : tuple of int
+        All atoms of the functional group (e.g. C, O, O of a carboxylic acid).
+    subtype : str
+        Finer class: ``primary``/``secondary``/``tertiary`` for amines, ``1,2``/``3,2``/``3,4`` for
+        HOPO, ``ring`` for a ring ether, else ``""``.
+    """
+
+    atom_idx: int
+    element: str
+    donor_type: str
+    group_id: int
+    hardness: str
+    group_atoms: tuple[int, ...] = field(default=())
+    subtype: str = ""
+
+    @property
+    def weak(self) -> bool:
+        """True for donors that need an N/ether anchor (amide O, alcohol O)."""
+        return self.donor_type in WEAK_TYPES
+
+    @property
+    def anionic(self) -> bool:
+        """True when the donor group carries a negative charge once deprotonated."""
+        return self.donor_type in ANIONIC_TYPES
+
+
+# --------------------------------------------------------------------------------------------
+# SMARTS, compiled once. Each entry: (donor_type, smarts, indices of donor atoms in the match,
+# subtype)
+# --------------------------------------------------------------------------------------------
+_ACID_O = "[OX2H1,OX1-]"
+_RULES_SRC: list[tuple[str, str, tuple[int, ...], str]] = [
+    # 1,2-HOPO: O=c1ccccn1O (cyclic aromatic hydroxamate)
+    ("hopo_O", f"[OX1]=[#6;R1;r6]@[#7;R1;r6]-{_ACID_O}", (0, 3), "1,2"),
+    # 3,2-HOPO: O=c1n(R)cccc1O
+    ("hopo_O", f"[OX1]=[#6;R1;r6](@[#7;r6])@[#6;R1;r6]-{_ACID_O}", (0, 4), "3,2"),
+    # 3,4-HOPO and 3-hydroxy-4-pyrone: O=c1cc[n,o]cc1O
+    ("hopo_O", f"[OX1]=[#6;R1;r6](@[#6;r6])@[#6;R1;r6]-{_ACID_O}", (0, 4), "3,4"),
+    ("hydroxamate_O", f"[OX1]=[CX3][NX3]-{_ACID_O}", (0, 3), ""),
+    ("catecholate_O", f"{_ACID_O}-c:c-{_ACID_O}", (0, 3), ""),
+    ("carboxylate_O", f"[CX3](=[OX1])-{_ACID_O}", (2,), ""),
+    ("phosphonate_O", f"[PX4](=[OX1])(-{_ACID_O})-[OX2H1,OX1-,OX2]", (2,), ""),
+    ("phosphinate_O", f"[PX4](=[OX1])(-{_ACID_O})", (2,), ""),
+    ("amide_O", "[OX1]=[CX3]-[NX3]", (0,), ""),
+    ("phenolate_O", f"{_ACID_O}-a", (0,), ""),
+    ("n_oxide_O", "[OX1-]-[#7X4+,#7X3+;!$([#7]=O)]", (0,), ""),
+    ("alcohol_O", "[OX2H1]-[CX4]", (0,), ""),
+    ("ether_O", "[OX2;H0;!a;!$(O-[#6,#7]=[O,S,N]);!$(O-[!#6])](-[#6])-[#6]", (0,), ""),
+    ("aniline_N", "[NX3,NX4+;!$(N-[#6,#15,#16]=[O,S,N]);!$(N-[#7,#8,#16]);!$(N-[#6]#*)]-a",
+     (0,), ""),
+    ("amine_N", "[NX3,NX4+;!a;!$(N-[#6,#15,#16]=[O,S,N]);!$(N-[#7,#8,#16]);!$(N-[#6]#*);"
+     "!$(N-a);!$(N=*)]", (0,), ""),
+    ("pyridine_N", "[nX2;r6;+0]", (0,), ""),
+    ("imidazole_N", "[nX2;r5;+0]", (0,), ""),
+    ("imine_N", "[NX2;!a;+0;!$(N=[#6]=[O,S,N])]=[#6]", (0,), ""),
+    ("thiolate_S", "[SX2H1,SX1-]-[#6;!$([#6]=[O,S,N])]", (0,), ""),
+    ("thioether_S", "[SX2;!a;H0;!$(S-[#6]=[O,S,N])](-[#6])-[#6]", (0,), ""),
+    ("phosphine_P", "[PX3;+0](-[#6])(-[#6])-[#6]", (0,), ""),
+]
+
+
+#: elements a rule needs in the molecule (atomic numbers); rules whose elements are absent are
+#: skipped without a substructure search
+_RULE_ELEMENTS = {
+    "hopo_O": frozenset({8}), "hydroxamate_O": frozenset({7, 8}),
+    "catecholate_O": frozenset({8}), "carboxylate_O": frozenset({8}),
+    "phosphonate_O": frozenset({8, 15}), "phosphinate_O": frozenset({8, 15}),
+    "amide_O": frozenset({7, 8}), "phenolate_O": frozenset({8}), "n_oxide_O": frozenset({7, 8}),
+    "alcohol_O": frozenset({8}), "ether_O": frozenset({8}), "aniline_N": frozenset({7}),
+    "amine_N": frozenset({7}), "pyridine_N": frozenset({7}), "imidazole_N": frozenset({7}),
+    "imine_N": frozenset({7}), "thiolate_S": frozenset({16}), "thioether_S": frozenset({16}),
+    "phosphine_P": frozenset({15}),
+}
+
+
+def _compile() -> list[tuple[str, Chem.Mol, tuple[int, ...], str, frozenset]]:
+    rules = []
+    for dtype, smarts, idx, sub in _RULES_SRC:
+        patt = Chem.MolFromSmarts(smarts)
+        if patt is None:  # pragma: no cover - a programming error
+            raise RuntimeError(f"bad donor SMARTS for {dtype}: {smarts}")
+        rules.append((dtype, patt, idx, sub, _RULE_ELEMENTS[dtype]))
+    return rules
+
+
+_RULES = _compile()
+# element present? (the molecular formula is the cheapest way to ask RDKit)
+_ELEMENT_RE = [(z, re.compile(sym + "(?![a-z])")) for z, sym in
+               ((7, "N"), (8, "O"), (15, "P"), (16, "S"))]
+
+
+def _amine_subtype(atom: Chem.Atom) -> str:
+    n_heavy = atom.GetDegree()
+    return {1: "primary", 2: "secondary"}.get(n_heavy, "tertiary" if n_heavy >= 3 else "ammonia")
+
+
+def perceive_donors(mol: Chem.Mol) -> list[Donor]:
+    """Type the donor atoms of a molecule.
+
+    Parameters
+    ----------
+    mol : rdkit.Chem.Mol
+        The ligand, neutral acid form preferred (anionic forms are understood too).
+
+    Returns
+    -------
+    list of Donor
+        One entry per donor atom, sorted by atom index. Every perceived donor is returned, also
+        those a metal cannot reach together; see :func:`chelating_unit` for the denticity.
+
+    Examples
+    --------
+    >>> from rdkit import Chem
+    >>> [d.donor_type for d in perceive_donors(Chem.MolFromSmiles("OC(=O)CN(C)C"))]
+    ['carboxylate_O', 'amine_N']
+    """
+    if mol is None:
+        raise ValueError("perceive_donors() got None instead of an RDKit Mol")
+    taken: set[int] = set()
+    donors: list[Donor] = []
+    group_id = 0
+    formula = CalcMolFormula(mol)
+    present = {z for z, rx in _ELEMENT_RE if rx.search(formula)}
+    for dtype, patt, idx, sub, needs in _RULES:
+        if not needs <= present:
+            continue
+        for match in mol.GetSubstructMatches(patt, uniquify=True):
+            atoms = [match[i] for i in idx]
+            if any(a in taken for a in atoms):
+                continue
+            if dtype in ("carboxylate_O", "phosphonate_O", "phosphinate_O", "hydroxamate_O",
+                         "catecholate_O") and any(a in taken for a in match):
+                # an O shared with an already typed group (e.g. HOPO ring) - skip
+                continue
+            group_atoms = tuple(sorted(match))
+            if dtype in ("phosphonate_O", "phosphinate_O"):
+                p = mol.GetAtomWithIdx(match[0])
+                group_atoms = tuple(sorted([p.GetIdx()] + [
+                    n.GetIdx() for n in p.GetNeighbors() if n.GetAtomicNum() == 8]))
+                if any(a in taken for a in group_atoms):
+                    continue
+                if dtype == "phosphinate_O":
+                    n_c = sum(1 for n in p.GetNeighbors() if n.GetAtomicNum() == 6)
+                    dtype_eff = "phosphinate_O" if n_c >= 2 else "phosphonate_O"
+                else:
+                    dtype_eff = dtype
+            else:
+                dtype_eff = dtype
+            for a in atoms:
+                atom = mol.GetAtomWithIdx(a)
+                subtype = sub
+                if dtype_eff in ("amine_N", "aniline_N"):
+                    subtype = _amine_subtype(atom)
+                elif dtype_eff == "ether_O":
+                    subtype = "ring" if atom.IsInRing() else "chain"
+                donors.append(Donor(a, atom.GetSymbol(), dtype_eff, group_id,
+                                    DONOR_HARDNESS[dtype_eff], group_atoms, subtype))
+            # the whole acid group is used up (the second O of a carboxylate is no ether/amide O)
+            taken.update(group_atoms if dtype_eff not in ("amide_O",) else atoms)
+            group_id += 1
+    donors.sort(key=lambda d: d.atom_idx)
+    return donors
+
+
+# --------------------------------------------------------------------------------------------
+# the chelating unit
+# --------------------------------------------------------------------------------------------
+def macrocycle_rings(mol: Chem.Mol, min_size: int = 9) -> list[tuple[int, ...]]:
+    """Rings (SSSR) of at least ``min_size`` atoms."""
+    return [r for r in mol.GetRingInfo().AtomRings() if len(r) >= min_size]
+
+
+@dataclass
+class ChelatingUnit:
+    """The donors one metal can use together, and how they were chosen.
+
+    Attributes
+    ----------
+    donors : list of Donor
+        Donors of the unit (before the denticity cap).
+    all_donors : list of Donor
+        Every perceived donor of the molecule.
+    n_donors : int
+        Denticity offered to one metal (``min(len(donors), 12)``; 1 for a monodentate ligand).
+    n_clusters : int
+        Number of donor clusters in the molecule (> 1 for a conjugate or a bis-chelator).
+    dist : numpy.ndarray
+        Topological distance matrix of the molecule (bonds).
+    """
+
+    donors: list[Donor]
+    all_donors: list[Donor]
+    n_donors: int
+    n_clusters: int
+    dist: np.ndarray
+
+
+def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
+                   dist: np.ndarray | None = None) -> ChelatingUnit:
+    """Choose the donors that one metal can use together (see the module docstring).
+
+    Parameters
+    ----------
+    mol : rdkit.Chem.Mol
+        The ligand.
+    donors : list of Donor, optional
+        Output of :func:`perceive_donors` (computed when omitted).
+    dist : numpy.ndarray, optional
+        ``Chem.GetDistanceMatrix(mol)`` (computed when omitted).
+
+    Returns
+    -------
+    ChelatingUnit
+    """
+    if donors is None:
+        donors = perceive_donors(mol)
+    if dist is None:
+        dist = Chem.GetDistanceMatrix(mol)
+    if not donors:
+        return ChelatingUnit([], [], 0, 0, dist)
+    idx = [d.atom_idx for d in donors]
+    sub_np = dist[np.ix_(idx, idx)]
+    anchor = np.fromiter((d.donor_type in _ANCHOR_TYPES for d in donors), bool, len(donors))
+    weak = np.fromiter((d.weak for d in donors), bool, len(donors))
+    # weak donors: need an anchor exactly 3 bonds away
+    cand = ~weak | ((sub_np == 3) & anchor[None, :]).any(axis=1)
+    # every kept donor needs a partner (other kept donor) within 4 bonds
+    close = (sub_np > 0) & (sub_np <= _PAIR_MAX_BONDS)
+    for _ in range(2):
+        cand = cand & (close & cand[None, :]).any(axis=1)
+    if not cand.any():
+        return ChelatingUnit([donors[0]], donors, 1, 0, dist)
+    # clusters: single linkage at <= 4 bonds (union-find over the close candidate pairs)
+    parent = list(range(len(donors)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, k in np.argwhere(np.triu(close & cand[:, None] & cand[None, :])).tolist():
+        ri, rk = find(i), find(k)
+        if ri != rk:
+            parent[max(ri, rk)] = min(ri, rk)
+    groups: dict[int, list[int]] = {}
+    for i in np.flatnonzero(cand).tolist():
+        groups.setdefault(find(i), []).append(i)
+    clusters = list(groups.values())
+    sub = sub_np.tolist()
+    n_clusters = len(clusters)
+    ring_atoms: set[int] = set()
+    if n_clusters > 1:
+        for ring in macrocycle_rings(mol):
+            ring_atoms.update(ring)
+
+    def score(members: list[int]) -> float:
+        s = 0.0
+        for m in members:
+            d = donors[m]
+            s += 0.5 if d.weak else 1.0
+            if d.anionic:
+                s += 0.25
+            if d.atom_idx in ring_atoms:
+                s += 0.5
+        return s
+
+    order = sorted(range(n_clusters), key=lambda c: (-score(clusters[c]), c))
+    unit = list(clusters[order[0]])
+    merged = {order[0]}
+    changed = True
+    while changed and len(unit) < _MERGE_UNTIL:
+        changed = False
+        for c in order[1:]:
+            if c in merged:
+                continue
+            members = clusters[c]
+            n_strong = sum(1 for m in members if not donors[m].weak)
+            if n_strong < 2 or len(members) > _MERGE_MAX_CLUSTER:
+                continue
+            if min(sub[a][b] for a in unit for b in members) <= _MERGE_MAX_BONDS:
+                unit.extend(members)
+                merged.add(c)
+                changed = True
+                if len(unit) >= _MERGE_UNTIL:
+                    break
+    unit_donors = sorted((donors[m] for m in unit), key=lambda d: d.atom_idx)
+    return ChelatingUnit(unit_donors, donors, min(len(unit_donors), MAX_DENTICITY), n_clusters,
+                         dist)
+
+
+def analyse(mol: Chem.Mol) -> ChelatingUnit:
+    """:func:`chelating_unit` with donors and distance matrix, cached on the Mol object.
+
+    The result is stored in a private attribute of ``mol`` (keyed by its atom and bond counts),
+    so standardization (core finding) and :func:`~chelscreen.chem.descriptors.ligand_features`
+    on the same plain chelator perceive its donors only once.
+    """
+    key = (mol.GetNumAtoms(), mol.GetNumBonds())
+    cached = getattr(mol, "_chelscreen_unit", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    unit = chelating_unit(mol)
+    try:
+        mol._chelscreen_unit = (key, unit)
+    except AttributeError:  # pragma: no cover - a Mol type without __dict__
+        pass
+    return unit
+
+
+def n_donors(mol: Chem.Mol) -> int:
+    """Denticity the ligand can offer to one metal (see :func:`chelating_unit`)."""
+    return chelating_unit(mol).n_donors

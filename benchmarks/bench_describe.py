@@ -8,10 +8,10 @@ The inputs are enumerated variants of DOTA, NOTA, TETA, EDTA, DTPA, dedpa, octap
 18-crown-6 and DOTAM scaffolds carrying two substituents (H, alkyl, (substituted) phenyl and benzyl,
 p-SCN-benzyl, pyridylmethyl, hydroxy/methoxy/fluoro-alkyl ...) at two ring/backbone positions
 (90 %), plus DOTA-peptide conjugates (10 %). Prints the time of the whole ``describe`` (reading +
-standardization + core finding + features) and of the feature step alone, in ligands/s: wall-clock
-and CPU
-time (this process plus its worker processes). On a shared, loaded machine the CPU-time figure
-is the meaningful one; ``2 x`` ligands per CPU-second is what two idle cores deliver.
+standardization + core finding + features) for ``n_jobs=1`` and ``n_jobs=2`` on the list, and for
+``n_jobs=2`` on the same ligands written to a ``.smi`` file, then the feature step alone: wall-clock
+ligands/s, CPU seconds (this process plus its worker processes) and the load average before and
+after each run (``os.getloadavg()``), so that a wall figure on a shared machine can be judged.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import argparse
 import itertools
 import os
 import resource
+import tempfile
 import time
+from pathlib import Path
 
 SUBSTITUENTS = ["[H]", "C", "CC", "CCC", "c1ccccc1", "Cc1ccccc1", "Cc1ccc(OC)cc1",
                 "c1ccc(F)cc1", "CCO", "CC(C)C", "C1CCCCC1", "Cc1ccc(Cl)cc1", "COC", "CCc1ccccc1",
@@ -71,10 +73,34 @@ def generate(n: int) -> list[str]:
     return out
 
 
+def _cpu() -> float:
+    """CPU seconds of this process plus its finished (joined) worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _run(label: str, fn, n: int) -> None:
+    load0 = _load()
+    w0, c0 = time.perf_counter(), _cpu()
+    df = fn()
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    n_ok = int((df["status"] == "ok").sum())
+    print(f"{label:34s} wall {wall:6.2f} s = {n / wall:6.0f} ligands/s | CPU {cpu:6.2f} s "
+          f"= {n / cpu:5.0f} ligands/CPU-s | load 1/5/15 min {load0} -> {_load()} ({n_ok} ok)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000)
-    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--n-jobs", type=int, default=2, help="workers of the parallel runs")
+    ap.add_argument("--skip-serial", action="store_true", help="only the n_jobs > 1 runs")
     args = ap.parse_args()
 
     from rdkit import Chem
@@ -82,34 +108,31 @@ def main() -> None:
     from chelscreen.chem.descriptors import describe, ligand_features
 
     smiles = generate(args.n)
-    assert len(smiles) == args.n, len(smiles)
-    print(f"{len(smiles)} inputs, {len(set(smiles))} unique; n_jobs={args.n_jobs}; "
-          f"{os.cpu_count()} CPUs visible")
-
-    def cpu() -> float:  # this process + finished worker processes
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-    w0, c0 = time.perf_counter(), cpu()
-    df = describe(smiles, n_jobs=args.n_jobs)
-    w1, c1 = time.perf_counter(), cpu()
-    n_ok = int((df["status"] == "ok").sum())
-    print(f"describe (read + standardize + core + features), n_jobs={args.n_jobs}: "
-          f"wall {w1 - w0:.2f} s = {len(smiles) / (w1 - w0):.0f} ligands/s; "
-          f"CPU {c1 - c0:.2f} s = {len(smiles) / (c1 - c0):.0f} ligands/s per core "
-          f"(= {2 * len(smiles) / (c1 - c0):.0f} ligands/s on 2 idle cores) ({n_ok} ok)")
-
+    n = len(smiles)
+    assert n == args.n, n
+    print(f"{n} inputs, {len(set(smiles))} unique; {os.cpu_count()} CPUs visible; "
+          f"load average (1/5/15 min) at start {_load()}")
+    describe(smiles[:20])  # warm-up: imports, SMARTS compilation, library index
+    if not args.skip_serial:
+        _run("describe(list), n_jobs=1", lambda: describe(smiles, n_jobs=1), n)
+    _run(f"describe(list), n_jobs={args.n_jobs}", lambda: describe(smiles, n_jobs=args.n_jobs),
+         n)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.smi"
+        path.write_text("".join(f"{s}\tB{k}\n" for k, s in enumerate(smiles)))
+        _run(f"describe(.smi file), n_jobs={args.n_jobs}",
+             lambda: describe(path, n_jobs=args.n_jobs), n)
+    df = describe(smiles[:1000])
     mols = [Chem.MolFromSmiles(s) for s in df["core_smiles"] if isinstance(s, str) and s]
-    w2, c2 = time.perf_counter(), cpu()
+    w2, c2 = time.perf_counter(), _cpu()
     for m in mols:
         ligand_features(m)
-    w3, c3 = time.perf_counter(), cpu()
-    print(f"ligand_features alone, 1 process: wall {len(mols) / (w3 - w2):.0f} ligands/s, "
-          f"CPU {len(mols) / (c3 - c2):.0f} ligands/s per core")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"1-min load average during the run: {load:.1f} (wall figures are only meaningful "
-          f"on an otherwise idle machine)")
+    w3, c3 = time.perf_counter(), _cpu()
+    print(f"ligand_features alone (1,000 cores, 1 process): wall {len(mols) / (w3 - w2):.0f} "
+          f"ligands/s, CPU {len(mols) / (c3 - c2):.0f} ligands/CPU-s")
+    print("On a shared machine the wall figures depend on the load printed with them; "
+          "ligands/CPU-s x 2 is what two idle cores give at most.")
+
 
 if __name__ == "__main__":
     main()

@@ -717,12 +717,104 @@ def _resolve(rec: _Record, library: _Library | None) -> tuple[Chem.Mol | None, s
     return mol, "", []
 
 
+def _process_records(
+    records: list[_Record], start: int, width: int, library: _Library | None
+) -> dict[str, list[Any]]:
+    """Resolve and standardize ``records`` (numbered from ``start``) into output columns."""
+    rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    with rdBase.BlockLogs():
+        for k, rec in enumerate(records, start):
+            ident = rec.id or f"L{k + 1:0{width}d}"
+            name, smiles, core_smiles, bound, mol = rec.name, "", "", "", None
+            status, notes = "invalid", []
+            if rec.error is None:
+                parsed, lib_name, notes = _resolve(rec, library)
+                if parsed is not None:
+                    if not name and lib_name:
+                        name = lib_name
+                    try:
+                        # a Mol parsed here (not the caller's) is standardized in place
+                        std = standardize(parsed, _owned=rec.mol is None)
+                    except InvalidStructureError as exc:
+                        rec.error = str(exc)
+                    else:
+                        mol = std.mol
+                        smiles = Chem.MolToSmiles(mol)
+                        core_smiles = (
+                            smiles
+                            if std.core is mol
+                            else std.core_info.get("core_smiles") or Chem.MolToSmiles(std.core)
+                        )
+                        bound = ";".join(dict.fromkeys(std.metals))
+                        status = "warning" if std.warnings else "ok"
+                        notes = notes + std.warnings + std.changes
+            message = f"{rec.where}: {rec.error}" if rec.error is not None else "; ".join(notes)
+            for col, val in zip(
+                COLUMNS, (ident, name, rec.input, smiles, core_smiles, bound, status, message, mol)
+            ):
+                rows[col].append(val)
+    return rows
+
+
+def _process_chunk(records: list[_Record], start: int, width: int) -> dict[str, list[Any]]:
+    """Worker: :func:`_process_records` in a child process (Mols pickled with their props)."""
+    Chem.SetDefaultPickleProperties(Chem.PropertyPickleOptions.AllProps)
+    return _process_records(records, start, width, _current_library())
+
+
+#: inputs below this size are read in one process whatever ``n_jobs`` says
+PARALLEL_MIN_RECORDS = 200
+
+
+def _resolve_jobs(n_jobs: int | None) -> int:
+    if n_jobs is None or n_jobs == 0:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return int(n_jobs)
+
+
+def _chunks(n: int, jobs: int, minimum: int = 50) -> list[tuple[int, int]]:
+    """``(start, stop)`` of contiguous chunks (about 4 per worker), in input order."""
+    size = max(minimum, -(-n // (jobs * 4)))
+    return [(k, min(n, k + size)) for k in range(0, n, size)]
+
+
+def _process_parallel(worker: Any, records: list[_Record], jobs: int,
+                      *args: Any) -> list[Any]:
+    """Run ``worker(records[a:b], a, *args)`` over contiguous chunks in a process pool.
+
+    Results come back in input order (one per chunk).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(worker, records[a:b], a, *args)
+                   for a, b in _chunks(len(records), jobs)]
+        return [f.result() for f in futures]
+
+
+def _rows_to_frame(rows: dict[str, list[Any]], records: list[_Record]) -> pd.DataFrame:
+    """Output table of :func:`read_ligands` from its columns (duplicate ids flagged)."""
+    _flag_duplicate_ids(rows, records)
+    df = pd.DataFrame({c: rows[c] for c in COLUMNS[:-1]}, dtype=str)
+    if "mol" in rows:
+        df["mol"] = pd.Series(rows["mol"], dtype=object)
+    n_bad = int((df["status"] == "invalid").sum())
+    if n_bad:
+        logger.warning(
+            "%d of %d ligands are invalid (status='invalid'; see 'message')", n_bad, len(df)
+        )
+    return df
+
+
 def read_ligands(
     source: Any,
     *,
     smiles_column: str | None = None,
     name_column: str | None = None,
     id_column: str | None = None,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Read ligands from a file, a string, a list, RDKit molecules or a DataFrame.
 
@@ -735,6 +827,11 @@ def read_ligands(
     smiles_column, name_column, id_column
         Column (CSV/TSV/DataFrame) or SDF property holding the SMILES, name and id, when they
         are not called ``smiles``, ``name`` and ``id``.
+    n_jobs : int, default 1
+        Worker processes for standardization and core finding (-1: all cores). The file is
+        parsed in this process; inputs of fewer than :data:`PARALLEL_MIN_RECORDS` records are
+        always handled here. The result is the same as with ``n_jobs=1`` (same order, ids and
+        messages); the Mols come back from the workers pickled with all their properties.
 
     Returns
     -------
@@ -759,48 +856,21 @@ def read_ligands(
     [['L0001', 'DOTA', 'ok'], ['L0002', '', 'ok'], ['L0003', '', 'invalid']]
     """
     records = _records_from_source(source, smiles_column, name_column, id_column)
-    width = max(4, len(str(len(records))))
-    rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-    library = _current_library()
-    with rdBase.BlockLogs():
-        for k, rec in enumerate(records):
-            ident = rec.id or f"L{k + 1:0{width}d}"
-            name, smiles, core_smiles, bound, mol = rec.name, "", "", "", None
-            status, notes = "invalid", []
-            if rec.error is None:
-                parsed, lib_name, notes = _resolve(rec, library)
-                if parsed is not None:
-                    if not name and lib_name:
-                        name = lib_name
-                    try:
-                        std = standardize(parsed)
-                    except InvalidStructureError as exc:
-                        rec.error = str(exc)
-                    else:
-                        mol = std.mol
-                        smiles = Chem.MolToSmiles(mol)
-                        core_smiles = (
-                            smiles
-                            if std.core is mol
-                            else std.core_info.get("core_smiles") or Chem.MolToSmiles(std.core)
-                        )
-                        bound = ";".join(dict.fromkeys(std.metals))
-                        status = "warning" if std.warnings else "ok"
-                        notes = notes + std.warnings + std.changes
-            message = f"{rec.where}: {rec.error}" if rec.error is not None else "; ".join(notes)
-            for col, val in zip(
-                COLUMNS, (ident, name, rec.input, smiles, core_smiles, bound, status, message, mol)
-            ):
-                rows[col].append(val)
-    _flag_duplicate_ids(rows, records)
-    df = pd.DataFrame({c: rows[c] for c in COLUMNS[:-1]}, dtype=str)
-    df["mol"] = pd.Series(rows["mol"], dtype=object)
-    n_bad = int((df["status"] == "invalid").sum())
-    if n_bad:
-        logger.warning(
-            "%d of %d ligands are invalid (status='invalid'; see 'message')", n_bad, len(df)
-        )
-    return df
+    width = record_id_width(records)
+    jobs = _resolve_jobs(n_jobs)
+    if jobs > 1 and len(records) >= PARALLEL_MIN_RECORDS:
+        rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        for part in _process_parallel(_process_chunk, records, jobs, width):
+            for c in COLUMNS:
+                rows[c].extend(part[c])
+    else:
+        rows = _process_records(records, 0, width, _current_library())
+    return _rows_to_frame(rows, records)
+
+
+def record_id_width(records: list[Any]) -> int:
+    """Digits of the generated ids (``L0001``...) for ``records``."""
+    return max(4, len(str(len(records))))
 
 
 def _flag_duplicate_ids(rows: dict[str, list[Any]], records: list[_Record]) -> None:

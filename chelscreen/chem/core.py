@@ -14,8 +14,12 @@ Method (2D, no conformers)
    that carbon as a methyl cap; a cut bond to any other atom is replaced by H. So the DOTATATE
    linker amide ``N1-CH2-C(=O)-NH-CH(R)-...`` becomes the N-methyl amide ``N1-CH2-C(=O)NHCH3``:
    the amide O (a donor) and the secondary-amide N are kept as they are in the conjugate.
-4. Shortcut: when every perceived donor is in the unit and every atom lies <= 3 bonds from one,
-   the molecule is a compact plain chelator and nothing is cut.
+4. Shortcuts: when every perceived donor is in the unit and every atom lies <= 3 bonds from one,
+   the molecule is a compact plain chelator and nothing is cut. Before the full search,
+   :func:`_largest_piece_bound` bounds the largest piece that could be cut away using only atoms
+   step 2 always keeps (donor groups, macrocycles, chelate-ring backbones, touched small rings,
+   cap carbons); below :data:`MIN_REMOVED_HEAVY_ATOMS` the molecule is provably its own core and
+   the search is skipped (identical result; most plain chelators with aryl handles).
 5. A molecule is a *conjugate* only when the cut-away atoms hold one connected piece of at least
    :data:`MIN_REMOVED_HEAVY_ATOMS` heavy atoms (a targeting vector is one piece; two benzyl groups
    on a DOTA backbone are not a conjugate). Smaller handles (p-SCN-benzyl, NHS ester, NODAGA's
@@ -183,6 +187,89 @@ def _largest_fragment(mol: Chem.Mol, atoms: list[int]) -> int:
     return best
 
 
+def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
+    """Upper bound on the largest cut-away piece, without finding the core.
+
+    :func:`core_atoms` always keeps the atoms of every unit donor group, every macrocycle
+    holding >= 2 unit donors and the shortest bond paths between unit donors at most 4 bonds
+    apart (set ``K0``), so every cut-away piece lies inside one connected
+    piece of the heavy atoms outside ``K0``. The size of the largest such piece is returned
+    (0 when the molecule is certainly its own core: too few donors, or the compact fast path
+    of :func:`core_atoms`). A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
+    molecule is not a conjugate, which is the case for most plain chelators.
+    """
+    donors, dist = unit.all_donors, unit.dist
+    if not unit.donors or unit.n_donors < 2:
+        return 0
+    if len(unit.donors) == len(donors) and bool(
+            (dist[[d.atom_idx for d in donors]].min(axis=0) <= 3).all()):
+        return 0
+    n = mol.GetNumAtoms()
+    kept: set[int] = set()
+    for d in unit.donors:
+        kept.update(d.group_atoms or (d.atom_idx,))
+    idx = [d.atom_idx for d in unit.donors]
+    dset = set(idx)
+    rings = mol.GetRingInfo().AtomRings()
+    for ring in rings:
+        if len(ring) >= 9 and len(dset.intersection(ring)) >= 2:
+            kept.update(ring)
+    # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones)
+    dd = dist[idx]
+    pi, pj = np.nonzero(np.triu(dd[:, idx] <= 4, 1))
+    if len(pi):
+        on_path = (dd[pi] + dd[pj]) == dd[pi, np.asarray(idx)[pj]][:, None]
+        kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
+    # every small ring touching a kept atom is kept (to a fixed point)
+    small = [set(r) for r in rings if len(r) <= _SMALL_RING_MAX]
+    changed = bool(small)
+    while changed:
+        changed = False
+        for r in small:
+            if r & kept and not r <= kept:
+                kept |= r
+                changed = True
+    free = np.ones(n, dtype=bool)
+    free[list(kept)] = False
+    # a carbon single-bonded to a kept atom is kept or becomes a methyl cap: never cut away
+    kept0 = ~free
+    boundary = free & (dist[:, kept0] == 1).any(axis=1)
+    for i in np.flatnonzero(boundary).tolist():
+        atom = mol.GetAtomWithIdx(i)
+        if atom.GetAtomicNum() != 6:
+            continue
+        for bond in atom.GetBonds():
+            if bond.GetBondType() == Chem.BondType.SINGLE and kept0[bond.GetOtherAtomIdx(i)]:
+                free[i] = False
+                break
+    if mol.GetNumHeavyAtoms() != n:
+        free &= np.array([a.GetAtomicNum() > 1 for a in mol.GetAtoms()], dtype=bool)
+    n_free = int(free.sum())
+    if n_free < MIN_REMOVED_HEAVY_ATOMS:
+        return n_free
+    sub = dist[free][:, free] == 1  # bonds between free atoms
+    parent = list(range(n_free))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    ii, jj = np.nonzero(sub)
+    for i, j in zip(ii.tolist(), jj.tolist()):
+        if i > j:
+            continue
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[ri] = rj
+    sizes: dict[int, int] = {}
+    for i in range(n_free):
+        r = find(i)
+        sizes[r] = sizes.get(r, 0) + 1
+    return max(sizes.values())
+
+
 def find_chelating_core(mol: Chem.Mol) -> tuple[Chem.Mol, dict[str, Any]]:
     """Find the chelating unit of a (possibly conjugated) chelator.
 
@@ -211,6 +298,19 @@ def find_chelating_core(mol: Chem.Mol) -> tuple[Chem.Mol, dict[str, Any]]:
     """
     if mol is None:
         raise ValueError("find_chelating_core() got None instead of an RDKit Mol")
+    unit = analyse(mol)
+    if _largest_piece_bound(mol, unit) < MIN_REMOVED_HEAVY_ATOMS:
+        # provably not a conjugate: skip the core search (same result, much faster)
+        return mol, {
+            "is_conjugate": False,
+            "n_heavy_removed": 0,
+            "n_donors": unit.n_donors,
+            "n_donors_total": len(unit.all_donors),
+            "cap": "methyl",
+            "method": "donor-cluster",
+            "atom_map": list(range(mol.GetNumAtoms())),
+            "core_smiles": None,
+        }
     kept, caps, details = core_atoms(mol)
     keep = kept | caps
     removed = [i for i in range(mol.GetNumAtoms())

@@ -1,7 +1,9 @@
 """2D ligand features of chelators and the batch :func:`describe`.
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
-embedding, so a few thousand ligands per second per core.
+embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
+roughly 600-1,000 drug-like chelators per CPU-second; ``n_jobs`` spreads it over processes
+(``benchmarks/bench_describe.py``). About a third of the time is RDKit's Crippen logP.
 
 Feature definitions
 -------------------
@@ -58,7 +60,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -245,7 +246,8 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list) -> tuple[int, float]
     if amines:
         # protonate one after another, highest effective pKa first (ties: most peripheral)
         n_am = len(amines)
-        dl = dist[np.ix_([a for a, _ in amines], [a for a, _ in amines])].tolist()
+        am = [a for a, _ in amines]
+        dl = dist[am][:, am].tolist()
         periph = [sum(row) for row in dl]
         eff = [p for _, p in amines]
         left = set(range(n_am))
@@ -262,13 +264,17 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list) -> tuple[int, float]
     return int(full), round(formal - neg + pos, 2)
 
 
+_SP_SP2 = (Chem.HybridizationType.SP2, Chem.HybridizationType.SP)
+
+
 def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...]) -> bool:
+    ri = mol.GetRingInfo()
     for a in path[1:-1]:
+        # in a ring of 3-8 atoms <=> smallest ring holding the atom has <= 8 atoms
+        if 0 < ri.MinAtomRingSize(a) <= 8:
+            continue
         atom = mol.GetAtomWithIdx(a)
-        ring_small = any(atom.IsInRingSize(k) for k in range(3, 9))
-        sp2 = atom.GetHybridization() in (Chem.HybridizationType.SP2,
-                                          Chem.HybridizationType.SP) or atom.GetIsAromatic()
-        if not (ring_small or sp2):
+        if not (atom.GetHybridization() in _SP_SP2 or atom.GetIsAromatic()):
             return False
     return True
 
@@ -304,8 +310,9 @@ def _ring_bonds(mol: Chem.Mol, ring: tuple[int, ...]) -> set[tuple[int, int]]:
 
 def _has_rigid_chelate_ring(mol: Chem.Mol, ud: list, sub: np.ndarray) -> bool:
     """A 5/6-membered chelate ring between two different donor groups on a rigid backbone."""
-    for i, j in np.argwhere(np.triu((sub == 3) | (sub == 4), 1)).tolist():
-        if ud[i].group_id != ud[j].group_id and _is_rigid_path(
+    ii, jj = np.nonzero((sub == 3) | (sub == 4))
+    for i, j in zip(ii.tolist(), jj.tolist()):
+        if i < j and ud[i].group_id != ud[j].group_id and _is_rigid_path(
                 mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx)):
             return True
     return False
@@ -353,10 +360,10 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
     f["n_anionic_donor_groups"] = len({d.group_id for d in ud if d.anionic})
     # chelate rings: donor pairs 3 (5-ring) or 4 (6-ring) bonds apart
     idx = [d.atom_idx for d in ud]
-    sub = dist[np.ix_(idx, idx)] if idx else np.zeros((0, 0))
-    upper = np.triu(np.ones_like(sub, dtype=bool), 1)
-    f["n_chelate_ring_5"] = int(((sub == 3) & upper).sum())
-    f["n_chelate_ring_6"] = int(((sub == 4) & upper).sum())
+    sub = dist[idx][:, idx] if idx else np.zeros((0, 0))
+    # the matrix is symmetric with a zero diagonal: each pair is counted twice
+    f["n_chelate_ring_5"] = int(np.count_nonzero(sub == 3)) // 2
+    f["n_chelate_ring_6"] = int(np.count_nonzero(sub == 4)) // 2
     # macrocycles
     dset = set(idx)
     macro = [r for r in macrocycle_rings(mol) if len(dset.intersection(r)) >= 2]
@@ -478,6 +485,28 @@ def _table_from_mols(source: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _features_for_rows(ok: list[bool], mols: list[Any], smiles_col: list[Any],
+                       core_col: list[Any], progress: bool = False,
+                       ) -> dict[int, tuple[dict[str, Any] | None, str]]:
+    """Features of every non-invalid row, in this process (row index -> (features, problem))."""
+    results: dict[int, tuple[dict[str, Any] | None, str]] = {}
+    inputs = [(i, *_core_input(mols[i], smiles_col[i], core_col[i]))
+              for i in range(len(ok)) if ok[i]]
+    it: Iterable = inputs
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(inputs, desc="describe", unit="ligand")
+    for i, smi, mol in it:
+        if mol is not None:
+            results[i] = _features_from_mol(mol)
+        elif smi:
+            results[i] = _features_from_smiles(smi)
+        else:
+            results[i] = (None, "no structure to describe")
+    return results
+
+
 def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) -> pd.DataFrame:
     """``table`` (read_ligands columns, with ``mol``) -> table without ``mol`` plus features."""
     table = table.reset_index(drop=True)
@@ -487,12 +516,13 @@ def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) 
     mols = table["mol"].tolist() if "mol" in table.columns else [None] * n
     smiles_col = table["smiles"].tolist() if "smiles" in table.columns else [None] * n
     core_col = table["core_smiles"].tolist() if "core_smiles" in table.columns else [None] * n
-    inputs = [(i, *_core_input(mols[i], smiles_col[i], core_col[i])) for i in range(n) if ok[i]]
-    results: dict[int, tuple[dict[str, Any] | None, str]] = {}
     jobs = _resolve_jobs(n_jobs)
-    if jobs > 1 and len(inputs) >= 200:
+    if jobs > 1 and sum(ok) >= 200:
         from concurrent.futures import ProcessPoolExecutor
 
+        inputs = [(i, *_core_input(mols[i], smiles_col[i], core_col[i]))
+                  for i in range(n) if ok[i]]
+        results: dict[int, tuple[dict[str, Any] | None, str]] = {}
         chunk = max(50, len(inputs) // (jobs * 4))
         parts = [inputs[k:k + chunk] for k in range(0, len(inputs), chunk)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -501,18 +531,7 @@ def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) 
                 for (i, _, _), res in zip(part, fut.result()):
                     results[i] = res
     else:
-        it: Iterable = inputs
-        if progress:
-            from tqdm import tqdm
-
-            it = tqdm(inputs, desc="describe", unit="ligand")
-        for i, smi, mol in it:
-            if mol is not None:
-                results[i] = _features_from_mol(mol)
-            elif smi:
-                results[i] = _features_from_smiles(smi)
-            else:
-                results[i] = (None, "no structure to describe")
+        results = _features_for_rows(ok, mols, smiles_col, core_col, progress)
     return _assemble(table, results, ok)
 
 
@@ -551,22 +570,21 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
     return pd.concat([out, feats_df], axis=1)
 
 
-_ITEM_RE = re.compile(r"^item (\d+):")
+def _describe_chunk(records: list[Any], start: int, width: int,
+                    ) -> tuple[dict[str, list[Any]], dict[int, tuple[dict[str, Any] | None, str]]]:
+    """Worker: read (standardize, find the core) and describe one chunk of records.
 
-
-def _read_and_describe(items: list[Any], offset: int, smiles_column: str | None,
-                       name_column: str | None) -> pd.DataFrame:
-    """Worker: read_ligands + features for one chunk (starting at ``offset``) of a list."""
-    from chelscreen.io import read_ligands
+    Returns the ``read_ligands`` columns without ``mol`` and the features keyed by the row's
+    position in the whole input.
+    """
+    from chelscreen import io
 
     RDLogger.DisableLog("rdApp.*")
-    table = read_ligands(items, smiles_column=smiles_column, name_column=name_column)
-    if offset:  # messages name the item by its position in the whole list
-        table["message"] = [
-            _ITEM_RE.sub(lambda m: f"item {int(m.group(1)) + offset}:", str(msg))
-            for msg in table["message"]
-        ]
-    return _add_features(table, n_jobs=1)
+    rows = io._process_records(records, start, width, io._current_library())
+    mols = rows.pop("mol")
+    ok = [st != "invalid" for st in rows["status"]]
+    res = _features_for_rows(ok, mols, rows["smiles"], rows["core_smiles"])
+    return rows, {start + i: r for i, r in res.items()}
 
 
 def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
@@ -580,9 +598,10 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
         SMILES / Mols). A DataFrame that already has a ``mol`` column (a ``read_ligands`` result)
         is used as it is; for it ``core_smiles`` is used when present, else the core is found here.
     n_jobs : int, default 1
-        Worker processes (-1: all cores). Inputs of fewer than 200 rows run in this process. A
-        list source is read, standardized and described in the workers (ids stay ``L0001``... in
-        input order); for a file, reading is serial and the features run in the workers.
+        Worker processes (-1: all cores). Inputs of fewer than 200 rows run in this process.
+        Otherwise the input is parsed here and split into contiguous chunks that the workers
+        read (standardize, find the core) and describe; the result equals a serial run (same
+        order, ids, messages and duplicate-id flags).
     smiles_column, name_column : str, optional
         Passed to ``read_ligands`` for tables.
     progress : bool, default False
@@ -598,23 +617,26 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
     jobs = _resolve_jobs(n_jobs)
     if isinstance(source, pd.DataFrame) and "mol" in source.columns:
         return _add_features(_table_from_mols(source), jobs, progress)
-    if isinstance(source, (list, tuple)) and jobs > 1 and len(source) >= 200:
-        from concurrent.futures import ProcessPoolExecutor
+    from chelscreen import io
 
-        import chelscreen.io  # noqa: F401  (imported before the workers fork)
-
-        items = list(source)
-        chunk = max(100, len(items) // (jobs * 4))
-        parts = [items[k:k + chunk] for k in range(0, len(items), chunk)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_read_and_describe, p, k * chunk, smiles_column, name_column)
-                       for k, p in enumerate(parts)]
-            frames = [f.result() for f in futures]
-        out = pd.concat(frames, ignore_index=True)
-        width = max(4, len(str(len(out))))
-        out["id"] = [f"L{k + 1:0{width}d}" for k in range(len(out))]  # list items carry no id
-        return out
-    from chelscreen.io import read_ligands
-
-    table = read_ligands(source, smiles_column=smiles_column, name_column=name_column)
+    if jobs > 1:
+        records = io._records_from_source(source, smiles_column, name_column, None)
+        if len(records) >= io.PARALLEL_MIN_RECORDS:
+            # read + standardize + core + features in the workers, over contiguous chunks;
+            # ids, messages and duplicate-id flags are those of a serial run
+            width = io.record_id_width(records)
+            rows: dict[str, list[Any]] = {c: [] for c in io.COLUMNS[:-1]}
+            results: dict[int, tuple[dict[str, Any] | None, str]] = {}
+            for part, res in io._process_parallel(_describe_chunk, records, jobs, width):
+                for c in rows:
+                    rows[c].extend(part[c])
+                results.update(res)
+            table = io._rows_to_frame(rows, records)
+            ok = [st != "invalid" for st in table["status"]]
+            return _assemble(table, results, ok)
+        table = io._rows_to_frame(
+            io._process_records(records, 0, io.record_id_width(records), io._current_library()),
+            records)
+        return _add_features(table, 1, progress)
+    table = io.read_ligands(source, smiles_column=smiles_column, name_column=name_column)
     return _add_features(table, jobs, progress)

@@ -54,8 +54,10 @@ A metal binds donors that close 5- or 6-membered chelate rings with each other, 
 3. the donors are clustered (single linkage, <= 4 bonds); the best cluster (most donors, strong
    donors and macrocycle ring donors weighted up) is the unit, and further small clusters (<= 4
    donors, >= 2 of them strong) within 14 bonds are merged while the unit has < 10 donors (the three
-   hydroxamates of DFO, the four HOPO units of 3,4,3-LI(1,2-HOPO)); two DOTA units of a
-   bis-chelator stay separate (8, not 16). The denticity is capped at 12.
+   hydroxamates of DFO, the four HOPO units of 3,4,3-LI(1,2-HOPO)); when the unit and the cluster
+   consist only of bidentate O,O groups (HOPO, hydroxamate, catecholate) the limit is 20 bonds,
+   so that tripodal podands such as THP (three 3,4-HOPO arms 16-18 bonds apart) are hexadentate;
+   two DOTA units of a bis-chelator stay separate (8, not 16). The denticity is capped at 12.
 
 A molecule with donors but no chelating pair is monodentate (``n_donors`` = 1).
 """
@@ -125,6 +127,10 @@ _PAIR_MAX_BONDS = 4  # 5- or 6-membered chelate ring
 _MERGE_MAX_BONDS = 14
 _MERGE_UNTIL = 10
 _MERGE_MAX_CLUSTER = 4  # only small units (hydroxamate, HOPO, catechol pairs) are merged
+#: bidentate O,O groups of podands (tris-HOPO THP, tris-catecholates, hydroxamate
+#: siderophores): such units are merged with each other up to this many bonds apart
+_BIDENTATE_O_TYPES = frozenset({"hopo_O", "hydroxamate_O", "catecholate_O"})
+_MERGE_MAX_BONDS_PODAND = 20
 
 
 @dataclass(slots=True)
@@ -364,7 +370,7 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     if not donors:
         return ChelatingUnit([], [], 0, 0, dist)
     idx = [d.atom_idx for d in donors]
-    sub_np = dist[np.ix_(idx, idx)]
+    sub_np = dist[idx][:, idx]
     anchor = np.fromiter((d.donor_type in _ANCHOR_TYPES for d in donors), bool, len(donors))
     weak = np.fromiter((d.weak for d in donors), bool, len(donors))
     # weak donors: need an anchor exactly 3 bonds away
@@ -384,7 +390,10 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
             i = parent[i]
         return i
 
-    for i, k in np.argwhere(np.triu(close & cand[:, None] & cand[None, :])).tolist():
+    ii, kk = np.nonzero(close & cand[:, None] & cand[None, :])
+    for i, k in zip(ii.tolist(), kk.tolist()):
+        if i > k:
+            continue
         ri, rk = find(i), find(k)
         if ri != rk:
             parent[max(ri, rk)] = min(ri, rk)
@@ -423,7 +432,10 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
             n_strong = sum(1 for m in members if not donors[m].weak)
             if n_strong < 2 or len(members) > _MERGE_MAX_CLUSTER:
                 continue
-            if min(sub[a][b] for a in unit for b in members) <= _MERGE_MAX_BONDS:
+            limit = _MERGE_MAX_BONDS
+            if all(donors[m].donor_type in _BIDENTATE_O_TYPES for m in unit + members):
+                limit = _MERGE_MAX_BONDS_PODAND
+            if min(sub[a][b] for a in unit for b in members) <= limit:
                 unit.extend(members)
                 merged.add(c)
                 changed = True

@@ -324,7 +324,8 @@ def _find_core(mol: Chem.Mol) -> tuple[Chem.Mol, dict[str, Any], str | None]:
     return core, dict(info or {}), None
 
 
-def standardize(mol: Chem.Mol | str, *, find_core: bool = True) -> Standardized:
+def standardize(mol: Chem.Mol | str, *, find_core: bool = True,
+                _owned: bool = False) -> Standardized:
     """Standardize a ligand to its neutral acid form and find its chelating core.
 
     Parameters
@@ -335,6 +336,9 @@ def standardize(mol: Chem.Mol | str, *, find_core: bool = True) -> Standardized:
     find_core
         Call :func:`chelscreen.chem.core.find_chelating_core` (default). With ``False`` the core
         is the whole molecule.
+    _owned
+        Internal: ``mol`` was made for this call (parsed from text by the caller) and may be
+        changed in place, which saves a copy. The caller's Mol is never changed otherwise.
 
     Returns
     -------
@@ -350,6 +354,7 @@ def standardize(mol: Chem.Mol | str, *, find_core: bool = True) -> Standardized:
     """
     if isinstance(mol, str):
         text = mol
+        _owned = True
         mol = Chem.MolFromSmiles(text, sanitize=False)
         if mol is None:
             raise InvalidStructureError(
@@ -376,7 +381,7 @@ def standardize(mol: Chem.Mol | str, *, find_core: bool = True) -> Standardized:
         rw = Chem.RWMol(mol)
         metal_info = _disconnect_metals(rw)
     else:
-        rw = Chem.Mol(mol)
+        rw = mol if _owned else Chem.Mol(mol)
     _sanitize(rw)
 
     # --- fragments: metals, then the largest organic fragment -----------------------------

@@ -92,3 +92,37 @@ def test_no_donor_molecule_is_its_own_core():
 def test_none_is_rejected():
     with pytest.raises(ValueError, match="None"):
         find_chelating_core(None)
+
+
+BOUND_CASES = [
+    DOTA, DOTATATE, DOTATOC, PSMA617, NODAGA_PEPTIDE, MACROPA_THIOUREA, DFO_THIOUREA,
+    # plain chelators with aryl handles on the backbone / on a pyridine (not conjugates)
+    "OC(=O)CN1CC(Cc8ccccc8)N(CC(O)=O)CC(Cc9ccc(N=C=S)cc9)N(CC(O)=O)CCN(CC(O)=O)CC1",
+    "OC(=O)c1cc(CCc8ccccc8)cc(CNCCNCc2cc(CCCl)cc(C(O)=O)n2)n1",
+    "OC(=O)CN(CC(O)=O)C(Cc8ccc(OC)cc8)C(C9CCCCC9)N(CC(O)=O)CC(O)=O",
+    "OC(=O)CN(CC(O)=O)CCCCCCCCCCCCCCN(CC(O)=O)CC(O)=O",
+    "CCCCCCCCCCCCCCCC(=O)O", "c1ccncc1", "CCCC",
+]
+
+
+@pytest.mark.parametrize("smiles", BOUND_CASES)
+def test_conjugate_precheck_is_an_upper_bound(smiles):
+    # the cheap pre-check may only skip molecules the full core search calls non-conjugates
+    from chelscreen.chem.core import (
+        MIN_REMOVED_HEAVY_ATOMS,
+        _largest_fragment,
+        _largest_piece_bound,
+        core_atoms,
+    )
+    from chelscreen.chem.donors import analyse
+
+    mol = Chem.MolFromSmiles(smiles)
+    bound = _largest_piece_bound(mol, analyse(mol))
+    kept, caps, _ = core_atoms(mol)
+    removed = [i for i in range(mol.GetNumAtoms()) if i not in kept | caps]
+    largest = _largest_fragment(mol, removed)
+    assert largest <= bound
+    core, info = find_chelating_core(mol)
+    assert info["is_conjugate"] == (largest >= MIN_REMOVED_HEAVY_ATOMS)
+    if bound < MIN_REMOVED_HEAVY_ATOMS:
+        assert core is mol and info["core_smiles"] is None

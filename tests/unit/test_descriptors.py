@@ -202,3 +202,37 @@ def test_describe_list_source_parallel_keeps_ids_and_order():
                                                                  range(1, 241)]
     assert parallel["status"].tolist()[:4] == ["ok", "ok", "invalid", "ok"]
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def _big_bad_csv(tmp_path, test_data):
+    """tests/data/ligands_bad.csv repeated to 225 rows (ids made unique, one duplicate pair
+    across the first and the last chunk, blank and bad rows kept)."""
+    import csv
+
+    rows = list(csv.reader(open(test_data / "ligands_bad.csv")))
+    header, body = rows[0], [r for r in rows[1:] if r]
+    out = [header]
+    for k in range(25):
+        for r in body:
+            r = list(r)
+            if len(r) == 3 and r[0]:
+                r[0] = f"{r[0]}_{k}"
+            out.append(r)
+    out[1][0] = out[-1][0] = "DUP"
+    path = tmp_path / "big.csv"
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows(out)
+    return path
+
+
+def test_describe_file_parallel_equals_serial(tmp_path, test_data):
+    # a file source is read, standardized and described in the workers: same table as serial,
+    # including row numbers in messages and duplicate ids flagged across chunks
+    path = _big_bad_csv(tmp_path, test_data)
+    serial = describe(path, n_jobs=1)
+    parallel = describe(path, n_jobs=2)
+    assert len(parallel) == 225
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert parallel.loc[0, "status"] == "warning" and "duplicate id 'DUP'" in parallel.loc[
+        224, "message"]
+    assert parallel.loc[223, "message"].startswith("row 224 (line 225): empty line")

@@ -157,3 +157,34 @@ def test_bis_chelator_counts_one_unit():
 def test_none_is_rejected():
     with pytest.raises(ValueError, match="None"):
         perceive_donors(None)
+
+
+def _labeling_smiles(chelator: str) -> str:
+    import pandas as pd
+
+    from chelscreen._resources import molecules_dir
+
+    lab = pd.read_csv(molecules_dir() / "labeling.csv", dtype=str, keep_default_na=False)
+    return lab.loc[lab["chelator"] == chelator, "chelator_smiles"].iloc[0]
+
+
+def test_tripodal_hopo_thp_is_hexadentate():
+    # THP: three 3,4-HOPO arms on a tripodal scaffold, 16-18 bonds apart (beyond the 14-bond
+    # merge limit of other clusters): one metal uses all three O,O pairs
+    mol = Chem.MolFromSmiles(_labeling_smiles("THP"))
+    unit = chelating_unit(mol)
+    assert unit.n_donors == 6
+    assert Counter(d.donor_type for d in unit.donors) == {"hopo_O": 6}
+    assert len({d.group_id for d in unit.donors}) == 3
+    assert {d.subtype for d in unit.donors} == {"3,4"}
+    # the reference podands keep their denticity
+    assert n_donors(Chem.MolFromSmiles(REFERENCE["3,4,3-LI(1,2-HOPO)"][0])) == 8
+    assert n_donors(Chem.MolFromSmiles(REFERENCE["DFO"][0])) == 6
+
+
+def test_far_apart_hopo_units_are_not_merged():
+    # two 1,2-HOPO amides joined by a C22 chain (> 20 bonds): a metal binds one of them
+    far = "O=C(NCCCCCCCCCCCCCCCCCCCCCCNC(=O)c1cccc(=O)n1O)c1cccc(=O)n1O"
+    near = "O=C(NCCCCCCNC(=O)c1cccc(=O)n1O)c1cccc(=O)n1O"
+    assert n_donors(Chem.MolFromSmiles(far)) == 2
+    assert n_donors(Chem.MolFromSmiles(near)) == 4

@@ -428,3 +428,26 @@ def test_real_library_reads_as_a_csv_file(repo_root):
     assert len(df) == len(lib)
     assert df["name"].tolist() == lib["name"].tolist()
     assert (df["status"] != "invalid").all(), df.loc[df["status"] == "invalid", "message"]
+
+
+def test_read_ligands_parallel_equals_serial(tmp_path, test_data):
+    # 225 rows with bad and blank rows and a duplicate id across chunks: the workers give the
+    # serial table (order, ids, messages, duplicate flags) and equivalent Mols
+    import csv
+
+    rows = list(csv.reader(open(test_data / "ligands_bad.csv")))
+    out = [rows[0]]
+    for k in range(25):
+        out += [[f"{r[0]}_{k}" if r[0] else "", *r[1:]] for r in rows[1:] if r]
+    out[1][0] = out[-1][0] = "DUP"
+    path = tmp_path / "big.csv"
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows(out)
+    serial = read_ligands(path)
+    parallel = read_ligands(path, n_jobs=2)
+    assert list(parallel.columns) == COLUMNS and len(parallel) == 225
+    pd.testing.assert_frame_equal(serial.drop(columns="mol"), parallel.drop(columns="mol"))
+    assert [m is None for m in parallel["mol"]] == [m is None for m in serial["mol"]]
+    assert [Chem.MolToSmiles(m) for m in parallel["mol"] if m is not None] == list(
+        parallel.loc[parallel["mol"].notna(), "smiles"])
+    assert "duplicate id 'DUP'" in parallel.loc[224, "message"]

@@ -1,0 +1,213 @@
+"""Batch simulations with a result cache (one JSON file per complex x protocol x versions).
+
+Key = SHA-256 of: canonical complex SMILES (bound ligand + ion), the ligand's RDKit
+RegistrationHash, the ion, the protocol, the seed and the versions of chelscreen, OpenMM and
+RDKit. (InChIKey is never used: it is empty for dative complexes.) Files are written atomically
+(temporary file + ``os.replace``), so an interrupted batch resumes where it stopped and a finished
+pair costs nothing on a re-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from chelscreen.errors import ChelscreenError
+from chelscreen.simulate.protocols import FEATURE_COLUMNS, PROTOCOLS
+
+logger = logging.getLogger(__name__)
+
+CACHE_SCHEMA = 2
+OUTPUT_COLUMNS = [
+    "id", "name", "smiles", "metal", "protocol", *FEATURE_COLUMNS, "wall_s", "ns_per_day",
+    "platform", "ion_params_source", "structure_file", "cache_key", "cached", "status", "message",
+]
+
+
+def versions() -> dict[str, str]:
+    """Versions that enter the cache key."""
+    import openmm
+    import rdkit
+
+    from chelscreen._version import __version__
+
+    return {"chelscreen": __version__, "openmm": openmm.__version__, "rdkit": rdkit.__version__}
+
+
+def complex_key(ligand_smiles: str, ion: str, protocol: str, seed: int = 42,
+                lj_set: str = "hfe") -> tuple[str, dict]:
+    """(hex key, key fields) of a ligand (neutral SMILES) x ion x protocol."""
+    from rdkit import Chem
+    from rdkit.Chem import RegistrationHash
+
+    mol = Chem.MolFromSmiles(ligand_smiles)
+    if mol is None:
+        raise ChelscreenError(f"cannot key invalid SMILES {ligand_smiles!r}")
+    canon = Chem.MolToSmiles(mol)
+    element = "".join(c for c in ion if c.isalpha())
+    charge = "".join(c for c in ion if c.isdigit()) or "1"
+    complex_smiles = Chem.MolToSmiles(Chem.MolFromSmiles(f"{canon}.[{element}+{charge}]"))
+    reg = RegistrationHash.GetMolHash(RegistrationHash.GetMolLayers(mol))
+    fields = {"complex_smiles": complex_smiles, "registration_hash": reg, "ion": ion,
+              "protocol": protocol, "seed": int(seed), "schema": CACHE_SCHEMA, **versions()}
+    if lj_set != "hfe":
+        fields["lj_set"] = lj_set
+    blob = json.dumps(fields, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:32], fields
+
+
+def _atomic_write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, default=_json_default)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def simulate_pair(ligand_smiles: str, metal: Any, protocol: str = "fast", *,
+                  cache_dir: str | Path | None = None, structures_dir: str | Path | None = None,
+                  name: str = "", seed: int = 42, n_conformers: int = 4,
+                  platform: str | None = None, lj_set: str = "hfe") -> dict[str, Any]:
+    """Build + run one complex (or read it from the cache). Returns one result dict."""
+    from chelscreen.simulate.build import build_complex
+    from chelscreen.simulate.params import normalize_ion
+    from chelscreen.simulate.protocols import run
+
+    ion = normalize_ion(metal)
+    key, fields = complex_key(ligand_smiles, ion, protocol, seed, lj_set)
+    cpath = Path(cache_dir) / f"{key}.json" if cache_dir else None
+    if cpath is not None and cpath.is_file():
+        try:
+            data = json.loads(cpath.read_text(encoding="utf-8"))
+            res = data["result"]
+            res["cached"] = True
+            return res
+        except (json.JSONDecodeError, KeyError):
+            logger.warning("ignoring unreadable cache file %s", cpath)
+    t0 = time.perf_counter()
+    cx = build_complex(ligand_smiles, ion, n_conformers=n_conformers, seed=seed,
+                       platform=platform, lj_set=lj_set)
+    res = run(cx, protocol, seed=seed, platform=platform)
+    res["structure_file"] = ""
+    if structures_dir:
+        stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in (name or key[:12]))
+        p = Path(structures_dir) / f"{stem}_{ion.replace('+', 'p')}_{protocol}.pdb"
+        cx.write_pdb(p)
+        cx.write_sdf(p.with_suffix(".sdf"))
+        res["structure_file"] = str(p)
+    res["cache_key"] = key
+    res = {k: _clean(v) for k, v in res.items()}
+    logger.info("simulated %s %s (%s) in %.1f s", name or ligand_smiles, ion, protocol,
+                time.perf_counter() - t0)
+    if cpath is not None:
+        _atomic_write_json(cpath, {"key": fields, "result": res})
+    res["cached"] = False
+    return res
+
+
+def simulate_pairs(ligands: Any, metals: Any, protocol: str = "fast",
+                   cache_dir: str | Path | None = None, *,
+                   structures_dir: str | Path | None = None, seed: int = 42,
+                   n_conformers: int = 4, platform: str | None = None,
+                   lj_set: str = "hfe", progress: bool = False) -> pd.DataFrame:
+    """Simulate every ligand x metal pair; one row per pair, ligand-major, input order.
+
+    Parameters
+    ----------
+    ligands
+        Anything :func:`chelscreen.io.read_ligands` accepts (file, list of SMILES/names, ...).
+    metals
+        A metal string (``"Lu3+,Ac3+"`` or ``"Lu-177"``) or a list of them.
+    protocol
+        ``"fast"``, ``"standard"`` or ``"explicit"``.
+    cache_dir
+        Folder for the per-pair JSON results (re-runs of finished pairs cost nothing).
+    structures_dir
+        When given, the built complex of each pair is written there as PDB and SDF.
+    lj_set
+        Li/Merz ion parameter set, ``"hfe"`` (default) or ``"iod"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`OUTPUT_COLUMNS`; bad ligands/metals are kept as ``status="invalid"``
+        rows, failed simulations as ``status="error"``, with a message.
+    """
+    from chelscreen.io import read_ligands
+    from chelscreen.simulate.params import normalize_ion
+
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
+    if isinstance(metals, str):
+        metals = [m for m in (x.strip() for x in metals.split(",")) if m]
+    metals = list(metals)
+    if not metals:
+        raise ValueError("no metals given; pass e.g. metals=['Lu3+', 'Ac3+'].")
+    ligs = read_ligands(ligands)
+    rows: list[dict[str, Any]] = []
+    pairs = [(i, m) for i in range(len(ligs)) for m in metals]
+    it = pairs
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(pairs, desc=f"simulate ({protocol})", unit="pair")
+    for i, metal in it:
+        lig = ligs.iloc[i]
+        base = {"id": lig.get("id", ""), "name": lig.get("name", ""),
+                "smiles": lig.get("smiles", ""), "metal": str(metal), "protocol": protocol}
+        if lig.get("status") == "invalid":
+            rows.append({**base, "status": "invalid", "message": str(lig.get("message", ""))})
+            continue
+        try:
+            base["metal"] = normalize_ion(metal)
+        except ChelscreenError as exc:
+            rows.append({**base, "status": "invalid", "message": str(exc)})
+            continue
+        smi = lig.get("core_smiles") or lig.get("smiles")
+        try:
+            res = simulate_pair(smi, base["metal"], protocol, cache_dir=cache_dir,
+                                structures_dir=structures_dir, name=str(base["name"] or base["id"]),
+                                seed=seed, n_conformers=n_conformers, platform=platform,
+                                lj_set=lj_set)
+        except (ChelscreenError, ValueError) as exc:
+            rows.append({**base, "status": "invalid" if isinstance(exc, ValueError) else "error",
+                         "message": f"{base['name'] or base['id']} with {base['metal']}: {exc}"})
+            continue
+        except Exception as exc:  # noqa: BLE001 - an OpenMM failure must not kill the batch
+            logger.exception("simulation failed for %s %s", smi, metal)
+            rows.append({**base, "status": "error",
+                         "message": f"{base['name'] or base['id']} with {base['metal']}: "
+                                    f"simulation failed ({type(exc).__name__}: {exc})"})
+            continue
+        rows.append({**base, **{k: v for k, v in res.items() if k in OUTPUT_COLUMNS}})
+    df = pd.DataFrame(rows)
+    for c in OUTPUT_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    return df[OUTPUT_COLUMNS]

@@ -1,0 +1,43 @@
+"""``chelscreen simulate`` command line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("openmm")
+
+
+def test_simulate_cli_rows_in_order_bad_rows_kept(run_cli, tmp_path):
+    smi = tmp_path / "ligs.smi"
+    smi.write_text("OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O EDTA\nnot_a_smiles(( broken\n")
+    out = tmp_path / "sim.csv"
+    res = run_cli("-q", "simulate", str(smi), "--metals", "Lu3+,Xx3+", "--protocol", "fast",
+                  "--conformers", "2", "--out", str(out), "--structures", str(tmp_path / "st"),
+                  "--cache-dir", str(tmp_path / "cache"))
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert len(df) == 4
+    assert list(df["metal"]) == ["Lu3+", "Xx3+", "Lu3+", "Xx3+"]
+    assert df.loc[0, "status"] == "ok" and df.loc[0, "cn_initial"] == 6
+    assert (df.loc[1:, "status"] == "invalid").all()
+    assert df.loc[1:, "message"].str.len().gt(10).all()
+    assert list((tmp_path / "st").glob("*.pdb")) and list((tmp_path / "st").glob("*.sdf"))
+
+
+def test_simulate_cli_library_name_stdout(run_cli):
+    res = run_cli("-q", "simulate", "NOTA", "--metals", "Ga-68", "--conformers", "2")
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.stdout.splitlines() if x.strip()]
+    assert lines[0].startswith("id,name,smiles,metal,protocol,cn_initial")
+    assert "Ga3+" in lines[1] and "fallback" in lines[1]
+
+
+def test_simulate_cli_rejects_bad_protocol(run_cli):
+    from click.testing import CliRunner
+
+    from chelscreen.cli import cli
+
+    res = CliRunner().invoke(cli, ["simulate", "EDTA", "--metals", "Lu", "--protocol", "slow"])
+    assert res.exit_code != 0
+    assert "protocol" in res.output.lower()

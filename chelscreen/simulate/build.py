@@ -4,7 +4,7 @@ Route (see ``docs``/module docstrings of :mod:`chelscreen.simulate`):
 
 1. the ligand is deprotonated *as bound* (carboxylic, phosphonic/phosphinic, sulfonic and
    hydroxamic acids, and OH groups perceived as anionic donors: phenolate, HOPO);
-2. the donor set comes from :func:`chelscreen.chem.donors.perceive_donors`: one atom per donor
+2. the donor set comes from :func:`chelscreen.chem.donors.chelating_unit`: one atom per donor
    group (the member nearest the metal), anionic O before N before neutral O/S, capped at the top
    of the ion's coordination-number range;
 3. ``n_conformers`` ETKDGv3 conformers (fixed seeds); per conformer the metal is put at the donor
@@ -219,9 +219,13 @@ def bound_form(mol: Any, donors: list[Any]) -> Any:
 
 
 def _perceive(mol: Any) -> list[Any]:
-    from chelscreen.chem.donors import perceive_donors
+    """Donors one metal can use together (the chelating unit), not every donor of the molecule.
 
-    return list(perceive_donors(mol))
+    For a bioconjugate this leaves out peptide/linker donors far from the chelating core.
+    """
+    from chelscreen.chem.donors import chelating_unit
+
+    return list(chelating_unit(mol).donors)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""``chelscreen screen``: rank chelator–radionuclide pairings (thin wrapper of the library)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+logger = logging.getLogger(__name__)
+
+
+@click.command("screen")
+@click.argument("input_", metavar="[INPUT]", required=False)
+@click.option("--radionuclides", "-r", default=None,
+              help="Comma-separated list, e.g. Ac-225,Pb-212,Lu-177 (default: the therapy set "
+                   "Ac-225,Bi-213,Pb-212,Th-227,Ra-223,Lu-177,Y-90,Tb-161,Sc-47,Ga-68,Cu-64,"
+                   "In-111).")
+@click.option("--simulate-top", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Run the OpenMM fast protocol on the N best pairs per radionuclide.")
+@click.option("--out", "-o", type=click.Path(file_okay=False), default="chelscreen-results",
+              show_default=True, help="Output folder.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted screen in --out.")
+@click.option("--n-jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (local) or workers (dask LocalCluster).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Where the work runs.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (tcp://HOST:PORT); default: a local cluster.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Chelators per work unit (default: about 64 units per job).")
+@click.option("--no-labeling", is_flag=True,
+              help="Skip the labeling model (faster for very large screens; the score is then "
+                   "retention × daughters for every pair).")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Pairs per radionuclide printed and written to top.sdf.")
+def screen(input_: str | None, radionuclides: str | None, simulate_top: int, out: str,
+           resume: bool, n_jobs: int, executor: str, scheduler: str | None,
+           chunk_size: int | None, no_labeling: bool, top: int) -> None:
+    """Rank chelator × radionuclide pairs for in vivo retention and daughter release.
+
+    INPUT is a file of chelators (.smi/.csv/.tsv/.sdf, optionally .gz), a SMILES or a library
+    name; without it the bundled chelator library is screened. Writes results.parquet,
+    results.csv, top.sdf and report.html to --out.
+    """
+    from chelscreen.cli import is_quiet
+    from chelscreen.screen import screen as run_screen
+    from chelscreen.screen import top_pairs, write_outputs
+
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    quiet = is_quiet()
+    result = run_screen(
+        input_, radionuclides, simulate_top=simulate_top, out=out, resume=resume,
+        n_jobs=n_jobs, executor=executor, scheduler=scheduler, progress=not quiet,
+        chunk_size=chunk_size, report=False, labeling=not no_labeling,
+    )
+    write_outputs(result, out, report=True, top_n=top)
+    if quiet:
+        return
+    best = top_pairs(result, top_n=min(top, 3))
+    for nuc, grp in best.groupby("radionuclide", sort=False):
+        click.echo(f"{nuc}:")
+        for r in grp.to_dict("records"):
+            click.echo(f"  {int(r['rank'])}. {r['chelator']}  score {r['score']:.2f}  — {r['why']}")
+    n_bad = int(result.drop_duplicates("id")["status"].isin(["invalid", "error"]).sum())
+    if n_bad:
+        click.echo(f"{n_bad} input row(s) could not be scored (status/message in results.csv).",
+                   err=True)
+    click.echo(f"wrote {out}/results.parquet, results.csv, top.sdf, report.html")

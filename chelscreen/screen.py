@@ -1,0 +1,819 @@
+"""The screen: rank chelator–radionuclide pairings for in vivo retention and daughter release.
+
+:func:`screen` reads the chelators, cuts them into blocks (work units), scores every
+chelator × radionuclide pair of a block (stability model, pM at pH 7.4, structural inertness,
+labeling feasibility, daughter fate; see :mod:`chelscreen.rank`), stores each finished block at
+once (:mod:`chelscreen.store`, so ``resume=True`` continues a killed job), optionally runs the
+OpenMM fast protocol on the best pairs (the funnel), ranks within each radionuclide and writes
+``results.parquet``, ``results.csv``, ``top.sdf`` and ``report.html``.
+
+Executors give identical results: ``"local"`` (in-process for ``n_jobs=1``, else a
+``ProcessPoolExecutor``) and ``"dask"`` (``dask.distributed.Client(scheduler)`` or a
+``LocalCluster`` on 127.0.0.1 when no address is given).
+
+>>> import chelscreen
+>>> df = chelscreen.screen(["DOTA", "macropa"], ["Ac-225", "Lu-177"], out=None)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+import types
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chelscreen.errors import ChelscreenError
+from chelscreen.store import (
+    ResultStore,
+    atomic_write_csv,
+    atomic_write_parquet,
+    atomic_write_text,
+    stable_hash,
+)
+
+logger = logging.getLogger(__name__)
+
+#: the default therapy set (and their imaging partners in clinical use)
+THERAPY_SET: tuple[str, ...] = (
+    "Ac-225", "Bi-213", "Pb-212", "Th-227", "Ra-223", "Lu-177", "Y-90", "Tb-161", "Sc-47",
+    "Ga-68", "Cu-64", "In-111",
+)
+DEFAULT_OUT = "chelscreen-results"
+EXECUTORS = ("local", "dask")
+TOP_PER_NUCLIDE = 5
+#: pair columns in the order they are written (internal ``_``-columns are dropped)
+COLUMNS: tuple[str, ...] = (
+    "id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
+    "logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note", "logK_exp",
+    "logK_exp_source", "logK_used", "log_alphaL_pH7_4", "log_beta1_hydrolysis",
+    "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
+    "pKa_values", "pKa_source", "topology", "macrocycle_ring_size", "n_donors", "ring_donors", "cn_preferred", "cavity_radius_pm",
+    "r_ionic_pm", "cavity_mismatch_pm", "cavity_fit", "denticity_fraction", "inertness_struct",
+    "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol", "inertness",
+    "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
+    "mild_labeling_prob", "suggested_temperature_C", "suggested_time_min", "suggested_pH",
+    "decay_loss_frac", "precedents",
+    "thermo_score", "retention_score", "daughter_score", "labeling_score", "score", "rank", "why",
+)
+
+
+class ScreenError(ChelscreenError, ValueError):
+    """Bad arguments to :func:`screen` (unknown executor, empty input...)."""
+
+
+# ============================================================================================
+# inputs
+# ============================================================================================
+def _parse_radionuclides(radionuclides: str | Sequence[str] | None) -> list[str]:
+    if radionuclides is None:
+        items = list(THERAPY_SET)
+    elif isinstance(radionuclides, str):
+        items = [t.strip() for t in radionuclides.split(",") if t.strip()]
+    else:
+        items = [str(t).strip() for t in radionuclides if str(t).strip()]
+    if not items:
+        raise ScreenError("no radionuclides given; pass e.g. 'Ac-225,Lu-177' or leave it empty "
+                          f"for the therapy set ({', '.join(THERAPY_SET)})")
+    from chelscreen.metals import parse_metal
+
+    out: list[str] = []
+    for text in items:
+        spec = parse_metal(text)  # raises UnsupportedMetalError with the supported list
+        label = spec.nuclide or spec.ion.symbol
+        if label not in out:
+            out.append(label)
+    return out
+
+
+def _read_input(ligands: Any) -> pd.DataFrame:
+    from chelscreen.io import read_ligands
+
+    if ligands is None:
+        from chelscreen._resources import molecules_dir
+
+        df = read_ligands(molecules_dir() / "chelators.csv")
+    else:
+        df = read_ligands(ligands)
+    if len(df) == 0:
+        raise ScreenError("the input holds no chelators; give SMILES, library names or a file")
+    df = df.drop(columns=[c for c in ("mol",) if c in df.columns]).reset_index(drop=True)
+    names = df["name"].fillna("").astype(str) if "name" in df else pd.Series("", index=df.index)
+    ids = df["id"].astype(str)
+    df["chelator"] = [n if n.strip() else i for n, i in zip(names, ids)]
+    df["_lig_idx"] = np.arange(len(df), dtype=np.int64)
+    for col in ("smiles", "status", "message"):
+        if col not in df:
+            df[col] = ""
+        df[col] = df[col].fillna("").astype(str)
+    return df[["_lig_idx", "id", "chelator", "smiles", "status", "message"]]
+
+
+@cache
+def nuclide_info(nuclide: str) -> dict[str, Any]:
+    """Ion facts and chelator-independent daughter terms of one radionuclide (cached)."""
+    from chelscreen.metals import parse_metal
+
+    spec = parse_metal(nuclide)
+    ion = spec.ion
+    info: dict[str, Any] = {
+        "radionuclide": nuclide,
+        "metal": ion.symbol,
+        "cn_preferred": int(getattr(ion, "cn_preferred", 6) or 6),
+        "r_ionic_pm": float(ion.radius_pm()),
+        "log_beta1_hydrolysis": float(getattr(ion, "log_beta1_hydrolysis", np.nan)),
+    }
+    info.update(_daughter_terms(spec.nuclide, None))
+    return info
+
+
+@lru_cache(maxsize=4096)
+def _daughter_terms(nuclide: str | None, chelator: str | None) -> dict[str, Any]:
+    """``daughter_fate`` summary for a nuclide (and chelator when the model knows it)."""
+    empty = {"alphas_per_decay": np.nan, "released_alpha_energy_frac": np.nan,
+             "daughter_released_frac": np.nan, "daughter_note": ""}
+    if nuclide is None:
+        return {**empty, "daughter_note": "no nuclide given, daughter fate not computed"}
+    try:
+        from chelscreen.decay import daughter_fate
+    except ImportError as exc:  # pragma: no cover - module missing in a partial install
+        return {**empty, "daughter_note": f"daughter fate unavailable ({exc})"}
+    try:
+        fate = daughter_fate(nuclide, chelator=chelator) if chelator else daughter_fate(nuclide)
+    except Exception as exc:  # noqa: BLE001 - unknown chelator/nuclide for the decay model
+        if chelator:
+            return _daughter_terms(nuclide, None)
+        logger.warning("daughter_fate(%s) failed: %s", nuclide, exc)
+        return {**empty, "daughter_note": f"daughter fate failed: {exc}"}
+    attrs = dict(getattr(fate, "attrs", {}) or {})
+    rel_col = next((c for c in fate.columns if "releas" in c.lower() and "energy" not in c.lower()
+                    and pd.api.types.is_numeric_dtype(fate[c])), None)
+    daughters = fate[fate["role"] == "daughter"] if "role" in fate.columns else fate.iloc[1:]
+    first_release = (float(daughters[rel_col].iloc[0]) if rel_col and len(daughters)
+                     else np.nan)
+    return {
+        "alphas_per_decay": float(attrs.get("alphas_per_decay", np.nan)),
+        "released_alpha_energy_frac": float(attrs.get("released_alpha_energy_fraction", np.nan)),
+        "daughter_released_frac": first_release,
+        "daughter_note": "" if len(daughters) else "stable daughter: no daughter release",
+    }
+
+
+# ============================================================================================
+# the work unit (runs in workers: must stay a top-level, importable function)
+# ============================================================================================
+def _ligand_structure(smiles: str) -> dict[str, Any]:
+    from rdkit import Chem
+
+    from chelscreen.rank import (
+        count_donors,
+        estimate_pkas,
+        log_alpha_ligand,
+        ring_heteroatoms,
+        topology,
+    )
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return {"_struct_error": f"RDKit cannot parse the standardized SMILES {smiles!r}"}
+    feats: dict[str, Any] = {}
+    try:
+        from chelscreen.chem.descriptors import ligand_features
+
+        feats = ligand_features(mol)
+    except ImportError:
+        feats = {}
+    except Exception as exc:  # noqa: BLE001 - a descriptor failure must not lose the row
+        logger.debug("ligand_features failed for %s: %s", smiles, exc)
+    topo, ring = topology(mol)
+    measured = measured_pkas(smiles)
+    pkas = measured if measured is not None else estimate_pkas(mol)
+    n_don = feats.get("n_donors")
+    if n_don is None or not np.isfinite(float(n_don)):
+        n_don = count_donors(mol)
+    cav = feats.get("cavity_radius_pm", np.nan)
+    ring_size = feats.get("macrocycle_ring_size", ring)
+    try:
+        ring_size = float(ring_size)
+    except (TypeError, ValueError):
+        ring_size = float(ring)
+    return {
+        "topology": topo,
+        "macrocycle_ring_size": ring_size if topo != "acyclic" else 0.0,
+        "n_donors": float(n_don),
+        "ring_donors": float(ring_heteroatoms(mol)) if topo != "acyclic" else 0.0,
+        "cavity_radius_pm": float(cav) if cav is not None else np.nan,
+        "log_alphaL_pH7_4": log_alpha_ligand(pkas),
+        "pKa_values": ",".join(f"{p:.2f}" for p in pkas),
+        "pKa_source": "measured (NIST SRD 46, models/stability/protonation.csv.gz)"
+        if measured is not None else "estimated from structure (chelscreen.rank.estimate_pkas)",
+    }
+
+
+@lru_cache(maxsize=1)
+def _protonation_table() -> dict[str, list[float]]:
+    """Measured stepwise protonation constants by standardized SMILES (the model's table)."""
+    try:
+        from chelscreen._resources import models_dir
+
+        path = models_dir() / "stability" / "protonation.csv.gz"
+        if not path.exists():
+            return {}
+        tab = pd.read_csv(path, usecols=["smiles", "logKH_steps"], dtype=str)
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        logger.debug("no protonation table: %s", exc)
+        return {}
+    out: dict[str, list[float]] = {}
+    for smi, steps in zip(tab["smiles"], tab["logKH_steps"]):
+        try:
+            out[str(smi)] = [float(x) for x in str(steps).split(";") if x.strip()]
+        except ValueError:
+            continue
+    return out
+
+
+def measured_pkas(smiles: str) -> list[float] | None:
+    """Measured protonation constants (log K_H steps) of a ligand when the data hold them."""
+    table = _protonation_table()
+    if not table:
+        return None
+    # the input is already standardized by read_ligands (neutral acid, largest fragment): the
+    # table's key is its canonical SMILES without stereo (cheap; no second standardization)
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return None
+    key = Chem.MolToSmiles(mol, isomericSmiles=False)
+    return table.get(key, table.get(smiles))
+
+
+def _predictions(valid: pd.DataFrame, metals: list[str]) -> pd.DataFrame:
+    """Stability-model rows for every valid ligand × unique ion, keyed by position."""
+    try:
+        from chelscreen.model.predict import predict_stability
+    except ImportError as exc:
+        raise ChelscreenError(
+            f"the stability model is not available ({exc}); reinstall chelscreen with its "
+            "bundled models/ folder"
+        ) from exc
+
+    pred = predict_stability(valid[["id", "chelator", "smiles"]].rename(
+        columns={"chelator": "name"}), metals)
+    expected = len(valid) * len(metals)
+    if len(pred) != expected:
+        raise ChelscreenError(
+            f"predict_stability returned {len(pred)} rows for {len(valid)} ligands × "
+            f"{len(metals)} metals (expected {expected}); contract violated"
+        )
+    pred = pred.reset_index(drop=True)
+    pred["_lig_pos"] = np.repeat(np.arange(len(valid)), len(metals))
+    pred["_metal"] = np.tile(metals, len(valid))
+    return pred
+
+
+def _labeling_rows(valid: pd.DataFrame, nuclides: list[str]) -> pd.DataFrame | str:
+    try:
+        from chelscreen.labeling import labeling
+    except ImportError as exc:
+        return f"labeling model unavailable ({exc})"
+    lab = labeling(valid[["id", "chelator", "smiles"]].rename(columns={"chelator": "name"}),
+                   nuclides)
+    expected = len(valid) * len(nuclides)
+    if len(lab) != expected:
+        return f"labeling returned {len(lab)} rows, expected {expected}"
+    lab = lab.reset_index(drop=True)
+    lab["_lig_pos"] = np.repeat(np.arange(len(valid)), len(nuclides))
+    lab["_nuc"] = np.tile(nuclides, len(valid))
+    return lab
+
+
+_PRED_COLS = ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note",
+              "logK_exp", "logK_exp_source")
+_LAB_COLS = ("mild_labeling_prob", "suggested_temperature_C", "suggested_time_min",
+             "suggested_pH", "decay_loss_frac", "precedents")
+
+
+def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
+    """Score one block of chelators against every radionuclide (worker entry point)."""
+    from chelscreen.rank import score_pairs, why_sentence
+
+    ligs = pd.DataFrame(payload["ligands"])
+    nuclides: list[str] = list(payload["radionuclides"])
+    infos = [nuclide_info(n) for n in nuclides]
+    metals = list(dict.fromkeys(i["metal"] for i in infos))
+    is_valid = ~ligs["status"].isin(["invalid", "error"])
+    valid = ligs[is_valid].reset_index(drop=True)
+    structs = [_ligand_structure(s) for s in valid["smiles"]]
+    pred = _predictions(valid, metals) if len(valid) else pd.DataFrame()
+    pred_index = {(int(r["_lig_pos"]), r["_metal"]): r for r in pred.to_dict("records")}
+    if not payload.get("labeling", True):
+        lab: pd.DataFrame | str = "labeling not assessed (screen run with labeling=False)"
+    elif len(valid):
+        lab = _labeling_rows(valid, nuclides)
+    else:
+        lab = pd.DataFrame()
+    lab_note = lab if isinstance(lab, str) else ""
+    lab_index = ({} if isinstance(lab, str) else
+                 {(int(r["_lig_pos"]), r["_nuc"]): r for r in lab.to_dict("records")})
+    pos_of = {int(li): k for k, li in enumerate(valid["_lig_idx"])}
+
+    rows: list[dict[str, Any]] = []
+    for lig in ligs.to_dict("records"):
+        for k, info in enumerate(infos):
+            row: dict[str, Any] = {
+                "_lig_idx": int(lig["_lig_idx"]), "_nuc_idx": k, "id": lig["id"],
+                "chelator": lig["chelator"], "smiles": lig["smiles"],
+                "radionuclide": info["radionuclide"], "metal": info["metal"],
+                "status": lig["status"] or "ok", "message": lig["message"],
+                "cn_preferred": info["cn_preferred"], "r_ionic_pm": info["r_ionic_pm"],
+                "log_beta1_hydrolysis": info["log_beta1_hydrolysis"],
+            }
+            pos = pos_of.get(int(lig["_lig_idx"]))
+            if pos is None:
+                rows.append(row)
+                continue
+            st = structs[pos]
+            if "_struct_error" in st:
+                row.update(status="error", message=st["_struct_error"])
+                rows.append(row)
+                continue
+            row.update({k2: v for k2, v in st.items() if not k2.startswith("_")})
+            pr = pred_index.get((pos, info["metal"]), {})
+            for c in _PRED_COLS:
+                row[c] = pr.get(c, np.nan)
+            pst = str(pr.get("status", "ok") or "ok")
+            if pst != "ok":
+                row["status"] = pst if row["status"] == "ok" else row["status"]
+                msg = str(pr.get("message", "") or "")
+                row["message"] = "; ".join(m for m in (row["message"], msg) if m)
+            lr = lab_index.get((pos, info["radionuclide"]), {})
+            for c in _LAB_COLS:
+                row[c] = lr.get(c, np.nan)
+            if lab_note:
+                row["labeling_note"] = lab_note
+            elif lr and str(lr.get("status", "ok")) not in ("ok", ""):
+                row["labeling_note"] = f"labeling: {lr.get('message', '')}"
+            chel_name = lig["chelator"] if payload.get("library_names", {}).get(
+                lig["chelator"]) else None
+            d = _daughter_terms(info["radionuclide"], chel_name) if chel_name else info
+            for c in ("alphas_per_decay", "released_alpha_energy_frac",
+                      "daughter_released_frac", "daughter_note"):
+                row[c] = d.get(c, np.nan)
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    sim = payload.get("simulation")
+    if sim:
+        for col in ("sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol"):
+            df[col] = [sim.get((int(a), int(b)), {}).get(col, np.nan)
+                       for a, b in zip(df["_lig_idx"], df["_nuc_idx"])]
+    scored = score_pairs(df)
+    scored["why"] = [why_sentence(r) for r in scored.to_dict("records")]
+    return _normalize_types(scored)
+
+
+def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
+    """Fixed dtypes so chunks from any executor concatenate to identical frames."""
+    out = df.copy()
+    for c in COLUMNS:
+        if c not in out:
+            out[c] = np.nan
+    text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
+                 "domain_note", "logK_exp_source", "topology", "precedents", "why",
+                 "labeling_note", "daughter_note", "pKa_values", "pKa_source")
+    for c in text_cols:
+        if c in out:
+            out[c] = out[c].map(_text).astype(object)
+    if "in_domain" in out:
+        out["in_domain"] = out["in_domain"].map(
+            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else bool(v)
+        ).astype(object)
+    skip = set(text_cols) | {"in_domain", "rank"}
+    for c in out.columns:
+        if c in skip or c.startswith("_") or out[c].dtype == np.float64:
+            continue
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    out["_lig_idx"] = out["_lig_idx"].astype(np.int64)
+    out["_nuc_idx"] = out["_nuc_idx"].astype(np.int64)
+    return out
+
+
+def _text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, list | tuple):
+        return " | ".join(_text(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_text(x)}" for k, x in v.items())
+    return str(v)
+
+
+# ============================================================================================
+# execution
+# ============================================================================================
+def run_units(
+    func: Callable[[dict[str, Any]], pd.DataFrame],
+    payloads: Sequence[dict[str, Any]],
+    store: ResultStore,
+    *,
+    executor: str = "local",
+    n_jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    desc: str = "screening",
+) -> None:
+    """Run ``func`` on every payload whose chunk is not yet stored; store each result at once.
+
+    ``payloads[i]["unit"]`` is the unit id. Results are written by this (the parent) process
+    as each unit completes, so a killed job keeps every finished unit.
+    """
+    if executor not in EXECUTORS:
+        raise ScreenError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    done = store.done_units()
+    todo = [p for p in payloads if int(p["unit"]) not in done]
+    if len(todo) < len(payloads):
+        logger.info("%d of %d unit(s) already done, %d to run", len(payloads) - len(todo),
+                    len(payloads), len(todo))
+    if not todo:
+        return
+    bar = _progress(len(payloads), len(payloads) - len(todo), progress, desc)
+    try:
+        if executor == "dask":
+            _run_dask(func, todo, store, n_jobs, scheduler, bar)
+        elif n_jobs <= 1:
+            for p in todo:
+                store.write_chunk(int(p["unit"]), func(p))
+                bar.update(1)
+        else:
+            _run_pool(func, todo, store, n_jobs, bar)
+    finally:
+        bar.close()
+
+
+def _progress(total: int, initial: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, unit="block",
+                leave=False)
+
+
+def _run_pool(func, todo, store, n_jobs, bar) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+        pending = {}
+        it = iter(todo)
+        # bounded queue: at most 2 × n_jobs units in flight (keeps memory flat)
+        for p in it:
+            pending[pool.submit(func, p)] = p
+            if len(pending) >= 2 * n_jobs:
+                break
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                p = pending.pop(fut)
+                store.write_chunk(int(p["unit"]), fut.result())
+                bar.update(1)
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending[pool.submit(func, nxt)] = nxt
+
+
+def _run_dask(func, todo, store, n_jobs, scheduler, bar) -> None:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        # TCP on the loopback interface (also for the threaded single-process cluster), so the
+        # same code path as a remote scheduler is exercised and nothing listens outside
+        cluster = LocalCluster(
+            n_workers=max(1, n_jobs), threads_per_worker=1, processes=n_jobs > 1,
+            protocol="tcp://", host="127.0.0.1", dashboard_address=None,
+        )
+        client = Client(cluster)
+    try:
+        futures = {}
+        for p in todo:
+            fut = client.submit(func, p, pure=False, key=f"chelscreen-unit-{p['unit']}-"
+                                f"{p.get('job', '')[:12]}")
+            futures[fut] = p
+        for fut in as_completed(list(futures)):
+            p = futures[fut]
+            store.write_chunk(int(p["unit"]), fut.result())
+            bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ============================================================================================
+# the funnel: OpenMM fast protocol on the best pairs
+# ============================================================================================
+def _simulate_top(df: pd.DataFrame, n_top: int, store: ResultStore) -> dict[tuple[int, int], dict]:
+    """Run the fast protocol on the ``n_top`` best ok pairs per radionuclide (stored, resumable).
+
+    Returns ``{(lig_idx, nuc_idx): {"sim_cn_mean", "sim_donors_retained_frac",
+    "sim_strain_kJ_mol"}}``. The simulation's own cache lives in ``.chelscreen-job/sim-cache``.
+    """
+    name = f"simulation-top{n_top}"
+    if store.has_chunk(name):
+        sim = store.read_chunk(name)
+    else:
+        from chelscreen.simulate import simulate_pairs
+
+        frames = []
+        ok = df[df["status"].isin(["ok", "warning"]) & df["score"].notna()]
+        for (nuc_idx, metal), grp in ok.groupby(["_nuc_idx", "metal"], sort=True):
+            best = grp.sort_values(["score", "_lig_idx"], ascending=[False, True]).head(n_top)
+            res = simulate_pairs(list(best["smiles"]), [metal], protocol="fast",
+                                 cache_dir=store.job_dir / "sim-cache")
+            res = res.reset_index(drop=True)
+            if len(res) != len(best):
+                raise ChelscreenError(f"simulate_pairs returned {len(res)} rows for {len(best)} "
+                                      "pairs; contract violated")
+            frames.append(pd.DataFrame({
+                "_lig_idx": best["_lig_idx"].to_numpy(),
+                "_nuc_idx": np.full(len(best), nuc_idx),
+                "sim_cn_mean": pd.to_numeric(res.get("cn_mean"), errors="coerce"),
+                "sim_donors_retained_frac": pd.to_numeric(res.get("donors_retained_frac"),
+                                                          errors="coerce"),
+                "sim_strain_kJ_mol": pd.to_numeric(res.get("strain_kJ_mol"), errors="coerce"),
+            }))
+        sim = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["_lig_idx", "_nuc_idx", "sim_cn_mean", "sim_donors_retained_frac",
+                     "sim_strain_kJ_mol"])
+        store.write_chunk(name, sim)
+    return {
+        (int(r["_lig_idx"]), int(r["_nuc_idx"])): {k: r[k] for k in (
+            "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol")}
+        for r in sim.to_dict("records")
+    }
+
+
+# ============================================================================================
+# public entry point
+# ============================================================================================
+def default_chunk_size(n_ligands: int) -> int:
+    """Chelators per work unit: ~64 units per job, 8–256 chelators each (not n_jobs-dependent,
+    so a job can be resumed with another ``n_jobs``)."""
+    return int(min(256, max(8, math.ceil(n_ligands / 64))))
+
+
+def screen(
+    ligands: Any = None,
+    radionuclides: str | Sequence[str] | None = None,
+    *,
+    simulate_top: int = 0,
+    out: str | Path | None = None,
+    resume: bool = False,
+    n_jobs: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: bool = True,
+    chunk_size: int | None = None,
+    report: bool = True,
+    labeling: bool = True,
+) -> pd.DataFrame:
+    """Score and rank every chelator × radionuclide pair.
+
+    Parameters
+    ----------
+    ligands
+        Anything :func:`chelscreen.read_ligands` accepts (file, SMILES/library names, DataFrame);
+        ``None``: the bundled library ``molecules/chelators.csv``.
+    radionuclides
+        Names such as ``"Ac-225,Lu-177"`` or a list; ``None``: :data:`THERAPY_SET`.
+    simulate_top
+        Run the OpenMM fast protocol on the N best pairs of each radionuclide and fold the
+        result into their inertness term (see :mod:`chelscreen.rank`); 0 = model only.
+    out
+        Output folder (``results.parquet``, ``results.csv``, ``top.sdf``, ``report.html`` and
+        the resumable job state). ``None`` keeps the job in a temporary folder and writes
+        nothing permanent.
+    resume
+        Continue a killed job in ``out`` (same inputs and settings required).
+    n_jobs, executor, scheduler
+        ``executor="local"`` uses ``n_jobs`` processes (in-process for 1); ``"dask"`` submits
+        to ``scheduler`` (``tcp://host:port``) or a LocalCluster on 127.0.0.1 with ``n_jobs``
+        workers. All give the same results.
+    progress
+        Show a progress bar (tqdm).
+    chunk_size
+        Chelators per work unit (default :func:`default_chunk_size`).
+    report
+        Write ``top.sdf`` and ``report.html`` (needs ``out``).
+    labeling
+        Run the labeling-feasibility model for every pair (default). ``False`` skips it (much
+        faster for very large screens): the labeling columns stay empty and the score is
+        retention × daughter term only, for every pair alike.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per chelator × radionuclide (input order, radionuclides in the given order),
+        columns :data:`COLUMNS`. Invalid chelators are kept with ``status="invalid"``.
+
+    Raises
+    ------
+    UnsupportedMetalError
+        A radionuclide is not supported (the message lists what is).
+    ResumeMismatchError
+        ``resume=True`` but ``out`` holds a job with other inputs or settings.
+    """
+    t0 = time.perf_counter()
+    if executor not in EXECUTORS:
+        raise ScreenError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    if n_jobs < 1:
+        raise ScreenError(f"n_jobs must be ≥ 1 (got {n_jobs})")
+    if simulate_top < 0:
+        raise ScreenError(f"simulate_top must be ≥ 0 (got {simulate_top})")
+    nuclides = _parse_radionuclides(radionuclides)
+    ligs = _read_input(ligands)
+    size = int(chunk_size) if chunk_size else default_chunk_size(len(ligs))
+    if size < 1:
+        raise ScreenError(f"chunk_size must be ≥ 1 (got {chunk_size})")
+
+    from chelscreen._version import __version__
+
+    lib_names = _library_names(ligs["chelator"])
+    inputs = {
+        "ligands": [[r.id, r.chelator, r.smiles, r.status] for r in ligs.itertuples()],
+        "radionuclides": nuclides,
+    }
+    settings = {"simulate_top": int(simulate_top), "chunk_size": size, "labeling": bool(labeling),
+                "chelscreen_version": __version__, "model": _model_fingerprint()}
+    job_hash = stable_hash({"inputs": inputs, "settings": settings})
+    tmp = None
+    if out is None:
+        import tempfile
+
+        tmp = tempfile.TemporaryDirectory(prefix="chelscreen-")
+        out_dir = Path(tmp.name)
+    else:
+        out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = ResultStore(out_dir, job_hash, resume=resume, manifest_extra={
+        "n_ligands": len(ligs), "ligands_hash": stable_hash(inputs["ligands"]),
+        "radionuclides": nuclides, "settings": settings,
+    })
+    try:
+        payloads = []
+        for u, start in enumerate(range(0, len(ligs), size)):
+            block = ligs.iloc[start:start + size]
+            payloads.append({
+                "unit": u, "job": job_hash, "radionuclides": nuclides, "labeling": labeling,
+                "ligands": block.to_dict("list"),
+                "library_names": {n: True for n in block["chelator"] if n in lib_names},
+            })
+        run_units(_score_unit, payloads, store, executor=executor, n_jobs=n_jobs,
+                  scheduler=scheduler, progress=progress)
+        df = store.read_units(range(len(payloads)))
+        df = df.sort_values(["_lig_idx", "_nuc_idx"], kind="stable").reset_index(drop=True)
+        if simulate_top:
+            sim = _simulate_top(_ranked(df), int(simulate_top), store)
+            if sim:
+                df = _rescore_with_simulation(df, sim)
+        df = _ranked(df)
+        result = df[list(COLUMNS)].copy()
+        result.attrs["radionuclides"] = nuclides
+        result.attrs["job_hash"] = job_hash
+        if out is not None:
+            write_outputs(result, out_dir, report=report)
+        logger.info("screened %d chelators × %d radionuclides in %.1f s", len(ligs),
+                    len(nuclides), time.perf_counter() - t0)
+        return result
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _ranked(df: pd.DataFrame) -> pd.DataFrame:
+    from chelscreen.rank import add_rank
+
+    return add_rank(df, by="radionuclide", score="score")
+
+
+def _rescore_with_simulation(df: pd.DataFrame, sim: dict) -> pd.DataFrame:
+    from chelscreen.rank import score_pairs, why_sentence
+
+    out = df.copy()
+    keys = list(zip(out["_lig_idx"].astype(int), out["_nuc_idx"].astype(int)))
+    for col in ("sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol"):
+        out[col] = [sim.get(k, {}).get(col, np.nan) for k in keys]
+    hit = np.array([k in sim for k in keys])
+    if hit.any():
+        part = score_pairs(out.loc[hit].drop(columns=["rank"], errors="ignore"))
+        part["why"] = [why_sentence(r) for r in part.to_dict("records")]
+        for c in part.columns:
+            if c in out.columns:
+                out.loc[hit, c] = part[c].to_numpy()
+    return out
+
+
+def _library_names(names: Iterable[str]) -> set[str]:
+    try:
+        from chelscreen.io import library_lookup
+    except ImportError:  # pragma: no cover
+        return set()
+    found = set()
+    for n in set(names):
+        try:
+            if library_lookup(n) is not None:
+                found.add(n)
+        except Exception:  # noqa: BLE001
+            continue
+    return found
+
+
+def _model_fingerprint() -> str:
+    """Hash of the bundled model folder's file names and sizes (a retrained model ≠ resume)."""
+    try:
+        from chelscreen._resources import models_dir
+
+        root = models_dir()
+    except FileNotFoundError:
+        return ""
+    items = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "validation" not in p.parts:
+            items.append([str(p.relative_to(root)), p.stat().st_size])
+    return stable_hash(items)[:16]
+
+
+# ============================================================================================
+# outputs
+# ============================================================================================
+def write_outputs(result: pd.DataFrame, out_dir: str | Path, *, report: bool = True,
+                  top_n: int = TOP_PER_NUCLIDE) -> dict[str, Path]:
+    """Write ``results.parquet``, ``results.csv`` (atomic), ``top.sdf`` and ``report.html``."""
+    out_dir = Path(out_dir)
+    paths = {
+        "parquet": atomic_write_parquet(out_dir / "results.parquet", result),
+        "csv": atomic_write_csv(out_dir / "results.csv", result),
+    }
+    if report:
+        paths["sdf"] = atomic_write_text(out_dir / "top.sdf", top_sdf(result, top_n=top_n))
+        from chelscreen.report import render_report
+
+        paths["html"] = atomic_write_text(out_dir / "report.html",
+                                          render_report(result, top_n=top_n))
+    return paths
+
+
+def top_pairs(result: pd.DataFrame, top_n: int = TOP_PER_NUCLIDE) -> pd.DataFrame:
+    """The ``top_n`` best pairs of each radionuclide (in radionuclide order, then rank)."""
+    ranked = result[result["rank"].notna()].copy()
+    ranked["_r"] = ranked["rank"].astype(int)
+    order = {n: i for i, n in enumerate(dict.fromkeys(result["radionuclide"]))}
+    ranked["_n"] = ranked["radionuclide"].map(order)
+    top = ranked[ranked["_r"] <= top_n].sort_values(["_n", "_r"])
+    return top.drop(columns=["_r", "_n"])
+
+
+def top_sdf(result: pd.DataFrame, top_n: int = TOP_PER_NUCLIDE) -> str:
+    """SD file text of the best pairs with their properties as SD tags."""
+    import io
+
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    buf = io.StringIO()
+    writer = Chem.SDWriter(buf)
+    for r in top_pairs(result, top_n).to_dict("records"):
+        mol = Chem.MolFromSmiles(str(r["smiles"]))
+        if mol is None:
+            continue
+        AllChem.Compute2DCoords(mol)
+        mol.SetProp("_Name", f"{r['chelator']} | {r['radionuclide']}")
+        for key, val in r.items():
+            if key == "smiles" or val is None:
+                continue
+            if isinstance(val, float) and not np.isfinite(val):
+                continue
+            mol.SetProp(str(key), _text(val) if not isinstance(val, float) else f"{val:.6g}")
+        writer.write(mol)
+    writer.close()
+    return buf.getvalue()
+
+
+class _CallableModule(types.ModuleType):
+    """``chelscreen.screen`` is both this module and the function: importing the submodule sets
+    the package attribute to the module, so the module forwards calls to :func:`screen`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        return screen(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     t_gen = time.perf_counter() - t0
     print(f"generated {len(smiles)} unique chelators in {t_gen:.1f} s")
 
-    from chelscreen.screen import THERAPY_SET, screen
+    from chelscreen.screening import THERAPY_SET, screen
 
     out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
     t1 = time.perf_counter()

@@ -8,7 +8,7 @@ Usage::
 
 Figures: AUC, Brier score and accuracy of the mild-labeling classifier with every chelator held
 out in turn (weighted by the training weights of the rows), the same AUC for every candidate
-feature set of ``chelscreen.labeling.FEATURE_SETS`` (the set in use was chosen on it, so its figure
+feature set of ``chelscreen.radiolabeling.FEATURE_SETS`` (the set in use was chosen on it, so its figure
 is optimistic), the AUC without the DOTA fold (diagnostic), the mean absolute error of the
 suggested temperature for the successful rows (their chelator held out), the coefficients of the
 model fitted on all rows and the coverage per radionuclide.
@@ -27,7 +27,7 @@ def figures_markdown() -> str:
     """Run the validation and return the figures as a markdown block."""
     import numpy as np
 
-    from chelscreen.labeling import (
+    from chelscreen.radiolabeling import (
         SELECTED_FEATURE_SET,
         compare_feature_sets,
         coverage,

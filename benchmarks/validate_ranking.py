@@ -35,7 +35,7 @@ def _resolve(name: str, smiles: str) -> str | None:
 def evaluate(table: pd.DataFrame, score: str = "retention_score") -> pd.DataFrame:
     """One row per validation pair with both scores and whether the order is reproduced."""
     from chelscreen.errors import ChelscreenError
-    from chelscreen.screen import screen
+    from chelscreen.screening import screen
 
     rows = []
     for nuc, grp in table.groupby("radionuclide", sort=False):

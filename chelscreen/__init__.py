@@ -27,8 +27,10 @@ _LAZY = {
     "daughter_fate": "chelscreen.decay:daughter_fate",
     "predict_stability": "chelscreen.model.predict:predict_stability",
     "StabilityModel": "chelscreen.model.estimator:StabilityModel",
-    "labeling": "chelscreen.labeling:labeling",
-    "screen": "chelscreen.screen:screen",
+    "labeling": "chelscreen.radiolabeling:labeling",
+    "screen": "chelscreen.screening:screen",
+    "build_complex": "chelscreen.simulate:build_complex",
+    "simulate_pairs": "chelscreen.simulate:simulate_pairs",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

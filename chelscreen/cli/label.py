@@ -37,7 +37,7 @@ def label(input: str, radionuclides: str, fmt: str, out: Path | None) -> None:
     ligands are kept with status 'invalid'. Conditions come from the closest published precedents
     in molecules/labeling.csv (see molecules/LABELING_CARD.md for the validation).
     """
-    from chelscreen.labeling import labeling
+    from chelscreen.radiolabeling import labeling
 
     source: object = input
     if Path(input).is_file():

@@ -43,8 +43,8 @@ def screen(input_: str | None, radionuclides: str | None, simulate_top: int, out
     results.csv, top.sdf and report.html to --out.
     """
     from chelscreen.cli import is_quiet
-    from chelscreen.screen import screen as run_screen
-    from chelscreen.screen import top_pairs, write_outputs
+    from chelscreen.screening import screen as run_screen
+    from chelscreen.screening import top_pairs, write_outputs
 
     if scheduler and executor != "dask":
         raise click.UsageError("--scheduler needs --executor dask")

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("chelscreen.model.predict")
-pytest.importorskip("chelscreen.labeling")
+pytest.importorskip("chelscreen.radiolabeling")
 
 import chelscreen  # noqa: E402
-from chelscreen.screen import COLUMNS, screen  # noqa: E402
+from chelscreen.screening import COLUMNS, screen  # noqa: E402
 from chelscreen.store import ResumeMismatchError  # noqa: E402
 
 SANITY = ["DOTA", "macropa", "EDTA"]

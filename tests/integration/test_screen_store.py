@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chelscreen.screen import run_units
+from chelscreen.screening import run_units
 from chelscreen.store import (
     ResultStore,
     ResumeMismatchError,
@@ -107,7 +107,7 @@ def test_unknown_executor_is_a_clear_error(tmp_path: Path) -> None:
 _SCRIPT = textwrap.dedent("""
     import sys, time
     import numpy as np, pandas as pd
-    from chelscreen.screen import run_units
+    from chelscreen.screening import run_units
     from chelscreen.store import ResultStore, atomic_write_parquet
 
     out, resume = sys.argv[1], sys.argv[2] == "1"

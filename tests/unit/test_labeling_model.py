@@ -8,9 +8,9 @@ import types
 import numpy as np
 import pytest
 
-import chelscreen.labeling as lab
+import chelscreen.radiolabeling as lab
 from chelscreen.errors import UnsupportedNuclideError
-from chelscreen.labeling import (
+from chelscreen.radiolabeling import (
     FEATURE_SETS,
     OUTPUT_COLUMNS,
     SELECTED_FEATURE_SET,

@@ -10,7 +10,7 @@ import pytest
 from rdkit import Chem
 
 from chelscreen._resources import molecules_dir
-from chelscreen.labeling import TABLE_COLUMNS, parse_nuclide
+from chelscreen.radiolabeling import TABLE_COLUMNS, parse_nuclide
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_library_names_use_library_smiles(table):
 
 
 def test_every_row_has_project_features(table):
-    from chelscreen.labeling import FEATURE_NAMES, pair_features
+    from chelscreen.radiolabeling import FEATURE_NAMES, pair_features
 
     for r in table.itertuples():
         feats = pair_features(r.chelator_smiles, parse_nuclide(r.radionuclide).element)

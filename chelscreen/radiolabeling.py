@@ -520,7 +520,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from chelscreen.labeling import labeling
+    >>> from chelscreen.radiolabeling import labeling
     >>> labeling("macropa", "Ac-225")[["chelator", "mild_labeling_prob"]]  # doctest: +SKIP
     """
     nuclides = parse_radionuclides(radionuclides)

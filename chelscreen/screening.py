@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import time
-import types
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import cache, lru_cache
@@ -282,7 +280,7 @@ def _predictions(valid: pd.DataFrame, metals: list[str]) -> pd.DataFrame:
 
 def _labeling_rows(valid: pd.DataFrame, nuclides: list[str]) -> pd.DataFrame | str:
     try:
-        from chelscreen.labeling import labeling
+        from chelscreen.radiolabeling import labeling
     except ImportError as exc:
         return f"labeling model unavailable ({exc})"
     lab = labeling(valid[["id", "chelator", "smiles"]].rename(columns={"chelator": "name"}),
@@ -806,14 +804,3 @@ def top_sdf(result: pd.DataFrame, top_n: int = TOP_PER_NUCLIDE) -> str:
         writer.write(mol)
     writer.close()
     return buf.getvalue()
-
-
-class _CallableModule(types.ModuleType):
-    """``chelscreen.screen`` is both this module and the function: importing the submodule sets
-    the package attribute to the module, so the module forwards calls to :func:`screen`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        return screen(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,478 @@
+"""Build the stability-constant training table from the raw public sources.
+
+This is a *build* script: it reads the raw data folder given on the command line (the shared
+``data/raw`` snapshot described in its ``PROVENANCE.md``) and writes compressed tables under
+``models/stability/``. The installed package never calls it and never reads the raw folder.
+
+Run::
+
+    python -m chelscreen.model.dataset --raw ../shared/data/raw --out models/stability/training_table.csv.gz
+
+Outputs (next to ``--out``):
+
+``training_table.csv.gz``
+    one row per (canonical ligand, metal ion, ionic-strength bucket): ``smiles``, ``metal``,
+    ``ionic_strength`` (mol/L; NaN when the source gives none), ``I_bucket``, ``logK`` (median of
+    the merged measurements), ``logK_sd_rep`` (spread of repeats), ``n_measurements``,
+    ``censored`` ("" / ">" / "<"), ``source`` (``NIST_SRD46``, ``SATCMF``, ``CMI_IUPAC_v2``),
+    ``source_id`` (semicolon-joined raw row ids), ``nist_ligand_id`` and ``ligand_name``.
+``protonation.csv.gz``
+    per training ligand: stepwise protonation constants (log K_H) from the NIST
+    ``[H_nL]/[H_(n-1)L][H]`` rows and basicity summaries.
+``ions.csv``
+    metal-ion descriptors (Shannon radii, ionization energies, Pauling electronegativity) from the
+    mendeleev 1.3.0 export, for every metal in the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+NIST_CSV = "nist_srd46/derived/nist_srd46_K_25C_from_logK25_chunks.csv"
+NIST_SDF = "nist_srd46/derived/nist_srd46_ligand_structures.sdf"
+SATCMF_CSV = "satcmf/dataset.csv"
+CMI_IUPAC_V2 = "cmi_logkpredict/IUPAC_v2_ML_inp_train.csv"
+
+ML_DEFINITION = "[ML]/[M][L]"
+# stepwise protonation: [HL]/[L][H], [H<sub>2</sub>L]/[HL][H], ...
+_PROT_RE = re.compile(r"^\[H(?:<sub>(\d+)</sub>)?L\]/\[(?:H(?:<sub>(\d+)</sub>)?)?L\]\[H\]$")
+_SIMPLE_ION_RE = re.compile(r"^([A-Z][a-z]?)(\d*)\+$")
+_FORMULA_RE = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+#: ionic-strength buckets (mol/L): upper edges and labels
+I_BUCKETS = [(0.05, "0"), (0.3, "0.1"), (0.75, "0.5"), (1.5, "1"), (3.5, "2-3"), (np.inf, ">3")]
+
+
+def ionic_strength_bucket(value: float) -> str:
+    """Label of the ionic-strength bucket that ``value`` (mol/L) falls in; "na" for NaN."""
+    if value is None or not np.isfinite(value):
+        return "na"
+    for edge, label in I_BUCKETS:
+        if value < edge:
+            return label
+    return ">3"
+
+
+def canonical_ion(element: str, charge: int) -> str:
+    """``Cu`` + 2 → ``"Cu2+"``; ``Ag`` + 1 → ``"Ag+"`` (chelscreen's canonical ion spelling)."""
+    return f"{element}{charge if charge != 1 else ''}+"
+
+
+def parse_nist_metal(text: str) -> str | None:
+    """Canonical ion for a simple NIST cation (``Cu2+``, ``Ag+``); None for oxo/organometallics."""
+    m = _SIMPLE_ION_RE.match(str(text).strip())
+    if not m:
+        return None
+    from rdkit import Chem
+
+    element = m.group(1)
+    if Chem.GetPeriodicTable().GetAtomicNumber(element) <= 0 or element in {"H", "D"}:
+        return None
+    charge = int(m.group(2) or 1)
+    return canonical_ion(element, charge)
+
+
+def parse_formula(formula: str) -> Counter:
+    """Element counts of a NIST formula such as ``C10H16N2O8`` or ``N1O3/-`` (charge dropped)."""
+    body = str(formula).split("/")[0]
+    counts: Counter = Counter()
+    for el, n in _FORMULA_RE.findall(body):
+        counts[el] += int(n) if n else 1
+    return counts
+
+
+def heavy_formula(counts: Counter) -> dict[str, int]:
+    return {el: n for el, n in counts.items() if el not in ("H", "D") and n > 0}
+
+
+def mol_formula_counts(mol) -> Counter:
+    """Element counts (with implicit H) of an RDKit molecule."""
+    counts: Counter = Counter()
+    for atom in mol.GetAtoms():
+        counts[atom.GetSymbol()] += 1
+        counts["H"] += atom.GetTotalNumHs()
+    return counts
+
+
+# --------------------------------------------------------------------------------------------
+# NIST
+# --------------------------------------------------------------------------------------------
+
+
+def load_nist_structures(raw: Path) -> pd.DataFrame:
+    """Decode the NIST ligand SDF, check each molfile against the NIST formula, standardize.
+
+    Returns one row per NIST ligand id with ``smiles`` (canonical neutral acid form) or an empty
+    string and a ``structure_note`` saying why it was rejected.
+    """
+    from rdkit import Chem, RDLogger
+
+    from chelscreen.model.features import standardize_mol
+
+    RDLogger.DisableLog("rdApp.*")
+    rows = []
+    suppl = Chem.SDMolSupplier(str(raw / NIST_SDF), sanitize=False, removeHs=False)
+    for rec in suppl:
+        if rec is None:
+            continue
+        lig_id = int(rec.GetProp("nist_ligand_id"))
+        formula = rec.GetProp("nist_formula") if rec.HasProp("nist_formula") else ""
+        note, smiles = "", ""
+        try:
+            mol = Chem.Mol(rec)
+            Chem.SanitizeMol(mol)
+            mol = Chem.RemoveHs(mol)
+        except Exception as exc:  # noqa: BLE001 - RDKit raises many types
+            rows.append((lig_id, formula, "", f"molfile does not sanitize: {exc}"))
+            continue
+        want = heavy_formula(parse_formula(formula))
+        got = heavy_formula(mol_formula_counts(mol))
+        if not want:
+            note = "no NIST formula"
+        elif want != got:
+            note = f"heavy-atom formula mismatch: molfile {got} vs NIST {want}"
+        else:
+            h_want = parse_formula(formula).get("H", 0)
+            h_got = mol_formula_counts(mol).get("H", 0)
+            if h_want != h_got:
+                note = f"H count differs (molfile {h_got}, NIST {h_want}); fixed by standardization"
+            try:
+                smiles = standardize_mol(mol)
+            except Exception as exc:  # noqa: BLE001
+                note, smiles = f"standardization failed: {exc}", ""
+        rows.append((lig_id, formula, smiles, note))
+    df = pd.DataFrame(rows, columns=["nist_ligand_id", "nist_formula", "smiles", "structure_note"])
+    # four ids have two molfiles: keep the first that passed
+    df["ok"] = df["smiles"] != ""
+    df = df.sort_values(["nist_ligand_id", "ok"], ascending=[True, False], kind="stable")
+    return df.drop_duplicates("nist_ligand_id").drop(columns="ok").reset_index(drop=True)
+
+
+def _has_carbon(smiles: str) -> bool:
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    return mol is not None and any(a.GetAtomicNum() == 6 for a in mol.GetAtoms())
+
+
+def load_nist(raw: Path, structures: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """NIST 1:1 ML rows and stepwise protonation rows joined to standardized structures."""
+    df = pd.read_csv(raw / NIST_CSV)
+    df["source_id"] = "nist:" + df["chunk_file"].str.replace(".json", "", regex=False) + ":" + (
+        df["chunk_index"].astype(str)
+    )
+    stats: dict = {"nist_rows": len(df)}
+    struct = structures.set_index("nist_ligand_id")
+
+    ml = df[df["beta_definition_raw"] == ML_DEFINITION].copy()
+    stats["nist_ml_rows"] = len(ml)
+    ml["metal_canon"] = ml["metal"].map(parse_nist_metal)
+    ml = ml[ml["metal_canon"].notna() & (ml["metal"] != "H+")]
+    stats["nist_ml_simple_ion_rows"] = len(ml)
+    ml["smiles"] = ml["ligand_id"].map(struct["smiles"]).fillna("")
+    ml["structure_note"] = ml["ligand_id"].map(struct["structure_note"]).fillna("no molfile")
+    stats["nist_ml_rows_dropped_structure"] = int((ml["smiles"] == "").sum())
+    ml = ml[ml["smiles"] != ""]
+    organic = ml["smiles"].map(_has_carbon)
+    stats["nist_ml_rows_dropped_inorganic"] = int((~organic).sum())
+    ml = ml[organic]
+    censored = ml["uncertainty"].astype(str).str.extract(r"^([<>])")[0].fillna("")
+    out = pd.DataFrame(
+        {
+            "smiles": ml["smiles"],
+            "metal": ml["metal_canon"],
+            "ionic_strength": ml["ionic_strength"].astype(float),
+            "logK": ml["logK"].astype(float),
+            "censored": censored,
+            "source": "NIST_SRD46",
+            "source_id": ml["source_id"],
+            "nist_ligand_id": ml["ligand_id"].astype(int).astype(str),
+            "ligand_name": ml["ligand_name_nist"],
+        }
+    )
+    stats["nist_ml_rows_used"] = len(out)
+
+    # protonation constants
+    hp = df[(df["metal"] == "H+")].copy()
+    steps = hp["beta_definition_raw"].astype(str).str.match(_PROT_RE)
+    hp = hp[steps].copy()
+    hp["step"] = hp["beta_definition_raw"].str.extract(_PROT_RE)[0].fillna("1").astype(int)
+    hp["smiles"] = hp["ligand_id"].map(struct["smiles"]).fillna("")
+    hp = hp[hp["smiles"] != ""]
+    stats["nist_protonation_rows_used"] = len(hp)
+    return out, hp, stats
+
+
+def protonation_table(hp: pd.DataFrame) -> pd.DataFrame:
+    """Per canonical ligand: stepwise log K_H (median over I, preferring I ≈ 0.1) and summaries."""
+    hp = hp.copy()
+    hp["pref"] = (hp["ionic_strength"] - 0.1).abs()
+    rows = []
+    for smi, g in hp.groupby("smiles", sort=True):
+        ks = []
+        for _step, gs in g.groupby("step"):
+            best = gs[gs["pref"] == gs["pref"].min()]
+            ks.append(float(best["logK"].median()))
+        ks = sorted(ks, reverse=True)
+        arr = np.array(ks)
+        rows.append(
+            {
+                "smiles": smi,
+                "n_protonations": len(ks),
+                "logKH_sum": float(arr.sum()),
+                "logKH_max": float(arr.max()),
+                "n_pKa_gt4": int((arr > 4).sum()),
+                "n_pKa_gt8": int((arr > 8).sum()),
+                "logKH_steps": ";".join(f"{k:.2f}" for k in ks),
+                "source_id": ";".join(sorted(set(g["source_id"]))[:20]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# SATCMF and CMI
+# --------------------------------------------------------------------------------------------
+
+
+def _std_smiles(smi: str) -> str:
+    from rdkit import Chem
+
+    from chelscreen.model.features import standardize_mol
+
+    mol = Chem.MolFromSmiles(smi)
+    if mol is None:
+        return ""
+    try:
+        return standardize_mol(mol)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def load_satcmf(raw: Path) -> pd.DataFrame:
+    """SATCMF (MIT): ``SMILES, Metal (Gd+++), LogK1``; no ionic strength."""
+    df = pd.read_csv(raw / SATCMF_CSV)
+    metal = df["Metal"].astype(str).str.extract(r"^([A-Z][a-z]?)(\++)$")
+    canon = [canonical_ion(e, len(p)) if isinstance(e, str) else None for e, p in metal.values]
+    cache: dict[str, str] = {}
+    smiles = [cache.setdefault(s, _std_smiles(s)) for s in df["SMILES"].astype(str)]
+    out = pd.DataFrame(
+        {
+            "smiles": smiles,
+            "metal": canon,
+            "ionic_strength": np.nan,
+            "logK": df["LogK1"].astype(float),
+            "censored": "",
+            "source": "SATCMF",
+            "source_id": ["satcmf:row" + str(i + 2) for i in range(len(df))],
+            "nist_ligand_id": "",
+            "ligand_name": "",
+        }
+    )
+    return out[(out["smiles"] != "") & out["metal"].notna()]
+
+
+def load_cmi_iupac_v2(raw: Path) -> pd.DataFrame:
+    """CMI LOGKPREDICT IUPAC_v2 (MIT code; values IUPAC-derived): ``ligand.[Ln+3], Lg K1``."""
+    df = pd.read_csv(raw / CMI_IUPAC_V2)
+    smis, metals = [], []
+    cache: dict[str, str] = {}
+    for text in df.iloc[:, 0].astype(str):
+        parts = text.split(".")
+        ion = [p for p in parts if re.fullmatch(r"\[[A-Z][a-z]?\+\d\]", p)]
+        lig = ".".join(p for p in parts if p not in ion)
+        if len(ion) != 1:
+            smis.append("")
+            metals.append(None)
+            continue
+        m = re.fullmatch(r"\[([A-Z][a-z]?)\+(\d)\]", ion[0])
+        metals.append(canonical_ion(m.group(1), int(m.group(2))))
+        smis.append(cache.setdefault(lig, _std_smiles(lig)))
+    out = pd.DataFrame(
+        {
+            "smiles": smis,
+            "metal": metals,
+            "ionic_strength": np.nan,
+            "logK": df.iloc[:, 1].astype(float),
+            "censored": "",
+            "source": "CMI_IUPAC_v2",
+            "source_id": ["cmi_iupac_v2:row" + str(i + 2) for i in range(len(df))],
+            "nist_ligand_id": "",
+            "ligand_name": "",
+        }
+    )
+    return out[(out["smiles"] != "") & out["metal"].notna()]
+
+
+# --------------------------------------------------------------------------------------------
+# merge
+# --------------------------------------------------------------------------------------------
+
+
+def dedupe(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (ligand, metal, I bucket, source): median log K, count, spread, joined ids."""
+    rows = rows.copy()
+    rows["I_bucket"] = [ionic_strength_bucket(v) for v in rows["ionic_strength"]]
+    keys = ["smiles", "metal", "I_bucket", "source"]
+
+    def _join(values: pd.Series, limit: int = 30) -> str:
+        vals = sorted({v for v in values.astype(str) if v and v != "nan"})
+        return ";".join(vals[:limit]) + (";..." if len(vals) > limit else "")
+
+    agg = rows.groupby(keys, sort=True, dropna=False).agg(
+        ionic_strength=("ionic_strength", "median"),
+        logK=("logK", "median"),
+        logK_sd_rep=("logK", lambda s: float(s.std(ddof=1)) if len(s) > 1 else np.nan),
+        n_measurements=("logK", "size"),
+        censored=("censored", lambda s: _join(s, 2)),
+        source_id=("source_id", _join),
+        nist_ligand_id=("nist_ligand_id", _join),
+        ligand_name=("ligand_name", lambda s: _join(s, 1)),
+    )
+    return agg.reset_index()
+
+
+def build_ion_table(raw: Path, metals: list[str]) -> pd.DataFrame:
+    """Metal-ion descriptors for ``metals`` from the mendeleev 1.3.0 export (MIT, values unchanged).
+
+    Shannon ionic radii are interpolated linearly in coordination number to CN 6 and CN 8 (and
+    extrapolated with a slope of 8 pm per CN step when one CN is tabulated). Pearson absolute
+    hardness is computed as (IE_z+1 − IE_z)/2 from successive ionization energies, which is an
+    approximation (not a tabulated hardness).
+    """
+    roman = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9,
+             "X": 10, "XI": 11, "XII": 12, "XIV": 14}
+    radii = pd.read_csv(raw / "mendeleev/shannon_ionic_radii.csv")
+    radii["cn"] = radii["coordination"].astype(str).str.extract(r"^([IVX]+)")[0].map(roman)
+    ies = pd.read_csv(raw / "mendeleev/ionization_energies.csv")
+    basic = pd.read_csv(raw / "mendeleev/elements_basic.csv").set_index("symbol")
+    rows = []
+    for ion in sorted(set(metals)):
+        m = _SIMPLE_ION_RE.match(ion)
+        el, z = m.group(1), int(m.group(2) or 1)
+        r = radii[(radii["symbol"] == el) & (radii["charge"] == z) & radii["cn"].notna()]
+        if "HS" in set(r["spin"].dropna()):
+            r = r[r["spin"].isna() | (r["spin"] == "HS")]
+        r = r.groupby("cn")["ionic_radius"].mean()
+        if len(r) >= 2:
+            slope, icpt = np.polyfit(r.index.values.astype(float), r.values, 1)
+            r6, r8 = icpt + 6 * slope, icpt + 8 * slope
+            # keep tabulated values where they exist
+            r6 = float(r.get(6, r6))
+            r8 = float(r.get(8, r8))
+        elif len(r) == 1:
+            cn0, v0 = float(r.index[0]), float(r.iloc[0])
+            r6, r8 = v0 + 8.0 * (6 - cn0), v0 + 8.0 * (8 - cn0)
+        else:
+            r6 = r8 = np.nan
+        e = ies[ies["symbol"] == el].set_index("ion_charge")["ionization_energy"]
+        ie_z = float(e.get(z - 1, np.nan))  # energy to reach charge z
+        ie_next = float(e.get(z, np.nan))
+        ie_sum = float(e[e.index < z].sum()) if (e.index < z).sum() == z else np.nan
+        b = basic.loc[el] if el in basic.index else None
+        rows.append(
+            {
+                "metal": ion,
+                "element": el,
+                "charge": z,
+                "atomic_number": int(b["atomic_number"]) if b is not None else np.nan,
+                "r_ionic_cn6_pm": r6,
+                "r_ionic_cn8_pm": r8,
+                "ie_last_eV": ie_z,
+                "ie_sum_eV": ie_sum,
+                "hardness_eV": (ie_next - ie_z) / 2 if np.isfinite(ie_next) else np.nan,
+                "en_pauling": float(b["en_pauling"]) if b is not None else np.nan,
+                "block": str(b["block"]) if b is not None else "",
+                "period": float(b["period"]) if b is not None else np.nan,
+                "group_id": float(b["group_id"]) if b is not None else np.nan,
+                "dipole_polarizability": float(b["dipole_polarizability"]) if b is not None
+                else np.nan,
+            }
+        )
+    ions = pd.DataFrame(rows)
+    # f-block elements have no IUPAC group: use 3 (La/Ac column); Pauling EN missing for some
+    # f elements is interpolated in Z along the series (documented in the card)
+    ions.loc[ions["block"] == "f", "group_id"] = 3.0
+    en = basic[["atomic_number", "en_pauling"]].dropna()
+    miss = ions["en_pauling"].isna()
+    ions.loc[miss, "en_pauling"] = np.interp(
+        ions.loc[miss, "atomic_number"], en["atomic_number"], en["en_pauling"]
+    )
+    return ions
+
+
+def build(raw: Path, out: Path, include_iupac: bool = False) -> dict:
+    """Build all tables; returns a statistics dict that is also written to ``build_stats.json``."""
+    import json
+
+    raw = Path(raw)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("decoding NIST structures")
+    structures = load_nist_structures(raw)
+    nist, hp, stats = load_nist(raw, structures)
+    stats["nist_ligands_with_molfile"] = len(structures)
+    stats["nist_ligands_structure_ok"] = int((structures["smiles"] != "").sum())
+    stats["nist_ligands_formula_mismatch"] = int(
+        structures["structure_note"].str.startswith("heavy-atom").sum()
+    )
+    parts = [nist]
+    sat = load_satcmf(raw)
+    stats["satcmf_rows_used"] = len(sat)
+    parts.append(sat)
+    if include_iupac:
+        cmi = load_cmi_iupac_v2(raw)
+        stats["cmi_iupac_v2_rows_used"] = len(cmi)
+        parts.append(cmi)
+    rows = pd.concat(parts, ignore_index=True)
+    table = dedupe(rows)
+    table = table[
+        ["smiles", "metal", "ionic_strength", "I_bucket", "logK", "logK_sd_rep", "n_measurements",
+         "censored", "source", "source_id", "nist_ligand_id", "ligand_name"]
+    ]
+    stats["table_rows"] = len(table)
+    stats["table_rows_by_source"] = table["source"].value_counts().to_dict()
+    stats["table_ligands"] = int(table["smiles"].nunique())
+    table.to_csv(out, index=False, compression="gzip", float_format="%.4g")
+    prot = protonation_table(hp)
+    prot = prot[prot["smiles"].isin(set(table["smiles"]))]
+    prot.to_csv(out.parent / "protonation.csv.gz", index=False, compression="gzip")
+    stats["protonation_ligands"] = len(prot)
+    all_nist = pd.read_csv(raw / NIST_CSV, usecols=["metal"])["metal"].drop_duplicates()
+    extra = [m for m in all_nist.map(parse_nist_metal) if isinstance(m, str)]
+    ions = build_ion_table(raw, sorted(set(table["metal"]) | set(extra)))
+    ions.to_csv(out.parent / "ions.csv", index=False, float_format="%.5g")
+    stats["ions"] = len(ions)
+    mism = structures[structures["structure_note"] != ""]
+    mism.to_csv(out.parent / "structure_issues.csv.gz", index=False, compression="gzip")
+    (out.parent / "build_stats.json").write_text(json.dumps(stats, indent=2, default=int))
+    return stats
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--raw", required=True, type=Path, help="raw data folder (PROVENANCE.md)")
+    parser.add_argument("--out", required=True, type=Path, help="training_table.csv.gz path")
+    parser.add_argument(
+        "--include-iupac",
+        action="store_true",
+        help="also add the CMI IUPAC_v2 rows (IUPAC-derived; redistribution rights unclear)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    stats = build(args.raw, args.out, include_iupac=args.include_iupac)
+    for k, v in stats.items():
+        logger.info("%s: %s", k, v)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,346 @@
+"""Features of the stability model: ligand structure, metal ion, their interactions.
+
+Everything here is computable for a *new* ligand from its structure alone (no measured
+protonation constants are needed), so a user can screen molecules that were never measured.
+
+* :func:`standardize_mol` — the canonical key of a ligand (neutral acid form, largest organic
+  fragment, no stereo). Used both when building the training table and at prediction time, so
+  ``logK_exp`` look-ups match.
+* :func:`ligand_feature_frame` — 2D ligand features: typed donor counts from SMARTS, chelate-ring
+  counts between donor atoms, macrocycle size / donor count, charge after full deprotonation,
+  RDKit descriptors and a hashed Morgan count fingerprint.
+* :func:`pair_features` — ligand features + ion descriptors + physically motivated interactions
+  (cavity vs ionic radius, hard-donor count × metal z²/r, charge products, donors vs the metal's
+  preferred CN, Davies ionic-strength term).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+N_MORGAN = 256
+
+#: donor SMARTS (neutral-acid form). Each match counts once (first atom of the match is the donor).
+DONOR_SMARTS: dict[str, str] = {
+    "carboxylate_O": "[CX3](=O)[OX2H1,OX1-]",
+    "phosphonate_O": "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]",
+    "phosphinate_O": "[PX4;!$(P([OX2H1,OX1-])([OX2H1,OX1-]))](=O)[OX2H1,OX1-]",
+    "hydroxamate_O": "[CX3](=O)[NX3][OX2H1,OX1-]",
+    "hopo_O": "[#8;H1,-1][c,n]~[c,n]=,:[#8]",
+    "catechol_O": "c([OX2H1,OX1-])c[OX2H1,OX1-]",
+    "phenolate_O": "c[OX2H1,OX1-]",
+    "sulfonate_O": "[SX4](=O)(=O)[OX2H1,OX1-]",
+    "alcohol_O": "[CX4][OX2H1]",
+    "ether_O": "[OX2H0;!$(O-C=O);!$(O-[P,S])]([#6])[#6]",
+    "amide_O": "[CX3](=O)[NX3;!$(N[OH])]",
+    "ketone_O": "[#6][CX3](=O)[#6]",
+    "amine_N": "[NX3;H0,H1,H2;!$(N-C=[O,S,N]);!$(N-[S,P]=O);!$(N-a);!$(N-O)]",
+    "aniline_N": "[NX3;!$(N-C=[O,S]);$(N-a)]",
+    "pyridine_N": "[nX2;r6]",
+    "azole_N": "[nX2;r5]",
+    "imine_N": "[NX2;$(N=C);!$(N-O)]",
+    "oxime_N": "[NX2](=C)[OX2H1]",
+    "thiol_S": "[SX2H1,SX1-]",
+    "thioether_S": "[SX2H0]([#6])[#6]",
+    "thione_S": "[SX1]=[#6]",
+    "phosphine_P": "[PX3]",
+}
+
+#: which atom of each SMARTS match is the donor atom (default 0)
+DONOR_ATOM_INDEX: dict[str, int] = {
+    "carboxylate_O": 1, "phosphonate_O": 1, "phosphinate_O": 1, "hydroxamate_O": 1,
+    "catechol_O": 1, "phenolate_O": 1, "sulfonate_O": 1, "alcohol_O": 1, "amide_O": 1,
+    "ketone_O": 2,
+}
+
+#: acidic groups (count of protons lost at full deprotonation)
+ACID_SMARTS: dict[str, tuple[str, int]] = {
+    "cooh": ("[CX3](=O)[OX2H1]", 1),
+    "po3h2": ("[PX4](=O)([OX2H1])[OX2H1]", 2),
+    "po2h": ("[PX4;!$(P([OX2H1])[OX2H1])](=O)[OX2H1]", 1),
+    "so3h": ("[SX4](=O)(=O)[OX2H1]", 1),
+    "phenol": ("c[OX2H1]", 1),
+    "hydroxamic": ("[CX3](=O)[NX3][OX2H1]", 1),
+    "thiol": ("[SX2H1]", 1),
+    "oxime": ("[NX2](=C)[OX2H1]", 0),
+}
+
+HARD_O = ["carboxylate_O", "phosphonate_O", "phosphinate_O", "hydroxamate_O", "hopo_O",
+          "catechol_O", "phenolate_O"]
+NEUTRAL_O = ["alcohol_O", "ether_O", "amide_O", "ketone_O", "sulfonate_O"]
+N_DONORS = ["amine_N", "aniline_N", "pyridine_N", "azole_N", "imine_N", "oxime_N"]
+S_DONORS = ["thiol_S", "thioether_S", "thione_S"]
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[dict, dict]:
+    from rdkit import Chem
+
+    donors = {k: Chem.MolFromSmarts(v) for k, v in DONOR_SMARTS.items()}
+    acids = {k: (Chem.MolFromSmarts(v), n) for k, (v, n) in ACID_SMARTS.items()}
+    for k, p in list(donors.items()) + [(k, p) for k, (p, _) in acids.items()]:
+        if p is None:  # pragma: no cover - programming error
+            raise RuntimeError(f"bad SMARTS for {k}")
+    return donors, acids
+
+
+def standardize_mol(mol) -> str:
+    """Canonical ligand key: largest organic fragment, neutralized (acid form), no stereo.
+
+    Parameters
+    ----------
+    mol : rdkit.Chem.Mol
+
+    Returns
+    -------
+    str
+        Canonical SMILES without stereochemistry.
+
+    Raises
+    ------
+    ValueError
+        When RDKit cannot clean up the molecule.
+    """
+    from rdkit import Chem
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    mol = rdMolStandardize.Cleanup(Chem.Mol(mol))
+    frags = Chem.GetMolFrags(mol, asMols=True)
+    if len(frags) > 1:
+        organic = [f for f in frags if any(a.GetAtomicNum() == 6 for a in f.GetAtoms())]
+        pool = organic or list(frags)
+        mol = max(pool, key=lambda f: f.GetNumHeavyAtoms())
+    mol = rdMolStandardize.Uncharger(canonicalOrder=True).uncharge(mol)
+    Chem.RemoveStereochemistry(mol)
+    smi = Chem.MolToSmiles(mol, isomericSmiles=False)
+    if not smi:
+        raise ValueError("empty molecule after standardization")
+    return smi
+
+
+def standardize_smiles(smiles: str) -> str | None:
+    """:func:`standardize_mol` on a SMILES string; None when RDKit cannot parse it."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(str(smiles)) if smiles is not None else None
+    if mol is None or mol.GetNumAtoms() == 0:
+        return None
+    try:
+        return standardize_mol(mol)
+    except Exception:  # noqa: BLE001 - RDKit raises many types
+        return None
+
+
+def _donor_atoms(mol, donors: dict) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = {}
+    used: set[int] = set()
+    # order matters: specific types first claim their atoms
+    for name, patt in donors.items():
+        atoms = set()
+        for match in mol.GetSubstructMatches(patt):
+            idx = match[DONOR_ATOM_INDEX.get(name, 0)]
+            if idx in used:
+                continue
+            atoms.add(idx)
+        used |= atoms
+        out[name] = atoms
+    return out
+
+
+def ligand_features(mol) -> dict[str, float]:
+    """2D features of one standardized ligand (see module docstring)."""
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors, rdMolDescriptors
+
+    donors, acids = _patterns()
+    feats: dict[str, float] = {}
+    datoms = _donor_atoms(mol, donors)
+    for name, atoms in datoms.items():
+        feats[f"n_{name}"] = float(len(atoms))
+    # group counts (carboxylate group counted once via its C=O oxygen above)
+    all_donor = sorted(set().union(*datoms.values()))
+    feats["n_donors"] = float(len(all_donor))
+    feats["n_hard_O"] = float(sum(len(datoms[k]) for k in HARD_O))
+    feats["n_neutral_O"] = float(sum(len(datoms[k]) for k in NEUTRAL_O))
+    feats["n_N"] = float(sum(len(datoms[k]) for k in N_DONORS))
+    feats["n_S"] = float(sum(len(datoms[k]) for k in S_DONORS))
+    charge = 0
+    for _k, (patt, n) in acids.items():
+        charge += n * len(mol.GetSubstructMatches(patt))
+    feats["charge_full_deprot"] = float(charge)
+    # chelate rings between donor atoms: topological distance 3 → 5-ring, 4 → 6-ring
+    if len(all_donor) > 1:
+        dm = Chem.GetDistanceMatrix(mol)
+        sub = dm[np.ix_(all_donor, all_donor)]
+        iu = np.triu_indices(len(all_donor), 1)
+        d = sub[iu]
+        feats["n_chelate5"] = float((d == 3).sum())
+        feats["n_chelate6"] = float((d == 4).sum())
+        feats["n_chelate4"] = float((d == 2).sum())
+        feats["n_chelate7"] = float((d == 5).sum())
+        # donors that take part in at least one 5- or 6-ring
+        part = ((sub == 3) | (sub == 4)).any(axis=1)
+        feats["n_chelating_donors"] = float(part.sum())
+    else:
+        for k in ("n_chelate5", "n_chelate6", "n_chelate4", "n_chelate7", "n_chelating_donors"):
+            feats[k] = 0.0
+    # macrocycle perception (rings ≥ 9 atoms)
+    ri = mol.GetRingInfo()
+    rings = [r for r in ri.AtomRings()]
+    big = [r for r in rings if len(r) >= 9]
+    if not big:
+        # SSSR can miss macrocycles in cryptands: fall back to the atom ring sizes
+        sizes = [ri.MinAtomRingSize(a.GetIdx()) for a in mol.GetAtoms() if ri.NumAtomRings(a.GetIdx())]
+        big_size = max([s for s in sizes if s >= 9], default=0)
+        feats["macrocycle_size"] = float(big_size)
+        feats["macrocycle_donors"] = 0.0
+    else:
+        ring = max(big, key=len)
+        feats["macrocycle_size"] = float(len(ring))
+        feats["macrocycle_donors"] = float(len(set(ring) & set(all_donor)))
+    feats["n_macrocycles"] = float(len(big))
+    # cavity radius estimate (pm): ring perimeter / 2π with 1.45 Å bonds, minus donor vdW 140 pm
+    feats["cavity_radius_pm"] = (
+        feats["macrocycle_size"] * 145.0 / (2 * np.pi) - 140.0 if feats["macrocycle_size"] else 0.0
+    )
+    feats["n_bridgehead_N"] = float(
+        sum(1 for a in mol.GetAtoms() if a.GetSymbol() == "N" and ri.NumAtomRings(a.GetIdx()) >= 2
+            and not a.GetIsAromatic())
+    )
+    # pendant arms: donors outside any ring
+    feats["n_pendant_donors"] = float(sum(1 for i in all_donor if not ri.NumAtomRings(i)))
+    feats["mw"] = Descriptors.MolWt(mol)
+    feats["heavy_atoms"] = float(mol.GetNumHeavyAtoms())
+    feats["tpsa"] = rdMolDescriptors.CalcTPSA(mol)
+    feats["logp"] = Descriptors.MolLogP(mol)
+    feats["n_rot_bonds"] = float(rdMolDescriptors.CalcNumRotatableBonds(mol))
+    feats["hbd"] = float(rdMolDescriptors.CalcNumHBD(mol))
+    feats["hba"] = float(rdMolDescriptors.CalcNumHBA(mol))
+    feats["frac_csp3"] = rdMolDescriptors.CalcFractionCSP3(mol)
+    feats["n_rings"] = float(rdMolDescriptors.CalcNumRings(mol))
+    feats["n_arom_rings"] = float(rdMolDescriptors.CalcNumAromaticRings(mol))
+    feats["formal_charge"] = float(Chem.GetFormalCharge(mol))
+    feats["donor_density"] = feats["n_donors"] / max(feats["heavy_atoms"], 1.0)
+    gen = _morgan_gen()
+    fp = gen.GetCountFingerprintAsNumPy(mol)
+    for i in range(N_MORGAN):
+        feats[f"mc_{i}"] = float(fp[i])
+    return feats
+
+
+@lru_cache(maxsize=1)
+def _morgan_gen():
+    from rdkit.Chem import rdFingerprintGenerator as rfg
+
+    return rfg.GetMorganGenerator(radius=2, fpSize=N_MORGAN)
+
+
+@lru_cache(maxsize=1)
+def _fp_gen():
+    from rdkit.Chem import rdFingerprintGenerator as rfg
+
+    return rfg.GetMorganGenerator(radius=2, fpSize=2048)
+
+
+def similarity_fp(mol):
+    """Morgan radius-2 2048-bit fingerprint used for the applicability domain."""
+    return _fp_gen().GetFingerprint(mol)
+
+
+def ligand_feature_frame(smiles: list[str]) -> pd.DataFrame:
+    """Ligand features for canonical SMILES (one row each, index = SMILES, duplicates computed once).
+
+    Rows whose SMILES RDKit cannot parse are all-NaN.
+    """
+    from rdkit import Chem
+
+    uniq = list(dict.fromkeys(smiles))
+    rows = []
+    for smi in uniq:
+        mol = Chem.MolFromSmiles(smi)
+        rows.append(ligand_features(mol) if mol is not None else {})
+    df = pd.DataFrame(rows, index=pd.Index(uniq, name="smiles"))
+    return df
+
+
+# --------------------------------------------------------------------------------------------
+# ions and pair features
+# --------------------------------------------------------------------------------------------
+
+ION_COLUMNS = ["charge", "atomic_number", "r_ionic_cn6_pm", "r_ionic_cn8_pm", "ie_last_eV",
+               "ie_sum_eV", "hardness_eV", "en_pauling", "period", "group_id",
+               "dipole_polarizability"]
+
+
+def ion_feature_frame(ions: pd.DataFrame) -> pd.DataFrame:
+    """Numeric ion features (index = canonical ion) from the model's ion table."""
+    t = ions.set_index("metal")
+    out = t[ION_COLUMNS].astype(float).copy()
+    r = out["r_ionic_cn8_pm"].where(out["r_ionic_cn8_pm"].notna(), out["r_ionic_cn6_pm"])
+    z = out["charge"]
+    out["z_over_r"] = z / r * 100
+    out["z2_over_r"] = z**2 / r * 100
+    out["ie_over_r"] = out["ie_last_eV"] / r * 100
+    for b in ("s", "p", "d", "f"):
+        out[f"block_{b}"] = (t["block"].astype(str) == b).astype(float)
+    # preferred coordination number from radius (≈ 4 small ... ≥ 9 large ions)
+    out["cn_pref"] = np.clip(np.round((r - 40.0) / 12.0 + 4.0), 4, 10)
+    return out
+
+
+def pair_features(
+    lig: pd.DataFrame, ion: pd.DataFrame, ionic_strength: np.ndarray
+) -> pd.DataFrame:
+    """Combine row-aligned ligand and ion feature frames and add interaction terms.
+
+    Parameters
+    ----------
+    lig, ion : DataFrame
+        Row-aligned (same length) ligand and ion features.
+    ionic_strength : array
+        mol/L, NaN where unknown (NaN is kept; a Davies term uses 0.1 M then).
+    """
+    lig = lig.reset_index(drop=True)
+    ion = ion.reset_index(drop=True)
+    X = pd.concat([lig, ion], axis=1)
+    z = ion["charge"].to_numpy(float)
+    r = ion["r_ionic_cn8_pm"].fillna(ion["r_ionic_cn6_pm"]).to_numpy(float)
+    zl = lig["charge_full_deprot"].to_numpy(float)
+    ionic = np.asarray(ionic_strength, dtype=float)
+    I_eff = np.where(np.isfinite(ionic), ionic, 0.1)
+    sq = np.sqrt(I_eff)
+    X["ionic_strength_M"] = ionic
+    X["davies"] = 0.51 * 2 * z * zl * (sq / (1 + sq) - 0.3 * I_eff)
+    X["charge_product"] = z * zl
+    X["charge_min"] = np.minimum(z, zl)
+    z2r = ion["z2_over_r"].to_numpy(float)
+    X["hardO_x_z2r"] = lig["n_hard_O"].to_numpy(float) * z2r
+    X["N_x_en"] = lig["n_N"].to_numpy(float) * ion["en_pauling"].to_numpy(float)
+    X["N_x_ie"] = lig["n_N"].to_numpy(float) * ion["ie_last_eV"].to_numpy(float)
+    X["S_x_en"] = lig["n_S"].to_numpy(float) * ion["en_pauling"].to_numpy(float)
+    X["hardO_x_hard"] = lig["n_hard_O"].to_numpy(float) * ion["hardness_eV"].to_numpy(float)
+    X["neutralO_x_z2r"] = lig["n_neutral_O"].to_numpy(float) * z2r
+    cav = lig["cavity_radius_pm"].to_numpy(float)
+    X["cavity_minus_r"] = np.where(cav > 0, cav - r, np.nan)
+    X["abs_cavity_minus_r"] = np.abs(X["cavity_minus_r"])
+    nd = lig["n_donors"].to_numpy(float)
+    X["donors_minus_cn"] = nd - ion["cn_pref"].to_numpy(float)
+    X["eff_donors"] = np.minimum(nd, ion["cn_pref"].to_numpy(float))
+    X["chel5_x_z2r"] = lig["n_chelate5"].to_numpy(float) * z2r
+    X["chel6_x_z2r"] = lig["n_chelate6"].to_numpy(float) * z2r
+    X["chel5_x_r"] = lig["n_chelate5"].to_numpy(float) / r * 100
+    X["eff_donors_x_z2r"] = X["eff_donors"] * z2r
+    X["eff_donors_x_ie"] = X["eff_donors"] * ion["ie_last_eV"].to_numpy(float)
+    X["macro_x_r"] = lig["macrocycle_donors"].to_numpy(float) * r / 100
+    X["phos_x_z"] = (lig["n_phosphonate_O"] + lig["n_phosphinate_O"]).to_numpy(float) * z
+    X["hydrox_x_z2r"] = (lig["n_hydroxamate_O"] + lig["n_hopo_O"] + lig["n_catechol_O"]
+                         ).to_numpy(float) * z2r
+    X["pyr_x_ie"] = lig["n_pyridine_N"].to_numpy(float) * ion["ie_last_eV"].to_numpy(float)
+    return X

@@ -1,0 +1,235 @@
+"""Predict log K1 for chelator × metal pairs with the (bundled or a user's) stability model.
+
+>>> from chelscreen.model.predict import predict_stability
+>>> df = predict_stability(["DOTA", "EDTA"], ["Lu-177", "Ac3+"])   # doctest: +SKIP
+>>> df[["name", "metal", "logK_pred", "logK_sd", "in_domain", "logK_exp"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chelscreen.errors import InputFileError, UnsupportedMetalError
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ["id", "name", "smiles", "metal", "ion", "logK_pred", "logK_sd", "logK_lo90",
+           "logK_hi90", "in_domain", "domain_note", "logK_exp", "logK_exp_source", "status",
+           "message"]
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str | None):
+    from chelscreen.model.io import load
+
+    return load(path)
+
+
+def resolve_model(model: Any = None):
+    """A fitted :class:`StabilityModel` from ``None`` (bundled), a directory path or a model."""
+    if model is None:
+        return _load_cached(None)
+    if isinstance(model, (str, Path)):
+        return _load_cached(str(Path(model).resolve()))
+    if hasattr(model, "predict_full"):
+        return model
+    raise TypeError(f"model must be None, a model directory or a StabilityModel, not {model!r}")
+
+
+def parse_ion(text: str) -> str:
+    """Canonical ion symbol (``"Lu3+"``) of a metal/nuclide text; raises UnsupportedMetalError."""
+    try:
+        from chelscreen.metals import parse_metal
+    except ImportError:  # pragma: no cover - metals module is part of the package
+        parse_metal = None
+    if parse_metal is not None:
+        return parse_metal(str(text)).ion.symbol
+    raise UnsupportedMetalError(f"cannot parse metal {text!r}")  # pragma: no cover
+
+
+def _split_metals(metals: Any) -> list[str]:
+    if isinstance(metals, str):
+        return [m.strip() for m in metals.split(",") if m.strip()]
+    return [str(m).strip() for m in metals]
+
+
+def _known_lookup(model) -> dict[tuple[str, str], tuple[float, str]]:
+    kp = getattr(model, "known_pairs_", None)
+    if kp is None or not len(kp):
+        return {}
+    cache = getattr(model, "_known_cache", None)
+    if cache is None:
+        cache = {
+            (s, m): (float(k), str(src))
+            for s, m, k, src in kp[["smiles", "metal", "logK", "source"]].itertuples(index=False)
+        }
+        model._known_cache = cache
+    return cache
+
+
+def _predict_rows(model, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` has id, name, smiles (for the model), smiles_out, metal (text), status, message.
+
+    Returns the output frame in the same order.
+    """
+    n = len(rows)
+    out = pd.DataFrame({c: rows[c].to_numpy() for c in ("id", "name")})
+    out["smiles"] = rows["smiles_out"].to_numpy()
+    out["metal"] = rows["metal"].to_numpy()
+    status = rows["status"].astype(str).to_numpy(dtype=object).copy()
+    message = rows["message"].fillna("").astype(str).to_numpy(dtype=object).copy()
+    ion = np.array([""] * n, dtype=object)
+    for i, text in enumerate(rows["metal"]):
+        if status[i] == "invalid":
+            continue
+        try:
+            ion[i] = parse_ion(text)
+        except UnsupportedMetalError as exc:
+            status[i], message[i] = "invalid", f"row {i + 1}: {exc}"
+            continue
+        if ion[i] not in model.ion_table_index_:
+            status[i] = "invalid"
+            message[i] = (f"row {i + 1}: metal {text!r} ({ion[i]}) has no descriptors in the "
+                          f"stability model; supported ions: {', '.join(sorted(model.metal_rows_))}")
+    out["ion"] = ion
+    ok = status != "invalid"
+    pairs = pd.DataFrame({"smiles": np.where(ok, rows["smiles"].to_numpy(dtype=object), ""),
+                          "metal": np.where(ok, ion, "")})
+    full = model.predict_full(pairs)
+    for i in np.flatnonzero(ok & (full["logK_pred"].isna().to_numpy())):
+        status[i] = "invalid"
+        message[i] = (message[i] + "; " if message[i] else "") + (
+            f"row {i + 1}: the structure could not be featurized; check the SMILES"
+        )
+    for c in ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note"):
+        out[c] = full[c].to_numpy()
+    out.loc[~ok, "domain_note"] = ""
+    # known pairs
+    from chelscreen.model.features import standardize_smiles
+
+    known = _known_lookup(model)
+    exp = np.full(n, np.nan)
+    src = np.array([""] * n, dtype=object)
+    std_cache: dict[str, str | None] = {}
+    for i in np.flatnonzero(status != "invalid"):
+        s = rows["smiles"].iloc[i]
+        key = std_cache.setdefault(s, standardize_smiles(s))
+        hit = known.get((key, ion[i]))
+        if hit:
+            exp[i], src[i] = hit
+    out["logK_exp"] = exp
+    out["logK_exp_source"] = src
+    # warnings for out-of-domain predictions
+    for i in np.flatnonzero((status == "ok") & ~out["in_domain"].to_numpy(bool)):
+        status[i] = "warning"
+        message[i] = (message[i] + "; " if message[i] else "") + (
+            f"outside the applicability domain: {out['domain_note'].iloc[i]}"
+        )
+    out["status"] = status
+    out["message"] = message
+    return out[COLUMNS]
+
+
+def _ligand_table(ligands: Any) -> pd.DataFrame:
+    from chelscreen.io import read_ligands
+
+    if isinstance(ligands, pd.DataFrame) and {"status", "smiles", "id"} <= set(ligands.columns):
+        lig = ligands.copy()
+    else:
+        lig = read_ligands(ligands)
+    core = lig["core_smiles"] if "core_smiles" in lig else lig["smiles"]
+    core = core.fillna("").astype(str)
+    lig["model_smiles"] = np.where(core != "", core, lig["smiles"].fillna("").astype(str))
+    if "name" not in lig:
+        lig["name"] = ""
+    return lig
+
+
+def predict_stability(ligands: Any, metals: Any, *, model: Any = None) -> pd.DataFrame:
+    """log K1 (M + L ⇌ ML, 25 °C) for every ligand × metal, ligand-major, input order.
+
+    Parameters
+    ----------
+    ligands
+        Anything :func:`chelscreen.io.read_ligands` accepts (SMILES, names, files, Mols) or its
+        output. The chelating core (``core_smiles``) is what the model sees.
+    metals
+        Ion or nuclide texts (``"Ac3+"``, ``"Lu-177"``, ``"225Ac"``), a list or a comma-separated
+        string.
+    model
+        None (bundled model), a model directory (``chelscreen train --out DIR``) or a fitted
+        :class:`~chelscreen.model.estimator.StabilityModel`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, name, smiles, metal, ion, logK_pred, logK_sd, logK_lo90, logK_hi90, in_domain,
+        domain_note, logK_exp, logK_exp_source, status, message``. Invalid ligands or metals give
+        ``status="invalid"`` rows (never dropped); out-of-domain predictions ``"warning"``.
+    """
+    mdl = resolve_model(model)
+    lig = _ligand_table(ligands)
+    mets = _split_metals(metals)
+    if not mets:
+        raise UnsupportedMetalError("no metals given; pass e.g. metals=['Ac3+', 'Lu-177']")
+    nl, nm = len(lig), len(mets)
+    rep = lambda col: np.repeat(lig[col].to_numpy(dtype=object), nm)  # noqa: E731
+    rows = pd.DataFrame(
+        {
+            "id": rep("id"),
+            "name": rep("name"),
+            "smiles": rep("model_smiles"),
+            "smiles_out": rep("smiles"),
+            "metal": np.tile(np.array(mets, dtype=object), nl),
+            "status": np.where(rep("status") == "invalid", "invalid", "ok"),
+            "message": np.where(rep("status") == "invalid", rep("message"), ""),
+        }
+    )
+    return _predict_rows(mdl, rows)
+
+
+def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
+    """One prediction per row of a pairs table (``id, smiles, metal``), ids and order kept.
+
+    ``pairs`` is a DataFrame or a CSV/TSV path. Bad rows (unparsable SMILES, unknown metal) are
+    kept with ``status="invalid"`` and a message naming the row.
+    """
+    if not isinstance(pairs, pd.DataFrame):
+        path = Path(pairs)
+        if not path.is_file():
+            raise InputFileError(f"pairs file {path} does not exist")
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        pairs = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    cols = {c.lower(): c for c in pairs.columns}
+    if "smiles" not in cols or "metal" not in cols:
+        raise InputFileError(
+            f"pairs table needs columns 'smiles' and 'metal' (found {list(pairs.columns)})"
+        )
+    df = pairs.rename(columns={cols["smiles"]: "smiles", cols["metal"]: "metal"})
+    n = len(df)
+    ids = df[cols["id"]].astype(str) if "id" in cols else pd.Series(
+        [f"P{i + 1:0{len(str(n))}d}" for i in range(n)]
+    )
+    lig = _ligand_table(pd.Series(df["smiles"].astype(str).tolist()).tolist()) if n else None
+    mdl = resolve_model(model)
+    rows = pd.DataFrame(
+        {
+            "id": ids.to_numpy(dtype=object),
+            "name": df[cols["name"]].astype(str).to_numpy(dtype=object) if "name" in cols
+            else lig["name"].to_numpy(dtype=object) if n else [],
+            "smiles": lig["model_smiles"].to_numpy(dtype=object) if n else [],
+            "smiles_out": lig["smiles"].to_numpy(dtype=object) if n else [],
+            "metal": df["metal"].astype(str).to_numpy(dtype=object),
+            "status": np.where(lig["status"] == "invalid", "invalid", "ok") if n else [],
+            "message": np.where(
+                lig["status"] == "invalid",
+                [f"row {i + 1}: {m}" for i, m in enumerate(lig["message"])], "") if n else [],
+        }
+    )
+    return _predict_rows(mdl, rows)

@@ -1,0 +1,115 @@
+"""StabilityModel fit/predict on a tiny dataset, safe save/load, tampered files refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chelscreen.errors import ModelFileError
+from chelscreen.model import io as model_io
+from chelscreen.model.estimator import StabilityModel, grouped_cv
+
+
+@pytest.fixture(scope="module")
+def tiny(request):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "model" / "tiny_train.csv"
+    return pd.read_csv(data)
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny):
+    model = StabilityModel(max_iter=80, min_samples_leaf=3, n_calibration_folds=3)
+    return model.fit(tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"],
+                     protonation=pd.DataFrame())
+
+
+def test_fit_learns_training_data(fitted, tiny):
+    pred = fitted.predict(tiny[["smiles", "metal", "ionic_strength"]])
+    assert pred.shape == (len(tiny),)
+    # in-sample fit is much better than predicting the mean
+    assert np.mean(np.abs(pred - tiny["logK"])) < 0.5 * np.mean(np.abs(tiny["logK"] -
+                                                                        tiny["logK"].mean()))
+    assert hasattr(fitted, "model_") and hasattr(fitted, "conformal_q_")
+    assert np.isfinite(fitted.conformal_q_) and fitted.conformal_q_ > 0
+
+
+def test_invalid_rows_are_nan_not_dropped(fitted):
+    X = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O", "C1CC(", "OC(=O)CN(CC(=O)O)CC(=O)O"],
+                      "metal": ["Cu2+", "Cu2+", "Ac3+"]})
+    full = fitted.predict_full(X)
+    assert len(full) == 3
+    assert np.isfinite(full["logK_pred"].iloc[0])
+    assert np.isnan(full["logK_pred"].iloc[1])
+    assert full["logK_sd"].iloc[0] > 0
+    assert full["logK_lo90"].iloc[0] < full["logK_pred"].iloc[0] < full["logK_hi90"].iloc[0]
+    # Ac3+ is in the ion table but has no training rows: out of domain, wider interval
+    assert not full["in_domain"].iloc[2]
+    assert "few training rows" in full["domain_note"].iloc[2]
+    assert full["logK_sd"].iloc[2] > full["logK_sd"].iloc[0]
+
+
+def test_grouped_cv_runs_and_reports(tiny):
+    rep = grouped_cv(StabilityModel(max_iter=40, n_calibration_folds=0),
+                     tiny[["smiles", "metal"]], tiny["logK"], folds=3,
+                     protonation=pd.DataFrame())
+    assert rep["n"] == len(tiny)
+    assert 0 < rep["MAE"] < 6
+
+
+def test_save_load_roundtrip(fitted, tmp_path):
+    model_io.save(fitted, tmp_path / "m")
+    loaded = model_io.load(tmp_path / "m")
+    X = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"], "metal": ["Ni2+"]})
+    assert np.allclose(fitted.predict(X), loaded.predict(X))
+    assert np.allclose(fitted.predict_full(X)["logK_sd"], loaded.predict_full(X)["logK_sd"])
+
+
+def test_tampered_model_file_refused(fitted, tmp_path):
+    d = model_io.save(fitted, tmp_path / "m")
+    with open(d / "model.skops", "r+b") as fh:
+        fh.seek(200)
+        b = fh.read(1)
+        fh.seek(200)
+        fh.write(bytes([b[0] ^ 0xFF]))
+    with pytest.raises(ModelFileError, match="modified"):
+        model_io.load(d)
+
+
+def test_edited_state_refused(fitted, tmp_path):
+    d = model_io.save(fitted, tmp_path / "m")
+    state = json.loads((d / "state.json").read_text())
+    state["conformal_q"] = 0.01
+    (d / "state.json").write_text(json.dumps(state))
+    with pytest.raises(ModelFileError, match="tampered"):
+        model_io.load(d)
+
+
+def test_untrusted_type_refused_even_with_matching_hash(fitted, tmp_path):
+    import skops.io as sio
+
+    d = model_io.save(fitted, tmp_path / "m")
+    # a file that holds a type outside the trusted list, with a recomputed (valid) hash
+    sio.dump({"model": fitted.model_, "scale": fitted.scale_model_, "basicity": {},
+              "extra": shutil.copyfile}, d / "model.skops")
+    card = json.loads((d / "card.json").read_text())
+    card["files"]["model.skops"] = model_io.sha256(d / "model.skops")
+    (d / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match="does not trust"):
+        model_io.load(d)
+
+
+def test_missing_and_wrong_schema(fitted, tmp_path):
+    with pytest.raises(ModelFileError, match="does not exist"):
+        model_io.load(tmp_path / "nope")
+    d = model_io.save(fitted, tmp_path / "m")
+    card = json.loads((d / "card.json").read_text())
+    card["schema_version"] = "something/0"
+    (d / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match="schema"):
+        model_io.load(d)

@@ -1,0 +1,83 @@
+"""Ligand/ion features and the training-table build helpers of the stability model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from rdkit import Chem
+
+from chelscreen.model import dataset, features
+
+EDTA = "OC(=O)CN(CC(O)=O)CCN(CC(O)=O)CC(O)=O"
+DOTA = "OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1"
+
+
+def test_standardize_neutral_acid_and_salt_strip():
+    salt = "[O-]C(=O)CN(CC([O-])=O)CCN(CC([O-])=O)CC([O-])=O.[Na+].[Na+].[Na+].[Na+]"
+    assert features.standardize_smiles(salt) == features.standardize_smiles(EDTA)
+    assert features.standardize_smiles("C1CC(") is None
+
+
+def test_edta_donors_and_chelate_rings():
+    f = features.ligand_features(Chem.MolFromSmiles(EDTA))
+    assert f["n_carboxylate_O"] == 4
+    assert f["n_amine_N"] == 2
+    assert f["n_donors"] == 6
+    assert f["charge_full_deprot"] == 4
+    assert f["n_chelate5"] >= 5  # N-N and four N-O five-membered chelate rings
+    assert f["macrocycle_size"] == 0
+
+
+def test_dota_macrocycle():
+    f = features.ligand_features(Chem.MolFromSmiles(DOTA))
+    assert f["macrocycle_size"] == 12
+    assert f["macrocycle_donors"] == 4
+    assert f["n_donors"] == 8
+    assert f["cavity_radius_pm"] > 0
+
+
+def test_pair_features_interactions():
+    lig = features.ligand_feature_frame([EDTA])
+    ions = pd.DataFrame(
+        [{"metal": "Ca2+", "element": "Ca", "charge": 2, "atomic_number": 20,
+          "r_ionic_cn6_pm": 100.0, "r_ionic_cn8_pm": 112.0, "ie_last_eV": 11.87,
+          "ie_sum_eV": 17.98, "hardness_eV": 19.5, "en_pauling": 1.0, "block": "s",
+          "period": 4, "group_id": 2, "dipole_polarizability": 160.8}]
+    )
+    ion = features.ion_feature_frame(ions)
+    X = features.pair_features(lig.reset_index(drop=True), ion.reset_index(drop=True),
+                               np.array([np.nan]))
+    assert X["charge_product"].iloc[0] == 8
+    assert np.isnan(X["ionic_strength_M"].iloc[0])
+    assert X["davies"].iloc[0] > 0  # Davies term evaluated at 0.1 M when I is unknown
+
+
+@pytest.mark.parametrize(
+    ("text", "ion"), [("Cu2+", "Cu2+"), ("Ag+", "Ag+"), ("UO22+", None), ("MeHg+", None),
+                      ("H+", None)],
+)
+def test_parse_nist_metal(text, ion):
+    assert dataset.parse_nist_metal(text) == ion
+
+
+def test_formula_and_buckets():
+    assert dataset.heavy_formula(dataset.parse_formula("C10H16N2O8")) == {"C": 10, "N": 2, "O": 8}
+    assert dataset.parse_formula("N1O3/-") == {"N": 1, "O": 3}
+    assert dataset.ionic_strength_bucket(0.1) == "0.1"
+    assert dataset.ionic_strength_bucket(0.0) == "0"
+    assert dataset.ionic_strength_bucket(float("nan")) == "na"
+
+
+def test_committed_training_table(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    key = ["smiles", "metal", "I_bucket", "source"]
+    assert not t.duplicated(key).any()
+    assert set(t["source"]) <= {"NIST_SRD46", "SATCMF", "CMI_IUPAC_v2"}
+    assert t["source_id"].str.len().gt(0).all()
+    assert t["metal"].str.fullmatch(r"[A-Z][a-z]?\d*\+").all()
+    # SATCMF rows have no ionic strength; NIST rows do
+    assert t.loc[t["source"] == "SATCMF", "ionic_strength"].isna().all()
+    assert t.loc[t["source"] == "NIST_SRD46", "ionic_strength"].notna().all()
+    edta_cu = t[(t["smiles"] == features.standardize_smiles(EDTA)) & (t["metal"] == "Cu2+")]
+    assert 18.0 < edta_cu["logK"].median() < 19.5

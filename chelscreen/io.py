@@ -47,6 +47,7 @@ from typing import Any
 import pandas as pd
 from rdkit import Chem, rdBase
 
+from chelscreen._parallel import resolve_n_jobs
 from chelscreen.chem.standardize import standardize
 from chelscreen.errors import InputFileError, InvalidStructureError
 
@@ -766,14 +767,6 @@ def _process_chunk(records: list[_Record], start: int, width: int) -> dict[str, 
 PARALLEL_MIN_RECORDS = 200
 
 
-def _resolve_jobs(n_jobs: int | None) -> int:
-    if n_jobs is None or n_jobs == 0:
-        return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return int(n_jobs)
-
-
 def _chunks(n: int, jobs: int, minimum: int = 50) -> list[tuple[int, int]]:
     """``(start, stop)`` of contiguous chunks (about 4 per worker), in input order."""
     size = max(minimum, -(-n // (jobs * 4)))
@@ -857,7 +850,7 @@ def read_ligands(
     """
     records = _records_from_source(source, smiles_column, name_column, id_column)
     width = record_id_width(records)
-    jobs = _resolve_jobs(n_jobs)
+    jobs = resolve_n_jobs(n_jobs)
     if jobs > 1 and len(records) >= PARALLEL_MIN_RECORDS:
         rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
         for part in _process_parallel(_process_chunk, records, jobs, width):

@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -68,6 +67,7 @@ import pandas as pd
 from rdkit import Chem, RDLogger
 from rdkit.Chem import rdMolDescriptors as rdmd
 
+from chelscreen._parallel import resolve_n_jobs
 from chelscreen.chem.donors import (
     BORDERLINE,
     DONOR_TYPES,
@@ -438,14 +438,6 @@ def _features_chunk(smiles: list[str]) -> list[tuple[dict[str, Any] | None, str]
     return [_features_from_smiles(s) for s in smiles]
 
 
-def _resolve_jobs(n_jobs: int | None) -> int:
-    if n_jobs is None or n_jobs == 0:
-        return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return int(n_jobs)
-
-
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -516,7 +508,7 @@ def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) 
     mols = table["mol"].tolist() if "mol" in table.columns else [None] * n
     smiles_col = table["smiles"].tolist() if "smiles" in table.columns else [None] * n
     core_col = table["core_smiles"].tolist() if "core_smiles" in table.columns else [None] * n
-    jobs = _resolve_jobs(n_jobs)
+    jobs = resolve_n_jobs(n_jobs)
     if jobs > 1 and sum(ok) >= 200:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -614,7 +606,7 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
         ``is_conjugate`` and :data:`FEATURE_COLUMNS`. Invalid rows keep NaN features; a row whose
         features fail gets ``status="error"`` and a message.
     """
-    jobs = _resolve_jobs(n_jobs)
+    jobs = resolve_n_jobs(n_jobs)
     if isinstance(source, pd.DataFrame) and "mol" in source.columns:
         return _add_features(_table_from_mols(source), jobs, progress)
     from chelscreen import io

@@ -83,6 +83,54 @@ def _peak_rss_mb() -> tuple[float, float]:
     return self_kb / 1024.0, child_kb / 1024.0
 
 
+def _rss_tree_mb(pid: int) -> float:
+    """Resident memory (MB) of ``pid`` and all its descendants now (Linux ``/proc``)."""
+    import os
+
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += float(line.split()[1]) / 1024.0
+                        break
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class _TreeRssSampler:
+    """Samples the summed RSS of this process and its workers every ``interval`` seconds."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        import os
+        import threading
+
+        self.peak_mb = 0.0
+        self._pid = os.getpid()
+        self._stop = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, _rss_tree_mb(self._pid))
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> _TreeRssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
@@ -100,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
     t1 = time.perf_counter()
-    df = screen(smiles, list(THERAPY_SET), out=out, n_jobs=args.n_jobs, progress=False,
-                labeling=not args.no_labeling)
+    with _TreeRssSampler() as sampler:
+        df = screen(smiles, list(THERAPY_SET), out=out, n_jobs=args.n_jobs, progress=False,
+                    labeling=not args.no_labeling)
     wall = time.perf_counter() - t1
     n_pairs = len(df)
     n_ok = int(df["score"].notna().sum())
@@ -111,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{', labeling skipped' if args.no_labeling else ''}: "
           f"{n_pairs / wall:.0f} pairs/s")
     print(f"peak RSS: main process {self_mb:.0f} MB, largest worker {child_mb:.0f} MB "
-          f"(sum bound {self_mb + args.n_jobs * child_mb:.0f} MB)")
+          f"(sum bound {self_mb + args.n_jobs * child_mb:.0f} MB); sampled peak of main + "
+          f"workers together: {sampler.peak_mb:.0f} MB")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())}")
     print(f"outputs in {out}")
     return 0
 

@@ -479,6 +479,144 @@ def suggest(smiles: str, nuclide: NuclideSpec, prob: float,
             "precedents": prec, "status": status, "message": "; ".join(notes)}
 
 
+def _is_read(ligands: Any) -> bool:
+    """True for a :func:`chelscreen.io.read_ligands` result (not read a second time)."""
+    return isinstance(ligands, pd.DataFrame) and {"smiles", "core_smiles", "status", "message",
+                                                  "name", "input"} <= set(ligands.columns)
+
+
+@dataclass(frozen=True)
+class _TableArrays:
+    """The labeling table as arrays, for :func:`_suggest_fast` (built once per process)."""
+
+    morgan: list
+    pairs: list
+    uniq_of_row: np.ndarray
+    uniq_ok: np.ndarray
+    element: np.ndarray
+    chelator: np.ndarray
+    radionuclide: np.ndarray
+    temperature: np.ndarray
+    time: np.ndarray
+    ph: np.ndarray
+    rcy: np.ndarray
+    success: np.ndarray
+    texts: list
+    rows_of_element: dict
+
+
+@lru_cache(maxsize=1)
+def _table_arrays() -> _TableArrays:
+    df = load_table()
+    uniq = list(dict.fromkeys(df["chelator_smiles"].astype(str)))
+    fps = [_fingerprints(s) for s in uniq]
+    pos = {s: k for k, s in enumerate(uniq)}
+    element = df["element"].to_numpy(dtype=object)
+    return _TableArrays(
+        morgan=[f[0] for f in fps if f is not None],
+        pairs=[f[1] for f in fps if f is not None],
+        uniq_of_row=np.array([pos[str(s)] for s in df["chelator_smiles"]], dtype=np.int64),
+        uniq_ok=np.array([f is not None for f in fps], dtype=bool),
+        element=element,
+        chelator=df["chelator"].to_numpy(dtype=object),
+        radionuclide=df["radionuclide"].to_numpy(dtype=object),
+        temperature=df["temperature_C"].to_numpy(dtype=float),
+        time=df["time_min"].to_numpy(dtype=float),
+        ph=df["pH"].to_numpy(dtype=float),
+        rcy=df["rcy_percent"].to_numpy(dtype=float),
+        success=_success(df).to_numpy(dtype=bool),
+        texts=[_precedent_text(r) for _, r in df.iterrows()],
+        rows_of_element={e: np.flatnonzero(element == e) for e in dict.fromkeys(element)},
+    )
+
+
+def _table_similarity(smiles: str, tab: _TableArrays) -> np.ndarray:
+    """:func:`tanimoto` of ``smiles`` against every table row (bulk, same values)."""
+    from rdkit import DataStructs
+
+    n_uniq = len(tab.uniq_ok)
+    sim_u = np.zeros(n_uniq)
+    fa = _fingerprints(smiles)
+    if fa is not None and tab.uniq_ok.any():
+        a = np.array(DataStructs.BulkTanimotoSimilarity(fa[0], tab.morgan))
+        b = np.array(DataStructs.BulkTanimotoSimilarity(fa[1], tab.pairs))
+        sim_u[tab.uniq_ok] = (a + b) / 2.0  # == np.mean([a, b]) of tanimoto()
+    return sim_u[tab.uniq_of_row]
+
+
+def _first_desc_quicksort(values: np.ndarray) -> int:
+    """Position of the first row of pandas' single-column ``sort_values(ascending=False)``
+    (``nargsort`` with ``kind="quicksort"``; ``values`` without NaN)."""
+    idx = np.arange(len(values))[::-1]
+    order = idx[values[::-1].argsort(kind="quicksort")][::-1]
+    return int(order[0])
+
+
+def _suggest_fast(sim: np.ndarray, nuclide: NuclideSpec, prob: float,
+                  tab: _TableArrays) -> dict[str, Any]:
+    """:func:`suggest` (whole table, nothing excluded) on precomputed arrays; same results.
+
+    The pandas sorts of :func:`suggest` are reproduced exactly: multi-column sorts are stable
+    lexsorts (descending = negated key, NaN last), the single-column one is pandas' quicksort
+    ``nargsort``.
+    """
+    rows_e = tab.rows_of_element.get(nuclide.element, np.empty(0, dtype=np.int64))
+    same = rows_e[np.lexsort((-tab.rcy[rows_e], -sim[rows_e]))]
+    ok = same[tab.success[same] & ~np.isnan(tab.temperature[same])]
+    notes: list[str] = []
+    src = -1
+    close = ok[sim[ok] >= CLOSE_SIMILARITY]
+    mild = ok[tab.temperature[ok] <= MILD_MAX_TEMPERATURE_C]
+    if len(close):
+        src = int(close[np.lexsort((tab.time[close], tab.temperature[close]))[0]])
+        notes.append("conditions from the closest published precedent")
+    elif prob >= 0.5 and len(mild):
+        src = int(mild[np.lexsort((tab.time[mild], -sim[mild]))[0]])
+        notes.append(f"no close precedent for {nuclide.nuclide}; mild conditions of another "
+                     f"chelator ({tab.chelator[src]}) with {nuclide.element}")
+    else:
+        with np.errstate(invalid="ignore"):
+            chel_ok = np.flatnonzero(tab.success & (sim >= CLOSE_SIMILARITY)
+                                     & (tab.temperature > MILD_MAX_TEMPERATURE_C))
+        heated = ok[tab.temperature[ok] > MILD_MAX_TEMPERATURE_C]
+        if len(chel_ok):
+            src = int(chel_ok[np.lexsort((tab.temperature[chel_ok], -sim[chel_ok]))[0]])
+            notes.append(f"no close precedent with {nuclide.element}; heated conditions of the "
+                         f"same chelator with {tab.radionuclide[src]}")
+        elif len(heated):
+            src = int(heated[_first_desc_quicksort(sim[heated])])
+            notes.append(f"no close precedent; heated conditions used for {nuclide.element} "
+                         f"with {tab.chelator[src]}")
+        else:
+            notes.append(f"no successful published labeling with {nuclide.element} in the table; "
+                         "no conditions suggested")
+    n_same = len(same)
+    status = "ok"
+    if n_same < THIN_DATA_ROWS:
+        status = "warning"
+        notes.append(f"thin data: {n_same} table row(s) for {nuclide.element}")
+    if not n_same or sim[same].max() < CLOSE_SIMILARITY:
+        status = "warning"
+        notes.append("no similar chelator labeled with this element in the table")
+    missing = _missing_ion_values(nuclide.element)
+    if missing:
+        notes.append(f"{nuclide.ion or nuclide.element}: {', '.join(missing)} missing in the ion "
+                     "table (training median used)")
+    nan = float("nan")
+    t = float(tab.temperature[src]) if src >= 0 else nan
+    tm = float(tab.time[src]) if src >= 0 else nan
+    ph = float(tab.ph[src]) if src >= 0 else nan
+    prec = "; ".join(tab.texts[i] for i in same[:3])
+    return {"suggested_temperature_C": t, "suggested_time_min": tm, "suggested_pH": ph,
+            "decay_loss_frac": decay_loss_fraction(nuclide.nuclide, tm),
+            "precedents": prec, "status": status, "message": "; ".join(notes)}
+
+
+@cache
+def _missing_ion_values(element: str) -> tuple[str, ...]:
+    return tuple(k for k, v in ion_descriptors(element).items() if not np.isfinite(v))
+
+
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
@@ -524,23 +662,30 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
     >>> labeling("macropa", "Ac-225")[["chelator", "mild_labeling_prob"]]  # doctest: +SKIP
     """
     nuclides = parse_radionuclides(radionuclides)
-    ligs = _read_ligands(ligands)
+    ligs = ligands if _is_read(ligands) else _read_ligands(ligands)
     model = fitted_model()
-    rows = []
-    for _, lig in ligs.iterrows():
-        smiles = _text(lig.get("core_smiles")) or _text(lig.get("smiles"))
-        name = _text(lig.get("name")) or _text(lig.get("input")) or smiles
-        lig_msg = _text(lig.get("message"))
+    tab = _table_arrays()
+    empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:8], float("nan")), "precedents": ""}
+    rows: list[dict[str, Any]] = []
+    # pass 1: one row per pair; features of the pairs that can be scored (cached per ligand)
+    todo: list[tuple[int, str, NuclideSpec, str, np.ndarray]] = []
+    cols = {c: (ligs[c].tolist() if c in ligs.columns else [None] * len(ligs))
+            for c in ("core_smiles", "smiles", "name", "input", "message", "status")}
+    for i in range(len(ligs)):
+        smiles = _text(cols["core_smiles"][i]) or _text(cols["smiles"][i])
+        name = _text(cols["name"][i]) or _text(cols["input"][i]) or smiles
+        lig_msg = _text(cols["message"][i])
+        status = cols["status"][i] if cols["status"][i] is not None else "ok"
+        sims = None
         for nuc in nuclides:
-            base = {"chelator": name, "smiles": _text(lig.get("smiles")),
+            base = {"chelator": name, "smiles": _text(cols["smiles"][i]),
                     "radionuclide": nuc.nuclide}
-            empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:8], float("nan")), "precedents": ""}
-            if lig.get("status", "ok") == "invalid" or not smiles:
+            if status == "invalid" or not smiles:
                 msg = lig_msg or "invalid ligand; give a SMILES or a library name"
                 rows.append({**base, **empty, "status": "invalid", "message": msg})
                 continue
             try:
-                prob = float(model.predict_proba(feature_matrix([smiles], [nuc.element]))[0])
+                x = feature_matrix([smiles], [nuc.element])[0]
             except InvalidStructureError as exc:
                 rows.append({**base, **empty, "status": "invalid", "message": str(exc)})
                 continue
@@ -549,9 +694,18 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
                 rows.append({**base, **empty, "status": "error",
                              "message": f"feature computation failed ({exc}); report this input"})
                 continue
-            res = suggest(smiles, nuc, prob)
+            if sims is None:
+                sims = _table_similarity(smiles, tab)
+            rows.append(base)
+            todo.append((len(rows) - 1, lig_msg, nuc, sims, x))
+    # pass 2: one classifier call for every scorable pair, then the precedent rules
+    if todo:
+        probs = model.predict_proba(np.vstack([t[4] for t in todo]))
+        for (k, lig_msg, nuc, sims, _), prob in zip(todo, probs):
+            res = _suggest_fast(sims, nuc, float(prob), tab)
             msg = "; ".join(m for m in (lig_msg, res.pop("message")) if m)
-            rows.append({**base, "mild_labeling_prob": round(prob, 3), **res, "message": msg})
+            rows[k] = {**rows[k], "mild_labeling_prob": round(float(prob), 3), **res,
+                       "message": msg}
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
 
 

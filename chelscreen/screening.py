@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -184,9 +185,11 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
         return {"_struct_error": f"RDKit cannot parse the standardized SMILES {smiles!r}"}
     feats: dict[str, Any] = {}
     try:
-        from chelscreen.chem.descriptors import ligand_features
+        # chem.descriptors.ligand_features of the same SMILES, through the labeling model's
+        # per-SMILES cache (the labeling model needs the same features for plain chelators)
+        from chelscreen.radiolabeling import ligand_descriptors
 
-        feats = ligand_features(mol)
+        feats = ligand_descriptors(smiles)
     except ImportError:
         feats = {}
     except Exception as exc:  # noqa: BLE001 - a descriptor failure must not lose the row
@@ -255,7 +258,10 @@ def measured_pkas(smiles: str) -> list[float] | None:
 
 
 def _predictions(valid: pd.DataFrame, metals: list[str]) -> pd.DataFrame:
-    """Stability-model rows for every valid ligand × unique ion, keyed by position."""
+    """Stability-model rows for every valid ligand × unique ion, keyed by position.
+
+    ``valid`` is the :func:`chelscreen.io.read_ligands` result of the block (read once per
+    block, shared with the labeling model)."""
     try:
         from chelscreen.model.predict import predict_stability
     except ImportError as exc:
@@ -264,8 +270,7 @@ def _predictions(valid: pd.DataFrame, metals: list[str]) -> pd.DataFrame:
             "bundled models/ folder"
         ) from exc
 
-    pred = predict_stability(valid[["id", "chelator", "smiles"]].rename(
-        columns={"chelator": "name"}), metals)
+    pred = predict_stability(valid, metals)
     expected = len(valid) * len(metals)
     if len(pred) != expected:
         raise ChelscreenError(
@@ -283,8 +288,7 @@ def _labeling_rows(valid: pd.DataFrame, nuclides: list[str]) -> pd.DataFrame | s
         from chelscreen.radiolabeling import labeling
     except ImportError as exc:
         return f"labeling model unavailable ({exc})"
-    lab = labeling(valid[["id", "chelator", "smiles"]].rename(columns={"chelator": "name"}),
-                   nuclides)
+    lab = labeling(valid, nuclides)
     expected = len(valid) * len(nuclides)
     if len(lab) != expected:
         return f"labeling returned {len(lab)} rows, expected {expected}"
@@ -301,7 +305,57 @@ _LAB_COLS = ("mild_labeling_prob", "suggested_temperature_C", "suggested_time_mi
 
 
 def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
-    """Score one block of chelators against every radionuclide (worker entry point)."""
+    """Score one block of chelators against every radionuclide (worker entry point).
+
+    Native thread pools (OpenMP of the gradient-boosting models, BLAS) are limited to one
+    thread: the parallelism is over blocks, and an oversubscribed OpenMP pool on a busy machine
+    makes each small tree prediction take milliseconds instead of microseconds. Per-row
+    predictions do not depend on the thread count, so results are unchanged.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1), _standardize_once_per_ligand():
+        return _score_block(payload)
+
+
+@contextmanager
+def _standardize_once_per_ligand():
+    """Memoize ``chelscreen.model.features.standardize_smiles`` while one block is scored.
+
+    The stability model standardizes a ligand's SMILES once per *pair* (twice: in
+    ``StabilityModel.featurize`` and in ``predict._predict_rows``), i.e. 24 times per ligand
+    for 12 radionuclides, about half of the screen's time. The function is pure (SMILES in,
+    canonical SMILES out), so caching it for the block changes no result. Remove this once the
+    model de-duplicates SMILES itself (see the issue-6 report).
+    """
+    try:
+        from chelscreen.model import features as feats
+    except ImportError:  # pragma: no cover - model missing: _predictions raises the error
+        yield
+        return
+    original = getattr(feats, "standardize_smiles", None)
+    if original is None or hasattr(original, "cache_info"):
+        yield
+        return
+    feats.standardize_smiles = lru_cache(maxsize=None)(original)
+    try:
+        yield
+    finally:
+        feats.standardize_smiles = original
+
+
+def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
+    """:func:`chelscreen.io.read_ligands` of the block's valid chelators, once for both models
+    (each of them would otherwise read the same frame again)."""
+    from chelscreen.io import read_ligands
+
+    rl = read_ligands(valid[["id", "chelator", "smiles"]].rename(columns={"chelator": "name"}))
+    if len(rl) != len(valid):
+        raise ChelscreenError(f"read_ligands returned {len(rl)} rows for {len(valid)} chelators")
+    return rl.drop(columns=[c for c in ("mol",) if c in rl.columns])
+
+
+def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     from chelscreen.rank import score_pairs, why_sentence
 
     ligs = pd.DataFrame(payload["ligands"])
@@ -311,12 +365,13 @@ def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
     is_valid = ~ligs["status"].isin(["invalid", "error"])
     valid = ligs[is_valid].reset_index(drop=True)
     structs = [_ligand_structure(s) for s in valid["smiles"]]
-    pred = _predictions(valid, metals) if len(valid) else pd.DataFrame()
+    read = _read_block(valid) if len(valid) else pd.DataFrame()
+    pred = _predictions(read, metals) if len(valid) else pd.DataFrame()
     pred_index = {(int(r["_lig_pos"]), r["_metal"]): r for r in pred.to_dict("records")}
     if not payload.get("labeling", True):
         lab: pd.DataFrame | str = "labeling not assessed (screen run with labeling=False)"
     elif len(valid):
-        lab = _labeling_rows(valid, nuclides)
+        lab = _labeling_rows(read, nuclides)
     else:
         lab = pd.DataFrame()
     lab_note = lab if isinstance(lab, str) else ""

@@ -12,8 +12,13 @@ Components (all learned state ends in ``_``):
   stepwise log K_H, largest log K_H, number of pKa > 4) from structure, trained on the NIST
   protonation constants; their predictions are features of the main model (training ligands get
   out-of-fold values so the main model learns from the same kind of estimate a new ligand gets).
+* ``metal_reference_logK_`` — the metal "chemistry fingerprint" learned from the training rows:
+  each metal's median log K1 with a few small reference ligands (EDTA, acetate, NTA, oxalate,
+  IDA, glycine, citrate, malonate; :data:`chelscreen.model.features.REFERENCE_LIGANDS`). It
+  encodes metal-specific affinity (Ga, Bi, In, Th) that radius and charge miss; stored in
+  ``state.json``. In grouped CV it is rebuilt from each training fold, so it never leaks.
 * ``model_`` — :class:`~sklearn.ensemble.HistGradientBoostingRegressor` on ligand + ion +
-  interaction + basicity features.
+  interaction + metal-fingerprint + basicity features.
 * ``scale_model_`` + ``conformal_q_`` — per-prediction uncertainty: a model of the absolute
   out-of-fold residual (inner cross-validation grouped by ligand) from similarity to the training
   ligands, training rows for the metal and the prediction itself; inflated for metals with few rows
@@ -77,7 +82,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        max_iter: int = 500,
+        max_iter: int = 1000,
         learning_rate: float = 0.07,
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 8,
@@ -108,7 +113,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 pred = np.full(len(lig), np.nan)
                 ok = ~np.isnan(Xl).all(axis=1)
                 if ok.any():
-                    pred[ok] = m.predict(Xl[ok])
+                    with _threads(getattr(self, "n_jobs", 1)):
+                        pred[ok] = m.predict(Xl[ok])
                 lig[f"pred_{target}"] = pred
         return lig
 
@@ -138,7 +144,10 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         if valid.any():
             lr = lig.loc[smiles[valid]].reset_index(drop=True)
             ir = self.ion_frame_.loc[metal[valid]].reset_index(drop=True)
-            F = _features.pair_features(lr, ir, ionic[valid])
+            mref = _features.metal_reference_frame(
+                getattr(self, "metal_reference_logK_", {}) or {}, metal[valid]
+            )
+            F = _features.pair_features(lr, ir, ionic[valid], mref)
             Xm[valid] = F.reindex(columns=self.feature_names_).to_numpy(np.float32)
         return Featurized(Xm, smiles, metal, valid)
 
@@ -225,9 +234,12 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             else np.full(len(X), np.nan)
         )
         metal = X["metal"].astype(str).to_numpy(dtype=object)
+        # metal chemistry fingerprint: log K1 with small reference ligands, training rows only
+        self.metal_reference_logK_ = _features.metal_reference_table(std, metal, y)
         probe = _features.pair_features(
             lig.iloc[:1].reset_index(drop=True), self.ion_frame_.iloc[:1].reset_index(drop=True),
             np.array([0.1]),
+            _features.metal_reference_frame(self.metal_reference_logK_, metal[:1]),
         )
         self.feature_names_ = list(probe.columns)
         feats = self._assemble(lig, std, metal, ionic, np.ones(len(X), bool))
@@ -287,7 +299,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         )
 
     def _scale(self, Z: np.ndarray, nrows: np.ndarray) -> np.ndarray:
-        base = np.clip(self.scale_model_.predict(Z), 0.25, None)
+        with _threads(getattr(self, "n_jobs", 1)):
+            base = np.clip(self.scale_model_.predict(Z), 0.25, None)
         return base * np.sqrt(1.0 + self.few_rows_n0 / np.maximum(nrows, 1.0))
 
     # ------------------------------------------------------------------ predict

@@ -83,6 +83,7 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
         "feature_names": model.feature_names_,
         "ligand_columns": model.ligand_columns_,
         "metal_rows": model.metal_rows_,
+        "metal_reference_logK": getattr(model, "metal_reference_logK_", {}),
         "conformal_q": model.conformal_q_,
         "oof_abs_error": getattr(model, "oof_abs_error_", None),
         "ions": json.loads(model.ions_.to_json(orient="records")),
@@ -176,6 +177,10 @@ def load(path=None):
     model.feature_names_ = state["feature_names"]
     model.ligand_columns_ = state["ligand_columns"]
     model.metal_rows_ = {k: int(v) for k, v in state["metal_rows"].items()}
+    model.metal_reference_logK_ = {
+        str(m): {str(r): float(v) for r, v in refs.items()}
+        for m, refs in (state.get("metal_reference_logK") or {}).items()
+    }
     q = state.get("conformal_q")
     model.conformal_q_ = float(q) if q is not None else float("nan")
     model.ions_ = pd.DataFrame(state["ions"])

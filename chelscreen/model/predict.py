@@ -119,7 +119,9 @@ def _predict_rows(model, rows: pd.DataFrame) -> pd.DataFrame:
     std_cache: dict[str, str | None] = {}
     for i in np.flatnonzero(status != "invalid"):
         s = rows["smiles"].iloc[i]
-        key = std_cache.setdefault(s, standardize_smiles(s))
+        if s not in std_cache:
+            std_cache[s] = standardize_smiles(s)
+        key = std_cache[s]
         hit = known.get((key, ion[i]))
         if hit:
             exp[i], src[i] = hit

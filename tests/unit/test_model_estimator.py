@@ -68,6 +68,8 @@ def test_save_load_roundtrip(fitted, tmp_path):
     X = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"], "metal": ["Ni2+"]})
     assert np.allclose(fitted.predict(X), loaded.predict(X))
     assert np.allclose(fitted.predict_full(X)["logK_sd"], loaded.predict_full(X)["logK_sd"])
+    # the learned metal fingerprint travels in state.json
+    assert loaded.metal_reference_logK_ == fitted.metal_reference_logK_
 
 
 def test_tampered_model_file_refused(fitted, tmp_path):

@@ -81,3 +81,27 @@ def test_committed_training_table(repo_root):
     assert t.loc[t["source"] == "NIST_SRD46", "ionic_strength"].notna().all()
     edta_cu = t[(t["smiles"] == features.standardize_smiles(EDTA)) & (t["metal"] == "Cu2+")]
     assert 18.0 < edta_cu["logK"].median() < 19.5
+
+
+def test_project_chem_features_edta():
+    f = features.ligand_features(Chem.MolFromSmiles(EDTA))
+    # chelscreen.chem perception: hexadentate, 4 anionic groups, 5 five-membered chelate rings
+    assert f["cu_n_donors"] == 6
+    assert f["cu_n_anionic_donor_groups"] == 4
+    assert f["cu_n_chelate_ring_5"] == 5
+    assert f["cu_charge_pH7_4"] < -2
+
+
+def test_metal_reference_fingerprint_from_training_rows_only():
+    edta = features.standardize_smiles(EDTA)
+    smiles = np.array([edta, edta, edta, "CC(=O)O", "CC(=O)O", "CCO"], dtype=object)
+    metal = np.array(["Cu2+", "Cu2+", "Ca2+", "Cu2+", "Ca2+", "Cu2+"], dtype=object)
+    y = np.array([18.0, 19.0, 10.7, 1.7, 0.5, 0.1])
+    table = features.metal_reference_table(smiles, metal, y)
+    assert table["Cu2+"] == {"edta": 18.5, "acetate": 1.7}  # median of repeats; ethanol ignored
+    assert table["Ca2+"] == {"edta": 10.7, "acetate": 0.5}
+    fr = features.metal_reference_frame(table, np.array(["Ca2+", "Cu2+", "Ga3+"], dtype=object))
+    assert fr["mref_edta"].tolist()[:2] == [10.7, 18.5]
+    assert np.isnan(fr["mref_edta"].iloc[2])  # metal without reference data → NaN, not invented
+    assert fr["mref_affinity"].iloc[1] > fr["mref_affinity"].iloc[0]
+    assert fr["mref_n"].tolist() == [2.0, 2.0, 0.0]

@@ -22,7 +22,6 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -314,34 +313,8 @@ def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1), _standardize_once_per_ligand():
+    with threadpool_limits(limits=1):
         return _score_block(payload)
-
-
-@contextmanager
-def _standardize_once_per_ligand():
-    """Memoize ``chelscreen.model.features.standardize_smiles`` while one block is scored.
-
-    The stability model standardizes a ligand's SMILES once per *pair* (twice: in
-    ``StabilityModel.featurize`` and in ``predict._predict_rows``), i.e. 24 times per ligand
-    for 12 radionuclides, about half of the screen's time. The function is pure (SMILES in,
-    canonical SMILES out), so caching it for the block changes no result. Remove this once the
-    model de-duplicates SMILES itself (see the issue-6 report).
-    """
-    try:
-        from chelscreen.model import features as feats
-    except ImportError:  # pragma: no cover - model missing: _predictions raises the error
-        yield
-        return
-    original = getattr(feats, "standardize_smiles", None)
-    if original is None or hasattr(original, "cache_info"):
-        yield
-        return
-    feats.standardize_smiles = lru_cache(maxsize=None)(original)
-    try:
-        yield
-    finally:
-        feats.standardize_smiles = original
 
 
 def _read_block(valid: pd.DataFrame) -> pd.DataFrame:

@@ -64,6 +64,11 @@ WEIGHT_WEAK = 0.3
 REGULARISATION_C = 0.5
 #: Tanimoto similarity at which a precedent counts as "the same kind of chelator".
 CLOSE_SIMILARITY = 0.75
+#: Said in every scored row: the classifier's held-out skill is near chance (LABELING_CARD.md),
+#: so its probability is a weak prior and the cited precedents are the evidence.
+PROB_CAVEAT = ("mild_labeling_prob is a weak prior (near-chance leave-one-chelator-out skill, "
+               "see molecules/LABELING_CARD.md): check the precedents")
+
 #: Fewer same-element rows than this -> status "warning" (thin data).
 THIN_DATA_ROWS = 3
 
@@ -703,7 +708,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
         probs = model.predict_proba(np.vstack([t[4] for t in todo]))
         for (k, lig_msg, nuc, sims, _), prob in zip(todo, probs):
             res = _suggest_fast(sims, nuc, float(prob), tab)
-            msg = "; ".join(m for m in (lig_msg, res.pop("message")) if m)
+            msg = "; ".join(m for m in (lig_msg, res.pop("message"), PROB_CAVEAT) if m)
             rows[k] = {**rows[k], "mild_labeling_prob": round(float(prob), 3), **res,
                        "message": msg}
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)

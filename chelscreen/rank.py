@@ -434,9 +434,14 @@ def why_sentence(row: pd.Series | dict) -> str:
         cond = ""
         if _finite(temp) and _finite(tmin):
             where = "RT" if float(temp) <= 30 else f"{float(temp):.0f} °C"
-            cond = f" at {where} in {float(tmin):.0f} min"
-        verdict = "labels mildly" if float(p) >= 0.5 else "needs harsher labeling"
-        parts.append(f"{verdict}{cond} (p={float(p):.2f})")
+            cond = f"; suggested {where}, {float(tmin):.0f} min"
+        if float(p) >= 0.7:
+            verdict = "mild labeling likely"
+        elif float(p) >= 0.3:
+            verdict = "mild labeling uncertain"
+        else:
+            verdict = "likely needs heating to label"
+        parts.append(f"{verdict} (p={float(p):.2f}{cond})")
         loss = r.get("decay_loss_frac")
         if _finite(loss) and float(loss) >= 0.1:
             parts.append(f"{float(loss) * 100:.0f}% of the activity decays during labeling")

@@ -639,6 +639,9 @@ def _records_from_source(
             return _records_from_file(
                 Path(source).expanduser(), smiles_column, name_column, id_column
             )
+        if "," in source and "\n" not in source:
+            # a SMILES never contains a comma: "DOTA,macropa" is a list of names/SMILES
+            return _records_from_items([part.strip() for part in source.split(",")])
         recs = _records_from_items([source])
         recs[0].where = "input"
         return recs

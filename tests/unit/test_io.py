@@ -451,3 +451,13 @@ def test_read_ligands_parallel_equals_serial(tmp_path, test_data):
     assert [Chem.MolToSmiles(m) for m in parallel["mol"] if m is not None] == list(
         parallel.loc[parallel["mol"].notna(), "smiles"])
     assert "duplicate id 'DUP'" in parallel.loc[224, "message"]
+
+
+def test_comma_separated_string_is_a_list_of_inputs() -> None:
+    """SMILES never contain commas, so "DOTA, macropa,bad" reads as three rows in order."""
+    from chelscreen.io import read_ligands
+
+    df = read_ligands("DOTA, macropa,C1CC(")
+    assert df["input"].tolist() == ["DOTA", "macropa", "C1CC("]
+    assert df["status"].tolist() == ["ok", "ok", "invalid"]
+    assert df["name"].tolist()[:2] == ["DOTA", "macropa"]

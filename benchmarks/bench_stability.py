@@ -89,6 +89,43 @@ def fmt(name: str, m: dict) -> str:
     return "\n".join(lines)
 
 
+def bundled_speed(table: str) -> dict:
+    """Prediction speed of the bundled model: featurized pairs/s and SMILES -> prediction."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    from chelscreen.model.estimator import Featurized, load_model
+    from chelscreen.model.features import standardize_smiles
+
+    model = load_model()
+    smiles = pd.read_csv(table)["smiles"].drop_duplicates().sample(500, random_state=0).tolist()
+    metals4 = ["Cu2+", "Lu3+", "Ac3+", "Bi3+"]
+    pairs = pd.DataFrame([(s, m) for s in smiles for m in metals4], columns=["smiles", "metal"])
+    res: dict = {"load_average": os.getloadavg()}
+    for threads in (1, 2):
+        model.n_jobs = threads
+        standardize_smiles.cache_clear()
+        with threadpool_limits(limits=threads):
+            t0 = time.perf_counter()
+            model.predict_full(pairs)
+            res[f"smiles_to_prediction_pairs_per_s_{threads}t"] = len(pairs) / (
+                time.perf_counter() - t0)
+            feats = model.featurize(pairs)
+            big = Featurized(np.tile(feats.X, (25, 1)), np.tile(feats.smiles, 25),
+                             np.tile(feats.metal, 25), np.tile(feats.valid, 25))
+            t0 = time.perf_counter()
+            model.predict(big)
+            res[f"featurized_pairs_per_s_{threads}t"] = len(big.X) / (time.perf_counter() - t0)
+        print(f"{threads} thread(s): featurized prediction "
+              f"{res[f'featurized_pairs_per_s_{threads}t']:,.0f} pairs/s ({len(big.X):,} pairs); "
+              f"SMILES->prediction incl. domain and uncertainty "
+              f"{res[f'smiles_to_prediction_pairs_per_s_{threads}t']:,.0f} pairs/s "
+              f"({len(pairs)} pairs = 500 ligands x 4 metals)")
+    print("load average at start: {:.1f}/{:.1f}/{:.1f}".format(*res["load_average"]))
+    return res
+
+
 def main(argv: list[str] | None = None) -> dict:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.model_selection import GroupKFold
@@ -102,7 +139,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--write", default=None, help="write the metrics as JSON here")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only time the bundled model (1 and 2 threads); no cross-validation")
     args = ap.parse_args(argv)
+    if args.speed_only:
+        return bundled_speed(args.table)
 
     t = pd.read_csv(args.table)
     ions = pd.read_csv(REPO / "models/stability/ions.csv")

@@ -243,7 +243,16 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         "`state.json`, `train_fps.npy`, `known_pairs.csv.gz`; `card.json` records their SHA-256 "
         "and a file whose hash differs is refused (`ModelFileError`).",
     ]
-    (out / "CARD.md").write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    # keep sections written by other benchmarks (e.g. the simulation ablation) across rewrites
+    previous = out / "CARD.md"
+    if previous.is_file():
+        old_text = previous.read_text()
+        begin, end = "<!-- SIM:BEGIN -->", "<!-- SIM:END -->"
+        if begin in old_text and end in old_text:
+            kept = old_text[old_text.index(begin): old_text.index(end) + len(end)]
+            text = text + "\n" + kept + "\n"
+    previous.write_text(text)
     return card
 
 

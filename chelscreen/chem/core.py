@@ -44,6 +44,19 @@ MIN_REMOVED_HEAVY_ATOMS = 10
 _SMALL_RING_MAX = 8
 
 
+
+def _close_small_rings(kept: set[int], rings) -> None:
+    """Add to ``kept`` every small ring (<= ``_SMALL_RING_MAX`` atoms) that touches it, to a
+    fixed point (a pyridine or cyclohexane of an arm is never cut through)."""
+    small = [set(r) for r in rings if len(r) <= _SMALL_RING_MAX]
+    changed = bool(small)
+    while changed:
+        changed = False
+        for r in small:
+            if r & kept and not r <= kept:
+                kept |= r
+                changed = True
+
 def _mst_edges(points: list[int], dist: np.ndarray) -> list[tuple[int, int]]:
     """Prim's minimum spanning tree over atom indices with topological distances."""
     if len(points) < 2:
@@ -108,14 +121,7 @@ def core_atoms(mol: Chem.Mol) -> tuple[set[int], set[int], dict[str, Any]]:
     for ring in macrocycle_rings(mol):
         if len(dset.intersection(ring)) >= 2:
             kept.update(ring)
-    small = [set(r) for r in mol.GetRingInfo().AtomRings() if len(r) <= _SMALL_RING_MAX]
-    changed = True
-    while changed:
-        changed = False
-        for r in small:
-            if r & kept and not r <= kept:
-                kept |= r
-                changed = True
+    _close_small_rings(kept, mol.GetRingInfo().AtomRings())
     # terminal atoms on kept atoms (=O, -CH3, -F ...)
     adj = Chem.GetAdjacencyMatrix(mol)
     kept_mask = np.zeros(adj.shape[0], dtype=bool)
@@ -220,15 +226,7 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     if len(pi):
         on_path = (dd[pi] + dd[pj]) == dd[pi, np.asarray(idx)[pj]][:, None]
         kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
-    # every small ring touching a kept atom is kept (to a fixed point)
-    small = [set(r) for r in rings if len(r) <= _SMALL_RING_MAX]
-    changed = bool(small)
-    while changed:
-        changed = False
-        for r in small:
-            if r & kept and not r <= kept:
-                kept |= r
-                changed = True
+    _close_small_rings(kept, rings)
     free = np.ones(n, dtype=bool)
     free[list(kept)] = False
     # a carbon single-bonded to a kept atom is kept or becomes a methyl cap: never cut away

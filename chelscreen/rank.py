@@ -1,17 +1,17 @@
 """Scores of a chelator–radionuclide pair, their ranking, and the sentence that explains them.
 
-Every term is a quantity a radiochemist already reasons with; the weights are fixed from the
-physical argument written next to each of them (they were *not* fitted, and nothing here knows
-any chelator by name). How well the resulting order reproduces published head-to-head stability
-outcomes is measured by ``benchmarks/validate_ranking.py`` on ``models/validation/``.
+Every term is a quantity a radiochemist already reasons with; the weights start from the
+physical argument written next to each of them, only the structural-inertness coefficients are
+calibrated (on the cited retention evidence, see below), and nothing here knows any chelator by
+name. Published evidence for a pair is used as evidence and beats the model. How well the
+resulting order reproduces published head-to-head outcomes, and established practice, is
+measured by ``benchmarks/validate_ranking.py`` on ``models/validation/``.
 
 Thermodynamics: pM at pH 7.4
     ``pM = -log10 [M]free`` for ``[M]tot = 1 µM`` and ``[L]tot = 10 µM`` (the usual pM test),
     computed exactly from the conditional constant
     ``log K' = log K - log αL(H) - log αM(OH)`` at pH 7.4, where
 
-    * ``log K`` is the measured constant when the pair is in the training data (``logK_exp``),
-      otherwise the stability model's prediction (``logK_pred``);
     * ``αL(H) = 1 + Σ_k Π_{i≤k} 10^(pKa_i - 7.4)`` uses the ligand's measured stepwise
       protonation constants when the stability model's table holds them (NIST SRD 46,
       ``models/stability/protonation.csv.gz``; column ``pKa_source`` says which), otherwise
@@ -26,59 +26,99 @@ Thermodynamics: pM at pH 7.4
     * ``αM(OH) = 1 + β1*/[H+]`` from the ion's first hydrolysis constant (``chelscreen.metals``);
       when no constant is tabulated (Ac³⁺) no correction is made, which the row says.
 
-    ``thermo_score = E[1 / (1 + exp(-(pM - 15) / 2))]``: at pM 15 the free fraction is 10⁻⁹,
-    the level where endogenous competitors at µM–mM concentration with conditional constants of
-    8–10 start to take a comparable share; each 2 pM units is a factor 100 in free metal. The
-    expectation is taken over the uncertainty of log K (``logK_sd`` of the prediction, or
-    0.6 — the repeat-measurement noise of the NIST data stated in the model card — for a
-    measured constant), with the probit approximation
-    ``E[σ(x)] ≈ σ(μ / sqrt(1 + π s² / 8))``: an out-of-domain prediction with a ±8 log-unit
-    interval carries little thermodynamic evidence either way, and the score says so instead of
-    trusting its point value.
+    ``log K`` is the measured constant (``logK_exp``, with its source) whenever the stability
+    model reports one (``logK_basis == "measured"``, or no basis column with ``logK_exp``
+    set); the model's value (``logK_pred ± logK_sd``) fills the gaps only.
+
+    ``thermo = 1 / (1 + exp(-(pM - 15) / 2))``: at pM 15 the free fraction is 10⁻⁹, the level
+    where endogenous competitors at µM–mM concentration with conditional constants of 8–10
+    start to take a comparable share; each 2 pM units is a factor 100 in free metal.
 
 Kinetic inertness
-    ``inertness_struct = topology × (0.4 + 0.6 × cavity_fit) × denticity``
+    Structural estimate (``inertness_struct``), a logistic function of seven descriptors, none
+    of which names a chelator (:func:`inertness_features`)::
 
-    * ``topology``: 0.35 acyclic, 0.70 macrocycle (≥ 9-membered ring carrying ≥ 3 donors),
-      0.90 cross-bridged/cage (two large rings sharing atoms). Macrocyclic and reinforced
-      complexes dissociate orders of magnitude more slowly than open-chain ones (macrocyclic
-      effect; cross-bridged cyclams such as CB-TE2A are the most inert Cu(II) chelates).
+        logit = b0 + b_macro·macro + b_cage·cage + b_rigid·rigid_open + b_amide·amide
+                + b_hard·hard_match + b_dent·denticity + b_fit·cavity_fit
+
+    * ``macro``/``cage``/``rigid_open``: macrocycle, cross-bridged/macrobicyclic cage, open
+      chain with a rigid backbone (cyclohexanediamine, pyridine spacers) — preorganization
+      slows dissociation by orders of magnitude (macrocyclic effect, CB-TE2A for Cu(II));
+    * ``amide``: share of donors that are amide O. Neutral amide arms lower log K but resist
+      proton-assisted dissociation (the rate-determining path of cyclen complexes), so the
+      estimate can tell a tetra-amide from a tetra-carboxylate on the same ring;
+    * ``hard_match = 1 − |h_ion − f_O|``: ``h_ion`` the ion's Parr–Pearson hardness scaled
+      0 (8 eV: Cu²⁺, Pb²⁺) … 1 (22 eV: Zr⁴⁺, Sc³⁺), ``f_O`` the share of O donors;
+    * ``denticity = min(1, n_donors / CN)`` (every site left to water is a dissociation path);
     * ``cavity_fit = exp(-½ (Δr / 25 pm)²)`` for macrocycles (1 for open chains). 25 pm is
       about the La³⁺→Lu³⁺ contraction (CN 8: 116 → 97.7 pm), across which the size-match
       selectivity of crowns and cyclens inverts. ``Δr`` is the distance of the ion's radius
       (Shannon, at the ion's preferred CN) from the range of sizes the ligand can wrap:
-      ``[r_hole, r_hole]`` for a ring that carries all the donors (crown ethers: an ion smaller
-      than the hole forces the ring to fold, a larger one sits above it), and
-      ``[r_hole, r_hole + 60 pm]`` when pendant arms carry donors (the ion may sit above a
-      small ring inside the cage the arms close: the Ln–DOTA series, r 98–116 pm at CN 8, forms
-      the same 8-coordinate N4O4 cage over a 38 pm hole). ``r_hole`` is
-      ``ligand_features``' ``cavity_radius_pm`` (0 when the ring has no hole).
-    * ``denticity = min(1, n_donors / CN)`` with CN the ion's preferred coordination number
-      (``Ion.cn_preferred``, capped at 10): every coordination site left to water is a
-      dissociation pathway.
+      ``[r_hole, r_hole]`` for a ring that carries all the donors, and
+      ``[r_hole, r_hole + 60 pm]`` when pendant arms carry donors (the Ln–DOTA series, r 98–116
+      pm at CN 8, forms the same 8-coordinate N4O4 cage over a 38 pm hole).
+
+    The coefficients start from the physical values in :data:`INERTNESS_PRIOR` and are
+    calibrated on ``molecules/retention_evidence.csv`` (MAP logistic fit, Gaussian prior of sd
+    1 logit around each physical value, rows weighted by assay; :func:`fit_inertness`) once the
+    table holds ≥ 20 usable rows. The spread of a structural estimate is ±1 logit.
+    ``benchmarks/validate_ranking.py`` measures it leave-one-chelator-out.
 
     Simulation evidence (``--simulate-top``): when OpenMM features exist for a pair,
     ``inertness = inertness_struct × sqrt(donors_retained_frac)`` — a complex that loses donors
     within the fast implicit-solvent run is evidence of lability; one that keeps them all keeps
     its structural score (so simulated pairs are never favoured over unsimulated ones).
 
-``retention_score = sqrt(thermo_score × inertness)``
-    Both are needed (a thermodynamically strong but labile complex, or an inert but weak one,
-    loses the metal in vivo), hence the geometric mean.
+Retention: evidence before the model
+    ``model retention = sqrt(thermo × inertness)`` (both are needed: a strong but labile
+    complex, or an inert but weak one, loses the metal in vivo). Where
+    ``molecules/retention_evidence.csv`` holds outcomes for the same chelating core (InChIKey
+    skeleton of the core, so a conjugate counts for its core) with the same element, they enter
+    as evidence: each outcome counts with its assay weight (:data:`ASSAY_WEIGHT`; serum/plasma
+    and in vivo 1, challenges 0.7, acid dissociation 0.5, buffer 0.3) and its value
+    (:data:`OUTCOME_VALUE`: stable 0.95, partial 0.70, unstable 0.25, the midpoints of the
+    percent-intact bins), and the model counts as one outcome::
+
+        retention = (W·evidence_mean + 1·model) / (W + 1),  W = Σ assay weights
+
+    with the evidence mean's own spread (±1/√W logit). The ``why`` sentence gives the tally,
+    the weight ``W / (W + 1)`` and the DOIs.
 
 ``daughter_score = 1 - released_alpha_energy_frac``
     The fraction of the chain's alpha energy that is emitted by daughters released from the
     chelate (recoil, or chemistry after β⁻/EC), from ``chelscreen.decay.daughter_fate``. 1 for
     nuclides without alpha-emitting progeny.
 
-``labeling_score = (1 - decay_loss_frac) × (0.5 + 0.5 × mild_labeling_prob)``
-    Activity surviving the suggested labeling time, and whether mild conditions (≤ 40 °C) work.
+Labeling, weighted by what the labeling model is known to be worth
+    ``L = (1 - decay_loss_frac) × (0.5 + 0.5 × mild)``, ``mild`` drawn as a Bernoulli of
+    ``mild_labeling_prob``; the factor in the score is ``0.7 + 0.3 × (w·L + (1 − w)·0.5)``.
+    ``w = 1`` for a precedent for the exact pair (``labeling_basis == "precedent"``),
+    ``w = clip(2·(loco_auc − 0.5), 0, 1)`` for model estimates (the validated skill from
+    ``chelscreen.radiolabeling.labeling_skill()`` / ``molecules/labeling_validation.json``; a
+    missing file is zero skill), 0 for ``insufficient``. A model at chance therefore gives
+    every unproven pair the same factor and cannot reorder them, and 0.5 — the value of a
+    chelator known to need heating — keeps an unknown from looking better than a known one.
 
-``score = retention_score × (0.5 + 0.5 × daughter_score) × (0.7 + 0.3 × labeling_score)``
-    Retention of the parent is the primary requirement; daughter release can at most halve the
-    useful dose; labeling can reorder close calls (a chelator that needs heating is still usable
-    with peptides) but cannot overturn a retention difference. ``rank`` is 1 for the best pair
-    of each radionuclide.
+Decision rule: what is known to be good beats what might be good
+    Every uncertain input is sampled (401 draws per pair: log K ~ N(log K, sd) with sd the
+    model's ``logK_sd`` or 0.6 for a measured constant — the repeat-measurement noise of the
+    NIST data; inertness and evidence in logit space; labeling as above), and the total
+
+        s = retention × (0.5 + 0.5 × daughter_score) × labeling factor
+
+    is computed per draw. ``score`` is its **20th percentile** — a one-sided 80 % lower
+    confidence bound: a pair ranks high only if it is good in four of five plausible worlds.
+    An expectation would pull an unknown toward the middle of the scale (``E[σ(x)] → 0.5``
+    as the sd grows), so when every candidate is weak (Ra²⁺) the least-known ligand would
+    win; the lower bound makes ignorance cost score instead. ``thermo_score`` and
+    ``retention_score`` are the same lower bound of their parts; ``score_mean``, ``score_lo``
+    and ``score_hi`` (5th/95th percentiles) describe the spread. Draws are a fixed function of
+    (SMILES, radionuclide) — the same in every block, executor and run.
+
+    ``rank`` is 1 for the best ``score`` of each radionuclide. ``p_best`` is the share of
+    draws in which the pair has the highest score of its radionuclide (sums to 1 over the
+    radionuclide); ``tied_with`` lists the chelators it is **indistinguishable** from (neither
+    scores higher in ≥ 90 % of the paired draws).
 """
 
 from __future__ import annotations
@@ -149,23 +189,27 @@ EVIDENCE_PRIOR_WEIGHT = 1.0
 LABELING_SPAN = 0.3
 LABELING_PRIOR_SCORE = 0.5
 
-#: evaluation-time overrides (``exclude_keys`` for leave-one-chelator-out, ``labeling_skill``)
+#: evaluation-time overrides (``exclude_keys`` for leave-one-chelator-out, ``labeling_auc``, ``evidence_table``)
 _OVERRIDE: dict = {}
 
 
 class override:
-    """Context manager for validation: drop evidence of some ligands, or fix labeling skill.
+    """Context manager for validation and tests: drop the evidence of some ligands (by
+    :func:`ligand_key`), use another evidence table, or fix the labeling model's AUC.
 
     >>> with override(exclude_keys={"WDLRUFUQRNWCPK"}):   # doctest: +SKIP
     ...     df = chelscreen.screen(...)
     """
 
-    def __init__(self, exclude_keys=(), labeling_skill: float | None = None) -> None:
-        self.new = {}
+    def __init__(self, exclude_keys=(), labeling_auc: float | None = None,
+                 evidence_table: pd.DataFrame | None = None) -> None:
+        self.new: dict = {}
+        if evidence_table is not None:
+            self.new["evidence_table"] = evidence_table
         if exclude_keys:
             self.new["exclude_keys"] = frozenset(exclude_keys)
-        if labeling_skill is not None:
-            self.new["labeling_skill"] = float(labeling_skill)
+        if labeling_auc is not None:
+            self.new["labeling_auc"] = float(labeling_auc)
 
     def __enter__(self):
         self.old = dict(_OVERRIDE)
@@ -468,25 +512,29 @@ def retention_evidence() -> pd.DataFrame:
     Rows with an unknown assay or outcome, or whose core SMILES does not parse, are left out
     (logged). An absent file gives an empty table: every pair then uses the structural estimate.
     """
-    cols = ["key", "element", "assay", "outcome", "value_num", "weight", "chelator",
-            "conjugate", "radionuclide", "doi", "time_h", "unit", "value"]
     try:
         path = evidence_path()
     except FileNotFoundError:
-        return pd.DataFrame(columns=cols)
+        return prepare_evidence(pd.DataFrame())
     if not path.exists():
-        return pd.DataFrame(columns=cols)
-    tab = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return prepare_evidence(pd.DataFrame())
+    return prepare_evidence(pd.read_csv(path, dtype=str, keep_default_na=False), str(path))
+
+
+def prepare_evidence(tab: pd.DataFrame, where: str = "evidence table") -> pd.DataFrame:
+    """Add ``key``, ``element``, ``value_num`` and ``weight`` to a retention-evidence table."""
+    cols = ["key", "element", "assay", "outcome", "value_num", "weight", "chelator",
+            "chelator_smiles", "conjugate", "radionuclide", "doi", "time_h", "unit", "value"]
     need = {"chelator_smiles", "radionuclide", "assay", "outcome"}
     if not need <= set(tab.columns):
-        logger.warning("%s lacks columns %s; evidence not used", path, sorted(need - set(tab)))
+        logger.warning("%s lacks columns %s; evidence not used", where, sorted(need - set(tab)))
         return pd.DataFrame(columns=cols)
-    tab = tab.copy()
+    tab = tab.astype(str).copy()
     tab["assay"] = tab["assay"].str.strip()
     tab["outcome"] = tab["outcome"].str.strip().str.lower()
     keep = tab["assay"].isin(list(ASSAY_WEIGHT)) & tab["outcome"].isin(list(OUTCOME_VALUE))
     if (~keep).any():
-        logger.info("retention evidence: %d row(s) with unknown assay/outcome skipped",
+        logger.info("%s: %d row(s) with unknown assay/outcome skipped", where,
                     int((~keep).sum()))
     tab = tab[keep]
     tab["key"] = [ligand_key(s) for s in tab["chelator_smiles"]]
@@ -501,7 +549,8 @@ def retention_evidence() -> pd.DataFrame:
 
 
 def _evidence_table(exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
-    tab = retention_evidence()
+    given = _OVERRIDE.get("evidence_table")
+    tab = prepare_evidence(given, "override") if given is not None else retention_evidence()
     excl = set(exclude) | set(_OVERRIDE.get("exclude_keys", ()))
     if excl and len(tab):
         tab = tab[~tab["key"].isin(excl)]
@@ -553,6 +602,8 @@ def _calibrated_coef(exclude: frozenset[str] = frozenset()) -> tuple[tuple[str, 
 def inertness_coefficients() -> dict[str, float]:
     """The structural coefficients in use (calibrated unless the table is too small)."""
     excl = frozenset(_OVERRIDE.get("exclude_keys", ()))
+    if _OVERRIDE.get("evidence_table") is not None:
+        return dict(_calibrated_coef.__wrapped__(excl))
     return dict(_calibrated_coef(excl))
 
 
@@ -656,8 +707,8 @@ def _labeling_skill_weight() -> tuple[float, str]:
     ``skill = clip(2 × (loco_auc − 0.5), 0, 1)``: 0 at chance (AUC 0.5), 1 for a perfect
     model. No validation file, or one without ``loco_auc``, is zero skill.
     """
-    if "labeling_skill" in _OVERRIDE:
-        auc = _OVERRIDE["labeling_skill"]
+    if "labeling_auc" in _OVERRIDE:
+        auc = _OVERRIDE["labeling_auc"]
         src = "override"
     else:
         auc, src = _labeling_auc()

@@ -52,15 +52,19 @@ TOP_PER_NUCLIDE = 5
 COLUMNS: tuple[str, ...] = (
     "id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
     "logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note", "logK_exp",
-    "logK_exp_source", "logK_used", "log_alphaL_pH7_4", "log_beta1_hydrolysis",
-    "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
-    "pKa_values", "pKa_source", "topology", "macrocycle_ring_size", "n_donors", "ring_donors", "cn_preferred", "cavity_radius_pm",
-    "r_ionic_pm", "cavity_mismatch_pm", "cavity_fit", "denticity_fraction", "inertness_struct",
+    "logK_exp_source", "logK_basis", "logK_used", "logK_sd_used", "log_alphaL_pH7_4",
+    "log_beta1_hydrolysis", "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
+    "pKa_values", "pKa_source", "topology", "preorganization_code", "macrocycle_ring_size",
+    "n_donors", "n_donor_O", "n_donor_amide_O", "ring_donors", "cn_preferred",
+    "cavity_radius_pm", "r_ionic_pm", "ion_hardness_eV", "cavity_mismatch_pm", "cavity_fit",
+    "denticity_fraction", "inertness_struct", "inertness_logit_sd",
     "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol", "inertness",
+    "ligand_key", "evidence_n", "evidence_weight", "evidence_mean", "evidence_text",
     "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
-    "mild_labeling_prob", "suggested_temperature_C", "suggested_time_min", "suggested_pH",
-    "decay_loss_frac", "precedents",
-    "thermo_score", "retention_score", "daughter_score", "labeling_score", "score", "rank", "why",
+    "mild_labeling_prob", "labeling_basis", "labeling_weight", "suggested_temperature_C",
+    "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents",
+    "thermo_score", "retention_score", "daughter_score", "labeling_score", "score",
+    "score_mean", "score_lo", "score_hi", "rank", "p_best", "tied_with", "why",
 )
 
 
@@ -128,9 +132,19 @@ def nuclide_info(nuclide: str) -> dict[str, Any]:
         "cn_preferred": int(getattr(ion, "cn_preferred", 6) or 6),
         "r_ionic_pm": float(ion.radius_pm()),
         "log_beta1_hydrolysis": float(getattr(ion, "log_beta1_hydrolysis", np.nan)),
+        "ion_hardness_eV": _ion_hardness(ion.symbol),
     }
     info.update(_daughter_terms(spec.nuclide, None))
     return info
+
+
+def _ion_hardness(symbol: str) -> float:
+    from chelscreen.metals import ion_features
+
+    try:
+        return float(ion_features(symbol).get("hardness_eV", np.nan))
+    except Exception:  # noqa: BLE001 - no hardness tabulated: the inertness term says so
+        return float("nan")
 
 
 @lru_cache(maxsize=4096)
@@ -174,6 +188,7 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
     from chelscreen.rank import (
         count_donors,
         estimate_pkas,
+        ligand_key,
         log_alpha_ligand,
         ring_heteroatoms,
         topology,
@@ -205,8 +220,18 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
         ring_size = float(ring_size)
     except (TypeError, ValueError):
         ring_size = float(ring)
+    def _f(name: str) -> float:
+        try:
+            return float(feats.get(name, np.nan))
+        except (TypeError, ValueError):
+            return float("nan")
+
     return {
+        "ligand_key": ligand_key(smiles),
         "topology": topo,
+        "preorganization_code": _f("preorganization_code"),
+        "n_donor_O": _f("n_donor_O"),
+        "n_donor_amide_O": _f("n_donor_amide_O"),
         "macrocycle_ring_size": ring_size if topo != "acyclic" else 0.0,
         "n_donors": float(n_don),
         "ring_donors": float(ring_heteroatoms(mol)) if topo != "acyclic" else 0.0,
@@ -298,9 +323,9 @@ def _labeling_rows(valid: pd.DataFrame, nuclides: list[str]) -> pd.DataFrame | s
 
 
 _PRED_COLS = ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note",
-              "logK_exp", "logK_exp_source")
-_LAB_COLS = ("mild_labeling_prob", "suggested_temperature_C", "suggested_time_min",
-             "suggested_pH", "decay_loss_frac", "precedents")
+              "logK_exp", "logK_exp_source", "logK_basis")
+_LAB_COLS = ("mild_labeling_prob", "labeling_basis", "suggested_temperature_C",
+             "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents")
 
 
 def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
@@ -362,6 +387,7 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
                 "status": lig["status"] or "ok", "message": lig["message"],
                 "cn_preferred": info["cn_preferred"], "r_ionic_pm": info["r_ionic_pm"],
                 "log_beta1_hydrolysis": info["log_beta1_hydrolysis"],
+                "ion_hardness_eV": info["ion_hardness_eV"],
             }
             pos = pos_of.get(int(lig["_lig_idx"]))
             if pos is None:
@@ -413,8 +439,9 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
         if c not in out:
             out[c] = np.nan
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
-                 "domain_note", "logK_exp_source", "topology", "precedents", "why",
-                 "labeling_note", "daughter_note", "pKa_values", "pKa_source")
+                 "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
+                 "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
+                 "ligand_key", "evidence_text", "labeling_basis", "tied_with")
     for c in text_cols:
         if c in out:
             out[c] = out[c].map(_text).astype(object)
@@ -726,9 +753,9 @@ def screen(
 
 
 def _ranked(df: pd.DataFrame) -> pd.DataFrame:
-    from chelscreen.rank import add_rank
+    from chelscreen.rank import add_confidence, add_rank
 
-    return add_rank(df, by="radionuclide", score="score")
+    return add_confidence(add_rank(df, by="radionuclide", score="score"), by="radionuclide")
 
 
 def _rescore_with_simulation(df: pd.DataFrame, sim: dict) -> pd.DataFrame:

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chelscreen._resources import data_dir, molecules_dir
+from chelscreen._resources import molecules_dir
 from chelscreen.errors import (
     InputFileError,
     InvalidStructureError,
@@ -103,7 +103,6 @@ OUTPUT_COLUMNS = [
 
 #: Every pair feature :func:`pair_features` computes (definitions there).
 CANDIDATE_FEATURES = [
-    "log_kex",
     "ion_z2_over_r",
     "preorganization_code",
     "macrocycle",
@@ -125,7 +124,6 @@ REFERENCE_CONDITIONS = {"log_conc_uM": 1.0, "pH": 5.5}
 #: grouped cross-validation in an inner loop (:func:`select_model`).
 FEATURE_SETS: dict[str, list[str]] = {
     "kinetics": ["ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm"],
-    "kinetics+kex": ["log_kex", "ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm"],
     "kinetics+denticity": ["ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm",
                            "denticity_deficit"],
     "kinetics+rigidity": ["ion_z2_over_r", "macrocycle", "flexible_macrocycle",
@@ -233,25 +231,8 @@ def ion_descriptors(element: str) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------------------------
-# ions: water exchange and analogues
+# ions: hardness and analogues
 # --------------------------------------------------------------------------------------------
-@cache
-def water_exchange_table() -> pd.DataFrame:
-    """``chelscreen/data/water_exchange.csv``: log10 k_ex (s^-1, 25 degC) of aqua ions, cited."""
-    path = data_dir() / "water_exchange.csv"
-    if not path.is_file():
-        raise InputFileError(f"water-exchange table missing: {path}; reinstall chelscreen.")
-    return pd.read_csv(path)
-
-
-@cache
-def log_kex(element: str) -> float:
-    """log10 of the aqua ion's water-exchange rate constant (s^-1); NaN if not tabulated."""
-    tab = water_exchange_table()
-    hit = tab[tab["element"] == element]
-    return float(hit["log_kex"].iloc[0]) if len(hit) else float("nan")
-
-
 @cache
 def _ion_hardness_value(element: str) -> float:
     from chelscreen.metals import get_ion
@@ -334,10 +315,9 @@ def pair_features(smiles: str, element: str) -> dict[str, float]:
 
     Formation kinetics, not thermodynamics, decide whether labeling is mild:
 
-    * ``log_kex``: log10 water-exchange rate of the aqua ion (``water_exchange.csv``): an inert
-      aqua ion (Ga3+, In3+, Th4+ ...) is slow to enter any chelator;
     * ``ion_z2_over_r``: z^2 / r (e^2/pm, ``chelscreen.metals``), the charge density that sets
-      how tightly the aqua ion holds its waters (the water-exchange rate falls as it rises);
+      how tightly the aqua ion holds its waters; it stands in for the water-exchange rate, for
+      which no cited table could be assembled (see the card);
     * ``preorganization_code``: 0 acyclic, 1 rigid acyclic, 2 macrocyclic, 3 macrobicyclic
       (``ligand_features``): a rigid cage must open to let the ion in, an open chain wraps it;
     * ``macrocycle``: 1 for a macrocycle; ``flexible_macrocycle``: 1 for a macrocycle whose ring
@@ -355,13 +335,10 @@ def pair_features(smiles: str, element: str) -> dict[str, float]:
     lig = ligand_descriptors(smiles)
     ion = ion_descriptors(element)
     macro = float(lig["preorganization_code"] >= 2 and lig["macrocycle_ring_size"] > 0)
-    ring = float(lig["macrocycle_ring_size"])
-    in_ring = float(lig.get("n_donors_in_ring", 0) or 0)
-    flexible = float(macro and (ring > 15 or (in_ring > 0 and ring / in_ring > 3.0)))
+    flexible = float(rigidity_class(smiles) == 2)
     n_don = float(lig["n_donors"])
     hard = float(lig.get("hard_donor_frac", float("nan")))
     return {
-        "log_kex": log_kex(element),
         "ion_z2_over_r": ion["z2_over_r"],
         "preorganization_code": float(lig["preorganization_code"]),
         "macrocycle": macro,
@@ -580,7 +557,8 @@ def fit_model(df: pd.DataFrame) -> MildLabelingModel:
     model.feature_set_ = name
     model.fit(_training_matrix(used, feats), used["mild_label"].to_numpy(float),
               used["label_weight"].to_numpy(float))
-    model.trained_elements_ = frozenset(used["element"])
+    model.trained_elements_ = frozenset(
+        (e, rigidity_class(s)) for e, s in zip(used["element"], used["chelator_smiles"]))
     return model
 
 
@@ -738,10 +716,24 @@ def _condition_source(rows: np.ndarray, tab: _TableArrays, rank: np.ndarray | No
     return -1, "failed"
 
 
-def model_domain(element: str, trained: Iterable[str]) -> bool:
-    """True if the model was trained on rows of ``element`` or of a close ion."""
+def rigidity_class(smiles: str) -> int:
+    """0 open chain, 1 rigid macrocycle, 2 flexible (crown-like) macrocycle
+    (``macrocycle`` and ``flexible_macrocycle`` of :func:`pair_features`)."""
+    lig = ligand_descriptors(smiles)
+    ring = float(lig["macrocycle_ring_size"])
+    if not (lig["preorganization_code"] >= 2 and ring > 0):
+        return 0
+    in_ring = float(lig.get("n_donors_in_ring", 0) or 0)
+    return 2 if ring > 15 or (in_ring > 0 and ring / in_ring > 3.0) else 1
+
+
+def model_domain(smiles: str, element: str, trained: Iterable[tuple[str, int]]) -> bool:
+    """True if the model was trained on a chelator of the same rigidity class
+    (:func:`rigidity_class`) labeled with ``element`` or a close ion: the model does not
+    extrapolate from macrocycles to open chains (or back) for an ion."""
     trained = set(trained)
-    return element in trained or any(e in trained for e in close_ions(element))
+    cls = rigidity_class(smiles)
+    return any((e, cls) in trained for e in (element, *close_ions(element)))
 
 
 def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
@@ -782,14 +774,15 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
                 best = core_rows[np.argmax(sims[core_rows])]
                 notes.append(f"close chelating core {tab.chelator[best]} (similarity "
                              f"{sims[best]:.2f}) labeled with {el}")
-        elif model_domain(el, trained) and np.isfinite(p_model):
+        elif model_domain(smiles, el, trained) and np.isfinite(p_model):
             basis, rows, w = "model", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"no precedent or analogue for this chelating core with {el}: "
                          "probability from the kinetics model (see labeling_skill())")
         else:
             basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"insufficient evidence: no precedent or analogue, and the model has "
-                         f"no training data for {el} or a close ion")
+                         f"no training row of this kind of chelator (open chain / rigid / "
+                         f"flexible macrocycle) with {el} or a close ion")
     if basis in ("precedent", "analogue"):
         prob = evidence_probability(tab.label[rows], w, p_model)
     elif basis == "model":
@@ -845,8 +838,7 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
 
 @cache
 def _missing_ion_values(element: str) -> tuple[str, ...]:
-    vals = {**ion_descriptors(element), "log_kex": log_kex(element)}
-    return tuple(k for k, v in vals.items() if not np.isfinite(v))
+    return tuple(k for k, v in ion_descriptors(element).items() if not np.isfinite(v))
 
 
 # --------------------------------------------------------------------------------------------

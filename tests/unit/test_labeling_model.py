@@ -210,6 +210,14 @@ def test_no_other_cores_heating_protocol_is_suggested(result):
                 assert np.isnan(t) or t <= 40, (i, nuc)
 
 
+def test_dfo_ac225_is_not_called_mild():
+    """Today's main gave DFO a high probability for Ac-225 (an open chain extrapolated from
+    macrocycle data): now it is 'insufficient' (NaN) or a low model probability."""
+    r = labeling(["DFO"], "Ac-225").iloc[0]
+    assert r.labeling_basis in ("insufficient", "model", "analogue")
+    assert np.isnan(r.mild_labeling_prob) or r.mild_labeling_prob < 0.5
+
+
 def test_insufficient_evidence_has_no_probability():
     res = labeling(["macropa"], "Ra-223")
     if res.labeling_basis.iloc[0] == "insufficient":

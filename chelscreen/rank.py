@@ -485,8 +485,9 @@ def ligand_key(smiles: str) -> str:
     """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent)."""
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(str(smiles or ""))
-    if mol is None:
+    text = str(smiles or "").strip()
+    mol = Chem.MolFromSmiles(text) if text else None
+    if mol is None or mol.GetNumAtoms() == 0:
         return ""
     try:
         key = Chem.MolToInchiKey(mol)
@@ -974,6 +975,13 @@ def _finite(x) -> bool:
         return False
 
 
+def _str(x) -> str:
+    """Text of a cell; empty for None/NaN."""
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    return str(x).strip()
+
+
 def why_sentence(row: pd.Series | dict) -> str:
     """One sentence of reasons, in words, for one scored pair."""
     r = dict(row)
@@ -1010,15 +1018,15 @@ def why_sentence(row: pd.Series | dict) -> str:
                      "against the model estimate")
     if _finite(r.get("pM_pH7_4")):
         parts.append(f"pM {_fmt(r.get('pM_pH7_4'))}")
-    basis = str(r.get("logK_basis") or "")
+    basis = _str(r.get("logK_basis"))
     if _finite(r.get("logK_exp")) and basis in ("", "measured"):
-        src = str(r.get("logK_exp_source") or "").strip()
+        src = _str(r.get("logK_exp_source"))
         parts.append(f"log K {_fmt(r.get('logK_exp'))} (measured{', ' + src if src else ''};"
                      " used instead of the model's value)")
     elif _finite(r.get("logK_pred")):
         dom = r.get("in_domain")
         dom_txt = "in domain" if bool(dom) and dom is not None and dom == dom else "OUT OF DOMAIN"
-        note = str(r.get("domain_note") or "").strip()
+        note = _str(r.get("domain_note"))
         if dom_txt == "OUT OF DOMAIN" and note:
             dom_txt += f": {note}"
         sd = f" ± {_fmt(r.get('logK_sd'))}" if _finite(r.get("logK_sd")) else ""
@@ -1045,7 +1053,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         else:
             verdict = "likely needs heating to label"
         lw = r.get("labeling_weight")
-        lb = str(r.get("labeling_basis") or "")
+        lb = _str(r.get("labeling_basis"))
         if lb == "precedent":
             wtxt = "; precedent for this pair, full weight"
         elif _finite(lw):
@@ -1057,7 +1065,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         loss = r.get("decay_loss_frac")
         if _finite(loss) and float(loss) >= 0.1:
             parts.append(f"{float(loss) * 100:.0f}% of the activity decays during labeling")
-    elif str(r.get("labeling_note") or ""):
+    elif _str(r.get("labeling_note")):
         parts.append(str(r.get("labeling_note")))
     apd = r.get("alphas_per_decay")
     rel = r.get("released_alpha_energy_frac")
@@ -1066,7 +1074,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         if _finite(rel):
             txt += f", {float(rel) * 100:.0f}% of α energy from released daughters"
         parts.append(txt)
-    elif str(r.get("daughter_note") or ""):
+    elif _str(r.get("daughter_note")):
         parts.append(str(r.get("daughter_note")))
     return "; ".join(parts)
 

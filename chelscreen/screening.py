@@ -818,7 +818,7 @@ def write_outputs(result: pd.DataFrame, out_dir: str | Path, *, report: bool = T
     }
     if report:
         paths["sdf"] = atomic_write_text(out_dir / "top.sdf", top_sdf(result, top_n=top_n))
-        from chelscreen.report import render_report
+        from chelscreen.reporting import render_report
 
         paths["html"] = atomic_write_text(out_dir / "report.html",
                                           render_report(result, top_n=top_n))

@@ -41,8 +41,10 @@ DONOR_SMARTS: dict[str, str] = {
     "carboxylate_O": "[CX3](=O)[OX2H1,OX1-]",
     "phosphonate_O": "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]",
     "phosphinate_O": "[PX4;!$(P([OX2H1,OX1-])([OX2H1,OX1-]))](=O)[OX2H1,OX1-]",
+    # hydroxamate, HOPO and catechol groups are taken from chelscreen.chem.donors (one
+    # perception of these O,O units; see _GROUP_TYPES); the SMARTS here are not searched
     "hydroxamate_O": "[CX3](=O)[NX3][OX2H1,OX1-]",
-    "hopo_O": "[#8;H1,-1][c,n]~[c,n]=,:[#8]",
+    "hopo_O": "[OX1]=[#6;r6]~[#6,#7;r6]-[OX2H1,OX1-]",
     "catechol_O": "c([OX2H1,OX1-])c[OX2H1,OX1-]",
     "phenolate_O": "c[OX2H1,OX1-]",
     "sulfonate_O": "[SX4](=O)(=O)[OX2H1,OX1-]",
@@ -152,11 +154,34 @@ def standardize_smiles(smiles: str) -> str | None:
         return None
 
 
+#: model donor type -> chelscreen.chem.donors type for the bidentate O,O groups, which are
+#: counted once per group from that module's perception (HOPO needs a ring N or O, catechol a
+#: six-membered aromatic ring without exocyclic C=O, so oxocarbon acids are neither)
+_GROUP_TYPES = {"hydroxamate_O": "hydroxamate_O", "hopo_O": "hopo_O",
+                "catechol_O": "catecholate_O"}
+
+
 def _donor_atoms(mol, donors: dict) -> dict[str, set[int]]:
+    from chelscreen.chem.donors import analyse
+
     out: dict[str, set[int]] = {}
     used: set[int] = set()
+    groups: dict[str, dict[int, tuple]] = {k: {} for k in _GROUP_TYPES}
+    back = {v: k for k, v in _GROUP_TYPES.items()}
+    for d in analyse(mol).all_donors:
+        if d.donor_type in back:
+            groups[back[d.donor_type]].setdefault(d.group_id, d.group_atoms)
     # order matters: specific types first claim their atoms
     for name, patt in donors.items():
+        if name in groups:
+            # one atom per group (the lowest-index O of the group)
+            atoms = set()
+            for gatoms in groups[name].values():
+                o = [a for a in gatoms if mol.GetAtomWithIdx(a).GetAtomicNum() == 8]
+                atoms.add(min(o))
+                used.update(gatoms)
+            out[name] = atoms
+            continue
         atoms = set()
         for match in mol.GetSubstructMatches(patt):
             idx = match[DONOR_ATOM_INDEX.get(name, 0)]

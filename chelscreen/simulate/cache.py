@@ -26,7 +26,7 @@ from chelscreen.simulate.protocols import FEATURE_COLUMNS, PROTOCOLS
 
 logger = logging.getLogger(__name__)
 
-CACHE_SCHEMA = 2
+CACHE_SCHEMA = 3  # 3: strain without Coulomb (bonded + vdW), stage timings
 OUTPUT_COLUMNS = [
     "id", "name", "smiles", "metal", "protocol", *FEATURE_COLUMNS, "wall_s", "ns_per_day",
     "platform", "ion_params_source", "structure_file", "cache_key", "cached", "status", "message",

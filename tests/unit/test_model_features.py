@@ -105,3 +105,18 @@ def test_metal_reference_fingerprint_from_training_rows_only():
     assert np.isnan(fr["mref_edta"].iloc[2])  # metal without reference data → NaN, not invented
     assert fr["mref_affinity"].iloc[1] > fr["mref_affinity"].iloc[0]
     assert fr["mref_n"].tolist() == [2.0, 2.0, 0.0]
+
+
+@pytest.mark.parametrize("smiles", ["OC1=C(O)C(=O)C1=O", "OC1=C(O)C(=O)C(=O)C1=O"])
+def test_oxocarbon_acids_are_not_hopo_or_catechol(smiles):
+    """Squaric and croconic acid were read as two HOPO donors (issue 10 §1)."""
+    f = features.ligand_features(Chem.MolFromSmiles(smiles))
+    assert f["n_hopo_O"] == 0
+    assert f["n_catechol_O"] == 0
+
+
+def test_hopo_and_catechol_groups_counted_once_per_group():
+    f = features.ligand_features(Chem.MolFromSmiles("CC1=C(O)C(=O)C=CN1C"))  # deferiprone
+    assert f["n_hopo_O"] == 1 and f["n_phenolate_O"] == 0
+    f = features.ligand_features(Chem.MolFromSmiles("Oc1ccccc1O"))
+    assert f["n_catechol_O"] == 1 and f["n_phenolate_O"] == 0

@@ -47,8 +47,10 @@ Kinetic inertness
     * ``amide``: share of donors that are amide O. Neutral amide arms lower log K but resist
       proton-assisted dissociation (the rate-determining path of cyclen complexes), so the
       estimate can tell a tetra-amide from a tetra-carboxylate on the same ring;
-    * ``hard_match = 1 − |h_ion − f_O|``: ``h_ion`` the ion's Parr–Pearson hardness scaled
-      0 (8 eV: Cu²⁺, Pb²⁺) … 1 (22 eV: Zr⁴⁺, Sc³⁺), ``f_O`` the share of O donors;
+    * ``hard_match = h·f_O + (1 − h)·(1 − f_O)``: the share of donors of the kind the ion
+      prefers; ``h`` the ion's HSAB hardness from its element's Pauling electronegativity
+      (2.4 → 0: Pb; 0.9 → 1: Ra; Ac, Ln, Th, Zr, Sc hard, Ga/In intermediate, Cu/Bi/Pb
+      borderline), ``f_O`` the share of O donors;
     * ``denticity = min(1, n_donors / CN)`` (every site left to water is a dissociation path);
     * ``cavity_fit = exp(-½ (Δr / 25 pm)²)`` for macrocycles (1 for open chains). 25 pm is
       about the La³⁺→Lu³⁺ contraction (CN 8: 116 → 97.7 pm), across which the size-match
@@ -82,7 +84,9 @@ Retention: evidence before the model
         retention = (W·evidence_mean + 1·model) / (W + 1),  W = Σ assay weights
 
     with the evidence mean's own spread (±1/√W logit). The ``why`` sentence gives the tally,
-    the weight ``W / (W + 1)`` and the DOIs.
+    the weight ``W / (W + 1)`` and the DOIs. A conjugate in the input (DOTATATE) without
+    evidence of its own uses the evidence for its parent chelator (:func:`parent_key`: the
+    chelating core with the conjugation amide back in acid form, DOTA), and says so.
 
 ``daughter_score = 1 - released_alpha_energy_frac``
     The fraction of the chain's alpha energy that is emitted by daughters released from the
@@ -106,8 +110,8 @@ Decision rule: what is known to be good beats what might be good
 
         s = retention × (0.5 + 0.5 × daughter_score) × labeling factor
 
-    is computed per draw. ``score`` is its **20th percentile** — a one-sided 80 % lower
-    confidence bound: a pair ranks high only if it is good in four of five plausible worlds.
+    is computed per draw. ``score`` is its **10th percentile** — a one-sided 90 % lower
+    confidence bound: a pair ranks high only if it is good in nine of ten plausible worlds.
     An expectation would pull an unknown toward the middle of the scale (``E[σ(x)] → 0.5``
     as the sd grows), so when every candidate is weak (Ra²⁺) the least-known ligand would
     win; the lower bound makes ignorance cost score instead. ``thermo_score`` and
@@ -143,13 +147,14 @@ MEASURED_SD = 0.6
 UNKNOWN_LOGK_SD = 10.0
 CAVITY_SIGMA_PM = 25.0
 PENDANT_REACH_PM = 60.0
-#: Parr–Pearson hardness (eV) of the softest (Cu²⁺ 8.3, Pb²⁺ 8.5) and hardest (Zr⁴⁺ 23,
-#: Sc³⁺ 24) ions the screen supports: the ends of the 0…1 hardness index
-HARDNESS_SOFT_EV = 8.0
-HARDNESS_HARD_EV = 22.0
+#: Pauling electronegativity of the ion's element mapped to a 0…1 hardness index: 2.4 (Pb 2.33,
+#: borderline/soft) → 0, 0.9 (Ra, hard) → 1. This reproduces the HSAB classes of the supported
+#: ions (Ra, Ac, Ln, Th, Zr, Sc hard; Ga, In intermediate; Cu, Bi, Pb borderline)
+EN_SOFT = 2.4
+EN_HARD = 0.9
 
-#: decision rule: ``score`` is this quantile of the sampled score (one-sided 80 % lower bound)
-LCB_QUANTILE = 0.20
+#: decision rule: ``score`` is this quantile of the sampled score (one-sided 90 % lower bound)
+LCB_QUANTILE = 0.10
 #: ``score_lo``, ``score_hi``: the 90 % interval of the sampled score
 INTERVAL = (0.05, 0.95)
 #: draws per pair (a prime: see :func:`_pair_streams`)
@@ -405,10 +410,10 @@ def _logit(p):
 
 
 # ---- structural inertness ------------------------------------------------------------------
-def ion_hardness_index(hardness_eV) -> np.ndarray:
-    """Parr–Pearson hardness mapped to 0 (Cu²⁺/Pb²⁺, 8 eV) … 1 (Sc³⁺/Zr⁴⁺, ≥ 22 eV)."""
-    h = np.asarray(hardness_eV, dtype=float)
-    return np.clip((h - HARDNESS_SOFT_EV) / (HARDNESS_HARD_EV - HARDNESS_SOFT_EV), 0.0, 1.0)
+def ion_hardness_index(pauling_en) -> np.ndarray:
+    """HSAB hardness of an ion from its element's Pauling EN: 0 (Pb, 2.4) … 1 (Ra, 0.9)."""
+    en = np.asarray(pauling_en, dtype=float)
+    return np.clip((EN_SOFT - en) / (EN_SOFT - EN_HARD), 0.0, 1.0)
 
 
 def inertness_features(df: pd.DataFrame) -> pd.DataFrame:
@@ -417,8 +422,8 @@ def inertness_features(df: pd.DataFrame) -> pd.DataFrame:
     ``macro`` (macrocycle or cage), ``cage`` (cross-bridged/macrobicyclic), ``rigid_open``
     (open chain with a rigid backbone: cyclohexane/pyridine spacers), ``amide`` (share of
     donors that are amide O: neutral arms slow proton-assisted dissociation), ``hard_match``
-    (1 − |ion hardness index − share of O donors|: hard ions want O donors, soft/borderline
-    ions N/S), ``denticity`` (donors / the ion's preferred CN), ``cavity_fit``.
+    (share of donors of the kind the ion prefers: ``h·f_O + (1 − h)·(1 − f_O)``, hard ions
+    O donors, borderline ions N/S), ``denticity`` (donors / the ion's preferred CN), ``cavity_fit``.
     """
     topo = _text_col(df, "topology")
     code = _col(df, "preorganization_code")
@@ -431,8 +436,8 @@ def inertness_features(df: pd.DataFrame) -> pd.DataFrame:
     n_safe = np.where(np.isfinite(n_don) & (n_don > 0), n_don, np.nan)
     amide = np.nan_to_num(_col(df, "n_donor_amide_O") / n_safe, nan=0.0)
     o_frac = np.clip(np.nan_to_num(_col(df, "n_donor_O") / n_safe, nan=0.5), 0, 1)
-    h_ion = ion_hardness_index(_col(df, "ion_hardness_eV"))
-    hard = np.where(np.isfinite(h_ion), 1.0 - np.abs(h_ion - o_frac), 0.5)
+    h_ion = ion_hardness_index(_col(df, "ion_pauling_en"))
+    hard = np.where(np.isfinite(h_ion), h_ion * o_frac + (1.0 - h_ion) * (1.0 - o_frac), 0.5)
     dent = np.nan_to_num(_col(df, "denticity_fraction"), nan=0.0)
     fit = np.nan_to_num(_col(df, "cavity_fit"), nan=1.0)
     return pd.DataFrame({"macro": macro, "cage": cage, "rigid_open": rigid,
@@ -485,14 +490,48 @@ def ligand_key(smiles: str) -> str:
     """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent)."""
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(str(smiles or ""))
-    if mol is None:
+    text = str(smiles or "").strip()
+    mol = Chem.MolFromSmiles(text) if text else None
+    if mol is None or mol.GetNumAtoms() == 0:
         return ""
     try:
         key = Chem.MolToInchiKey(mol)
     except Exception:  # noqa: BLE001 - InChI can fail on exotic input
         return ""
     return key.split("-")[0] if key else ""
+
+
+def parent_key(core_smiles: str, smiles: str = "") -> str:
+    """Key of the parent chelator of a conjugate's chelating core (``""`` for a plain chelator).
+
+    The core finder caps the conjugation amide as an N-methyl amide (DOTATATE → DOTA
+    mono-N-methylamide); the evidence table writes a conjugate's core in its acid form (DOTA).
+    Turning each N-methyl amide cap back into the acid gives the key the evidence uses.
+    """
+    core = str(core_smiles or "").strip()
+    if not core or core == str(smiles or "").strip():
+        return ""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(core)
+    if mol is None:
+        return ""
+    patt = Chem.MolFromSmarts("[CX3](=O)[NX3H1][CH3]")
+    rw = Chem.RWMol(mol)
+    drop = []
+    for _c, _o, n, me in mol.GetSubstructMatches(patt):
+        rw.GetAtomWithIdx(n).SetAtomicNum(8)
+        rw.GetAtomWithIdx(n).SetNoImplicit(False)
+        rw.GetAtomWithIdx(n).SetNumExplicitHs(0)
+        drop.append(me)
+    for idx in sorted(drop, reverse=True):
+        rw.RemoveAtom(idx)
+    try:
+        Chem.SanitizeMol(rw)
+    except Exception:  # noqa: BLE001 - an odd cap: no parent key
+        return ""
+    key = ligand_key(Chem.MolToSmiles(rw))
+    return "" if key == ligand_key(smiles) else key
 
 
 def _element_of(nuclide: str) -> str:
@@ -557,17 +596,28 @@ def _evidence_table(exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
     return tab
 
 
-def evidence_summary(keys: Sequence[str], elements: Sequence[str]) -> pd.DataFrame:
-    """Per pair: evidence count, weight, weighted mean outcome, and a citation text."""
+def evidence_summary(keys: Sequence[str], elements: Sequence[str],
+                     parent_keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per pair: evidence count, weight, weighted mean outcome, and a citation text.
+
+    Evidence for the ligand itself is used first; a conjugate without its own evidence uses
+    the evidence for its parent chelating core (``parent_keys``, see :func:`parent_key`), which
+    the text says.
+    """
     tab = _evidence_table()
+    parents = list(parent_keys) if parent_keys is not None else [""] * len(keys)
     out = {"evidence_n": np.zeros(len(keys)), "evidence_weight": np.zeros(len(keys)),
            "evidence_mean": np.full(len(keys), np.nan), "evidence_text": [""] * len(keys)}
     if len(tab) == 0:
         return pd.DataFrame(out)
     groups = {k: g for k, g in tab.groupby(["key", "element"], sort=False)}
-    for i, (k, el) in enumerate(zip(keys, elements)):
-        g = groups.get((k, el))
-        if g is None or not k:
+    for i, (k, el, pk) in enumerate(zip(keys, elements, parents)):
+        g = groups.get((k, el)) if k else None
+        via = ""
+        if g is None and pk:
+            g = groups.get((pk, el))
+            via = "via its chelating core: "
+        if g is None:
             continue
         w = g["weight"].to_numpy(float)
         v = g["value_num"].to_numpy(float)
@@ -580,7 +630,7 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str]) -> pd.DataFra
         assays = ", ".join(dict.fromkeys(a.replace("_", " ") for a in g["assay"]))
         dois = list(dict.fromkeys(d for d in g["doi"] if d))
         cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")
-        out["evidence_text"][i] = f"{tally} ({assays}; {cite})"
+        out["evidence_text"][i] = f"{via}{tally} ({assays}; {cite})"
     return pd.DataFrame(out)
 
 
@@ -802,7 +852,7 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
 
     ``df`` holds one row per pair with (where known) ``logK_pred, logK_sd, logK_exp,
     logK_basis, log_alphaL_pH7_4, log_beta1_hydrolysis, topology, n_donors, ring_donors,
-    cn_preferred, cavity_radius_pm, r_ionic_pm, ion_hardness_eV, n_donor_O, n_donor_amide_O,
+    cn_preferred, cavity_radius_pm, r_ionic_pm, ion_pauling_en, n_donor_O, n_donor_amide_O,
     preorganization_code, ligand_key, sim_donors_retained_frac, released_alpha_energy_frac,
     mild_labeling_prob, labeling_basis, decay_loss_frac``. Rows whose ``status`` is
     ``invalid``/``error`` get NaN scores. Returns a new DataFrame (decision rule and
@@ -845,7 +895,7 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
         out["ligand_key"] = keys
     elements = [_element_of(n) if n else "".join(c for c in m if c.isalpha())
                 for n, m in zip(_text_col(out, "radionuclide"), _text_col(out, "metal"))]
-    ev = evidence_summary(list(keys), elements)
+    ev = evidence_summary(list(keys), elements, list(_text_col(out, "ligand_parent_key")))
     for c in ev.columns:
         out[c] = ev[c].to_numpy()
 
@@ -974,6 +1024,13 @@ def _finite(x) -> bool:
         return False
 
 
+def _str(x) -> str:
+    """Text of a cell; empty for None/NaN."""
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    return str(x).strip()
+
+
 def why_sentence(row: pd.Series | dict) -> str:
     """One sentence of reasons, in words, for one scored pair."""
     r = dict(row)
@@ -1010,15 +1067,15 @@ def why_sentence(row: pd.Series | dict) -> str:
                      "against the model estimate")
     if _finite(r.get("pM_pH7_4")):
         parts.append(f"pM {_fmt(r.get('pM_pH7_4'))}")
-    basis = str(r.get("logK_basis") or "")
+    basis = _str(r.get("logK_basis"))
     if _finite(r.get("logK_exp")) and basis in ("", "measured"):
-        src = str(r.get("logK_exp_source") or "").strip()
+        src = _str(r.get("logK_exp_source"))
         parts.append(f"log K {_fmt(r.get('logK_exp'))} (measured{', ' + src if src else ''};"
                      " used instead of the model's value)")
     elif _finite(r.get("logK_pred")):
         dom = r.get("in_domain")
         dom_txt = "in domain" if bool(dom) and dom is not None and dom == dom else "OUT OF DOMAIN"
-        note = str(r.get("domain_note") or "").strip()
+        note = _str(r.get("domain_note"))
         if dom_txt == "OUT OF DOMAIN" and note:
             dom_txt += f": {note}"
         sd = f" ± {_fmt(r.get('logK_sd'))}" if _finite(r.get("logK_sd")) else ""
@@ -1045,7 +1102,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         else:
             verdict = "likely needs heating to label"
         lw = r.get("labeling_weight")
-        lb = str(r.get("labeling_basis") or "")
+        lb = _str(r.get("labeling_basis"))
         if lb == "precedent":
             wtxt = "; precedent for this pair, full weight"
         elif _finite(lw):
@@ -1057,7 +1114,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         loss = r.get("decay_loss_frac")
         if _finite(loss) and float(loss) >= 0.1:
             parts.append(f"{float(loss) * 100:.0f}% of the activity decays during labeling")
-    elif str(r.get("labeling_note") or ""):
+    elif _str(r.get("labeling_note")):
         parts.append(str(r.get("labeling_note")))
     apd = r.get("alphas_per_decay")
     rel = r.get("released_alpha_energy_frac")
@@ -1066,7 +1123,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         if _finite(rel):
             txt += f", {float(rel) * 100:.0f}% of α energy from released daughters"
         parts.append(txt)
-    elif str(r.get("daughter_note") or ""):
+    elif _str(r.get("daughter_note")):
         parts.append(str(r.get("daughter_note")))
     return "; ".join(parts)
 

@@ -56,10 +56,10 @@ COLUMNS: tuple[str, ...] = (
     "log_beta1_hydrolysis", "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
     "pKa_values", "pKa_source", "topology", "preorganization_code", "macrocycle_ring_size",
     "n_donors", "n_donor_O", "n_donor_amide_O", "ring_donors", "cn_preferred",
-    "cavity_radius_pm", "r_ionic_pm", "ion_hardness_eV", "cavity_mismatch_pm", "cavity_fit",
+    "cavity_radius_pm", "r_ionic_pm", "ion_pauling_en", "cavity_mismatch_pm", "cavity_fit",
     "denticity_fraction", "inertness_struct", "inertness_logit_sd",
     "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol", "inertness",
-    "ligand_key", "evidence_n", "evidence_weight", "evidence_mean", "evidence_text",
+    "ligand_key", "ligand_parent_key", "evidence_n", "evidence_weight", "evidence_mean", "evidence_text",
     "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
     "mild_labeling_prob", "labeling_basis", "labeling_weight", "suggested_temperature_C",
     "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents",
@@ -112,11 +112,11 @@ def _read_input(ligands: Any) -> pd.DataFrame:
     ids = df["id"].astype(str)
     df["chelator"] = [n if n.strip() else i for n, i in zip(names, ids)]
     df["_lig_idx"] = np.arange(len(df), dtype=np.int64)
-    for col in ("smiles", "status", "message"):
+    for col in ("smiles", "core_smiles", "status", "message"):
         if col not in df:
             df[col] = ""
         df[col] = df[col].fillna("").astype(str)
-    return df[["_lig_idx", "id", "chelator", "smiles", "status", "message"]]
+    return df[["_lig_idx", "id", "chelator", "smiles", "core_smiles", "status", "message"]]
 
 
 @cache
@@ -132,17 +132,17 @@ def nuclide_info(nuclide: str) -> dict[str, Any]:
         "cn_preferred": int(getattr(ion, "cn_preferred", 6) or 6),
         "r_ionic_pm": float(ion.radius_pm()),
         "log_beta1_hydrolysis": float(getattr(ion, "log_beta1_hydrolysis", np.nan)),
-        "ion_hardness_eV": _ion_hardness(ion.symbol),
+        "ion_pauling_en": _ion_pauling_en(ion.symbol),
     }
     info.update(_daughter_terms(spec.nuclide, None))
     return info
 
 
-def _ion_hardness(symbol: str) -> float:
+def _ion_pauling_en(symbol: str) -> float:
     from chelscreen.metals import ion_features
 
     try:
-        return float(ion_features(symbol).get("hardness_eV", np.nan))
+        return float(ion_features(symbol).get("pauling_en", np.nan))
     except Exception:  # noqa: BLE001 - no hardness tabulated: the inertness term says so
         return float("nan")
 
@@ -354,7 +354,7 @@ def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
 
 
 def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
-    from chelscreen.rank import score_pairs, why_sentence
+    from chelscreen.rank import parent_key, score_pairs, why_sentence
 
     ligs = pd.DataFrame(payload["ligands"])
     nuclides: list[str] = list(payload["radionuclides"])
@@ -387,7 +387,7 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
                 "status": lig["status"] or "ok", "message": lig["message"],
                 "cn_preferred": info["cn_preferred"], "r_ionic_pm": info["r_ionic_pm"],
                 "log_beta1_hydrolysis": info["log_beta1_hydrolysis"],
-                "ion_hardness_eV": info["ion_hardness_eV"],
+                "ion_pauling_en": info["ion_pauling_en"],
             }
             pos = pos_of.get(int(lig["_lig_idx"]))
             if pos is None:
@@ -399,6 +399,7 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
                 rows.append(row)
                 continue
             row.update({k2: v for k2, v in st.items() if not k2.startswith("_")})
+            row["ligand_parent_key"] = parent_key(lig.get("core_smiles", ""), lig["smiles"])
             pr = pred_index.get((pos, info["metal"]), {})
             for c in _PRED_COLS:
                 row[c] = pr.get(c, np.nan)
@@ -441,7 +442,7 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
                  "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
                  "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
-                 "ligand_key", "evidence_text", "labeling_basis", "tied_with")
+                 "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with")
     for c in text_cols:
         if c in out:
             out[c] = out[c].map(_text).astype(object)
@@ -818,7 +819,7 @@ def write_outputs(result: pd.DataFrame, out_dir: str | Path, *, report: bool = T
     }
     if report:
         paths["sdf"] = atomic_write_text(out_dir / "top.sdf", top_sdf(result, top_n=top_n))
-        from chelscreen.report import render_report
+        from chelscreen.reporting import render_report
 
         paths["html"] = atomic_write_text(out_dir / "report.html",
                                           render_report(result, top_n=top_n))

@@ -44,7 +44,7 @@ def screen(input_: str | None, radionuclides: str | None, simulate_top: int, out
     """
     from chelscreen.cli import is_quiet
     from chelscreen.screening import screen as run_screen
-    from chelscreen.screening import top_pairs, write_outputs
+    from chelscreen.screening import write_outputs
 
     if scheduler and executor != "dask":
         raise click.UsageError("--scheduler needs --executor dask")
@@ -57,11 +57,9 @@ def screen(input_: str | None, radionuclides: str | None, simulate_top: int, out
     write_outputs(result, out, report=True, top_n=top)
     if quiet:
         return
-    best = top_pairs(result, top_n=min(top, 3))
-    for nuc, grp in best.groupby("radionuclide", sort=False):
-        click.echo(f"{nuc}:")
-        for r in grp.to_dict("records"):
-            click.echo(f"  {int(r['rank'])}. {r['chelator']}  score {r['score']:.2f}  — {r['why']}")
+    from chelscreen.reporting import console_summary
+
+    click.echo(console_summary(result, top_n=min(top, 3)))
     n_bad = int(result.drop_duplicates("id")["status"].isin(["invalid", "error"]).sum())
     if n_bad:
         click.echo(f"{n_bad} input row(s) could not be scored (status/message in results.csv).",

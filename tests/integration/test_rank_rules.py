@@ -12,6 +12,7 @@ from chelscreen.rank import (
     add_rank,
     ligand_key,
     override,
+    parent_key,
     sample_scores,
     score_pairs,
     why_sentence,
@@ -24,7 +25,7 @@ DTPA = "O=C(O)CN(CCN(CC(=O)O)CC(=O)O)CCN(CC(=O)O)CC(=O)O"
 
 BASE = {"metal": "Lu3+", "radionuclide": "Lu-177", "status": "ok", "cn_preferred": 8,
         "r_ionic_pm": 97.7, "log_beta1_hydrolysis": -7.27, "released_alpha_energy_frac": 0.0,
-        "ion_hardness_eV": 12.14, "log_alphaL_pH7_4": 4.45}
+        "ion_pauling_en": 1.27, "log_alphaL_pH7_4": 4.45}
 MACRO = {"topology": "macrocycle", "n_donors": 8, "ring_donors": 4, "cavity_radius_pm": 38.3,
          "macrocycle_ring_size": 12, "preorganization_code": 2, "n_donor_O": 4,
          "n_donor_amide_O": 0}
@@ -106,7 +107,21 @@ def test_evidence_beats_topology() -> None:
 def test_a_conjugate_counts_for_its_core() -> None:
     # the evidence key is the core's skeleton: charge/protonation state does not matter
     assert ligand_key(DOTA) == ligand_key("[O-]C(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1")
-    assert ligand_key(DOTA) != ligand_key(DOTAM) and ligand_key("not a smiles") == ""
+    assert ligand_key(DOTA) != ligand_key(DOTAM) and ligand_key("") == ""
+    # a DOTA-peptide's core (N-methyl amide cap from the core finder) maps to DOTA's evidence
+    core = "CNC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    conj = "CC(C)NC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    assert parent_key(core, conj) == ligand_key(DOTA)
+    assert parent_key(DOTA, DOTA) == ""
+    evidence = pd.DataFrame([{"chelator_smiles": DOTA, "radionuclide": "Lu-177",
+                              "assay": "serum_stability", "outcome": "stable",
+                              "doi": "10.0000/dota.serum", "chelator": "DOTA"}])
+    df = pd.DataFrame([_row("DOTA-peptide", conj, logK_pred=20.0, logK_sd=2.0,
+                            ligand_parent_key=parent_key(core, conj), **MACRO)])
+    with override(evidence_table=evidence):
+        s = score_pairs(df)
+    assert s.loc[0, "evidence_n"] == 1
+    assert "via its chelating core" in s.loc[0, "evidence_text"]
 
 
 def test_amide_arms_are_told_from_carboxylates() -> None:

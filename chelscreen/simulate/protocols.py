@@ -9,9 +9,11 @@ standard   implicit water, 5 ps + 100 ps MD, plus steered pulling (metal pulled 
            1.2 nm) from 3 seeds; ``dissociation_work_kJ_mol`` is the mean work, with
            its standard deviation.
 explicit   TIP3P box (>= 1.0 nm padding, cut from OpenMM's equilibrated water box),
-           PME 0.9 nm, NVT; 5 ps + 20 ps; adds ``solvent_access`` (water O within
-           3 A of the metal, mean over frames). No counter-ions (net charge handled by
-           PME's neutralizing background).
+           PME 0.9 nm, NVT; 5 ps + 20 ps; water-validated 12-6-4 ion where available;
+           adds ``q_water`` (mean water O within the first-shell cutoff of the metal
+           over production frames, with ``q_water_sd`` and ``q_water_cutoff_A``) and
+           ``solvent_access`` (water O within 3 A). No counter-ions (net charge handled
+           by PME's neutralizing background).
 =========  ==========================================================================
 
 Runs are reproducible for a given seed on one platform (Reference/CPU are deterministic).
@@ -46,7 +48,7 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
 FEATURE_COLUMNS = [
     "cn_initial", "cn_mean", "cn_min", "donors_retained_frac", "md_dist_mean_A",
     "md_dist_ideal_A", "md_dist_dev_A", "strain_kJ_mol", "binding_energy_kJ_mol",
-    "solvent_access",
+    "solvent_access", "q_water", "q_water_sd", "q_water_cutoff_A",
     "dissociation_work_kJ_mol", "dissociation_work_sd_kJ_mol",
 ]
 TEMPERATURE_K = 300.0

@@ -6,10 +6,13 @@ finished unit is written as its own chunk file the moment it completes, atomical
     write ``<chunk>.tmp`` → flush → ``os.fsync`` → ``os.replace`` onto the final name → fsync dir
 
 so a chunk file either exists complete or not at all, whatever kills the process (SIGKILL,
-power loss after the fsync). A ``manifest.json`` records a hash of the job's inputs and settings;
-``resume=True`` accepts only a job with the same hash, skips every unit whose chunk exists, and
-the final tables are assembled from the chunks (sorted by the units' row keys, duplicates
-impossible because a unit has exactly one chunk name) and again written atomically.
+power loss after the fsync). A ``manifest.json`` records a hash of the job's inputs and settings
+and, for every chunk, its SHA-256, size and row count (updated atomically after each chunk).
+``resume=True`` accepts only a job with the same hash and skips every unit whose chunk exists
+*and* matches its manifest entry; a chunk that is corrupt, truncated or has no entry is reported
+by name, set aside as ``<chunk>.corrupt`` and recomputed, never used. The final tables are
+assembled from verified chunks (sorted by the units' row keys, duplicates impossible because a
+unit has exactly one chunk name) and again written atomically.
 
 Layout under the output folder::
 
@@ -44,11 +47,16 @@ logger = logging.getLogger(__name__)
 
 JOB_DIRNAME = ".chelscreen-job"
 MANIFEST_NAME = "manifest.json"
-STORE_SCHEMA = 1
+STORE_SCHEMA = 2
+CORRUPT_SUFFIX = ".corrupt"
 
 
 class ResumeMismatchError(ChelscreenError, ValueError):
     """``--resume`` was asked for a job whose inputs or settings differ from the stored ones."""
+
+
+class CorruptChunkError(ChelscreenError, ValueError):
+    """A stored chunk does not match the checksum recorded in the job's manifest."""
 
 
 def stable_hash(obj: Any) -> str:
@@ -159,8 +167,18 @@ class ResultStore:
             "job_hash": job_hash,
             **(manifest_extra or {}),
         }
+        self._chunks: dict[str, dict[str, Any]] = {}
+        self._manifest = manifest
+        #: names of chunks found corrupt, truncated or unverifiable (set aside, recomputed)
+        self.rejected: list[str] = []
         if resume and self.manifest_path.exists():
             stored = self.read_manifest()
+            if not stored:
+                raise ResumeMismatchError(
+                    f"cannot resume: {self.manifest_path} is unreadable (corrupt or truncated), "
+                    "so the stored chunks cannot be verified. Run again without --resume to "
+                    "start the screen afresh in this folder."
+                )
             if stored.get("job_hash") != job_hash:
                 diff = _describe_difference(stored, manifest)
                 raise ResumeMismatchError(
@@ -168,6 +186,9 @@ class ResultStore:
                     f"inputs or settings ({diff}). Run again without --resume to start a new "
                     f"screen there, or choose another --out folder."
                 )
+            chunks = stored.get("chunks")
+            self._chunks = dict(chunks) if isinstance(chunks, dict) else {}
+            self._manifest = {**stored, "schema": STORE_SCHEMA, "chunks": self._chunks}
             n_done = len(self.done_units())
             logger.info("resuming job %s: %d finished unit(s) found", job_hash[:12], n_done)
         else:
@@ -177,16 +198,22 @@ class ResultStore:
                 logger.info("removing the previous job's chunks in %s", self.job_dir)
                 shutil.rmtree(self.chunk_dir, ignore_errors=True)
             self.chunk_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
+            self._manifest = {**manifest, "chunks": self._chunks}
+            self._write_manifest()
         self.chunk_dir.mkdir(parents=True, exist_ok=True)
 
     # -- manifest -----------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
         """The stored manifest (``{}`` when absent or unreadable)."""
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_manifest(self) -> None:
+        atomic_write_text(self.manifest_path,
+                          json.dumps(self._manifest, indent=1, sort_keys=True, default=str))
 
     # -- chunks -------------------------------------------------------------------------------
     def chunk_path(self, unit_id: int | str) -> Path:
@@ -195,29 +222,105 @@ class ResultStore:
         return self.chunk_dir / f"{name}.parquet"
 
     def write_chunk(self, unit_id: int | str, df: pd.DataFrame) -> Path:
-        """Store one finished unit atomically (overwrites a previous chunk of the same unit)."""
-        return atomic_write_parquet(self.chunk_path(unit_id), df)
+        """Store one finished unit atomically (overwrites a previous chunk of the same unit) and
+        record its SHA-256, size and row count in the manifest."""
+        path = self.chunk_path(unit_id)
+        data = _to_parquet_bytes(df)
+        atomic_write_bytes(path, data)
+        self._chunks[path.name] = {"sha256": hashlib.sha256(data).hexdigest(),
+                                   "bytes": len(data), "rows": int(len(df))}
+        self._write_manifest()
+        return path
+
+    def _problem(self, path: Path, data: bytes | None = None) -> str | None:
+        """Why the chunk at ``path`` cannot be used (``None``: it matches the manifest)."""
+        entry = self._chunks.get(path.name)
+        if not isinstance(entry, dict) or "sha256" not in entry:
+            return ("it has no checksum in the manifest (written by an older chelscreen, or the "
+                    "job stopped between the chunk and the manifest update)")
+        if data is None:
+            try:
+                size = path.stat().st_size
+            except OSError as exc:
+                return f"it cannot be read ({exc.strerror or exc})"
+            if size != entry.get("bytes", size):
+                return f"it is truncated or altered ({size} bytes, the manifest says {entry['bytes']})"
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                return f"it cannot be read ({exc.strerror or exc})"
+        if len(data) != entry.get("bytes", len(data)):
+            return f"it is truncated or altered ({len(data)} bytes, the manifest says {entry['bytes']})"
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            return "its SHA-256 differs from the manifest (corrupted on disk)"
+        return None
+
+    def _reject(self, path: Path, why: str) -> None:
+        """Report a bad chunk by name and set it aside (``<chunk>.corrupt``) for recomputation."""
+        logger.warning("chunk %s is not used: %s; it is set aside as %s%s and recomputed",
+                       path.name, why, path.name, CORRUPT_SUFFIX)
+        self.rejected.append(path.name)
+        self._chunks.pop(path.name, None)
+        with contextlib.suppress(OSError):
+            os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
+
+    def _verified(self, path: Path) -> bool:
+        if not path.exists():
+            return False
+        why = self._problem(path)
+        if why is None:
+            return True
+        self._reject(path, why)
+        return False
 
     def has_chunk(self, unit_id: int | str) -> bool:
-        """True when the unit's chunk is complete on disk."""
-        return self.chunk_path(unit_id).exists()
+        """True when the unit's chunk is on disk and matches its manifest checksum (a bad chunk
+        is reported, set aside and counts as missing)."""
+        return self._verified(self.chunk_path(unit_id))
 
     def read_chunk(self, unit_id: int | str) -> pd.DataFrame:
-        """Read one unit's chunk."""
-        return pd.read_parquet(self.chunk_path(unit_id))
+        """Read one unit's chunk, verified against the manifest.
+
+        Raises
+        ------
+        CorruptChunkError
+            The chunk is missing, truncated or its checksum differs (it is set aside, so running
+            the same command again with ``--resume`` recomputes it).
+        """
+        import io
+
+        path = self.chunk_path(unit_id)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CorruptChunkError(
+                f"chunk {path} cannot be read ({exc.strerror or exc}); run the same command "
+                "again with --resume to recompute it"
+            ) from exc
+        why = self._problem(path, data)
+        if why is not None:
+            self._reject(path, why)
+            raise CorruptChunkError(
+                f"chunk {path} is not usable: {why}. Run the same command again with --resume "
+                "to recompute it"
+            )
+        return pd.read_parquet(io.BytesIO(data))
 
     def done_units(self) -> set[int]:
-        """Integer ids of the units whose chunk exists."""
+        """Integer ids of the units whose chunk exists and matches the manifest (bad chunks are
+        reported by name and set aside, so they are recomputed)."""
         done: set[int] = set()
-        for p in self.chunk_dir.glob("unit-*.parquet"):
+        for p in sorted(self.chunk_dir.glob("unit-*.parquet")):
             try:
-                done.add(int(p.stem.split("-", 1)[1]))
+                unit = int(p.stem.split("-", 1)[1])
             except ValueError:  # pragma: no cover - foreign file
                 continue
+            if self._verified(p):
+                done.add(unit)
         return done
 
     def read_units(self, unit_ids: Iterable[int]) -> pd.DataFrame:
-        """Concatenate the chunks of ``unit_ids`` in the given order."""
+        """Concatenate the (verified) chunks of ``unit_ids`` in the given order."""
         frames = [self.read_chunk(u) for u in unit_ids]
         if not frames:
             return pd.DataFrame()
@@ -229,7 +332,7 @@ class ResultStore:
 
 
 def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> str:
-    keys = sorted((set(stored) | set(new)) - {"job_hash", "schema", "created"})
+    keys = sorted((set(stored) | set(new)) - {"job_hash", "schema", "created", "chunks"})
     changed = [k for k in keys if stored.get(k) != new.get(k)]
     if not changed:
         return "job hash differs"

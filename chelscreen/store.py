@@ -14,8 +14,15 @@ by name, set aside as ``<chunk>.corrupt`` and recomputed, never used. The final 
 assembled from verified chunks (sorted by the units' row keys, duplicates impossible because a
 unit has exactly one chunk name) and again written atomically.
 
+One job at a time writes to an output folder: the store holds ``<out>/.chelscreen-job/lock``
+(an exclusive ``flock`` on a file holding the holder's pid, host and start time) from its start
+until :meth:`ResultStore.close`. A second job into the same folder is refused with
+:class:`JobLockedError` naming the holder; a lock left by a process that no longer runs on this
+host (killed, power loss) is taken over with a warning.
+
 Layout under the output folder::
 
+    <out>/.chelscreen-job/lock
     <out>/.chelscreen-job/manifest.json
     <out>/.chelscreen-job/chunks/unit-000042.parquet
     <out>/results.parquet, <out>/results.csv   (final, atomic)
@@ -35,6 +42,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -49,6 +57,12 @@ JOB_DIRNAME = ".chelscreen-job"
 MANIFEST_NAME = "manifest.json"
 STORE_SCHEMA = 2
 CORRUPT_SUFFIX = ".corrupt"
+LOCK_NAME = "lock"
+
+try:  # POSIX advisory locks; elsewhere the pid/host check alone guards the folder
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 
 class ResumeMismatchError(ChelscreenError, ValueError):
@@ -57,6 +71,129 @@ class ResumeMismatchError(ChelscreenError, ValueError):
 
 class CorruptChunkError(ChelscreenError, ValueError):
     """A stored chunk does not match the checksum recorded in the job's manifest."""
+
+
+class JobLockedError(ChelscreenError, RuntimeError):
+    """Another chelscreen job is writing to the same output folder."""
+
+
+def _hostname() -> str:
+    try:
+        return os.uname().nodename
+    except AttributeError:  # pragma: no cover - Windows
+        import platform
+
+        return platform.node()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, owned by someone else
+        return True
+    return True
+
+
+class JobLock:
+    """Exclusive lock of one output folder (``flock`` on a file with the holder's pid and host).
+
+    ``flock`` is released by the kernel when its holder dies, so a lock file whose holder is
+    gone is recognised as stale and taken over (with a warning); the pid/host recorded in it name
+    the holder in the refusal message and guard file systems without ``flock``.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def _read_holder(self, fd: int) -> dict[str, Any]:
+        try:
+            raw = os.pread(fd, 4096, 0)
+            data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _refuse(self, fd: int, holder: dict[str, Any], why: str) -> JobLockedError:
+        os.close(fd)
+        out = self.path.parent.parent
+        who = (f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')}, started "
+               f"{holder.get('started', '?')}") if holder else "an unknown process"
+        return JobLockedError(
+            f"another chelscreen job ({who}) {why} {out}; wait for it to finish or choose "
+            f"another --out (if it is not running any more, delete {self.path})"
+        )
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`JobLockedError`."""
+        host = _hostname()
+        for _ in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    holder = self._read_holder(fd)
+                    raise self._refuse(fd, holder, "is writing to") from exc
+            # the file we locked must still be the one at the path (a releasing holder unlinks it)
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        else:  # pragma: no cover - lock file replaced over and over
+            raise JobLockedError(f"cannot take the lock {self.path}: it keeps changing")
+        holder = self._read_holder(fd)
+        if holder:
+            pid = int(holder.get("pid", -1)) if str(holder.get("pid", "")).isdigit() else -1
+            if holder.get("host") != host:
+                raise self._refuse(fd, holder, "holds the lock of")
+            if pid != os.getpid() and _pid_alive(pid):
+                raise self._refuse(fd, holder, "still runs and holds the lock of")
+            if pid != os.getpid():
+                logger.warning(
+                    "taking over the stale lock of %s: pid %s on %s (started %s) is no longer "
+                    "running", self.path.parent.parent, holder.get("pid"), holder.get("host"),
+                    holder.get("started", "?"))
+        info = {"pid": os.getpid(), "host": host,
+                "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        data = json.dumps(info).encode("utf-8")
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise OutputWriteError(f"cannot write the lock file {self.path}: "
+                                   f"{exc.strerror or exc}") from exc
+        self._fd = fd
+
+    def release(self) -> None:
+        """Remove the lock file and drop the lock (idempotent)."""
+        if self._fd is None:
+            return
+        try:
+            if os.stat(self.path).st_ino == os.fstat(self._fd).st_ino:
+                os.unlink(self.path)
+        except OSError:
+            pass
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+
+class OutputWriteError(ChelscreenError, OSError):
+    """The output folder cannot be written (no space left, read-only, permission, file size)."""
 
 
 def stable_hash(obj: Any) -> str:
@@ -147,6 +284,8 @@ class ResultStore:
     ------
     ResumeMismatchError
         ``resume=True`` and the stored job was started with different inputs or settings.
+    JobLockedError
+        Another job holds the folder's lock (released by :meth:`close`).
     """
 
     def __init__(
@@ -162,6 +301,16 @@ class ResultStore:
         self.chunk_dir = self.job_dir / "chunks"
         self.manifest_path = self.job_dir / MANIFEST_NAME
         self.job_hash = job_hash
+        self.lock = JobLock(self.job_dir / LOCK_NAME)
+        self.job_dir.mkdir(parents=True, exist_ok=True)
+        self.lock.acquire()
+        try:
+            self._open(job_hash, resume, manifest_extra)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _open(self, job_hash: str, resume: bool, manifest_extra: dict[str, Any] | None) -> None:
         manifest = {
             "schema": STORE_SCHEMA,
             "job_hash": job_hash,
@@ -327,8 +476,19 @@ class ResultStore:
         return pd.concat(frames, ignore_index=True)
 
     def clear(self) -> None:
-        """Remove the job folder (chunks and manifest)."""
+        """Remove the job folder (chunks and manifest) and release the lock."""
+        self.lock.release()
         shutil.rmtree(self.job_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        """Release the folder's lock (the chunks stay; idempotent)."""
+        self.lock.release()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> str:

@@ -187,6 +187,10 @@ class JobLock:
             os.close(self._fd)
             self._fd = None
 
+    def __del__(self) -> None:  # a store dropped without close() frees the folder
+        with contextlib.suppress(Exception):
+            self.release()
+
     @property
     def held(self) -> bool:
         return self._fd is not None

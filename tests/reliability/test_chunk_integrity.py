@@ -82,6 +82,7 @@ def test_chunk_damaged_after_the_check_is_refused_on_read(tmp_path):
     _full_run(tmp_path)
     store = ResultStore(tmp_path, "job", resume=True)
     assert store.done_units() == set(range(6))
+    store.close()
     chunk = store.chunk_path(3)
     _flip(chunk, chunk.stat().st_size // 3)
     with pytest.raises(CorruptChunkError, match=r"unit-000003\.parquet.*--resume") as err:

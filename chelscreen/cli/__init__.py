@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "label": "chelscreen.cli.label:label",
     "simulate": "chelscreen.cli.simulate:simulate",
     "screen": "chelscreen.cli.screen:screen",
+    "dose": "chelscreen.cli.dose:dose",
 }
 
 _HELP = {
@@ -34,6 +35,7 @@ _HELP = {
     "label": "Radiolabeling feasibility and suggested conditions.",
     "simulate": "OpenMM simulations of metal-chelator complexes (features).",
     "screen": "Rank chelator-radionuclide pairings (the main job).",
+    "dose": "Organ alpha dose per MBq with the parent/daughter split (biokinetics x decay).",
 }
 
 

@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "simulate": "chelscreen.cli.simulate:simulate",
     "screen": "chelscreen.cli.screen:screen",
     "dose": "chelscreen.cli.dose:dose",
+    "enumerate": "chelscreen.cli.enumerate:enumerate_cmd",
 }
 
 _HELP = {
@@ -36,6 +37,7 @@ _HELP = {
     "simulate": "OpenMM simulations of metal-chelator complexes (features).",
     "screen": "Rank chelator-radionuclide pairings (the main job).",
     "dose": "Organ alpha dose per MBq with the parent/daughter split (biokinetics x decay).",
+    "enumerate": "Write an enumerated chelator library (scaffold x pendant arms).",
 }
 
 

@@ -749,6 +749,7 @@ def screen(
                     len(nuclides), time.perf_counter() - t0)
         return result
     finally:
+        store.close()
         if tmp is not None:
             tmp.cleanup()
 

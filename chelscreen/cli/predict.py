@@ -85,7 +85,7 @@ def train(data: str, out: str, folds: int, basicity: bool) -> None:
 
     Prints grouped-CV metrics (folds grouped by ligand) and writes a model folder.
     """
-    from chelscreen.model.estimator import train_user_model
+    from chelscreen.model.train import train_user_model
 
     report = train_user_model(data, out, folds=folds, basicity=basicity)
     cv = report.get("cv")

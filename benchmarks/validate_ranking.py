@@ -191,7 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--score", default="score",
                     choices=["score", "retention_score", "thermo_score", "inertness"])
     ap.add_argument("--csv", default=None, help="also write the per-outcome table here")
+    ap.add_argument("--prior-only", action="store_true",
+                    help="structural inertness from the physical prior coefficients, no "
+                         "calibration on the evidence table (the comparison for the calibration)")
     args = ap.parse_args(argv)
+    from chelscreen.rank import INERTNESS_PRIOR, override
+
+    with override(coefficients=INERTNESS_PRIOR if args.prior_only else None):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     t0, c0 = time.perf_counter(), time.process_time()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 40)

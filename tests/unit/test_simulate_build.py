@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import openmm  # noqa: F401 - a hard dependency: fail, never skip
 import pytest
-
-pytest.importorskip("openmm")
 from rdkit import Chem  # noqa: E402
 
 from chelscreen.errors import InvalidStructureError, UnsupportedMetalError  # noqa: E402

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import openmm  # noqa: F401 - a hard dependency: fail, never skip
 import pytest
-
-pytest.importorskip("openmm")
 from rdkit import Chem  # noqa: E402
 from rdkit.Chem import AllChem  # noqa: E402
 

@@ -29,6 +29,8 @@ _LAZY = {
     "StabilityModel": "chelscreen.model.estimator:StabilityModel",
     "labeling": "chelscreen.radiolabeling:labeling",
     "screen": "chelscreen.screening:screen",
+    "report": "chelscreen.reporting:report",
+    "heatmap": "chelscreen.reporting:heatmap",
     "build_complex": "chelscreen.simulate:build_complex",
     "simulate_pairs": "chelscreen.simulate:simulate_pairs",
 }

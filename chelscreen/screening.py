@@ -51,15 +51,19 @@ TOP_PER_NUCLIDE = 5
 COLUMNS: tuple[str, ...] = (
     "id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
     "logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note", "logK_exp",
-    "logK_exp_source", "logK_used", "log_alphaL_pH7_4", "log_beta1_hydrolysis",
-    "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
-    "pKa_values", "pKa_source", "topology", "macrocycle_ring_size", "n_donors", "ring_donors", "cn_preferred", "cavity_radius_pm",
-    "r_ionic_pm", "cavity_mismatch_pm", "cavity_fit", "denticity_fraction", "inertness_struct",
+    "logK_exp_source", "logK_basis", "logK_used", "logK_sd_used", "log_alphaL_pH7_4",
+    "log_beta1_hydrolysis", "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
+    "pKa_values", "pKa_source", "topology", "preorganization_code", "macrocycle_ring_size",
+    "n_donors", "n_donor_O", "n_donor_amide_O", "ring_donors", "cn_preferred",
+    "cavity_radius_pm", "r_ionic_pm", "ion_pauling_en", "cavity_mismatch_pm", "cavity_fit",
+    "denticity_fraction", "inertness_struct", "inertness_logit_sd",
     "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol", "inertness",
+    "ligand_key", "ligand_parent_key", "evidence_n", "evidence_weight", "evidence_mean", "evidence_text",
     "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
-    "mild_labeling_prob", "suggested_temperature_C", "suggested_time_min", "suggested_pH",
-    "decay_loss_frac", "precedents",
-    "thermo_score", "retention_score", "daughter_score", "labeling_score", "score", "rank", "why",
+    "mild_labeling_prob", "labeling_basis", "labeling_weight", "suggested_temperature_C",
+    "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents",
+    "thermo_score", "retention_score", "daughter_score", "labeling_score", "score",
+    "score_mean", "score_lo", "score_hi", "rank", "p_best", "tied_with", "why",
 )
 
 
@@ -107,11 +111,11 @@ def _read_input(ligands: Any) -> pd.DataFrame:
     ids = df["id"].astype(str)
     df["chelator"] = [n if n.strip() else i for n, i in zip(names, ids)]
     df["_lig_idx"] = np.arange(len(df), dtype=np.int64)
-    for col in ("smiles", "status", "message"):
+    for col in ("smiles", "core_smiles", "status", "message"):
         if col not in df:
             df[col] = ""
         df[col] = df[col].fillna("").astype(str)
-    return df[["_lig_idx", "id", "chelator", "smiles", "status", "message"]]
+    return df[["_lig_idx", "id", "chelator", "smiles", "core_smiles", "status", "message"]]
 
 
 @cache
@@ -127,9 +131,19 @@ def nuclide_info(nuclide: str) -> dict[str, Any]:
         "cn_preferred": int(getattr(ion, "cn_preferred", 6) or 6),
         "r_ionic_pm": float(ion.radius_pm()),
         "log_beta1_hydrolysis": float(getattr(ion, "log_beta1_hydrolysis", np.nan)),
+        "ion_pauling_en": _ion_pauling_en(ion.symbol),
     }
     info.update(_daughter_terms(spec.nuclide, None))
     return info
+
+
+def _ion_pauling_en(symbol: str) -> float:
+    from chelscreen.metals import ion_features
+
+    try:
+        return float(ion_features(symbol).get("pauling_en", np.nan))
+    except Exception:  # noqa: BLE001 - no hardness tabulated: the inertness term says so
+        return float("nan")
 
 
 @lru_cache(maxsize=4096)
@@ -173,6 +187,7 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
     from chelscreen.rank import (
         count_donors,
         estimate_pkas,
+        ligand_key,
         log_alpha_ligand,
         ring_heteroatoms,
         topology,
@@ -204,8 +219,18 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
         ring_size = float(ring_size)
     except (TypeError, ValueError):
         ring_size = float(ring)
+    def _f(name: str) -> float:
+        try:
+            return float(feats.get(name, np.nan))
+        except (TypeError, ValueError):
+            return float("nan")
+
     return {
+        "ligand_key": ligand_key(smiles),
         "topology": topo,
+        "preorganization_code": _f("preorganization_code"),
+        "n_donor_O": _f("n_donor_O"),
+        "n_donor_amide_O": _f("n_donor_amide_O"),
         "macrocycle_ring_size": ring_size if topo != "acyclic" else 0.0,
         "n_donors": float(n_don),
         "ring_donors": float(ring_heteroatoms(mol)) if topo != "acyclic" else 0.0,
@@ -297,9 +322,9 @@ def _labeling_rows(valid: pd.DataFrame, nuclides: list[str]) -> pd.DataFrame | s
 
 
 _PRED_COLS = ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note",
-              "logK_exp", "logK_exp_source")
-_LAB_COLS = ("mild_labeling_prob", "suggested_temperature_C", "suggested_time_min",
-             "suggested_pH", "decay_loss_frac", "precedents")
+              "logK_exp", "logK_exp_source", "logK_basis")
+_LAB_COLS = ("mild_labeling_prob", "labeling_basis", "suggested_temperature_C",
+             "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents")
 
 
 def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
@@ -328,7 +353,7 @@ def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
 
 
 def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
-    from chelscreen.rank import score_pairs, why_sentence
+    from chelscreen.rank import parent_key, score_pairs, why_sentence
 
     ligs = pd.DataFrame(payload["ligands"])
     nuclides: list[str] = list(payload["radionuclides"])
@@ -361,6 +386,7 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
                 "status": lig["status"] or "ok", "message": lig["message"],
                 "cn_preferred": info["cn_preferred"], "r_ionic_pm": info["r_ionic_pm"],
                 "log_beta1_hydrolysis": info["log_beta1_hydrolysis"],
+                "ion_pauling_en": info["ion_pauling_en"],
             }
             pos = pos_of.get(int(lig["_lig_idx"]))
             if pos is None:
@@ -372,6 +398,7 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
                 rows.append(row)
                 continue
             row.update({k2: v for k2, v in st.items() if not k2.startswith("_")})
+            row["ligand_parent_key"] = parent_key(lig.get("core_smiles", ""), lig["smiles"])
             pr = pred_index.get((pos, info["metal"]), {})
             for c in _PRED_COLS:
                 row[c] = pr.get(c, np.nan)
@@ -412,8 +439,9 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
         if c not in out:
             out[c] = np.nan
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
-                 "domain_note", "logK_exp_source", "topology", "precedents", "why",
-                 "labeling_note", "daughter_note", "pKa_values", "pKa_source")
+                 "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
+                 "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
+                 "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with")
     for c in text_cols:
         if c in out:
             out[c] = out[c].map(_text).astype(object)
@@ -670,14 +698,15 @@ def screen(
                     len(nuclides), time.perf_counter() - t0)
         return result
     finally:
+        store.close()
         if tmp is not None:
             tmp.cleanup()
 
 
 def _ranked(df: pd.DataFrame) -> pd.DataFrame:
-    from chelscreen.rank import add_rank
+    from chelscreen.rank import add_confidence, add_rank
 
-    return add_rank(df, by="radionuclide", score="score")
+    return add_confidence(add_rank(df, by="radionuclide", score="score"), by="radionuclide")
 
 
 def _rescore_with_simulation(df: pd.DataFrame, sim: dict) -> pd.DataFrame:
@@ -740,7 +769,7 @@ def write_outputs(result: pd.DataFrame, out_dir: str | Path, *, report: bool = T
     }
     if report:
         paths["sdf"] = atomic_write_text(out_dir / "top.sdf", top_sdf(result, top_n=top_n))
-        from chelscreen.report import render_report
+        from chelscreen.reporting import render_report
 
         paths["html"] = atomic_write_text(out_dir / "report.html",
                                           render_report(result, top_n=top_n))

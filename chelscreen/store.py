@@ -6,13 +6,23 @@ finished unit is written as its own chunk file the moment it completes, atomical
     write ``<chunk>.tmp`` → flush → ``os.fsync`` → ``os.replace`` onto the final name → fsync dir
 
 so a chunk file either exists complete or not at all, whatever kills the process (SIGKILL,
-power loss after the fsync). A ``manifest.json`` records a hash of the job's inputs and settings;
-``resume=True`` accepts only a job with the same hash, skips every unit whose chunk exists, and
-the final tables are assembled from the chunks (sorted by the units' row keys, duplicates
-impossible because a unit has exactly one chunk name) and again written atomically.
+power loss after the fsync). A ``manifest.json`` records a hash of the job's inputs and settings
+and, for every chunk, its SHA-256, size and row count (updated atomically after each chunk).
+``resume=True`` accepts only a job with the same hash and skips every unit whose chunk exists
+*and* matches its manifest entry; a chunk that is corrupt, truncated or has no entry is reported
+by name, set aside as ``<chunk>.corrupt`` and recomputed, never used. The final tables are
+assembled from verified chunks (sorted by the units' row keys, duplicates impossible because a
+unit has exactly one chunk name) and again written atomically.
+
+One job at a time writes to an output folder: the store holds ``<out>/.chelscreen-job/lock``
+(an exclusive ``flock`` on a file holding the holder's pid, host and start time) from its start
+until :meth:`ResultStore.close`. A second job into the same folder is refused with
+:class:`JobLockedError` naming the holder; a lock left by a process that no longer runs on this
+host (killed, power loss) is taken over with a warning.
 
 Layout under the output folder::
 
+    <out>/.chelscreen-job/lock
     <out>/.chelscreen-job/manifest.json
     <out>/.chelscreen-job/chunks/unit-000042.parquet
     <out>/results.parquet, <out>/results.csv   (final, atomic)
@@ -32,6 +42,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,11 +55,149 @@ logger = logging.getLogger(__name__)
 
 JOB_DIRNAME = ".chelscreen-job"
 MANIFEST_NAME = "manifest.json"
-STORE_SCHEMA = 1
+STORE_SCHEMA = 2
+CORRUPT_SUFFIX = ".corrupt"
+LOCK_NAME = "lock"
+
+try:  # POSIX advisory locks; elsewhere the pid/host check alone guards the folder
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 
 class ResumeMismatchError(ChelscreenError, ValueError):
     """``--resume`` was asked for a job whose inputs or settings differ from the stored ones."""
+
+
+class CorruptChunkError(ChelscreenError, ValueError):
+    """A stored chunk does not match the checksum recorded in the job's manifest."""
+
+
+class JobLockedError(ChelscreenError, RuntimeError):
+    """Another chelscreen job is writing to the same output folder."""
+
+
+def _hostname() -> str:
+    try:
+        return os.uname().nodename
+    except AttributeError:  # pragma: no cover - Windows
+        import platform
+
+        return platform.node()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, owned by someone else
+        return True
+    return True
+
+
+class JobLock:
+    """Exclusive lock of one output folder (``flock`` on a file with the holder's pid and host).
+
+    ``flock`` is released by the kernel when its holder dies, so a lock file whose holder is
+    gone is recognised as stale and taken over (with a warning); the pid/host recorded in it name
+    the holder in the refusal message and guard file systems without ``flock``.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def _read_holder(self, fd: int) -> dict[str, Any]:
+        try:
+            raw = os.pread(fd, 4096, 0)
+            data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _refuse(self, fd: int, holder: dict[str, Any], why: str) -> JobLockedError:
+        os.close(fd)
+        out = self.path.parent.parent
+        who = (f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')}, started "
+               f"{holder.get('started', '?')}") if holder else "an unknown process"
+        return JobLockedError(
+            f"another chelscreen job ({who}) {why} {out}; wait for it to finish or choose "
+            f"another --out (if it is not running any more, delete {self.path})"
+        )
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`JobLockedError`."""
+        host = _hostname()
+        for _ in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    holder = self._read_holder(fd)
+                    raise self._refuse(fd, holder, "is writing to") from exc
+            # the file we locked must still be the one at the path (a releasing holder unlinks it)
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        else:  # pragma: no cover - lock file replaced over and over
+            raise JobLockedError(f"cannot take the lock {self.path}: it keeps changing")
+        holder = self._read_holder(fd)
+        if holder:
+            pid = int(holder.get("pid", -1)) if str(holder.get("pid", "")).isdigit() else -1
+            if holder.get("host") != host:
+                raise self._refuse(fd, holder, "holds the lock of")
+            if pid != os.getpid() and _pid_alive(pid):
+                raise self._refuse(fd, holder, "still runs and holds the lock of")
+            if pid != os.getpid():
+                logger.warning(
+                    "taking over the stale lock of %s: pid %s on %s (started %s) is no longer "
+                    "running", self.path.parent.parent, holder.get("pid"), holder.get("host"),
+                    holder.get("started", "?"))
+        info = {"pid": os.getpid(), "host": host,
+                "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        data = json.dumps(info).encode("utf-8")
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise OutputWriteError(f"cannot write the lock file {self.path}: "
+                                   f"{exc.strerror or exc}") from exc
+        self._fd = fd
+
+    def release(self) -> None:
+        """Remove the lock file and drop the lock (idempotent)."""
+        if self._fd is None:
+            return
+        try:
+            if os.stat(self.path).st_ino == os.fstat(self._fd).st_ino:
+                os.unlink(self.path)
+        except OSError:
+            pass
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:  # a store dropped without close() frees the folder
+        with contextlib.suppress(Exception):
+            self.release()
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+
+class OutputWriteError(ChelscreenError, OSError):
+    """The output folder cannot be written (no space left, read-only, permission, file size)."""
 
 
 def stable_hash(obj: Any) -> str:
@@ -139,6 +288,8 @@ class ResultStore:
     ------
     ResumeMismatchError
         ``resume=True`` and the stored job was started with different inputs or settings.
+    JobLockedError
+        Another job holds the folder's lock (released by :meth:`close`).
     """
 
     def __init__(
@@ -154,13 +305,33 @@ class ResultStore:
         self.chunk_dir = self.job_dir / "chunks"
         self.manifest_path = self.job_dir / MANIFEST_NAME
         self.job_hash = job_hash
+        self.lock = JobLock(self.job_dir / LOCK_NAME)
+        self.job_dir.mkdir(parents=True, exist_ok=True)
+        self.lock.acquire()
+        try:
+            self._open(job_hash, resume, manifest_extra)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _open(self, job_hash: str, resume: bool, manifest_extra: dict[str, Any] | None) -> None:
         manifest = {
             "schema": STORE_SCHEMA,
             "job_hash": job_hash,
             **(manifest_extra or {}),
         }
+        self._chunks: dict[str, dict[str, Any]] = {}
+        self._manifest = manifest
+        #: names of chunks found corrupt, truncated or unverifiable (set aside, recomputed)
+        self.rejected: list[str] = []
         if resume and self.manifest_path.exists():
             stored = self.read_manifest()
+            if not stored:
+                raise ResumeMismatchError(
+                    f"cannot resume: {self.manifest_path} is unreadable (corrupt or truncated), "
+                    "so the stored chunks cannot be verified. Run again without --resume to "
+                    "start the screen afresh in this folder."
+                )
             if stored.get("job_hash") != job_hash:
                 diff = _describe_difference(stored, manifest)
                 raise ResumeMismatchError(
@@ -168,6 +339,9 @@ class ResultStore:
                     f"inputs or settings ({diff}). Run again without --resume to start a new "
                     f"screen there, or choose another --out folder."
                 )
+            chunks = stored.get("chunks")
+            self._chunks = dict(chunks) if isinstance(chunks, dict) else {}
+            self._manifest = {**stored, "schema": STORE_SCHEMA, "chunks": self._chunks}
             n_done = len(self.done_units())
             logger.info("resuming job %s: %d finished unit(s) found", job_hash[:12], n_done)
         else:
@@ -177,16 +351,22 @@ class ResultStore:
                 logger.info("removing the previous job's chunks in %s", self.job_dir)
                 shutil.rmtree(self.chunk_dir, ignore_errors=True)
             self.chunk_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
+            self._manifest = {**manifest, "chunks": self._chunks}
+            self._write_manifest()
         self.chunk_dir.mkdir(parents=True, exist_ok=True)
 
     # -- manifest -----------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
         """The stored manifest (``{}`` when absent or unreadable)."""
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_manifest(self) -> None:
+        atomic_write_text(self.manifest_path,
+                          json.dumps(self._manifest, indent=1, sort_keys=True, default=str))
 
     # -- chunks -------------------------------------------------------------------------------
     def chunk_path(self, unit_id: int | str) -> Path:
@@ -195,41 +375,128 @@ class ResultStore:
         return self.chunk_dir / f"{name}.parquet"
 
     def write_chunk(self, unit_id: int | str, df: pd.DataFrame) -> Path:
-        """Store one finished unit atomically (overwrites a previous chunk of the same unit)."""
-        return atomic_write_parquet(self.chunk_path(unit_id), df)
+        """Store one finished unit atomically (overwrites a previous chunk of the same unit) and
+        record its SHA-256, size and row count in the manifest."""
+        path = self.chunk_path(unit_id)
+        data = _to_parquet_bytes(df)
+        atomic_write_bytes(path, data)
+        self._chunks[path.name] = {"sha256": hashlib.sha256(data).hexdigest(),
+                                   "bytes": len(data), "rows": int(len(df))}
+        self._write_manifest()
+        return path
+
+    def _problem(self, path: Path, data: bytes | None = None) -> str | None:
+        """Why the chunk at ``path`` cannot be used (``None``: it matches the manifest)."""
+        entry = self._chunks.get(path.name)
+        if not isinstance(entry, dict) or "sha256" not in entry:
+            return ("it has no checksum in the manifest (written by an older chelscreen, or the "
+                    "job stopped between the chunk and the manifest update)")
+        if data is None:
+            try:
+                size = path.stat().st_size
+            except OSError as exc:
+                return f"it cannot be read ({exc.strerror or exc})"
+            if size != entry.get("bytes", size):
+                return f"it is truncated or altered ({size} bytes, the manifest says {entry['bytes']})"
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                return f"it cannot be read ({exc.strerror or exc})"
+        if len(data) != entry.get("bytes", len(data)):
+            return f"it is truncated or altered ({len(data)} bytes, the manifest says {entry['bytes']})"
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            return "its SHA-256 differs from the manifest (corrupted on disk)"
+        return None
+
+    def _reject(self, path: Path, why: str) -> None:
+        """Report a bad chunk by name and set it aside (``<chunk>.corrupt``) for recomputation."""
+        logger.warning("chunk %s is not used: %s; it is set aside as %s%s and recomputed",
+                       path.name, why, path.name, CORRUPT_SUFFIX)
+        self.rejected.append(path.name)
+        self._chunks.pop(path.name, None)
+        with contextlib.suppress(OSError):
+            os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
+
+    def _verified(self, path: Path) -> bool:
+        if not path.exists():
+            return False
+        why = self._problem(path)
+        if why is None:
+            return True
+        self._reject(path, why)
+        return False
 
     def has_chunk(self, unit_id: int | str) -> bool:
-        """True when the unit's chunk is complete on disk."""
-        return self.chunk_path(unit_id).exists()
+        """True when the unit's chunk is on disk and matches its manifest checksum (a bad chunk
+        is reported, set aside and counts as missing)."""
+        return self._verified(self.chunk_path(unit_id))
 
     def read_chunk(self, unit_id: int | str) -> pd.DataFrame:
-        """Read one unit's chunk."""
-        return pd.read_parquet(self.chunk_path(unit_id))
+        """Read one unit's chunk, verified against the manifest.
+
+        Raises
+        ------
+        CorruptChunkError
+            The chunk is missing, truncated or its checksum differs (it is set aside, so running
+            the same command again with ``--resume`` recomputes it).
+        """
+        import io
+
+        path = self.chunk_path(unit_id)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CorruptChunkError(
+                f"chunk {path} cannot be read ({exc.strerror or exc}); run the same command "
+                "again with --resume to recompute it"
+            ) from exc
+        why = self._problem(path, data)
+        if why is not None:
+            self._reject(path, why)
+            raise CorruptChunkError(
+                f"chunk {path} is not usable: {why}. Run the same command again with --resume "
+                "to recompute it"
+            )
+        return pd.read_parquet(io.BytesIO(data))
 
     def done_units(self) -> set[int]:
-        """Integer ids of the units whose chunk exists."""
+        """Integer ids of the units whose chunk exists and matches the manifest (bad chunks are
+        reported by name and set aside, so they are recomputed)."""
         done: set[int] = set()
-        for p in self.chunk_dir.glob("unit-*.parquet"):
+        for p in sorted(self.chunk_dir.glob("unit-*.parquet")):
             try:
-                done.add(int(p.stem.split("-", 1)[1]))
+                unit = int(p.stem.split("-", 1)[1])
             except ValueError:  # pragma: no cover - foreign file
                 continue
+            if self._verified(p):
+                done.add(unit)
         return done
 
     def read_units(self, unit_ids: Iterable[int]) -> pd.DataFrame:
-        """Concatenate the chunks of ``unit_ids`` in the given order."""
+        """Concatenate the (verified) chunks of ``unit_ids`` in the given order."""
         frames = [self.read_chunk(u) for u in unit_ids]
         if not frames:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True)
 
     def clear(self) -> None:
-        """Remove the job folder (chunks and manifest)."""
+        """Remove the job folder (chunks and manifest) and release the lock."""
+        self.lock.release()
         shutil.rmtree(self.job_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        """Release the folder's lock (the chunks stay; idempotent)."""
+        self.lock.release()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> str:
-    keys = sorted((set(stored) | set(new)) - {"job_hash", "schema", "created"})
+    keys = sorted((set(stored) | set(new)) - {"job_hash", "schema", "created", "chunks"})
     changed = [k for k in keys if stored.get(k) != new.get(k)]
     if not changed:
         return "job hash differs"

@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, str] = {
     "screen": "chelscreen.cli.screen:screen",
     "library": "chelscreen.cli.library:library",
     "nuclides": "chelscreen.cli.library:nuclides",
+    "dose": "chelscreen.cli.dose:dose",
 }
 
 _HELP = {
@@ -41,6 +42,7 @@ _HELP = {
     "screen": "Rank chelator-radionuclide pairings (the main job).",
     "library": "List the bundled chelators (names, aliases, class, structure status).",
     "nuclides": "List the supported radionuclides.",
+    "dose": "Organ alpha dose per MBq with the parent/daughter split (biokinetics x decay).",
 }
 
 

@@ -132,7 +132,7 @@ def train(data: str, out: str, folds: int, basicity: bool) -> None:
 
     Prints grouped-CV metrics (folds grouped by ligand) and writes a model folder.
     """
-    from chelscreen.model.estimator import train_user_model
+    from chelscreen.model.train import train_user_model
 
     with TrainingProgress(data, folds):
         report = train_user_model(data, out, folds=folds, basicity=basicity)

@@ -56,7 +56,7 @@ def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: st
     """
     from chelscreen.cli import is_quiet
     from chelscreen.screening import screen as run_screen
-    from chelscreen.screening import top_pairs, write_outputs
+    from chelscreen.screening import write_outputs
     from chelscreen.store import check_out_folder
 
     if scheduler and executor != "dask":
@@ -78,11 +78,9 @@ def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: st
     write_outputs(result, out, report=True, top_n=top)
     if quiet:
         return
-    best = top_pairs(result, top_n=min(top, 3))
-    for nuc, grp in best.groupby("radionuclide", sort=False):
-        click.echo(f"{nuc}:")
-        for r in grp.to_dict("records"):
-            click.echo(f"  {int(r['rank'])}. {r['chelator']}  score {r['score']:.2f}  — {r['why']}")
+    from chelscreen.reporting import console_summary
+
+    click.echo(console_summary(result, top_n=min(top, 3)))
     _report_bad_inputs(result)
     click.echo(f"wrote {out}/results.parquet, results.csv, top.sdf, report.html")
 

@@ -304,11 +304,13 @@ def coordinating_atoms(mol: Any, lig_pos_A: np.ndarray, metal_pos_A: np.ndarray,
 
 
 def make_system(mol: Any, ion: IonParameters | None, *, solvent: str = "implicit",
-                constraints: bool = True, hmr: bool = False) -> tuple[Any, Any]:
+                constraints: bool = True, hmr: bool = False,
+                electrostatics: bool = True) -> tuple[Any, Any]:
     """OpenMM ``System`` of ligand (MMFF94) + metal ion (particle ``n_lig``) in GBSA-OBC2.
 
     ``solvent``: ``"implicit"`` (GBSA-OBC2, no cutoff) or ``"vacuum"``. ``ion=None`` builds the
-    free ligand. Returns ``(system, terms)``.
+    free ligand. ``electrostatics=False`` drops the ligand's intramolecular Coulomb term (strain
+    probe; combine with ``solvent="vacuum"``). Returns ``(system, terms)``.
     """
     import openmm as mm
 
@@ -327,7 +329,7 @@ def make_system(mol: Any, ion: IonParameters | None, *, solvent: str = "implicit
     for m in masses:
         system.addParticle(m)
     n = len(masses)
-    add_mmff_forces(system, terms)
+    add_mmff_forces(system, terms, electrostatics=electrostatics)
     if constraints:
         for i, j, _kb, r0 in terms.bonds:
             if 1 in (mol.GetAtomWithIdx(i).GetAtomicNum(), mol.GetAtomWithIdx(j).GetAtomicNum()):

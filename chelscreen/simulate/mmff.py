@@ -157,9 +157,12 @@ def extract_terms(mol: Any, *, variant: str = "MMFF94") -> MMFFTerms:
     return terms
 
 
-def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int = 0) -> list[Any]:
+def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int = 0,
+                    electrostatics: bool = True) -> list[Any]:
     """Add the ligand's MMFF94 terms to an OpenMM ``System`` (particles ``offset``...).
 
+    ``electrostatics=False`` leaves out the intramolecular Coulomb term (used for the
+    conformational strain, bonded + van der Waals only).
     Returns the list of forces added (bond, angle, stretch-bend, oop, torsion, nonbonded pairs).
     """
     import openmm as mm
@@ -228,7 +231,7 @@ def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int =
     for name in ("rs", "eps", "qq"):
         nb.addPerBondParameter(name)
     for i, j, rs, eps, qq in terms.pairs:
-        nb.addBond(i + o, j + o, [rs, eps, qq])
+        nb.addBond(i + o, j + o, [rs, eps, qq if electrostatics else 0.0])
     forces.append(nb)
 
     for f in forces:

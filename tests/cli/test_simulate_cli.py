@@ -27,12 +27,23 @@ def test_simulate_cli_rows_in_order_bad_rows_kept(run_cli, tmp_path):
     assert list((tmp_path / "st").glob("*.pdb")) and list((tmp_path / "st").glob("*.sdf"))
 
 
-def test_simulate_cli_library_name_stdout(run_cli):
-    res = run_cli("-q", "simulate", "NOTA", "--metals", "Ga-68", "--conformers", "2")
+def test_simulate_cli_library_name_stdout(run_cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("CHELSCREEN_CACHE_DIR", str(tmp_path))
+    res = run_cli("-q", "simulate", "NOTA", "--metals", "Ga-68", "--conformers", "2", "-j", "1")
     assert res.exit_code == 0, res.output
     lines = [x for x in res.stdout.splitlines() if x.strip()]
     assert lines[0].startswith("id,name,smiles,metal,protocol,cn_initial")
     assert "Ga3+" in lines[1] and "fallback" in lines[1]
+    assert list((tmp_path / "simulate").glob("*.json"))  # the default cache was used
+    assert {"build_s", "md_s", "strain_s", "wall_s"} <= set(lines[0].split(","))
+
+
+def test_simulate_cli_no_cache(run_cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("CHELSCREEN_CACHE_DIR", str(tmp_path))
+    res = run_cli("-q", "simulate", "OC(=O)CNCC(=O)O", "--metals", "Ca2+", "--conformers", "1",
+                  "--no-cache")
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "simulate").exists()
 
 
 def test_simulate_cli_rejects_bad_protocol(run_cli):

@@ -689,7 +689,7 @@ def screen(
             if sim:
                 df = _rescore_with_simulation(df, sim)
         df = _ranked(df)
-        result = df[list(COLUMNS)].copy()
+        result = count_dtypes(df[list(COLUMNS)].copy())
         result.attrs["radionuclides"] = nuclides
         result.attrs["job_hash"] = job_hash
         if out is not None:
@@ -701,6 +701,20 @@ def screen(
         store.close()
         if tmp is not None:
             tmp.cleanup()
+
+
+#: integer counts, nullable ``Int64`` as in :func:`chelscreen.describe`
+COUNT_COLUMNS: tuple[str, ...] = ("macrocycle_ring_size", "n_donors", "ring_donors",
+                                  "cn_preferred", "rank")
+
+
+def count_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts as nullable ``Int64`` (the dtype ``describe`` uses), so tables join cleanly."""
+    out = df.copy()
+    for c in COUNT_COLUMNS:
+        if c in out.columns:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
+    return out
 
 
 def _ranked(df: pd.DataFrame) -> pd.DataFrame:

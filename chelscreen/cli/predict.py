@@ -162,11 +162,15 @@ class TrainingProgress(logging.Handler):
         super().__init__(level=logging.DEBUG)
         self.data, self.folds = data, folds
         self.bar = None
+        self.fits_done = 0
         self._stop = None
+        self._level = logging.NOTSET
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.bar is not None and str(record.msg).startswith("calibration:"):
-            self.bar.update(1)
+        if str(record.msg).startswith("calibration:"):
+            self.fits_done += 1
+            if self.bar is not None:
+                self.bar.update(1)
 
     def __enter__(self) -> TrainingProgress:
         import threading
@@ -190,7 +194,11 @@ class TrainingProgress(logging.Handler):
         self.bar = tqdm(total=fits, desc="train", unit="fit", disable=True if is_quiet() else None,
                         bar_format="{desc}: {n}/{total} fits |{bar}| {elapsed} elapsed, "
                                    "~{remaining} left")
-        logging.getLogger("chelscreen.model").addHandler(self)
+        model_log = logging.getLogger("chelscreen.model")
+        model_log.addHandler(self)
+        self._level = model_log.level
+        if not model_log.isEnabledFor(logging.INFO):
+            model_log.setLevel(logging.INFO)  # the other handlers keep their own levels
         self._stop = threading.Event()
 
         def tick() -> None:
@@ -202,6 +210,7 @@ class TrainingProgress(logging.Handler):
 
     def __exit__(self, *exc: object) -> None:
         logging.getLogger("chelscreen.model").removeHandler(self)
+        logging.getLogger("chelscreen.model").setLevel(self._level)
         if self._stop is not None:
             self._stop.set()
         if self.bar is not None:

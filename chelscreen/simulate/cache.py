@@ -217,6 +217,11 @@ def simulate_pairs(ligands: Any, metals: Any, protocol: str = "fast",
         parametrization + restrained relaxation), ``relax_s`` (its relaxation part), ``md_s``,
         ``strain_s``, ``pull_s``, ``wall_s``); bad ligands/metals are kept as
         ``status="invalid"`` rows, failed simulations as ``status="error"``, with a message.
+
+    Examples
+    --------
+    >>> df = simulate_pairs(["NOTA", "DOTA"], "Ga-68", protocol="fast")  # doctest: +SKIP
+    >>> df[["name", "metal", "cn_initial", "status"]]                     # doctest: +SKIP
     """
     from chelscreen._parallel import resolve_n_jobs
     from chelscreen.io import read_ligands

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from chelscreen.cli.options import nuclide_argument_callback
+
 
 def _parse_params(items: tuple[str, ...], files: tuple[str, ...]) -> dict[str, float]:
     """``--param key=value`` items and CSV files with columns ``parameter,value``."""
@@ -42,7 +44,7 @@ def _parse_params(items: tuple[str, ...], files: tuple[str, ...]) -> dict[str, f
 
 
 @click.command("dose")
-@click.argument("radionuclide")
+@click.argument("radionuclide", callback=nuclide_argument_callback)
 @click.option("--chelator", default=None, help="Chelator name (decides release after beta decay).")
 @click.option("--preset", type=click.Choice(["mouse", "human"]), default="mouse",
               show_default=True, help="Organ masses and default vector kinetics.")

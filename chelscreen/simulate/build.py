@@ -462,6 +462,12 @@ def build_complex(ligand: Any, metal: Any, n_conformers: int = 4, seed: int = 42
         A metal without simulation parameters.
     SimulationError
         When no conformer can be embedded.
+
+    Examples
+    --------
+    >>> cx = build_complex("NOTA", "Ga3+", n_conformers=2)  # doctest: +SKIP
+    >>> cx.cn_initial                                       # doctest: +SKIP
+    6
     """
     import openmm as mm
     from openmm import unit

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the screen in CPU time (needs --n-jobs 1: in-process) and "
                          "print the top costs")
+    ap.add_argument("--chunk-size", type=int, default=None,
+                    help="chelators per work unit (default: the screen's rule, 8-256)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
     args = ap.parse_args(argv)
     if args.profile and (args.n_jobs != 1 or args.executor != "local"):
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         if prof is not None:
             prof.enable()
         df = screen(smiles, list(THERAPY_SET), out=out, n_jobs=args.n_jobs, progress=False,
-                    labeling=not args.no_labeling, executor=args.executor)
+                    labeling=not args.no_labeling, executor=args.executor,
+                    chunk_size=args.chunk_size)
         if prof is not None:
             prof.disable()
     wall = time.perf_counter() - t1

@@ -388,8 +388,6 @@ def _split_nuclide(text: str) -> tuple[str, str] | None:
     (``225Ac3+``, ``Ac-225(III)``) is set aside as the rest. The result is checked against
     the physically possible mass numbers and the ICRP-107 data.
     """
-    from radioactivedecay.utils import parse_nuclide_str
-
     original = text
     rest = ""
     m = _RE_BRACKET.fullmatch(text)
@@ -401,6 +399,10 @@ def _split_nuclide(text: str) -> tuple[str, str] | None:
             text, rest = m.group(1), m.group(2)
     if not re.search(r"\d", text):
         return None
+    # imported only for a nuclide text: radioactivedecay imports sympy (~1 CPU-s), which an
+    # ion such as 'Ac3+' or a plain 'Lu' never needs
+    from radioactivedecay.utils import parse_nuclide_str
+
     letters = re.findall(r"[A-Za-z]{3,}", text)
     for word in letters:  # 'actinium-225' -> 'Ac-225' (radioactivedecay wants symbols)
         if word.lower() != "m" and is_element(word):

@@ -239,7 +239,9 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         "conditions of the training data, mostly I = 0.1 M.",
         "",
         "## Files",
-        "`model.skops` (sklearn estimators; loaded only with an explicit trusted-type list), "
+        "`trees.npz` + `trees.json` (the gradient-boosting trees as node arrays, read with "
+        "`np.load(allow_pickle=False)` and rebuilt; each estimator must reproduce its stored "
+        "probe predictions), "
         "`state.json`, `train_fps.npy`, `known_pairs.csv.gz`; `card.json` records their SHA-256 "
         "and a file whose hash differs is refused (`ModelFileError`).",
     ]

@@ -34,6 +34,23 @@ def model_copy(tmp_path) -> Path:
     return d
 
 
+@pytest.fixture
+def legacy_copy(model_copy) -> Path:
+    """The bundled model as a folder written before the tree storage (``model.skops``)."""
+    import skops.io as sio
+
+    m = model_io.load(model_copy)
+    sio.dump({"model": m.model_, "scale": m.scale_model_, "basicity": m.basicity_models_},
+             model_copy / "model.skops")
+    card = json.loads((model_copy / "card.json").read_text())
+    for name in ("trees.npz", "trees.json"):
+        card["files"].pop(name)
+        (model_copy / name).unlink()
+    card["files"]["model.skops"] = model_io.sha256(model_copy / "model.skops")
+    (model_copy / "card.json").write_text(json.dumps(card))
+    return model_copy
+
+
 def _rehash(d: Path, name: str) -> None:
     card = json.loads((d / "card.json").read_text())
     card["files"][name] = model_io.sha256(d / name)
@@ -57,6 +74,69 @@ def _pickle_as_skops(d: Path, marker: Path) -> None:
 
 def test_intact_copy_loads(model_copy):
     assert model_io.load(model_copy).card_["schema_version"] == model_io.SCHEMA_VERSION
+
+
+def test_legacy_skops_folder_loads_with_identical_predictions(model_copy, legacy_copy):
+    import pandas as pd
+
+    new = model_io.load(models_dir() / "stability")
+    old = model_io.load(legacy_copy)
+    X = pd.DataFrame({"smiles": ["OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1",
+                                 "OC(=O)CN(CCN(CC(O)=O)CC(O)=O)CC(O)=O", "not a smiles"],
+                      "metal": ["Lu3+", "Ac3+", "Lu3+"]})
+    pd.testing.assert_frame_equal(new.predict_full(X), old.predict_full(X))
+
+
+def _pickle_as_trees(d: Path, marker: Path) -> None:
+    p = _Payload()
+    p.marker = str(marker)
+    (d / "trees.npz").write_bytes(pickle.dumps({"model": p}, protocol=4))
+
+
+def _flip_trees(d: Path, marker: Path) -> None:
+    data = bytearray((d / "trees.npz").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (d / "trees.npz").write_bytes(bytes(data))
+
+
+def _trees_pickle_rehashed(d: Path, marker: Path) -> None:
+    _pickle_as_trees(d, marker)
+    _rehash(d, "trees.npz")
+
+
+def _truncated_trees_rehashed(d: Path, marker: Path) -> None:
+    data = (d / "trees.npz").read_bytes()
+    (d / "trees.npz").write_bytes(data[: len(data) // 2])
+    _rehash(d, "trees.npz")
+
+
+def _edited_leaf_rehashed(d: Path, marker: Path) -> None:
+    """A leaf value changed and the hash recomputed: the probe predictions catch it."""
+    with np.load(d / "trees.npz", allow_pickle=False) as npz:
+        arr = {k: npz[k] for k in npz.files}
+    nodes = arr["model.nodes"].copy()
+    leaf = np.flatnonzero(nodes["is_leaf"] == 1)
+    nodes["value"][leaf] += 0.5
+    arr["model.nodes"] = nodes
+    with open(d / "trees.npz", "wb") as fh:
+        np.savez_compressed(fh, **arr)
+    _rehash(d, "trees.npz")
+
+
+def _object_array_in_trees(d: Path, marker: Path) -> None:
+    with np.load(d / "trees.npz", allow_pickle=False) as npz:
+        arr = {k: npz[k] for k in npz.files}
+    arr["model.baseline"] = np.array([{"x": 1}], dtype=object)
+    with open(d / "trees.npz", "wb") as fh:
+        np.savez(fh, **arr)
+    _rehash(d, "trees.npz")
+
+
+def _trees_json_other_format(d: Path, marker: Path) -> None:
+    spec = json.loads((d / "trees.json").read_text())
+    spec["format"] = "something/9"
+    (d / "trees.json").write_text(json.dumps(spec))
+    _rehash(d, "trees.json")
 
 
 def _flip_skops(d: Path, marker: Path) -> None:
@@ -120,17 +200,28 @@ def _object_array_fps(d: Path, marker: Path) -> None:
 
 CASES = {
     # name: (damage, file named in the message, words in the message)
-    "tampered model.skops": (_flip_skops, "model.skops", "modified"),
-    "pickle renamed to .skops": (_pickle_renamed, "model.skops", "modified"),
-    "pickle renamed to .skops, hash fixed": (_pickle_renamed_rehashed, "model.skops", "pickle"),
+    "tampered trees.npz": (_flip_trees, "trees.npz", "modified"),
+    "pickle renamed to trees.npz": (_pickle_as_trees, "trees.npz", "modified"),
+    "pickle renamed to trees.npz, hash fixed": (_trees_pickle_rehashed, "trees.npz", "pickle"),
+    "truncated trees.npz, hash fixed": (_truncated_trees_rehashed, "trees.npz", "could not read"),
+    "edited leaf value, hash fixed": (_edited_leaf_rehashed, "trees.npz", "probe"),
+    "object array in trees.npz, hash fixed": (_object_array_in_trees, "trees.npz",
+                                              "could not read"),
+    "trees.json of another format": (_trees_json_other_format, "trees.json", "format"),
     "edited hash in card.json": (_edit_card_hash, "state.json", "modified"),
     "edited state.json": (_edit_state, "state.json", "tampered"),
     "newer schema (card)": (_newer_card_schema, "card.json", "newer"),
     "newer schema (state, hash fixed)": (_newer_state_schema, "state.json", "newer"),
     "card.json not JSON": (_card_not_json, "card.json", "not valid JSON"),
     "card.json not an object": (_card_list, "card.json", "not a model card"),
-    "truncated model.skops, hash fixed": (_truncated_skops_rehashed, "model.skops", "skops"),
     "object array in train_fps.npy": (_object_array_fps, "train_fps.npy", "could not read"),
+}
+#: damage to a folder written before the tree storage (model.skops), still read
+LEGACY_CASES = {
+    "tampered model.skops": (_flip_skops, "model.skops", "modified"),
+    "pickle renamed to .skops": (_pickle_renamed, "model.skops", "modified"),
+    "pickle renamed to .skops, hash fixed": (_pickle_renamed_rehashed, "model.skops", "pickle"),
+    "truncated model.skops, hash fixed": (_truncated_skops_rehashed, "model.skops", "skops"),
 }
 
 
@@ -148,12 +239,26 @@ def test_bad_model_folder_is_refused_naming_the_file(model_copy, tmp_path, case)
     assert not marker.exists(), "a pickle payload was executed"
 
 
+@pytest.mark.parametrize("case", list(LEGACY_CASES))
+def test_bad_legacy_model_folder_is_refused_naming_the_file(legacy_copy, tmp_path, case):
+    damage, fname, words = LEGACY_CASES[case]
+    marker = tmp_path / "payload-ran"
+    damage(legacy_copy, marker)
+    with pytest.raises(ModelFileError) as err:
+        model_io.load(legacy_copy)
+    msg = str(err.value)
+    assert str(legacy_copy / fname) in msg, msg
+    assert words in msg, msg
+    assert "\n" not in msg
+    assert not marker.exists(), "a pickle payload was executed"
+
+
 def test_bad_model_through_predict_cli_is_one_line(model_copy, tmp_path, cli_main):
-    _pickle_renamed_rehashed(model_copy, tmp_path / "payload-ran")
+    _trees_pickle_rehashed(model_copy, tmp_path / "payload-ran")
     code, out, err = cli_main("predict", "DOTA", "--metals", "Lu3+", "--model", str(model_copy))
     assert code == 2, (out, err)
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "model.skops" in lines[0] and "pickle" in lines[0], err
+    assert len(lines) == 1 and "trees.npz" in lines[0] and "pickle" in lines[0], err
     assert not (tmp_path / "payload-ran").exists()
 
 

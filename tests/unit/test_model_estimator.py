@@ -74,7 +74,7 @@ def test_save_load_roundtrip(fitted, tmp_path):
 
 def test_tampered_model_file_refused(fitted, tmp_path):
     d = model_io.save(fitted, tmp_path / "m")
-    with open(d / "model.skops", "r+b") as fh:
+    with open(d / "trees.npz", "r+b") as fh:
         fh.seek(200)
         b = fh.read(1)
         fh.seek(200)
@@ -96,10 +96,13 @@ def test_untrusted_type_refused_even_with_matching_hash(fitted, tmp_path):
     import skops.io as sio
 
     d = model_io.save(fitted, tmp_path / "m")
-    # a file that holds a type outside the trusted list, with a recomputed (valid) hash
+    # a folder in the former format (model.skops) holding a type outside the trusted list,
+    # with a recomputed (valid) hash
     sio.dump({"model": fitted.model_, "scale": fitted.scale_model_, "basicity": {},
               "extra": shutil.copyfile}, d / "model.skops")
     card = json.loads((d / "card.json").read_text())
+    for name in ("trees.npz", "trees.json"):
+        card["files"].pop(name)
     card["files"]["model.skops"] = model_io.sha256(d / "model.skops")
     (d / "card.json").write_text(json.dumps(card))
     with pytest.raises(ModelFileError, match="does not trust"):

@@ -250,6 +250,14 @@ def _ion_from(sym: str, charge: int | None, original: str, allow_nonchelatable: 
 
 
 def _parse(text: str, allow_nonchelatable: bool) -> tuple[Ion, str | None]:
+    """:func:`_parse_text`, memoized for strings (a screen parses the same few names per pair;
+    the result is immutable, errors are raised again on every call)."""
+    if isinstance(text, str):
+        return _parse_cached(text, allow_nonchelatable)
+    return _parse_text(text, allow_nonchelatable)
+
+
+def _parse_text(text: str, allow_nonchelatable: bool) -> tuple[Ion, str | None]:
     if not isinstance(text, str) or not text.strip():
         raise UnsupportedMetalError(_unsupported_msg(str(text), "empty metal string"))
     original = text
@@ -289,6 +297,9 @@ def _parse(text: str, allow_nonchelatable: bool) -> tuple[Ion, str | None]:
         raise UnsupportedMetalError(_unsupported_msg(original, f"{t!r} is not an element"))
     raise UnsupportedMetalError(_unsupported_msg(
         original, "cannot read it; write e.g. 'Ac', 'Ac3+', 'Ac(III)', 'Ac-225' or '225Ac'"))
+
+
+_parse_cached = lru_cache(maxsize=4096)(_parse_text)
 
 
 def _charge_from_match(m: re.Match[str]) -> int:

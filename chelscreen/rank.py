@@ -62,8 +62,8 @@ Kinetic inertness
 
     The coefficients start from the physical values in :data:`INERTNESS_PRIOR` and are
     calibrated on ``molecules/retention_evidence.csv`` (MAP logistic fit, Gaussian prior of sd
-    1 logit around each physical value, rows weighted by assay; :func:`fit_inertness`) once the
-    table holds ≥ 20 usable rows. The spread of a structural estimate is ±1 logit.
+    1 logit around each physical value, rows weighted by assay and grouped by chelating core so
+    that each core counts once; :func:`fit_inertness`) once the table holds ≥ 20 usable rows. The spread of a structural estimate is ±1 logit.
     ``benchmarks/validate_ranking.py`` measures it leave-one-chelator-out.
 
     Simulation evidence (``--simulate-top``): when OpenMM features exist for a pair,
@@ -663,8 +663,11 @@ def _calibrated_coef(exclude: frozenset[str] = frozenset()) -> tuple[tuple[str, 
     ok = feats.notna().all(axis=1).to_numpy()
     if ok.sum() < MIN_CALIBRATION_ROWS:
         return tuple(INERTNESS_PRIOR.items())
-    coef = fit_inertness(feats[ok], tab["value_num"].to_numpy(float)[ok],
-                         tab["weight"].to_numpy(float)[ok])
+    # every chelating core counts once (rows of a core share its weight): a much-studied
+    # chelator (DOTA, DFO) must not set the coefficients for all others
+    per_core = tab.groupby("key")["key"].transform("size").to_numpy(float)
+    weight = tab["weight"].to_numpy(float) / per_core
+    coef = fit_inertness(feats[ok], tab["value_num"].to_numpy(float)[ok], weight[ok])
     return tuple(coef.items())
 
 

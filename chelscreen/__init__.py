@@ -49,4 +49,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """Only the public API (not the helpers this module imports)."""
+    return list(__all__)

@@ -7,8 +7,8 @@ once (:mod:`chelscreen.store`, so ``resume=True`` continues a killed job), optio
 OpenMM fast protocol on the best pairs (the funnel), ranks within each radionuclide and writes
 ``results.parquet``, ``results.csv``, ``top.sdf`` and ``report.html``.
 
-Executors give identical results: ``"local"`` (in-process for ``n_jobs=1``, else a
-``ProcessPoolExecutor``) and ``"dask"`` (``dask.distributed.Client(scheduler)`` or a
+Executors give identical results (both through :mod:`chelscreen._parallel`): ``"local"``
+(in-process for ``n_jobs=1``, else joblib's loky processes) and ``"dask"`` (``dask.distributed.Client(scheduler)`` or a
 ``LocalCluster`` on 127.0.0.1 when no address is given).
 
 >>> import chelscreen
@@ -21,7 +21,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -498,16 +497,14 @@ def run_units(
                     len(payloads), len(todo))
     if not todo:
         return
+    from chelscreen._parallel import imap_unordered
+
     bar = _progress(len(payloads), len(payloads) - len(todo), progress, desc)
     try:
-        if executor == "dask":
-            _run_dask(func, todo, store, n_jobs, scheduler, bar)
-        elif n_jobs <= 1:
-            for p in todo:
-                store.write_chunk(int(p["unit"]), func(p))
-                bar.update(1)
-        else:
-            _run_pool(func, todo, store, n_jobs, bar)
+        for p, result in imap_unordered(func, todo, n_jobs=n_jobs, executor=executor,
+                                        scheduler=scheduler):
+            store.write_chunk(int(p["unit"]), result)
+            bar.update(1)
     finally:
         bar.close()
 
@@ -517,59 +514,6 @@ def _progress(total: int, initial: int, enabled: bool, desc: str):
 
     return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, unit="block",
                 leave=False)
-
-
-def _run_pool(func, todo, store, n_jobs, bar) -> None:
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
-        pending = {}
-        it = iter(todo)
-        # bounded queue: at most 2 × n_jobs units in flight (keeps memory flat)
-        for p in it:
-            pending[pool.submit(func, p)] = p
-            if len(pending) >= 2 * n_jobs:
-                break
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                p = pending.pop(fut)
-                store.write_chunk(int(p["unit"]), fut.result())
-                bar.update(1)
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending[pool.submit(func, nxt)] = nxt
-
-
-def _run_dask(func, todo, store, n_jobs, scheduler, bar) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        # TCP on the loopback interface (also for the threaded single-process cluster), so the
-        # same code path as a remote scheduler is exercised and nothing listens outside
-        cluster = LocalCluster(
-            n_workers=max(1, n_jobs), threads_per_worker=1, processes=n_jobs > 1,
-            protocol="tcp://", host="127.0.0.1", dashboard_address=None,
-        )
-        client = Client(cluster)
-    try:
-        futures = {}
-        for p in todo:
-            fut = client.submit(func, p, pure=False, key=f"chelscreen-unit-{p['unit']}-"
-                                f"{p.get('job', '')[:12]}")
-            futures[fut] = p
-        for fut in as_completed(list(futures)):
-            p = futures[fut]
-            store.write_chunk(int(p["unit"]), fut.result())
-            bar.update(1)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # ============================================================================================
@@ -685,6 +629,11 @@ def screen(
         A radionuclide is not supported (the message lists what is).
     ResumeMismatchError
         ``resume=True`` but ``out`` holds a job with other inputs or settings.
+
+    Examples
+    --------
+    >>> df = screen(["DOTA", "macropa"], "Ac-225,Lu-177", progress=False)  # doctest: +SKIP
+    >>> df[["chelator", "radionuclide", "score", "rank"]]                  # doctest: +SKIP
     """
     t0 = time.perf_counter()
     if executor not in EXECUTORS:
@@ -717,7 +666,7 @@ def screen(
         out_dir = Path(tmp.name)
     else:
         out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # the store creates out_dir; an unwritable folder is a one-line OutputWriteError
     store = ResultStore(out_dir, job_hash, resume=resume, manifest_extra={
         "n_ligands": len(ligs), "ligands_hash": stable_hash(inputs["ligands"]),
         "radionuclides": nuclides, "settings": settings,
@@ -740,7 +689,7 @@ def screen(
             if sim:
                 df = _rescore_with_simulation(df, sim)
         df = _ranked(df)
-        result = df[list(COLUMNS)].copy()
+        result = count_dtypes(df[list(COLUMNS)].copy())
         result.attrs["radionuclides"] = nuclides
         result.attrs["job_hash"] = job_hash
         if out is not None:
@@ -752,6 +701,20 @@ def screen(
         store.close()
         if tmp is not None:
             tmp.cleanup()
+
+
+#: integer counts, nullable ``Int64`` as in :func:`chelscreen.describe`
+COUNT_COLUMNS: tuple[str, ...] = ("macrocycle_ring_size", "n_donors", "ring_donors",
+                                  "cn_preferred", "rank")
+
+
+def count_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts as nullable ``Int64`` (the dtype ``describe`` uses), so tables join cleanly."""
+    out = df.copy()
+    for c in COUNT_COLUMNS:
+        if c in out.columns:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
+    return out
 
 
 def _ranked(df: pd.DataFrame) -> pd.DataFrame:

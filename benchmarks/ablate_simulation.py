@@ -103,14 +103,14 @@ def metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def fit_predict(X: pd.DataFrame, r: np.ndarray, groups: np.ndarray, tr: np.ndarray,
-                te: np.ndarray, features: list[str] | None) -> tuple[np.ndarray, float]:
+                te: np.ndarray, features: list[str] | None) -> tuple[np.ndarray, float | None]:
     """Residual prediction for ``te`` from a model fitted on ``tr`` (alpha by inner CV)."""
     from sklearn.model_selection import GroupKFold
 
     from chelscreen.model.simcorrect import SimCorrection
 
     if not features:
-        return np.full(len(te), float(np.mean(r[tr]))), float("nan")
+        return np.full(len(te), float(np.mean(r[tr]))), None
     best = (np.inf, ALPHAS[0])
     for a in ALPHAS:
         err = []

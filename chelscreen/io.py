@@ -833,15 +833,25 @@ def _resolve(rec: _Record, library: _Library | None) -> tuple[Chem.Mol | None, s
     return mol, "", []
 
 
-def _few_donors_note(mol: Chem.Mol) -> str:
-    """A warning when a molecule has fewer than two donor atoms (it cannot chelate)."""
+_DONOR_COUNTS: dict[str, int] = {}
+
+
+def _few_donors_note(mol: Chem.Mol, key: str = "") -> str:
+    """A warning when a molecule has fewer than two donor atoms (it cannot chelate).
+
+    ``key`` (the core's canonical SMILES) memoizes the count: a screen reads each ligand twice.
+    """
     from chelscreen.chem.donors import perceive_donors
 
-    try:
-        n = len({d.atom_idx for d in perceive_donors(mol)})
-    except Exception as exc:  # noqa: BLE001 - a donor-perception failure must not lose the row
-        logger.debug("donor perception failed: %s", exc)
-        return ""
+    n = _DONOR_COUNTS.get(key) if key else None
+    if n is None:
+        try:
+            n = len({d.atom_idx for d in perceive_donors(mol)})
+        except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the row
+            logger.debug("donor perception failed: %s", exc)
+            return ""
+        if key and len(_DONOR_COUNTS) < 100_000:
+            _DONOR_COUNTS[key] = n
     if n >= 2:
         return ""
     return (f"only {n} donor atom{'' if n == 1 else 's'} found: this molecule cannot chelate a "
@@ -877,7 +887,7 @@ def _process_records(
                             else std.core_info.get("core_smiles") or Chem.MolToSmiles(std.core)
                         )
                         bound = ";".join(dict.fromkeys(std.metals))
-                        donor_note = _few_donors_note(std.core)
+                        donor_note = _few_donors_note(std.core, core_smiles)
                         warnings = std.warnings + ([donor_note] if donor_note else [])
                         status = "warning" if warnings else "ok"
                         notes = notes + warnings + std.changes

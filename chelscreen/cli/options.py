@@ -111,9 +111,9 @@ def metals_callback(ctx: click.Context, param: click.Parameter, value: str | Non
         try:
             parse_metal(text)
         except UnsupportedMetalError as exc:
-            import re
+            from chelscreen.metals import unsupported_reason
 
-            why = re.sub(r"\s*Supported ions \(\d+\):.*$", "", str(exc), flags=re.S)
+            why = unsupported_reason(exc)
             nucs = ", ".join(radionuclides().query("chelatable")["nuclide"])
             raise click.BadParameter(
                 f"{why.rstrip('. ')}. Give an ion (Ac3+, Lu3+, Pb2+ ...; list: "

@@ -47,7 +47,7 @@ def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
 
     from chelscreen.cli.options import base_ligands
     from chelscreen.errors import UnsupportedMetalError
-    from chelscreen.metals import parse_metal
+    from chelscreen.metals import parse_metal, unsupported_reason
     from chelscreen.model.predict import predict_stability
 
     metal_col = next(c for c in ligs.columns if c.strip().lower() == "metal")
@@ -61,7 +61,7 @@ def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
             try:
                 parse_metal(text)
             except UnsupportedMetalError as exc:
-                problem = str(exc).split(". Supported ions")[0]
+                problem = unsupported_reason(exc)
         if problem and base.at[i, "status"] != "invalid":
             base.at[i, "status"] = "invalid"
             base.at[i, "message"] = f"row {i + 1}: {problem}"

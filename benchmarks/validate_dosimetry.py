@@ -12,9 +12,9 @@
    Assumed (no value in the abstract): huM195 has no target in mice (no tumour), the antibody's
    biological half-time in blood is sampled over 3-10 d, clearance to liver/other tissue and
    kidney retention half-time as in the mouse preset; kidney mass 0.34 g (Balb/c, preset).
-2. 212Pb-DOTA: Su et al., Nucl. Med. Biol. 2005, doi:10.1016/j.nucmedbio.2005.06.009 report
-   more than 30 % free 212Bi 4 h after 212Pb-DOTA-biotin in mice (as quoted in
-   chelscreen/data/daughter_release.csv, DR01). Predicted here: the share of 212Bi activity in
+2. 212Pb-DOTA: Su et al., Nucl. Med. Biol. 2005, doi:10.1016/j.nucmedbio.2005.06.009 (PubMed
+   16243650, abstract): "There was greater than 30% of free (212)Bi released 4 h after
+   (212)Pb-labeled DOTA-biotin." Predicted here: the share of 212Bi activity in
    the body that is not chelated at 4 h, from the per-decay release figure of DR01 (0.36,
    SECONDARY) and the kinetics. This is a consistency check, not an independent test: the
    per-decay figure and the in vivo figure are both ~1/3.

@@ -145,6 +145,12 @@ def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
         done.add((nuc, chel))
         out = {"radionuclide": nuc, "established": chel, "status": r.status}
         if not smi:
+            smi = _resolve(chel, "") or ""
+        if not smi and not chel.lower().startswith("none"):
+            out.update(rank="–", agrees="skipped: no structure for the established chelator")
+            rows.append(out)
+            continue
+        if not smi:
             res = screen(lib, [nuc], out=None, progress=False, report=False)
             top = res.sort_values("rank").iloc[0]
             out.update(rank="–", n=int(res["rank"].notna().sum()), top_pick=top["chelator"],
@@ -171,7 +177,7 @@ def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
         rk_loco = int(res_loco[res_loco["chelator"] == name]["rank"].iloc[0])
         out.update(rank=rk, n=int(res["rank"].notna().sum()), rank_loco=rk_loco,
                    p_best=float(mine["p_best"]), top_pick=top["chelator"],
-                   tied_with_top="yes" if (rk == 1 or tied_top) else "no",
+                   top3="yes" if rk <= 3 else "no",
                    agrees="yes" if (rk == 1 or tied_top) else "no",
                    evidence_n=int(mine["evidence_n"]))
         rows.append(out)
@@ -185,7 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--score", default="score",
                     choices=["score", "retention_score", "thermo_score", "inertness"])
     ap.add_argument("--csv", default=None, help="also write the per-outcome table here")
+    ap.add_argument("--prior-only", action="store_true",
+                    help="structural inertness from the physical prior coefficients, no "
+                         "calibration on the evidence table (the comparison for the calibration)")
     args = ap.parse_args(argv)
+    from chelscreen.rank import INERTNESS_PRIOR, override
+
+    with override(coefficients=INERTNESS_PRIOR if args.prior_only else None):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     t0, c0 = time.perf_counter(), time.process_time()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 40)
@@ -216,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         print(est.to_string(index=False))
         judged = est[est["agrees"].isin(["yes", "no"])]
         print(f"agreement: {int((judged['agrees'] == 'yes').sum())} of {len(judged)} "
-              "established chelators ranked first or indistinguishable from the first")
+              "established chelators ranked first or indistinguishable from the first; "
+              f"{int((judged['top3'] == 'yes').sum())} of {len(judged)} in the top 3")
     else:
         print(f"\n(no {est_path.name}: established-practice check not run)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -45,7 +45,7 @@ from chelscreen.errors import ChelscreenError
 logger = logging.getLogger(__name__)
 
 __all__ = ["PRESETS", "ORGANS", "dose", "activities", "organ_summary", "biokinetic_parameters",
-           "dose_plot"]
+           "dose_plot", "daughter_dose_summary"]
 
 #: presets shipped in biokinetics.csv
 PRESETS = ("mouse", "human")
@@ -534,6 +534,41 @@ def activities(radionuclide: str, times_h, chelator: str | None = None, *,
                                      "activity_Bq_per_MBq"])
     return df.groupby(["time_h", "organ", "nuclide", "form"], sort=False,
                       as_index=False).sum()
+
+
+@cache
+def daughter_dose_summary(radionuclide: str, chelator: str | None = None,
+                          preset: str = "human") -> dict[str, float]:
+    """Where the released daughters' alpha energy goes, for the ranking's ``why`` sentence.
+
+    Returns
+    -------
+    dict
+        ``released_offtarget_frac`` (share of the chain's alpha energy deposited outside the
+        tumour by daughters that left the chelate), ``kidneys_released_Gy_per_MBq``,
+        ``marrow_released_Gy_per_MBq`` (NaN without a sourced mass), ``top_organ`` (organ with
+        the largest released-daughter energy outside the tumour) and ``top_organ_frac``.
+
+    Examples
+    --------
+    >>> s = daughter_dose_summary("Ac-225", "DOTA")
+    >>> 0 <= s["released_offtarget_frac"] <= 1
+    True
+    """
+    d = dose(radionuclide, chelator, preset=preset, n_samples=0)
+    total = float(d["alpha_energy_J_per_MBq"].sum())
+    rel = d[(d["form"] == "released") & (d["organ"] != "tumor")]
+    by_organ = rel.groupby("organ")["alpha_energy_J_per_MBq"].sum()
+    by_organ = by_organ.drop("excreted", errors="ignore")
+    dose_rel = rel.groupby("organ")["dose_Gy_per_MBq"].sum(min_count=1)
+    top = str(by_organ.idxmax()) if len(by_organ) and by_organ.max() > 0 else ""
+    return {
+        "released_offtarget_frac": float(by_organ.sum() / total) if total > 0 else float("nan"),
+        "kidneys_released_Gy_per_MBq": float(dose_rel.get("kidneys", float("nan"))),
+        "marrow_released_Gy_per_MBq": float(dose_rel.get("marrow", float("nan"))),
+        "top_organ": top,
+        "top_organ_frac": float(by_organ.get(top, 0.0) / total) if top and total > 0 else 0.0,
+    }
 
 
 def organ_summary(d: pd.DataFrame) -> pd.DataFrame:

@@ -200,15 +200,19 @@ _OVERRIDE: dict = {}
 
 class override:
     """Context manager for validation and tests: drop the evidence of some ligands (by
-    :func:`ligand_key`), use another evidence table, or fix the labeling model's AUC.
+    :func:`ligand_key`), use another evidence table, fix the structural coefficients (e.g. the
+    uncalibrated :data:`INERTNESS_PRIOR`), or fix the labeling model's AUC.
 
     >>> with override(exclude_keys={"WDLRUFUQRNWCPK"}):   # doctest: +SKIP
     ...     df = chelscreen.screen(...)
     """
 
     def __init__(self, exclude_keys=(), labeling_auc: float | None = None,
-                 evidence_table: pd.DataFrame | None = None) -> None:
+                 evidence_table: pd.DataFrame | None = None,
+                 coefficients: dict[str, float] | None = None) -> None:
         self.new: dict = {}
+        if coefficients is not None:
+            self.new["coefficients"] = dict(coefficients)
         if evidence_table is not None:
             self.new["evidence_table"] = evidence_table
         if exclude_keys:
@@ -651,6 +655,8 @@ def _calibrated_coef(exclude: frozenset[str] = frozenset()) -> tuple[tuple[str, 
 
 def inertness_coefficients() -> dict[str, float]:
     """The structural coefficients in use (calibrated unless the table is too small)."""
+    if _OVERRIDE.get("coefficients") is not None:
+        return dict(_OVERRIDE["coefficients"])
     excl = frozenset(_OVERRIDE.get("exclude_keys", ()))
     if _OVERRIDE.get("evidence_table") is not None:
         return dict(_calibrated_coef.__wrapped__(excl))

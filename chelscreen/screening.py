@@ -666,7 +666,7 @@ def screen(
         out_dir = Path(tmp.name)
     else:
         out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # the store creates out_dir; an unwritable folder is a one-line OutputWriteError
     store = ResultStore(out_dir, job_hash, resume=resume, manifest_extra={
         "n_ligands": len(ligs), "ligands_hash": stable_hash(inputs["ligands"]),
         "radionuclides": nuclides, "settings": settings,

@@ -36,6 +36,7 @@ Layout under the output folder::
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -132,7 +133,10 @@ class JobLock:
         """Take the lock or raise :class:`JobLockedError`."""
         host = _hostname()
         for _ in range(10):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise write_error(self.path, exc, "create the lock file") from exc
             if fcntl is not None:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -170,8 +174,7 @@ class JobLock:
             os.fsync(fd)
         except OSError as exc:
             os.close(fd)
-            raise OutputWriteError(f"cannot write the lock file {self.path}: "
-                                   f"{exc.strerror or exc}") from exc
+            raise write_error(self.path, exc, "write the lock file") from exc
         self._fd = fd
 
     def release(self) -> None:
@@ -198,6 +201,29 @@ class JobLock:
 
 class OutputWriteError(ChelscreenError, OSError):
     """The output folder cannot be written (no space left, read-only, permission, file size)."""
+
+
+_SPACE = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_ACCESS = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def write_error(path: str | os.PathLike, exc: OSError, what: str = "write") -> OutputWriteError:
+    """One-line :class:`OutputWriteError` for an ``OSError`` while writing ``path``: the reason,
+    and the fix (free space / make it writable; a screen keeps its finished chunks)."""
+    path = Path(path)
+    reason = exc.strerror or str(exc)
+    if exc.errno in _SPACE:
+        fix = "free some space (or raise the file-size limit) on that file system"
+    elif exc.errno in _ACCESS:
+        fix = "make the folder writable or choose another --out"
+    else:
+        fix = "check the output folder"
+    in_job = JOB_DIRNAME in path.parts or (path.parent / JOB_DIRNAME).is_dir()
+    if in_job:
+        fix += "; the finished chunks are kept: run the same command again with --resume"
+    err = OutputWriteError(f"cannot {what} {path}: {reason}; {fix}")
+    err.errno = exc.errno
+    return err
 
 
 def stable_hash(obj: Any) -> str:
@@ -229,8 +255,11 @@ def _umask() -> int:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (tmp in the same folder → fsync → ``os.replace``)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
         with os.fdopen(fd, "wb") as fh:
@@ -238,9 +267,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputWriteError):
+            raise write_error(path, exc) from exc
         raise
     _fsync_dir(path.parent)
     return path
@@ -306,7 +337,10 @@ class ResultStore:
         self.manifest_path = self.job_dir / MANIFEST_NAME
         self.job_hash = job_hash
         self.lock = JobLock(self.job_dir / LOCK_NAME)
-        self.job_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.job_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(self.job_dir, exc, "create") from exc
         self.lock.acquire()
         try:
             self._open(job_hash, resume, manifest_extra)
@@ -350,10 +384,12 @@ class ResultStore:
             if self.job_dir.exists():
                 logger.info("removing the previous job's chunks in %s", self.job_dir)
                 shutil.rmtree(self.chunk_dir, ignore_errors=True)
-            self.chunk_dir.mkdir(parents=True, exist_ok=True)
             self._manifest = {**manifest, "chunks": self._chunks}
             self._write_manifest()
-        self.chunk_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.chunk_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(self.chunk_dir, exc, "create") from exc
 
     # -- manifest -----------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
@@ -379,7 +415,13 @@ class ResultStore:
         record its SHA-256, size and row count in the manifest."""
         path = self.chunk_path(unit_id)
         data = _to_parquet_bytes(df)
-        atomic_write_bytes(path, data)
+        try:
+            atomic_write_bytes(path, data)
+        except OutputWriteError as exc:
+            err = OutputWriteError(f"{exc} ({len(self._chunks)} finished chunk(s) in "
+                                   f"{self.chunk_dir})")
+            err.errno = exc.errno
+            raise err from exc
         self._chunks[path.name] = {"sha256": hashlib.sha256(data).hexdigest(),
                                    "bytes": len(data), "rows": int(len(df))}
         self._write_manifest()

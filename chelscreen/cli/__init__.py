@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "library": "chelscreen.cli.library:library",
     "nuclides": "chelscreen.cli.library:nuclides",
     "dose": "chelscreen.cli.dose:dose",
+    "enumerate": "chelscreen.cli.enumerate:enumerate_cmd",
 }
 
 _HELP = {
@@ -43,6 +44,7 @@ _HELP = {
     "library": "List the bundled chelators (names, aliases, class, structure status).",
     "nuclides": "List the supported radionuclides.",
     "dose": "Organ alpha dose per MBq with the parent/daughter split (biokinetics x decay).",
+    "enumerate": "Write an enumerated chelator library (scaffold x pendant arms).",
 }
 
 

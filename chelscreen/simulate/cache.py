@@ -151,7 +151,11 @@ def simulate_pair(ligand_smiles: str, metal: Any, protocol: str = "fast", *,
     logger.info("simulated %s %s (%s) in %.1f s", name or ligand_smiles, ion, protocol,
                 time.perf_counter() - t0)
     if cpath is not None:
-        _atomic_write_json(cpath, {"key": fields, "result": res})
+        try:
+            _atomic_write_json(cpath, {"key": fields, "result": res})
+        except OSError as exc:  # disk full, read-only: the result stands, it is just not cached
+            logger.warning("could not write the simulation cache file %s (%s); the result is "
+                           "kept but not cached", cpath, exc.strerror or exc)
     res["cached"] = False
     return res
 

@@ -152,8 +152,8 @@ def run(complex: Complex, protocol: str = "fast", seed: int | None = None,
     seed
         Random seed (default: the complex's build seed).
     platform
-        OpenMM platform name; default: CUDA/OpenCL when present, else Reference (< 100
-        particles) or CPU.
+        OpenMM platform name; default: CUDA/OpenCL when present, else CPU (one thread for
+        a complex in implicit water; see :func:`chelscreen.simulate.build.choose_platform`).
 
     Returns
     -------

@@ -132,3 +132,19 @@ def test_icrp_bismuth_model_has_the_kidney_paths():
     k = {(a, b): v for a, b, v in transfers}
     assert k[("Plasma", "Kidneys1")] == 30.0
     assert k[("Plasma", "Kidneys2")] == 5.0
+
+
+def test_daughter_dose_summary_for_the_report():
+    s = dosimetry.daughter_dose_summary("Ac-225", "DOTA", "human")
+    assert 0 < s["released_offtarget_frac"] < 1
+    assert s["kidneys_released_Gy_per_MBq"] > 0
+    assert s["top_organ"] in dosimetry.ORGANS
+    beta = dosimetry.daughter_dose_summary("Lu-177", "DOTA", "human")
+    assert beta["kidneys_released_Gy_per_MBq"] == 0.0  # no alpha emitter in the chain
+
+
+def test_mouse_blood_mass_is_sourced():
+    t = dosimetry.biokinetic_parameters("mouse")
+    row = t[(t.kind == "mass") & (t.from_compartment == "blood")].iloc[0]
+    assert "10.1113/jphysiol.1973.sp010086" in row.source
+    assert 0.002 < row.value < 0.003

@@ -40,7 +40,9 @@ def test_columns_ids_and_size(table):
     assert list(table.columns) == COLUMNS
     assert table["id"].is_unique
     assert table["id"].str.fullmatch(r"R\d{3}").all()
-    assert len(table) >= 25
+    # floor = rows committed on 2026-12-03 (78); the issue-11 target of 120 is not reached (see RETENTION_EVIDENCE.md)
+    assert len(table) >= 75
+    assert table.radionuclide.nunique() >= 12
 
 
 def test_vocabularies(table):

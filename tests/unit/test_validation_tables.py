@@ -47,8 +47,9 @@ def practice() -> pd.DataFrame:
 def test_ranking_columns_ids_and_size(ranking):
     assert list(ranking.columns) == RANKING_COLUMNS
     assert ranking["id"].is_unique
-    assert len(ranking) >= 18
-    assert ranking.radionuclide.nunique() >= 7
+    # floor = rows committed on 2026-12-03 (39); the issue-11 target of 60 is not reached (see README)
+    assert len(ranking) >= 38
+    assert ranking.radionuclide.nunique() >= 10
 
 
 def test_ranking_pairs_are_well_formed(ranking):
@@ -96,4 +97,5 @@ def test_practice_table(practice):
             assert r.chelator.startswith("none") or "not read" in r.notes, r.chelator
         if r.chelator in smiles:
             assert r.smiles == smiles[r.chelator], r.chelator
-    assert practice.radionuclide.nunique() >= 5
+    assert len(practice) >= 25
+    assert practice.radionuclide.nunique() >= 12

@@ -427,8 +427,10 @@ def choose_platform(n_particles: int, platform: str | None = None) -> Any:
         if chosen is None:
             chosen = mm.Platform.getPlatformByName("CPU" if "CPU" in names else "Reference")
     if chosen.getName() == "CPU":
+        from chelscreen._parallel import resolve_n_jobs
+
         threads = os.environ.get("OPENMM_CPU_THREADS") or (
-            "1" if n_particles < SMALL_SYSTEM else str(os.cpu_count() or 1))
+            "1" if n_particles < SMALL_SYSTEM else str(resolve_n_jobs(-1)))
         chosen.setPropertyDefaultValue("Threads", threads)
     return chosen
 

@@ -197,3 +197,10 @@ def test_decay_plot_shows_daughter_fate(tmp_path):
     assert any("released" in t for t in legend) and any("retained" in t for t in legend)
     assert "macropa" in bx.get_title()
     assert readable_time(4.2e-6) == "4.2 µs"
+
+
+def test_describe_keeps_extra_columns_when_asked():
+    src = pd.DataFrame({"smiles": ["DOTA", "bad(("], "batch": ["b1", "b2"]})
+    df = chelscreen.describe(src, keep_columns=True)
+    assert df["batch"].tolist() == ["b1", "b2"] and df["status"].tolist()[1] == "invalid"
+    assert "batch" not in chelscreen.describe(src).columns

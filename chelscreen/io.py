@@ -1181,7 +1181,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     >>> json.loads(out.read_text())
     [{'id': 'a', 'logK_pred': 1.5}]
     """
-    from chelscreen.errors import OutputFileError
+    from chelscreen.errors import ChelscreenError, OutputFileError
     from chelscreen.store import atomic_write_bytes
 
     p = check_output_path(path)
@@ -1203,5 +1203,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         data = gzip.compress(data)
     try:
         return atomic_write_bytes(p, data)
+    except ChelscreenError:
+        raise  # already one line with the reason and the fix
     except OSError as exc:
         raise OutputFileError(f"cannot write {p}: {exc.strerror or exc}") from None

@@ -1081,7 +1081,7 @@ def output_format(path: str | os.PathLike) -> str:
         shown = "".join(p.suffixes[-2:]) if p.suffix.lower() == ".gz" else (p.suffix or "none")
         raise OutputFileError(
             f"cannot write {p}: unknown output type {shown!r}; use one of "
-            ".csv, .tsv, .parquet, .json, .sdf or .smi (all but .parquet may end in .gz)"
+            ".csv, .tsv, .parquet, .json, .sdf or .smi (.csv/.tsv/.json/.sdf/.smi may end in .gz)"
         )
     return kind
 
@@ -1143,26 +1143,13 @@ def _sdf_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def _smi_text(df: pd.DataFrame) -> str:
-    """``SMILES<tab>name`` lines (name, else chelator, else id), readable by read_ligands."""
-    if "smiles" not in df.columns:
-        from chelscreen.errors import OutputFileError
-
-        raise OutputFileError("cannot write a .smi file: the table has no 'smiles' column; "
-                              "use .csv, .tsv, .parquet or .json")
-    name_col = next((c for c in ("name", "chelator", "id") if c in df.columns), None)
-    names = df[name_col].tolist() if name_col else [""] * len(df)
-    return "".join(f"{'' if _is_missing(s) else s}\t{'' if _is_missing(n) else n}\n"
-                   for s, n in zip(df["smiles"], names))
-
-
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``df`` to ``path`` in the format of its suffix: the one writer of chelscreen.
 
     ``.csv``, ``.tsv``/``.tab``, ``.parquet``/``.pq``, ``.json`` (records, NaN as null),
     ``.sdf`` (one record per row: the ``mol`` column, else the ``smiles``; every other column
-    as an SD property; a row without a structure is an empty record, never dropped), ``.smi``
-    (``SMILES<tab>name`` lines); ``.gz`` after any of them but parquet compresses. Missing folders are created and the file is
+    as an SD property; a row without a structure is an empty record, never dropped);
+    ``.smi`` (``smiles id`` per line); ``.gz`` after csv/tsv/json/sdf/smi compresses. Missing folders are created and the file is
     replaced atomically. A ``mol`` column is written only to SDF.
 
     Raises
@@ -1195,8 +1182,12 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         data = _json_text(table).encode("utf-8")
     elif kind == "sdf":
         data = _sdf_text(table).encode("utf-8")
-    elif kind == "smi":
-        data = _smi_text(table).encode("utf-8")
+    elif kind == "smi":  # SMILES and id per line, the input format of every reader
+        if "smiles" not in table.columns:
+            raise OutputFileError(f"cannot write {p}: a .smi file needs a 'smiles' column")
+        ids = table["id"] if "id" in table.columns else pd.Series(range(1, len(table) + 1))
+        data = "".join(f"{s} {i}\n" for s, i in zip(table["smiles"].fillna(""), ids,
+                                                    strict=True)).encode("utf-8")
     else:
         data = table.to_csv(index=False, sep="\t" if kind == "tsv" else ",").encode("utf-8")
     if p.suffix.lower() == ".gz":

@@ -571,9 +571,9 @@ def check_out_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -
     if out.exists() and not out.is_dir():
         raise OutputFolderError(f"--out {out} is a file, not a folder; give a folder name")
     lock_path = out / JOB_DIRNAME / LOCK_NAME
-    if lock_path.exists():  # a job still writing there is the first thing to say
+    if lock_path.exists():  # a running job comes first: --resume/--overwrite would not help
         probe = JobLock(lock_path)
-        probe.acquire()  # raises JobLockedError naming the holder
+        probe.acquire()  # raises JobLockedError naming the holder when it is alive
         probe.release()
     has_job = (out / JOB_DIRNAME / MANIFEST_NAME).exists()
     if resume:

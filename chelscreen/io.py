@@ -1143,14 +1143,16 @@ def _sdf_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+def write_table(df: pd.DataFrame, path: str | os.PathLike, *,
+                json_attrs: bool = False) -> Path:
     """Write ``df`` to ``path`` in the format of its suffix: the one writer of chelscreen.
 
     ``.csv``, ``.tsv``/``.tab``, ``.parquet``/``.pq``, ``.json`` (records, NaN as null),
     ``.sdf`` (one record per row: the ``mol`` column, else the ``smiles``; every other column
     as an SD property; a row without a structure is an empty record, never dropped);
     ``.smi`` (``smiles id`` per line); ``.gz`` after csv/tsv/json/sdf/smi compresses. Missing folders are created and the file is
-    replaced atomically. A ``mol`` column is written only to SDF.
+    replaced atomically. A ``mol`` column is written only to SDF. ``json_attrs=True`` writes
+    JSON as ``{"attrs": df.attrs, "rows": [...]}`` (for results whose summary is in attrs).
 
     Raises
     ------
@@ -1176,8 +1178,15 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     table = df.drop(columns=["mol"]) if "mol" in df.columns and kind != "sdf" else df
     if kind == "parquet":
         buf = _io.BytesIO()
+        table = table.copy()
+        table.attrs = {}  # pandas would store attrs as JSON metadata; they need not serialize
         table.to_parquet(buf, index=False)
         data = buf.getvalue()
+    elif kind == "json" and json_attrs:
+        import json
+
+        body = {"attrs": table.attrs, "rows": json.loads(_json_text(table))}
+        data = json.dumps(body, indent=1, default=str, ensure_ascii=False).encode("utf-8")
     elif kind == "json":
         data = _json_text(table).encode("utf-8")
     elif kind == "sdf":

@@ -211,8 +211,13 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
         path = Path(pairs)
         if not path.is_file():
             raise InputFileError(f"pairs file {path} does not exist")
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-        pairs = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        # the ligand reader's table parser: row-numbered errors, a long row is never shifted
+        from chelscreen.io import read_table
+
+        pairs, lines, row_errors = read_table(path)
+        row_errors = {k: f"row {k + 1} (line {lines[k]}): {m}" for k, m in row_errors.items()}
+    else:
+        row_errors = {}
     cols = {c.lower(): c for c in pairs.columns}
     if "smiles" not in cols or "metal" not in cols:
         raise InputFileError(
@@ -239,4 +244,6 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
                 [f"row {i + 1}: {m}" for i, m in enumerate(lig["message"])], "") if n else [],
         }
     )
+    for k, msg in row_errors.items():
+        rows.loc[k, ["status", "message"]] = ["invalid", msg]
     return _predict_rows(mdl, rows)

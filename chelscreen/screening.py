@@ -514,12 +514,29 @@ def _run_pool(func, todo, store, n_jobs, bar) -> None:
                     pending[pool.submit(func, nxt)] = nxt
 
 
+#: seconds to wait for a remote Dask scheduler before giving up with a one-line error
+DASK_CONNECT_TIMEOUT_S = 10
+
+
+def _one_line(exc: BaseException, n: int = 200) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _run_dask(func, todo, store, n_jobs, scheduler, bar) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
+    from distributed import KilledWorker
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise ScreenError(
+                f"cannot reach the Dask scheduler at {scheduler} within "
+                f"{DASK_CONNECT_TIMEOUT_S} s ({_one_line(exc)}); check the address and that "
+                "the scheduler runs, or leave out --scheduler to use a local cluster"
+            ) from exc
     else:
         # TCP on the loopback interface (also for the threaded single-process cluster), so the
         # same code path as a remote scheduler is exercised and nothing listens outside
@@ -534,9 +551,19 @@ def _run_dask(func, todo, store, n_jobs, scheduler, bar) -> None:
             fut = client.submit(func, p, pure=False, key=f"chelscreen-unit-{p['unit']}-"
                                 f"{p.get('job', '')[:12]}")
             futures[fut] = p
+        # a worker that dies is replaced (nanny) and its tasks rerun by the scheduler, up to
+        # distributed.scheduler.allowed-failures times; after that KilledWorker ends the job
         for fut in as_completed(list(futures)):
             p = futures[fut]
-            store.write_chunk(int(p["unit"]), fut.result())
+            try:
+                res = fut.result()
+            except KilledWorker as exc:
+                raise ScreenError(
+                    f"Dask workers died repeatedly while running work unit {p['unit']} "
+                    f"({_one_line(exc, 120)}); the finished units are kept: check the workers' "
+                    "memory and logs, then run the same command again with --resume"
+                ) from exc
+            store.write_chunk(int(p["unit"]), res)
             bar.update(1)
     finally:
         client.close()

@@ -552,3 +552,40 @@ def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> str:
 def _short(value: Any, n: int = 60) -> str:
     text = json.dumps(value, default=str, sort_keys=True)
     return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def check_out_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a screen that would silently resume nothing or replace earlier results.
+
+    ``resume=True`` needs a stored job in ``out``; ``resume=False`` needs ``out`` to be empty
+    or missing unless ``overwrite=True``.
+
+    Raises
+    ------
+    OutputFolderError
+        With the option that fixes it (``--resume``, ``--overwrite`` or another ``--out``).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"--out {out} is a file, not a folder; give a folder name")
+    has_job = (out / JOB_DIRNAME / MANIFEST_NAME).exists()
+    if resume:
+        if not has_job:
+            raise OutputFolderError(
+                f"nothing to resume in {out}: it holds no interrupted screen "
+                f"({JOB_DIRNAME}/{MANIFEST_NAME} is missing); run without --resume to start one"
+            )
+        return
+    if overwrite or not out.exists():
+        return
+    present = sorted(p.name for p in out.iterdir())
+    if present:
+        shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+        raise OutputFolderError(
+            f"{out} already holds results ({shown}); pass --resume to continue the screen "
+            "stored there, --overwrite to replace it, or choose another --out folder"
+        )
+
+
+class OutputFolderError(ChelscreenError, ValueError):
+    """The output folder of a screen is not in the state the options ask for."""

@@ -89,7 +89,6 @@ def test_run_units_skips_done_units(tmp_path: Path) -> None:
 
 
 def test_local_and_dask_executors_give_identical_chunks(tmp_path: Path) -> None:
-    pytest.importorskip("dask.distributed")
     payloads = _payloads()
     local = ResultStore(tmp_path / "local", "h")
     run_units(_unit_fn, payloads, local, executor="local", n_jobs=1, progress=False)

@@ -15,7 +15,8 @@ import dask
 import pandas as pd
 import pytest
 
-from chelscreen.screening import DASK_CONNECT_TIMEOUT_S, ScreenError, run_units, screen
+from chelscreen._parallel import DASK_CONNECT_TIMEOUT_S, ExecutorError
+from chelscreen.screening import run_units, screen
 from chelscreen.store import ResultStore
 
 from ._faults import die_always, die_once
@@ -61,7 +62,7 @@ def test_dask_worker_killed_mid_run_is_retried_and_equals_local(tmp_path):
 def test_dask_unit_that_always_kills_its_worker_is_one_line(tmp_path):
     store = ResultStore(tmp_path / "dask", "h")
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with pytest.raises(ScreenError, match=r"work unit 2 .*--resume") as err:
+        with pytest.raises(ExecutorError, match=r"work unit 2 .*--resume") as err:
             run_units(die_always, _payloads(tmp_path, kill_unit=2), store, executor="dask",
                       n_jobs=2, progress=False)
     assert "\n" not in str(err.value)
@@ -72,6 +73,21 @@ def test_dask_unit_that_always_kills_its_worker_is_one_line(tmp_path):
     again = ResultStore(tmp_path / "dask", "h", resume=True)
     run_units(unit_fn, make_payloads(n_units=6), again, progress=False)
     assert again.done_units() == set(range(6))
+
+
+def test_local_worker_that_dies_is_one_line_and_resume_completes(tmp_path):
+    store = ResultStore(tmp_path / "loky", "h")
+    with pytest.raises(ExecutorError, match=r"worker process died.*--resume") as err:
+        run_units(die_always, _payloads(tmp_path, kill_unit=4), store, n_jobs=2,
+                  progress=False)
+    assert "\n" not in str(err.value)
+    assert 4 not in store.done_units()
+    store.close()
+    again = ResultStore(tmp_path / "loky", "h", resume=True)
+    run_units(unit_fn, make_payloads(n_units=6), again, progress=False)
+    pd.testing.assert_frame_equal(again.read_units(range(6)),
+                                  pd.concat([unit_fn(p) for p in make_payloads(n_units=6)],
+                                            ignore_index=True))
 
 
 def _free_port() -> int:

@@ -560,7 +560,16 @@ def retention_evidence() -> pd.DataFrame:
         return prepare_evidence(pd.DataFrame())
     if not path.exists():
         return prepare_evidence(pd.DataFrame())
-    return prepare_evidence(pd.read_csv(path, dtype=str, keep_default_na=False), str(path))
+    from chelscreen.io import read_table
+
+    # the one table parser: a never-closed quote is a one-line error naming its line; a row
+    # with too many fields is left out with a warning (never shifted into other columns)
+    tab, lines, errors = read_table(path)
+    if errors:
+        logger.warning("%s: %d malformed row(s) left out (%s)", path, len(errors),
+                       "; ".join(f"line {lines[i]}: {m}" for i, m in list(errors.items())[:3]))
+        tab = tab.drop(index=tab.index[list(errors)]).reset_index(drop=True)
+    return prepare_evidence(tab, str(path))
 
 
 def prepare_evidence(tab: pd.DataFrame, where: str = "evidence table") -> pd.DataFrame:

@@ -364,64 +364,14 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     structs = [_ligand_structure(s) for s in valid["smiles"]]
     read = _read_block(valid) if len(valid) else pd.DataFrame()
     pred = _predictions(read, metals) if len(valid) else pd.DataFrame()
-    pred_index = {(int(r["_lig_pos"]), r["_metal"]): r for r in pred.to_dict("records")}
     if not payload.get("labeling", True):
         lab: pd.DataFrame | str = "labeling not assessed (screen run with labeling=False)"
     elif len(valid):
         lab = _labeling_rows(read, nuclides)
     else:
         lab = pd.DataFrame()
-    lab_note = lab if isinstance(lab, str) else ""
-    lab_index = ({} if isinstance(lab, str) else
-                 {(int(r["_lig_pos"]), r["_nuc"]): r for r in lab.to_dict("records")})
-    pos_of = {int(li): k for k, li in enumerate(valid["_lig_idx"])}
-
-    rows: list[dict[str, Any]] = []
-    for lig in ligs.to_dict("records"):
-        for k, info in enumerate(infos):
-            row: dict[str, Any] = {
-                "_lig_idx": int(lig["_lig_idx"]), "_nuc_idx": k, "id": lig["id"],
-                "chelator": lig["chelator"], "smiles": lig["smiles"],
-                "radionuclide": info["radionuclide"], "metal": info["metal"],
-                "status": lig["status"] or "ok", "message": lig["message"],
-                "cn_preferred": info["cn_preferred"], "r_ionic_pm": info["r_ionic_pm"],
-                "log_beta1_hydrolysis": info["log_beta1_hydrolysis"],
-                "ion_pauling_en": info["ion_pauling_en"],
-            }
-            pos = pos_of.get(int(lig["_lig_idx"]))
-            if pos is None:
-                rows.append(row)
-                continue
-            st = structs[pos]
-            if "_struct_error" in st:
-                row.update(status="error", message=st["_struct_error"])
-                rows.append(row)
-                continue
-            row.update({k2: v for k2, v in st.items() if not k2.startswith("_")})
-            row["ligand_parent_key"] = parent_key(lig.get("core_smiles", ""), lig["smiles"])
-            pr = pred_index.get((pos, info["metal"]), {})
-            for c in _PRED_COLS:
-                row[c] = pr.get(c, np.nan)
-            pst = str(pr.get("status", "ok") or "ok")
-            if pst != "ok":
-                row["status"] = pst if row["status"] == "ok" else row["status"]
-                msg = str(pr.get("message", "") or "")
-                row["message"] = "; ".join(m for m in (row["message"], msg) if m)
-            lr = lab_index.get((pos, info["radionuclide"]), {})
-            for c in _LAB_COLS:
-                row[c] = lr.get(c, np.nan)
-            if lab_note:
-                row["labeling_note"] = lab_note
-            elif lr and str(lr.get("status", "ok")) not in ("ok", ""):
-                row["labeling_note"] = f"labeling: {lr.get('message', '')}"
-            chel_name = lig["chelator"] if payload.get("library_names", {}).get(
-                lig["chelator"]) else None
-            d = _daughter_terms(info["radionuclide"], chel_name) if chel_name else info
-            for c in ("alphas_per_decay", "released_alpha_energy_frac",
-                      "daughter_released_frac", "daughter_note"):
-                row[c] = d.get(c, np.nan)
-            rows.append(row)
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(_assemble_columns(ligs, valid, infos, metals, structs, pred, lab,
+                                        payload.get("library_names", {}), parent_key))
     sim = payload.get("simulation")
     if sim:
         for col in ("sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol"):
@@ -430,6 +380,104 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     scored = score_pairs(df)
     scored["why"] = [why_sentence(r) for r in scored.to_dict("records")]
     return _normalize_types(scored)
+
+
+def _assemble_columns(ligs: pd.DataFrame, valid: pd.DataFrame, infos: list[dict[str, Any]],
+                      metals: list[str], structs: list[dict[str, Any]], pred: pd.DataFrame,
+                      lab: pd.DataFrame | str, library_names: dict[str, bool],
+                      parent_key: Callable[[str, str], str]) -> dict[str, list]:
+    """The block's pair table column by column: ligands × radionuclides in input order.
+
+    Equal to building one dict per pair (the former code), without the per-pair dicts and the
+    ``to_dict("records")`` of the model outputs: a column is created when any pair has a
+    value for it (missing values NaN), per-ligand terms (parent key, structure) are computed
+    once per ligand, and the model rows are found by position (``pos × n_metals + metal``).
+    """
+    n_nuc = len(infos)
+    n_rows = len(ligs) * n_nuc
+    pos_of = {int(li): k for k, li in enumerate(valid["_lig_idx"])}
+    metal_at = {m: j for j, m in enumerate(metals)}
+    nan = np.nan
+
+    def tiled(key: str) -> list:
+        return [i[key] for i in infos] * len(ligs)
+
+    def repeated(values) -> list:
+        return [v for v in values for _ in range(n_nuc)]
+
+    lig_cols = {c: ligs[c].tolist() for c in ("_lig_idx", "id", "chelator", "smiles", "status",
+                                                  "message")}
+    core = ligs["core_smiles"].tolist() if "core_smiles" in ligs else [""] * len(ligs)
+    data: dict[str, list] = {
+        "_lig_idx": repeated(int(v) for v in lig_cols["_lig_idx"]),
+        "_nuc_idx": list(range(n_nuc)) * len(ligs),
+        "id": repeated(lig_cols["id"]), "chelator": repeated(lig_cols["chelator"]),
+        "smiles": repeated(lig_cols["smiles"]), "radionuclide": tiled("radionuclide"),
+        "metal": tiled("metal"), "status": repeated(s or "ok" for s in lig_cols["status"]),
+        "message": repeated(lig_cols["message"]), "cn_preferred": tiled("cn_preferred"),
+        "r_ionic_pm": tiled("r_ionic_pm"), "log_beta1_hydrolysis": tiled("log_beta1_hydrolysis"),
+        "ion_pauling_en": tiled("ion_pauling_en"),
+    }
+
+    def column(name: str) -> list:
+        if name not in data:
+            data[name] = [nan] * n_rows
+        return data[name]
+
+    pred_cols = {c: pred[c].tolist() for c in (*_PRED_COLS, "status", "message")
+                 if c in pred.columns}
+    lab_note = lab if isinstance(lab, str) else ""
+    lab_cols = ({} if isinstance(lab, str) else
+                {c: lab[c].tolist() for c in (*_LAB_COLS, "status", "message")
+                 if c in lab.columns})
+    lab_rows = 0 if isinstance(lab, str) else len(lab)
+    daughter_cols = ("alphas_per_decay", "released_alpha_energy_frac", "daughter_released_frac",
+                     "daughter_note")
+    for li in range(len(ligs)):
+        pos = pos_of.get(int(lig_cols["_lig_idx"][li]))
+        if pos is None:
+            continue
+        first = li * n_nuc
+        st = structs[pos]
+        if "_struct_error" in st:
+            for r in range(first, first + n_nuc):
+                data["status"][r] = "error"
+                data["message"][r] = st["_struct_error"]
+            continue
+        items = [(k2, v) for k2, v in st.items() if not k2.startswith("_")]
+        pkey = parent_key(core[li], lig_cols["smiles"][li])
+        chel = lig_cols["chelator"][li]
+        chel_name = chel if library_names.get(chel) else None
+        for k, info in enumerate(infos):
+            r = first + k
+            for k2, v in items:
+                column(k2)[r] = v
+            column("ligand_parent_key")[r] = pkey
+            pi = pos * len(metals) + metal_at[info["metal"]]
+            for c in _PRED_COLS:
+                column(c)[r] = pred_cols[c][pi] if c in pred_cols else nan
+            pst = pred_cols["status"][pi] if "status" in pred_cols else "ok"
+            pst = str(pst or "ok")
+            if pst != "ok":
+                data["status"][r] = pst if data["status"][r] == "ok" else data["status"][r]
+                msg = pred_cols["message"][pi] if "message" in pred_cols else ""
+                msg = str(msg or "")
+                data["message"][r] = "; ".join(m for m in (data["message"][r], msg) if m)
+            qi = pos * n_nuc + k
+            has_lab = qi < lab_rows
+            for c in _LAB_COLS:
+                column(c)[r] = lab_cols[c][qi] if has_lab and c in lab_cols else nan
+            if lab_note:
+                column("labeling_note")[r] = lab_note
+            elif has_lab:
+                lst = lab_cols["status"][qi] if "status" in lab_cols else "ok"
+                if str(lst) not in ("ok", ""):
+                    lmsg = lab_cols["message"][qi] if "message" in lab_cols else ""
+                    column("labeling_note")[r] = f"labeling: {lmsg}"
+            d = _daughter_terms(info["radionuclide"], chel_name) if chel_name else info
+            for c in daughter_cols:
+                column(c)[r] = d.get(c, nan)
+    return data
 
 
 def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:

@@ -53,6 +53,9 @@ class Featurized:
     valid: np.ndarray
 
 
+#: rows per call of the tree ensemble in :meth:`StabilityModel.predict`
+PREDICT_BLOCK_ROWS = 1024
+
 def _hgb(**kw):
     from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -318,8 +321,13 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         feats = X if isinstance(X, Featurized) else self.featurize(X)
         out = np.full(len(feats.X), np.nan)
         if feats.valid.any():
+            Xv = feats.X[feats.valid]
+            # row blocks that stay in the CPU cache while ~1,000 trees walk them: 3x faster
+            # than one pass per tree over all rows, identical values (benchmarks/bench_stability)
             with _threads(getattr(self, "n_jobs", 1)):
-                out[feats.valid] = self.model_.predict(feats.X[feats.valid])
+                out[feats.valid] = np.concatenate([
+                    self.model_.predict(Xv[i:i + PREDICT_BLOCK_ROWS])
+                    for i in range(0, len(Xv), PREDICT_BLOCK_ROWS)])
         return out
 
     def _train_fps(self):

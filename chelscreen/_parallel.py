@@ -70,7 +70,9 @@ def imap_unordered(func: Callable[[Any], Any], payloads: Sequence[Any], *, n_job
     ``executor="local"``: in this process for ``n_jobs == 1``, else joblib's loky processes
     (at most ``2 × n_jobs`` payloads dispatched ahead, so memory stays flat).
     ``executor="dask"``: ``dask.distributed.Client(scheduler)``, or a LocalCluster on
-    127.0.0.1 with ``n_jobs`` workers when no address is given.
+    127.0.0.1 with ``n_jobs`` workers when no address is given; at most 2 payloads per worker
+    thread (at least 8) are in flight. Each worker process keeps its models loaded between
+    tasks (module-level caches), so a model is loaded once per worker, not per task.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
@@ -141,11 +143,27 @@ def _imap_dask(func: Callable[[Any], Any], payloads: Sequence[Any], n_jobs: int,
         )
         client = Client(cluster)
     try:
-        futures = {client.submit(func, p, pure=False): k for k, p in enumerate(payloads)}
+        # a bounded window of tasks in flight (2 per worker thread, at least 8): the client,
+        # scheduler and workers never hold the whole input, and each result is released from
+        # the cluster as soon as it has been handed over (memory flat in the number of units)
+        window = max(8, 2 * sum(client.nthreads().values()))
+        pending = iter(enumerate(payloads))
+        futures: dict[Any, int] = {}
+
+        def submit_next() -> Any:
+            item = next(pending, None)
+            if item is None:
+                return None
+            fut = client.submit(func, item[1], pure=False)
+            futures[fut] = item[0]
+            return fut
+
+        first = [f for f in (submit_next() for _ in range(window)) if f is not None]
+        running = as_completed(first)
         # a worker that dies is replaced (nanny) and its tasks rerun by the scheduler, up to
         # distributed.scheduler.allowed-failures times; after that KilledWorker ends the run
-        for fut in as_completed(list(futures)):
-            k = futures[fut]
+        for fut in running:
+            k = futures.pop(fut)
             try:
                 result = fut.result()
             except KilledWorker as exc:
@@ -154,6 +172,10 @@ def _imap_dask(func: Callable[[Any], Any], payloads: Sequence[Any], n_jobs: int,
                     f"({_one_line(exc, 120)}); finished results are kept: check the workers' "
                     "memory and logs, then run the same command again with --resume"
                 ) from exc
+            nxt = submit_next()
+            if nxt is not None:
+                running.add(nxt)
+            del fut
             yield payloads[k], result
     finally:
         client.close()

@@ -40,44 +40,78 @@ def _peak_rss_mb() -> tuple[float, float]:
     return self_kb / 1024.0, child_kb / 1024.0
 
 
-def _rss_tree_mb(pid: int) -> float:
-    """Resident memory (MB) of ``pid`` and all its descendants now (Linux ``/proc``)."""
+_TICK = __import__("os").sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid``'s descendants now (Linux ``/proc``)."""
     import os
 
-    total, todo = 0.0, [pid]
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += float(line.split()[1]) / 1024.0
-                        break
             for tid in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{tid}/children") as fh:
-                    todo.extend(int(c) for c in fh.read().split())
+                    kids = [int(c) for c in fh.read().split()]
+                out.extend(kids)
+                todo.extend(kids)
         except (OSError, ValueError):
             continue
-    return total
+    return out
+
+
+def _proc_stats(pid: int) -> tuple[float, float, float] | None:
+    """(RSS MB now, peak RSS MB (VmHWM), CPU-s user + system) of one process, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            status = {ln.split(":")[0]: ln.split()[1] for ln in fh if ln.startswith("Vm")}
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    cpu = (int(fields[11]) + int(fields[12])) / _TICK
+    return (float(status.get("VmRSS", 0)) / 1024.0, float(status.get("VmHWM", 0)) / 1024.0, cpu)
 
 
 class _TreeRssSampler:
-    """Samples the summed RSS of this process and its workers every ``interval`` seconds."""
+    """Samples this process and its workers every ``interval`` seconds: the summed RSS, each
+    process's peak RSS (VmHWM) and CPU time, so workers that outlive the screen (loky keeps
+    them for reuse) are counted too."""
 
     def __init__(self, interval: float = 0.25) -> None:
         import os
         import threading
 
         self.peak_mb = 0.0
+        self.peak_by_pid: dict[int, float] = {}
+        self.cpu_by_pid: dict[int, float] = {}
         self._pid = os.getpid()
+        self._before = {p: (_proc_stats(p) or (0, 0, 0.0))[2] for p in _descendants(self._pid)}
         self._stop = threading.Event()
         self._interval = interval
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def sample(self) -> None:
+        total = 0.0
+        for p in [self._pid, *_descendants(self._pid)]:
+            st = _proc_stats(p)
+            if st is None:
+                continue
+            total += st[0]
+            self.peak_by_pid[p] = max(self.peak_by_pid.get(p, 0.0), st[1])
+            if p != self._pid:
+                self.cpu_by_pid[p] = st[2] - self._before.get(p, 0.0)
+        self.peak_mb = max(self.peak_mb, total)
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, _rss_tree_mb(self._pid))
+            self.sample()
             self._stop.wait(self._interval)
+
+    def alive_worker_cpu(self) -> float:
+        """CPU-s of the descendants still running now (not yet in RUSAGE_CHILDREN)."""
+        return sum(self.cpu_by_pid.get(p, 0.0) for p in _descendants(self._pid))
 
     def __enter__(self) -> _TreeRssSampler:
         self._thread.start()
@@ -86,6 +120,7 @@ class _TreeRssSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        self.sample()
 
 
 def _cpu_s() -> float:
@@ -136,19 +171,26 @@ def main(argv: list[str] | None = None) -> int:
         if prof is not None:
             prof.disable()
     wall = time.perf_counter() - t1
-    cpu = _cpu_s() - cpu0
+    # this process + reaped workers (rusage) + workers still alive (loky keeps them): /proc
+    cpu = _cpu_s() - cpu0 + sampler.alive_worker_cpu()
     n_pairs = len(df)
     n_ok = int(df["score"].notna().sum())
-    self_mb, child_mb = _peak_rss_mb()
+    self_mb, _child_mb = _peak_rss_mb()
+    workers = {p: mb for p, mb in sampler.peak_by_pid.items() if p != __import__("os").getpid()}
+    big = sorted(workers.values(), reverse=True)
     print(f"screened {len(smiles)} chelators × {len(THERAPY_SET)} radionuclides = {n_pairs} "
           f"pairs ({n_ok} scored) in {wall:.1f} s with n_jobs={args.n_jobs}"
           f"{', labeling skipped' if args.no_labeling else ''}: "
-          f"{n_pairs / wall:.0f} pairs/s")
-    print(f"peak RSS: main process {self_mb:.0f} MB, largest worker {child_mb:.0f} MB "
-          f"(sum bound {self_mb + args.n_jobs * child_mb:.0f} MB); sampled peak of main + "
-          f"workers together: {sampler.peak_mb:.0f} MB")
-    print(f"CPU time (this process + finished workers): {cpu:.1f} s = "
-          f"{n_pairs / max(cpu, 1e-9):.0f} pairs per CPU-second ({args.executor})")
+          f"{n_pairs / wall:.0f} pairs/s wall")
+    print(f"peak RSS per process: main {self_mb:.0f} MB; {len(workers)} worker/helper "
+          f"process(es), largest {', '.join(f'{x:.0f}' for x in big[:4]) or '-'} MB; sampled "
+          f"peak of all together {sampler.peak_mb:.0f} MB")
+    n_units = len(list((__import__("pathlib").Path(out) / ".chelscreen-job" / "chunks")
+                       .glob("unit-*.parquet")))
+    print(f"CPU time (this process + all workers): {cpu:.1f} s = "
+          f"{n_pairs / max(cpu, 1e-9):.0f} pairs per CPU-second ({args.executor}); "
+          f"{n_units} work units, {cpu / max(n_units, 1):.2f} CPU-s and "
+          f"{wall / max(n_units, 1) * args.n_jobs:.2f} worker-wall-s per unit")
     per_pair = cpu / max(n_pairs, 1)
     print(f"extrapolation: 10^6 chelators x {len(THERAPY_SET)} radionuclides = "
           f"{1e6 * len(THERAPY_SET):.2e} pairs x {per_pair * 1e3:.2f} CPU-ms = "

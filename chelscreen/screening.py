@@ -47,6 +47,8 @@ THERAPY_SET: tuple[str, ...] = (
 DEFAULT_OUT = "chelscreen-results"
 EXECUTORS = ("local", "dask")
 TOP_PER_NUCLIDE = 5
+#: ``results.csv`` is written by default up to this many rows (results.parquet always)
+CSV_MAX_ROWS = 100_000
 #: pair columns in the order they are written (internal ``_``-columns are dropped)
 COLUMNS: tuple[str, ...] = (
     "id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
@@ -631,6 +633,8 @@ def screen(
     chunk_size: int | None = None,
     report: bool = True,
     labeling: bool = True,
+    csv: bool | None = None,
+    write: bool = True,
 ) -> pd.DataFrame:
     """Score and rank every chelator × radionuclide pair.
 
@@ -660,6 +664,13 @@ def screen(
         Chelators per work unit (default :func:`default_chunk_size`).
     report
         Write ``top.sdf`` and ``report.html`` (needs ``out``).
+    csv
+        Write ``results.csv`` too: ``None`` (default) when the result has at most
+        :data:`CSV_MAX_ROWS` rows, ``True`` always, ``False`` never (``results.parquet`` is
+        always written).
+    write
+        Write the final tables to ``out`` (default); ``False`` keeps only the resumable job
+        there, for a caller that writes them itself (the CLI, after attaching input columns).
     labeling
         Run the labeling-feasibility model for every pair (default). ``False`` skips it (much
         faster for very large screens): the labeling columns stay empty and the score is
@@ -740,8 +751,8 @@ def screen(
         result = count_dtypes(df[list(COLUMNS)].copy())
         result.attrs["radionuclides"] = nuclides
         result.attrs["job_hash"] = job_hash
-        if out is not None:
-            write_outputs(result, out_dir, report=report)
+        if out is not None and write:
+            write_outputs(result, out_dir, report=report, csv=csv)
         logger.info("screened %d chelators × %d radionuclides in %.1f s", len(ligs),
                     len(nuclides), time.perf_counter() - t0)
         return result
@@ -822,13 +833,20 @@ def _model_fingerprint() -> str:
 # outputs
 # ============================================================================================
 def write_outputs(result: pd.DataFrame, out_dir: str | Path, *, report: bool = True,
-                  top_n: int = TOP_PER_NUCLIDE) -> dict[str, Path]:
-    """Write ``results.parquet``, ``results.csv`` (atomic), ``top.sdf`` and ``report.html``."""
+                  top_n: int = TOP_PER_NUCLIDE, csv: bool | None = None) -> dict[str, Path]:
+    """Write ``results.parquet``, ``results.csv`` (atomic), ``top.sdf`` and ``report.html``.
+
+    ``csv=None`` writes ``results.csv`` only for at most :data:`CSV_MAX_ROWS` rows (a CSV of a
+    10,000 × 12 screen is already 130 MB; the Parquet file holds the same table); a stale
+    ``results.csv`` of an earlier run in ``out_dir`` is then removed."""
     out_dir = Path(out_dir)
-    paths = {
-        "parquet": atomic_write_parquet(out_dir / "results.parquet", result),
-        "csv": atomic_write_csv(out_dir / "results.csv", result),
-    }
+    paths = {"parquet": atomic_write_parquet(out_dir / "results.parquet", result)}
+    if csv or (csv is None and len(result) <= CSV_MAX_ROWS):
+        paths["csv"] = atomic_write_csv(out_dir / "results.csv", result)
+    else:
+        (out_dir / "results.csv").unlink(missing_ok=True)
+        logger.info("results.csv not written (%d rows > %d; pass csv=True / --csv to force); "
+                    "results.parquet holds the table", len(result), CSV_MAX_ROWS)
     if report:
         paths["sdf"] = atomic_write_text(out_dir / "top.sdf", top_sdf(result, top_n=top_n))
         from chelscreen.reporting import render_report

@@ -44,15 +44,19 @@ logger = logging.getLogger(__name__)
                    "retention × daughters for every pair).")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="Pairs per radionuclide printed and written to top.sdf.")
+@click.option("--csv/--no-csv", "csv", default=None,
+              help="Write results.csv besides results.parquet (default: only up to 100,000 "
+                   "rows).")
 def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: str | None,
            name_column: str | None, id_column: str | None, simulate_top: int, out: str,
            resume: bool, overwrite: bool, n_jobs: int, executor: str, scheduler: str | None,
-           chunk_size: int | None, no_labeling: bool, top: int) -> None:
+           chunk_size: int | None, no_labeling: bool, top: int, csv: bool | None) -> None:
     """Rank chelator × radionuclide pairs for in vivo retention and daughter release.
 
     INPUT is a file of chelators (.smi/.csv/.tsv/.sdf, optionally .gz), a SMILES or a library
     name, or several of them; without INPUT the bundled chelator library is screened. Writes
-    results.parquet, results.csv, top.sdf and report.html to --out (extra input columns kept).
+    results.parquet, results.csv (up to 100,000 rows unless --csv/--no-csv), top.sdf and
+    report.html to --out (extra input columns kept).
     """
     from chelscreen.cli import is_quiet
     from chelscreen.screening import screen as run_screen
@@ -71,18 +75,18 @@ def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: st
         None if ligs is None else base_ligands(ligs), radionuclides,
         simulate_top=simulate_top, out=out, resume=resume,
         n_jobs=n_jobs, executor=executor, scheduler=scheduler, progress=not quiet,
-        chunk_size=chunk_size, report=False, labeling=not no_labeling,
+        chunk_size=chunk_size, report=False, labeling=not no_labeling, write=False,
     )
     if ligs is not None:
         result = attach_input_columns(result, ligs)
-    write_outputs(result, out, report=True, top_n=top)
+    written = write_outputs(result, out, report=True, top_n=top, csv=csv)
     if quiet:
         return
     from chelscreen.reporting import console_summary
 
     click.echo(console_summary(result, top_n=min(top, 3)))
     _report_bad_inputs(result)
-    click.echo(f"wrote {out}/results.parquet, results.csv, top.sdf, report.html")
+    click.echo(f"wrote {out}/" + ", ".join(p.name for p in written.values()))
 
 
 def _report_bad_inputs(result, limit: int = 10) -> None:  # noqa: ANN001 - DataFrame
@@ -95,4 +99,4 @@ def _report_bad_inputs(result, limit: int = 10) -> None:  # noqa: ANN001 - DataF
     for r in bad.head(limit).to_dict("records"):
         click.echo(f"  {r['id']} {r['chelator']}: {r['message']}", err=True)
     if len(bad) > limit:
-        click.echo(f"  ... and {len(bad) - limit} more (status/message in results.csv)", err=True)
+        click.echo(f"  ... and {len(bad) - limit} more (status/message in results.parquet)", err=True)

@@ -146,7 +146,9 @@ def _imap_dask(func: Callable[[Any], Any], payloads: Sequence[Any], n_jobs: int,
         # a bounded window of tasks in flight (2 per worker thread, at least 8): the client,
         # scheduler and workers never hold the whole input, and each result is released from
         # the cluster as soon as it has been handed over (memory flat in the number of units)
-        window = max(8, 2 * sum(client.nthreads().values()))
+        def window() -> int:  # workers may join later (dask-jobqueue, adaptive clusters)
+            return max(8, 2 * sum(client.nthreads().values()))
+
         pending = iter(enumerate(payloads))
         futures: dict[Any, int] = {}
 
@@ -158,8 +160,10 @@ def _imap_dask(func: Callable[[Any], Any], payloads: Sequence[Any], n_jobs: int,
             futures[fut] = item[0]
             return fut
 
-        first = [f for f in (submit_next() for _ in range(window)) if f is not None]
+        limit = window()
+        first = [f for f in (submit_next() for _ in range(limit)) if f is not None]
         running = as_completed(first)
+        n_done = 0
         # a worker that dies is replaced (nanny) and its tasks rerun by the scheduler, up to
         # distributed.scheduler.allowed-failures times; after that KilledWorker ends the run
         for fut in running:
@@ -172,8 +176,13 @@ def _imap_dask(func: Callable[[Any], Any], payloads: Sequence[Any], n_jobs: int,
                     f"({_one_line(exc, 120)}); finished results are kept: check the workers' "
                     "memory and logs, then run the same command again with --resume"
                 ) from exc
-            nxt = submit_next()
-            if nxt is not None:
+            n_done += 1
+            if n_done % 8 == 0:  # refresh the worker count now and then
+                limit = window()
+            while len(futures) < limit:
+                nxt = submit_next()
+                if nxt is None:
+                    break
                 running.add(nxt)
             del fut
             yield payloads[k], result

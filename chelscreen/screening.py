@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chelscreen._parallel import resolve_n_jobs
 from chelscreen.errors import ChelscreenError
 from chelscreen.store import (
     ResultStore,
@@ -357,6 +358,10 @@ def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
 def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     from chelscreen.rank import parent_key, score_pairs, why_sentence
 
+    if payload.get("labeling_model") is not None:
+        from chelscreen.radiolabeling import use_fitted_model
+
+        use_fitted_model(payload["labeling_model"])
     ligs = pd.DataFrame(payload["ligands"])
     nuclides: list[str] = list(payload["radionuclides"])
     infos = [nuclide_info(n) for n in nuclides]
@@ -731,6 +736,12 @@ def screen(
         "radionuclides": nuclides, "settings": settings,
     })
     try:
+        shared: dict[str, Any] = {}
+        if labeling and (executor == "dask" or resolve_n_jobs(n_jobs) > 1):
+            # the labeling model is selected and fitted once here, not once per worker
+            from chelscreen.radiolabeling import fitted_model
+
+            shared["labeling_model"] = fitted_model()
         payloads = []
         for u, start in enumerate(range(0, len(ligs), size)):
             block = ligs.iloc[start:start + size]
@@ -738,6 +749,7 @@ def screen(
                 "unit": u, "job": job_hash, "radionuclides": nuclides, "labeling": labeling,
                 "ligands": block.to_dict("list"),
                 "library_names": {n: True for n in block["chelator"] if n in lib_names},
+                **shared,
             })
         run_units(_score_unit, payloads, store, executor=executor, n_jobs=n_jobs,
                   scheduler=scheduler, progress=progress)

@@ -397,9 +397,8 @@ def choose_platform(n_particles: int, platform: str | None = None) -> Any:
 
     On the CPU platform the thread count is ``$OPENMM_CPU_THREADS`` when set, else 1 below
     :data:`SMALL_SYSTEM` particles (a complex in implicit water: threads only add overhead;
-    measured with ``benchmarks/bench_simulate.py``: CPU with 1 thread used 13 % less CPU time
-    per fast-protocol complex than the Reference platform, and 16 % less per MD step) and
-    OpenMM's default (all cores) for explicit-water boxes.
+    ``benchmarks/bench_simulate.py --layouts``: CPU with 1 thread used 9 % less CPU time per MD
+    step than the Reference platform for Lu-DOTA) and all cores for explicit-water boxes.
     """
     import os
 

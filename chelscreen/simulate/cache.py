@@ -151,13 +151,24 @@ def simulate_pair(ligand_smiles: str, metal: Any, protocol: str = "fast", *,
     logger.info("simulated %s %s (%s) in %.1f s", name or ligand_smiles, ion, protocol,
                 time.perf_counter() - t0)
     if cpath is not None:
-        _atomic_write_json(cpath, {"key": fields, "result": res})
+        try:
+            _atomic_write_json(cpath, {"key": fields, "result": res})
+        except OSError as exc:  # disk full, read-only: the result stands, it is just not cached
+            logger.warning("could not write the simulation cache file %s (%s); the result is "
+                           "kept but not cached", cpath, exc.strerror or exc)
     res["cached"] = False
     return res
 
 
 def _worker_init() -> None:
     os.environ.setdefault("OPENMM_CPU_THREADS", "1")
+
+
+def _pair_task_in_worker(args: tuple) -> tuple[int, dict[str, Any] | None, str | None, str]:
+    """:func:`_pair_task` in a worker process of :mod:`chelscreen._parallel` (one OpenMM
+    thread per worker)."""
+    _worker_init()
+    return _pair_task(args)
 
 
 def _pair_task(args: tuple) -> tuple[int, dict[str, Any] | None, str | None, str]:
@@ -210,6 +221,11 @@ def simulate_pairs(ligands: Any, metals: Any, protocol: str = "fast",
         parametrization + restrained relaxation), ``relax_s`` (its relaxation part), ``md_s``,
         ``strain_s``, ``pull_s``, ``wall_s``); bad ligands/metals are kept as
         ``status="invalid"`` rows, failed simulations as ``status="error"``, with a message.
+
+    Examples
+    --------
+    >>> df = simulate_pairs(["NOTA", "DOTA"], "Ga-68", protocol="fast")  # doctest: +SKIP
+    >>> df[["name", "metal", "cn_initial", "status"]]                     # doctest: +SKIP
     """
     from chelscreen._parallel import resolve_n_jobs
     from chelscreen.io import read_ligands
@@ -266,13 +282,10 @@ def simulate_pairs(ligands: Any, metals: Any, protocol: str = "fast",
         for t in tasks:
             collect(_pair_task(t))
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from chelscreen._parallel import imap_unordered
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init) as pool:
-            for fut in as_completed([pool.submit(_pair_task, t) for t in tasks]):
-                collect(fut.result())
+        for _, out in imap_unordered(_pair_task_in_worker, tasks, n_jobs=jobs):
+            collect(out)
     if bar is not None:
         bar.close()
     df = pd.DataFrame(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import openmm  # noqa: F401 - a hard dependency: fail, never skip
 import pandas as pd
 
 
@@ -9,16 +10,20 @@ def test_simulate_cli_rows_in_order_bad_rows_kept(run_cli, tmp_path):
     smi = tmp_path / "ligs.smi"
     smi.write_text("OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O EDTA\nnot_a_smiles(( broken\n")
     out = tmp_path / "sim.csv"
-    res = run_cli("-q", "simulate", str(smi), "--metals", "Lu3+,Xx3+", "--protocol", "fast",
+    # a misspelt metal is refused before anything is built or loaded
+    res = run_cli("-q", "simulate", str(smi), "--metals", "Lu3+,Xx3+", "--out", str(out))
+    assert res.exit_code == 2 and "'Xx' is not an element" in res.output
+    assert not out.exists()
+    res = run_cli("-q", "simulate", str(smi), "--metals", "Lu3+,Y3+", "--protocol", "fast",
                   "--conformers", "2", "--out", str(out), "--structures", str(tmp_path / "st"),
                   "--cache-dir", str(tmp_path / "cache"))
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out)
     assert len(df) == 4
-    assert list(df["metal"]) == ["Lu3+", "Xx3+", "Lu3+", "Xx3+"]
-    assert df.loc[0, "status"] == "ok" and df.loc[0, "cn_initial"] == 6
-    assert (df.loc[1:, "status"] == "invalid").all()
-    assert df.loc[1:, "message"].str.len().gt(10).all()
+    assert list(df["metal"]) == ["Lu3+", "Y3+", "Lu3+", "Y3+"]
+    assert (df.loc[:1, "status"] == "ok").all() and df.loc[0, "cn_initial"] == 6
+    assert (df.loc[2:, "status"] == "invalid").all()
+    assert df.loc[2:, "message"].str.len().gt(10).all()
     assert list((tmp_path / "st").glob("*.pdb")) and list((tmp_path / "st").glob("*.sdf"))
 
 

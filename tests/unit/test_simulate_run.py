@@ -6,6 +6,7 @@ import json
 import time
 
 import numpy as np
+import openmm  # noqa: F401 - a hard dependency: fail, never skip
 import pytest
 
 from chelscreen.simulate import build_complex, run, simulate_pairs

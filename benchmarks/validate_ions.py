@@ -219,13 +219,39 @@ def gd_interpolated(rows: dict) -> dict:
 
 
 def write_table(rows: list[dict]) -> None:
-    cols = ["ion", "rmin2_A", "eps_kcal", "c4_kcal_A4", "c4_source", "rmin2_source", "target_r_A"]
+    cols = ["ion", "rmin2_A", "eps_kcal", "c4_kcal_A4", "c4_source", "rmin2_source", "target_r_A",
+            "water_check"]
     with open(TABLE, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
         for r in rows:
-            w.writerow({k: r[k] for k in cols})
+            w.writerow({k: r.get(k, "") or "" for k in cols})
     print(f"wrote {TABLE}")
+
+
+def record_validation(df: pd.DataFrame) -> None:
+    """Write each 12-6-4 ion's water check into ``ion_1264.csv`` (column ``water_check``), so
+    that explicit-water runs with an ion that failed it carry a warning."""
+    from chelscreen.simulate.hydration import read_1264_table
+
+    if not TABLE.exists():
+        return
+    rows = read_1264_table(TABLE)
+    for r in df[df["model"] == "12-6-4"].itertuples(index=False):
+        if r.ion not in rows:
+            continue
+        ok = bool(r.r_within_tol) and bool(r.cn_within_tol)
+        rows[r.ion]["water_check"] = (
+            f"{'pass' if ok else 'FAIL'}: M-O {r.r_sim_A:.3f} vs {r.r_ref_A} A, CN {r.cn_sim:.1f} "
+            f"vs {r.cn_ref:g}")
+    cols = ["ion", "rmin2_A", "eps_kcal", "c4_kcal_A4", "c4_source", "rmin2_source",
+            "target_r_A", "water_check"]
+    with open(TABLE, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for ion in sorted(rows):
+            w.writerow({k: rows[ion].get(k, "") or "" for k in cols})
+    print(f"recorded the water check in {TABLE}")
 
 
 def verdict(ion: str, r: float, cn: float) -> tuple[bool, bool]:
@@ -272,11 +298,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true", help="refit Rmin/2 and rewrite ion_1264.csv")
     ap.add_argument("--ions", default=",".join(ORDER))
     ap.add_argument("--prod-ps", type=float, default=12.0)
+    ap.add_argument("--record", action="store_true",
+                    help="only write the water checks of sim_ion_validation.csv into the table")
     ap.add_argument("--qwater", action="store_true",
                     help="only the q_water check on Gd(III) complexes (explicit protocol)")
     args = ap.parse_args(argv)
     if args.qwater:
         return qwater_check()
+    if args.record:
+        record_validation(pd.read_csv(OUT))
+        return 0
     from chelscreen.simulate.hydration import ion_model, read_1264_table, simulate_aqua_ion
 
     ions = [i.strip() for i in args.ions.split(",") if i.strip()]
@@ -315,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
                      "wall_s": round(r["wall_s"], 1), "platform": r["platform"]})
     df = pd.DataFrame(rows)
     df.to_csv(OUT, index=False)
+    record_validation(df)
     print(f"\nAqua ions in TIP3P ({df['n_waters'].iloc[0]} waters, 3 + {args.prod_ps:g} ps, "
           f"300 K); distance tolerance +/- {DIST_TOL_A} A, CN +/- max(1, ref. uncertainty)")
     print(f"{'ion':5s} {'model':7s} {'r sim':>6s} {'r ref':>6s} {'ok':>3s} {'CN sim':>6s} "

@@ -245,6 +245,6 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
         }
     )
     for pos, msg in row_errors.items():  # unusable rows: invalid, never predicted
-        rows.loc[pos, ["smiles", "status", "message"]] = ["", "invalid",
-                                                         f"line {lines[pos]}: {msg}"]
+        rows.loc[pos, ["smiles", "status", "message"]] = [
+            "", "invalid", f"row {pos + 1} (line {lines[pos]}): {msg}"]
     return _predict_rows(mdl, rows)

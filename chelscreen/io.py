@@ -276,6 +276,13 @@ class _Record:
 
 
 def _decode(path: Path, raw: bytes) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Excel, Windows)
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{path} starts like UTF-16 text but cannot be decoded (byte {exc.start}); "
+                "save it as UTF-8 text") from exc
     if b"\x00" in raw[:65536]:
         raise InputFileError(
             f"{path} is a binary file, not text (it contains NUL bytes); give a text file "

@@ -421,7 +421,9 @@ def _split_nuclide(text: str) -> tuple[str, str] | None:
             text = text.replace(word, element(word).symbol)
     try:
         name = parse_nuclide_str(text)
-    except ValueError as exc:  # NuclideStrError subclasses ValueError
+    except (ValueError, IndexError) as exc:  # NuclideStrError subclasses ValueError;
+        # radioactivedecay raises IndexError on digits-only text such as '-3' or '225'
+        exc = exc if isinstance(exc, ValueError) else ValueError("not a nuclide")
         detail = (str(exc).split(". ", 1)[-1].strip().rstrip(".") or "not a nuclide")
         detail = detail.replace("is unphysical", "is impossible")
         raise UnsupportedMetalError(

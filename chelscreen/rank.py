@@ -62,8 +62,8 @@ Kinetic inertness
 
     The coefficients start from the physical values in :data:`INERTNESS_PRIOR` and are
     calibrated on ``molecules/retention_evidence.csv`` (MAP logistic fit, Gaussian prior of sd
-    1 logit around each physical value, rows weighted by assay; :func:`fit_inertness`) once the
-    table holds ≥ 20 usable rows. The spread of a structural estimate is ±1 logit.
+    1 logit around each physical value, rows weighted by assay and grouped by chelating core so
+    that each core counts once; :func:`fit_inertness`) once the table holds ≥ 20 usable rows. The spread of a structural estimate is ±1 logit.
     ``benchmarks/validate_ranking.py`` measures it leave-one-chelator-out.
 
     Simulation evidence (``--simulate-top``): when OpenMM features exist for a pair,
@@ -368,23 +368,22 @@ def log_alpha_hydrolysis(log_beta1_star: float | None, ph: float = PH) -> float:
 
 
 def pm_from_logk(logk_cond: np.ndarray | float, m_tot: float = M_TOT, l_tot: float = L_TOT):
-    """pM = -log10 [M]free from the exact 1:1 mass balance (vectorised)."""
+    """pM = -log10 [M]free from the exact 1:1 mass balance (vectorised).
+
+    ``K (M - x)(L - x) = x``: the complexed metal is the smaller root
+    ``x = 2KML / (b + sqrt(K²(L - M)² + 2K(M + L) + 1))`` with ``b = K(M + L) + 1`` (no
+    cancellation for any K), and the free metal follows from the same balance as
+    ``M - x = x / (K (L - x))``, which keeps full precision when ``x → M`` (large K).
+    """
     lk = np.asarray(logk_cond, dtype=float)
-    k = np.power(10.0, np.clip(lk, -30, 60))
-    # K (M - x)(L - x) = x  →  K x² - (K(M+L) + 1) x + K M L = 0, smaller root
+    finite = np.isfinite(lk)
+    k = np.power(10.0, np.clip(np.where(finite, lk, 0.0), -30, 60))
     b = k * (m_tot + l_tot) + 1.0
-    disc = np.maximum(b * b - 4.0 * k * k * m_tot * l_tot, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        x = (b - np.sqrt(disc)) / (2.0 * k)
-        # numerically stable form for large K: x = 2 K M L / (b + sqrt(disc))
-        x_stable = 2.0 * k * m_tot * l_tot / (b + np.sqrt(disc))
-    x = np.where(k > 1e3, x_stable, x)
-    free = np.clip(m_tot - x, 1e-300, m_tot)
-    # for very large K the subtraction loses precision: free ≈ x / (K (L - x))
-    free_big = x / (k * np.maximum(l_tot - x, 1e-300))
-    free = np.where(k > 1e8, free_big, free)
-    out = -np.log10(free)
-    return np.where(np.isfinite(lk), out, np.nan)
+    kd = k * (l_tot - m_tot)
+    root = np.sqrt(kd * kd + 2.0 * k * (m_tot + l_tot) + 1.0)
+    x = 2.0 * m_tot * l_tot * k / (b + root)
+    out = -np.log10(x / (k * (l_tot - x)))
+    return np.where(finite, out, np.nan)
 
 
 # --------------------------------------------------------------------------------------------
@@ -561,7 +560,16 @@ def retention_evidence() -> pd.DataFrame:
         return prepare_evidence(pd.DataFrame())
     if not path.exists():
         return prepare_evidence(pd.DataFrame())
-    return prepare_evidence(pd.read_csv(path, dtype=str, keep_default_na=False), str(path))
+    from chelscreen.io import read_table
+
+    # the one table parser: a never-closed quote is a one-line error naming its line; a row
+    # with too many fields is left out with a warning (never shifted into other columns)
+    tab, lines, errors = read_table(path)
+    if errors:
+        logger.warning("%s: %d malformed row(s) left out (%s)", path, len(errors),
+                       "; ".join(f"line {lines[i]}: {m}" for i, m in list(errors.items())[:3]))
+        tab = tab.drop(index=tab.index[list(errors)]).reset_index(drop=True)
+    return prepare_evidence(tab, str(path))
 
 
 def prepare_evidence(tab: pd.DataFrame, where: str = "evidence table") -> pd.DataFrame:
@@ -600,6 +608,32 @@ def _evidence_table(exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
     return tab
 
 
+def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
+    """``(key, element) → (n, weight, weighted mean, text)`` of an evidence table (cached)."""
+    sig = (id(tab), len(tab))
+    hit = _SUMMARY_CACHE.get(sig)
+    if hit is not None and hit[0] is tab:
+        return hit[1]
+    groups: dict[tuple[str, str], tuple] = {}
+    for (k, el), g in tab.groupby(["key", "element"], sort=False):
+        w = g["weight"].to_numpy(float)
+        v = g["value_num"].to_numpy(float)
+        outcomes = list(g["outcome"])
+        tally = ", ".join(f"{outcomes.count(o)} {o}" for o in ("stable", "partial", "unstable")
+                          if o in outcomes)
+        assays = ", ".join(dict.fromkeys(a.replace("_", " ") for a in g["assay"]))
+        dois = list(dict.fromkeys(d for d in g["doi"] if d))
+        cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")
+        groups[(k, el)] = (float(len(g)), float(w.sum()), float((w * v).sum() / w.sum()),
+                           f"{tally} ({assays}; {cite})")
+    _SUMMARY_CACHE.clear()
+    _SUMMARY_CACHE[sig] = (tab, groups)
+    return groups
+
+
+_SUMMARY_CACHE: dict = {}
+
+
 def evidence_summary(keys: Sequence[str], elements: Sequence[str],
                      parent_keys: Sequence[str] | None = None) -> pd.DataFrame:
     """Per pair: evidence count, weight, weighted mean outcome, and a citation text.
@@ -614,7 +648,7 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
            "evidence_mean": np.full(len(keys), np.nan), "evidence_text": [""] * len(keys)}
     if len(tab) == 0:
         return pd.DataFrame(out)
-    groups = {k: g for k, g in tab.groupby(["key", "element"], sort=False)}
+    groups = _group_summaries(tab)
     for i, (k, el, pk) in enumerate(zip(keys, elements, parents)):
         g = groups.get((k, el)) if k else None
         via = ""
@@ -623,18 +657,8 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
             via = "via its chelating core: "
         if g is None:
             continue
-        w = g["weight"].to_numpy(float)
-        v = g["value_num"].to_numpy(float)
-        out["evidence_n"][i] = len(g)
-        out["evidence_weight"][i] = float(w.sum())
-        out["evidence_mean"][i] = float((w * v).sum() / w.sum())
-        counts = g["outcome"].value_counts()
-        tally = ", ".join(f"{int(counts[o])} {o}" for o in ("stable", "partial", "unstable")
-                          if o in counts)
-        assays = ", ".join(dict.fromkeys(a.replace("_", " ") for a in g["assay"]))
-        dois = list(dict.fromkeys(d for d in g["doi"] if d))
-        cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")
-        out["evidence_text"][i] = f"{via}{tally} ({assays}; {cite})"
+        out["evidence_n"][i], out["evidence_weight"][i], out["evidence_mean"][i], text = g
+        out["evidence_text"][i] = via + text
     return pd.DataFrame(out)
 
 
@@ -648,8 +672,11 @@ def _calibrated_coef(exclude: frozenset[str] = frozenset()) -> tuple[tuple[str, 
     ok = feats.notna().all(axis=1).to_numpy()
     if ok.sum() < MIN_CALIBRATION_ROWS:
         return tuple(INERTNESS_PRIOR.items())
-    coef = fit_inertness(feats[ok], tab["value_num"].to_numpy(float)[ok],
-                         tab["weight"].to_numpy(float)[ok])
+    # every chelating core counts once (rows of a core share its weight): a much-studied
+    # chelator (DOTA, DFO) must not set the coefficients for all others
+    per_core = tab.groupby("key")["key"].transform("size").to_numpy(float)
+    weight = tab["weight"].to_numpy(float) / per_core
+    coef = fit_inertness(feats[ok], tab["value_num"].to_numpy(float)[ok], weight[ok])
     return tuple(coef.items())
 
 
@@ -960,10 +987,13 @@ def add_confidence(df: pd.DataFrame, by: str = "radionuclide",
     :data:`TIE_WINDOW` ranks by the normal approximation of the draws' mean and spread).
     """
     out = df.copy()
-    out["p_best"] = np.where(out["rank"].notna(), 0.0, np.nan)
-    out["tied_with"] = ""
     rank = pd.to_numeric(out["rank"], errors="coerce").to_numpy(float)
+    p_best = np.where(np.isfinite(rank), 0.0, np.nan)
+    tied_with = np.full(len(out), "", dtype=object)
     names = out["chelator"].astype(str).to_numpy()
+    mean = spread = None
+    # column-wise: every radionuclide's values are computed with numpy and assigned once
+    # (per-row ``iloc`` writes cost ~2 ms each and dominated large screens)
     for _nuc, idx in out.groupby(by, sort=False).indices.items():
         idx = np.asarray(idx)
         idx = idx[np.isfinite(rank[idx])]
@@ -974,26 +1004,33 @@ def add_confidence(df: pd.DataFrame, by: str = "radionuclide",
         draws = sample_scores(out.iloc[top])["score"]
         best = np.argmax(draws, axis=0)
         counts = np.bincount(best, minlength=len(top))
-        out.iloc[top, out.columns.get_loc("p_best")] = counts / draws.shape[1]
+        p_best[top] = counts / draws.shape[1]
         gt = (draws[:, None, :] > draws[None, :, :]).mean(axis=2)
         tied = (gt < DISTINGUISH_P) & (gt.T < DISTINGUISH_P)
         np.fill_diagonal(tied, False)
-        col = out.columns.get_loc("tied_with")
         for a, i in enumerate(top):
-            out.iloc[i, col] = "; ".join(names[top[tied[a]]])
+            tied_with[i] = "; ".join(names[top[tied[a]]])
         rest = idx[candidates:]
         if len(rest):
             from scipy.stats import norm
 
-            mean = _col(out, "score_mean")
-            spread = (_col(out, "score_hi") - _col(out, "score_lo")) / (2 * 1.645)
+            if mean is None:
+                mean = _col(out, "score_mean")
+                spread = (_col(out, "score_hi") - _col(out, "score_lo")) / (2 * 1.645)
+            # neighbours of the pair at sorted position c: positions c-W..c+W (not itself),
+            # within the radionuclide's ranked pairs
+            pos = candidates + np.arange(len(rest))
+            off = np.concatenate([np.arange(-TIE_WINDOW, 0), np.arange(1, TIE_WINDOW + 1)])
+            nbp = pos[:, None] + off[None, :]
+            valid = (nbp >= 0) & (nbp < len(idx))
+            nb = idx[np.clip(nbp, 0, len(idx) - 1)]
+            s = np.sqrt(spread[rest][:, None] ** 2 + spread[nb] ** 2)
+            p = norm.cdf((mean[rest][:, None] - mean[nb]) / np.where(s > 0, s, 1e-9))
+            keep = valid & (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
             for k, i in enumerate(rest):
-                lo, hi = max(0, candidates + k - TIE_WINDOW), candidates + k + TIE_WINDOW + 1
-                nb = [j for j in idx[lo:hi] if j != i]
-                s = np.sqrt(spread[i] ** 2 + spread[nb] ** 2)
-                p = norm.cdf((mean[i] - mean[nb]) / np.where(s > 0, s, 1e-9))
-                keep = (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
-                out.iloc[i, col] = "; ".join(names[np.asarray(nb)[keep]])
+                tied_with[i] = "; ".join(names[nb[k][keep[k]]])
+    out["p_best"] = p_best
+    out["tied_with"] = tied_with
     return out
 
 

@@ -300,7 +300,8 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
         all_extrap = all(_is_extrapolation(r) for r in sub.to_dict("records"))
         out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
                     "second": second, "distinct": distinct, "n_tied": n_tied,
-                    "n": len(sub), "all_extrapolated": all_extrap})
+                    "n": len(sub), "all_extrapolated": all_extrap,
+                    "no_pick": all_extrap and not distinct})
     return out
 
 
@@ -316,7 +317,9 @@ def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
         verdict = ("distinguishable from the runner-up" if s["distinct"] else
                    f"indistinguishable from {s['n_tied']} other(s): " + ", ".join(b["tied"][:5])
                    + (" …" if s["n_tied"] > 5 else ""))
-        lines.append(f"{nuc}: best {b['chelator']} (score {b['score']} [{b['score_lo']}–"
+        head = (f"no defensible pick (nominal #1 {b['chelator']}, " if s["no_pick"]
+                else f"best {b['chelator']} (")
+        lines.append(f"{nuc}: {head}score {b['score']} [{b['score_lo']}–"
                      f"{b['score_hi']}], p_best {b['p_best']}) — {verdict}")
         if s["all_extrapolated"]:
             lines.append("  every estimate for this radionuclide is an extrapolation "

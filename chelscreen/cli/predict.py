@@ -28,13 +28,13 @@ def _is_pairs_table(path: Path) -> bool:
     if not path.is_file() or _base_suffix(path) not in (".csv", ".tsv", ".tab"):
         return False
     import csv
-    import gzip
 
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
-            first = next((ln for ln in fh if ln.strip()), "")
-    except OSError:
+    from chelscreen.errors import InputFileError
+    from chelscreen.io import _read_text
+
+    try:  # the reader's decoding (gzip, UTF-8 BOM, UTF-16); a bad file is reported by it later
+        first = next((ln for ln in _read_text(path).splitlines() if ln.strip()), "")
+    except InputFileError:
         return False
     sep = "\t" if "\t" in first else (";" if "," not in first and ";" in first else ",")
     header = next(csv.reader([first], delimiter=sep), [])

@@ -211,13 +211,13 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
         path = Path(pairs)
         if not path.is_file():
             raise InputFileError(f"pairs file {path} does not exist")
-        # the ligand reader's table parser: row-numbered errors, a long row is never shifted
         from chelscreen.io import read_table
 
+        # the ligand reader's table parser: BOM/UTF-16/CRLF, a never-closed quote is a one-line
+        # error naming its line, a row with too many fields is reported (never shifted)
         pairs, lines, row_errors = read_table(path)
-        row_errors = {k: f"row {k + 1} (line {lines[k]}): {m}" for k, m in row_errors.items()}
     else:
-        row_errors = {}
+        lines, row_errors = list(range(2, len(pairs) + 2)), {}
     cols = {c.lower(): c for c in pairs.columns}
     if "smiles" not in cols or "metal" not in cols:
         raise InputFileError(
@@ -244,6 +244,7 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
                 [f"row {i + 1}: {m}" for i, m in enumerate(lig["message"])], "") if n else [],
         }
     )
-    for k, msg in row_errors.items():
-        rows.loc[k, ["status", "message"]] = ["invalid", msg]
+    for pos, msg in row_errors.items():  # unusable rows: invalid, never predicted
+        rows.loc[pos, ["smiles", "status", "message"]] = [
+            "", "invalid", f"row {pos + 1} (line {lines[pos]}): {msg}"]
     return _predict_rows(mdl, rows)

@@ -193,3 +193,16 @@ def test_a_labeling_precedent_counts_as_evidence_at_zero_skill() -> None:
     assert list(s["labeling_weight"]) == [0.0, 1.0]
     w = why_sentence(s.iloc[1])
     assert "precedent for this pair" in w
+
+
+def test_imaging_nuclides_are_screenable_and_zr89_is_opt_in() -> None:
+    from chelscreen.screening import THERAPY_SET, screen
+
+    df = screen(["DOTA", "DFO"], ["Zr-89", "Ga-68", "In-111"], out=None, progress=False,
+                report=False)
+    assert set(df["radionuclide"]) == {"Zr-89", "Ga-68", "In-111"}
+    assert df["score"].notna().all() and df["p_best"].notna().all()
+    for _nuc, g in df.groupby("radionuclide"):
+        assert g["p_best"].sum() == pytest.approx(1.0)
+        assert (g["score_lo"] <= g["score"]).all() and (g["score"] <= g["score_hi"]).all()
+    assert "Ga-68" in THERAPY_SET and "In-111" in THERAPY_SET and "Zr-89" not in THERAPY_SET

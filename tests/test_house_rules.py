@@ -7,8 +7,6 @@ import gzip
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 #: aggregator / mirror / proxy hosts and phrasings that are not sources (use the DOI/PMID)

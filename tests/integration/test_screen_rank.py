@@ -169,3 +169,11 @@ def test_report_says_indistinguishable_and_flags_extrapolation() -> None:
         assert "distinguishable from the runner-up" in text
     rel = relative_scores(s)
     assert rel.max().max() == pytest.approx(1.0) and (rel.fillna(0) <= 1.0 + 1e-12).all().all()
+
+
+def test_report_cards_say_where_the_daughters_dose_goes() -> None:
+    from chelscreen.reporting import _dose_text
+
+    text = _dose_text("Ac-225", "DOTA")
+    assert "released daughters deposit" in text and "kidneys" in text and "Gy/MBq" in text
+    assert _dose_text("Lu-177", "DOTA") == ""  # no alpha emitter in the chain

@@ -1051,7 +1051,7 @@ def _flag_duplicate_ids(rows: dict[str, list[Any]], records: list[_Record]) -> N
 # --------------------------------------------------------------------------------------------
 #: output file types by suffix (``.gz`` may follow .csv/.tsv/.json/.sdf)
 OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
-                  ".pq": "parquet", ".json": "json", ".sdf": "sdf"}
+                  ".pq": "parquet", ".json": "json", ".sdf": "sdf", ".smi": "smi"}
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -1071,7 +1071,7 @@ def output_format(path: str | os.PathLike) -> str:
         shown = "".join(p.suffixes[-2:]) if p.suffix.lower() == ".gz" else (p.suffix or "none")
         raise OutputFileError(
             f"cannot write {p}: unknown output type {shown!r}; use one of "
-            ".csv, .tsv, .parquet, .json or .sdf (.csv/.tsv/.json/.sdf may end in .gz)"
+            ".csv, .tsv, .parquet, .json, .sdf or .smi (.csv/.tsv/.json/.sdf/.smi may end in .gz)"
         )
     return kind
 
@@ -1139,7 +1139,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     ``.csv``, ``.tsv``/``.tab``, ``.parquet``/``.pq``, ``.json`` (records, NaN as null),
     ``.sdf`` (one record per row: the ``mol`` column, else the ``smiles``; every other column
     as an SD property; a row without a structure is an empty record, never dropped);
-    ``.gz`` after csv/tsv/json/sdf compresses. Missing folders are created and the file is
+    ``.smi`` (``smiles id`` per line); ``.gz`` after csv/tsv/json/sdf/smi compresses. Missing folders are created and the file is
     replaced atomically. A ``mol`` column is written only to SDF.
 
     Raises
@@ -1172,6 +1172,12 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         data = _json_text(table).encode("utf-8")
     elif kind == "sdf":
         data = _sdf_text(table).encode("utf-8")
+    elif kind == "smi":  # SMILES and id per line, the input format of every reader
+        if "smiles" not in table.columns:
+            raise OutputFileError(f"cannot write {p}: a .smi file needs a 'smiles' column")
+        ids = table["id"] if "id" in table.columns else pd.Series(range(1, len(table) + 1))
+        data = "".join(f"{s} {i}\n" for s, i in zip(table["smiles"].fillna(""), ids,
+                                                    strict=True)).encode("utf-8")
     else:
         data = table.to_csv(index=False, sep="\t" if kind == "tsv" else ",").encode("utf-8")
     if p.suffix.lower() == ".gz":

@@ -568,6 +568,11 @@ def check_out_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputFolderError(f"--out {out} is a file, not a folder; give a folder name")
+    lock_path = out / JOB_DIRNAME / LOCK_NAME
+    if lock_path.exists():  # a running job comes first: --resume/--overwrite would not help
+        probe = JobLock(lock_path)
+        probe.acquire()  # raises JobLockedError naming the holder when it is alive
+        probe.release()
     has_job = (out / JOB_DIRNAME / MANIFEST_NAME).exists()
     if resume:
         if not has_job:

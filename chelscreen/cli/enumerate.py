@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 
@@ -23,7 +21,7 @@ def _split(value: str) -> list[str]:
 @click.option("--min-donors", type=click.IntRange(0), default=2, show_default=True,
               help="Drop molecules with fewer perceived donor atoms.")
 @click.option("--out", type=click.Path(dir_okay=False), required=False, default=None,
-              help="Output file: .smi (SMILES id), .csv or .tsv. Default: print .smi lines.")
+              help="Output file (.smi, .csv, .tsv, .parquet, .json, .sdf). Default: print .smi lines.")
 @click.option("--list", "list_only", is_flag=True, help="List the known scaffolds and arms.")
 def enumerate_cmd(scaffolds: str, arms: str, max_n: int | None, min_donors: int,
                   out: str | None, list_only: bool) -> None:
@@ -43,14 +41,7 @@ def enumerate_cmd(scaffolds: str, arms: str, max_n: int | None, min_donors: int,
         for r in df.itertuples():
             click.echo(f"{r.smiles} {r.id}")
         return
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(path.suffixes[-1:]).lower()
-    if suffix == ".smi":
-        path.write_text("".join(f"{r.smiles} {r.id}\n" for r in df.itertuples()))
-    elif suffix in (".csv", ".tsv"):
-        df.to_csv(path, index=False, sep="," if suffix == ".csv" else "\t")
-    else:
-        raise click.BadParameter(f"unknown output format {suffix!r}; use .smi, .csv or .tsv",
-                                 param_hint="--out")
+    from chelscreen.io import write_table
+
+    path = write_table(df, out)
     click.echo(f"wrote {len(df)} chelators to {path}", err=True)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from chelscreen._parallel import resolve_n_jobs
 from chelscreen.errors import InvalidStructureError, SimulationError
 from chelscreen.simulate.params import IonParameters, get_ion_parameters
 
@@ -428,7 +429,7 @@ def choose_platform(n_particles: int, platform: str | None = None) -> Any:
             chosen = mm.Platform.getPlatformByName("CPU" if "CPU" in names else "Reference")
     if chosen.getName() == "CPU":
         threads = os.environ.get("OPENMM_CPU_THREADS") or (
-            "1" if n_particles < SMALL_SYSTEM else str(os.cpu_count() or 1))
+            "1" if n_particles < SMALL_SYSTEM else str(resolve_n_jobs(-1)))
         chosen.setPropertyDefaultValue("Threads", threads)
     return chosen
 

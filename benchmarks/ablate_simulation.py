@@ -103,14 +103,14 @@ def metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def fit_predict(X: pd.DataFrame, r: np.ndarray, groups: np.ndarray, tr: np.ndarray,
-                te: np.ndarray, features: list[str] | None) -> tuple[np.ndarray, float]:
+                te: np.ndarray, features: list[str] | None) -> tuple[np.ndarray, float | None]:
     """Residual prediction for ``te`` from a model fitted on ``tr`` (alpha by inner CV)."""
     from sklearn.model_selection import GroupKFold
 
     from chelscreen.model.simcorrect import SimCorrection
 
     if not features:
-        return np.full(len(te), float(np.mean(r[tr]))), float("nan")
+        return np.full(len(te), float(np.mean(r[tr]))), None
     best = (np.inf, ALPHAS[0])
     for a in ALPHAS:
         err = []
@@ -154,22 +154,36 @@ def main(argv: list[str] | None = None) -> dict:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--retrain", action="store_true", help="ignore the cached base predictions")
+    ap.add_argument("--base-only", action="store_true",
+                    help="compute the base predictions for the calibration selection and stop")
     ap.add_argument("--write", action="store_true",
                     help="bundle models/stability/simcorrect.json if the correction helps, "
                          "else remove it")
     args = ap.parse_args(argv)
 
+    if args.base_only:
+        import sys
+
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from calibrate_simulate import select_pairs
+
+        sel = select_pairs()
+        base_predictions(sel, retrain=args.retrain)
+        print(f"base predictions for {len(sel)} selected pairs in {CACHE}")
+        return {}
     calib = pd.read_csv(CALIB)
     n_all = len(calib)
-    calib = calib[calib["status"].isin(["ok", "warning"])].reset_index(drop=True)
     if "skeleton" not in calib.columns:
         calib["skeleton"] = [skeleton(s) for s in calib["smiles"]]
+    # base predictions for every selected pair (they do not depend on the simulations)
+    calib["base"] = base_predictions(calib, retrain=args.retrain)
+    calib = calib[calib["status"].isin(["ok", "warning"])].reset_index(drop=True)
     calib = add_ion_features(calib)
     for c in SIM_FEATURES:
         calib[c] = pd.to_numeric(calib[c], errors="coerce")
     y = calib["logK_exp"].to_numpy(float)
     groups = calib["skeleton"].to_numpy()
-    base = base_predictions(calib, retrain=args.retrain)
+    base = calib["base"].to_numpy(float)
     r = y - base
     print(f"\ncalibration pairs: {len(calib)} simulated of {n_all}; skeletons "
           f"{calib['skeleton'].nunique()}, metals {calib['metal'].nunique()}, log K "

@@ -9,6 +9,7 @@ worker processes).
 Usage::
 
     nice -n 10 python benchmarks/bench_screen.py [--n 10000] [--n-jobs 2] [--out DIR]
+    nice -n 10 python benchmarks/bench_screen.py --n 500 --n-jobs 1 --profile   # where the time goes
 
 Target (issue 6): ≤ 3 min and ≤ 2 GB on 2 cores.
 """
@@ -102,7 +103,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="local process pool, or a dask LocalCluster with --n-jobs workers")
     ap.add_argument("--no-labeling", action="store_true",
                     help="skip the labeling model (stability model + daughters only)")
+    ap.add_argument("--profile", action="store_true",
+                    help="cProfile the screen in CPU time (needs --n-jobs 1: in-process) and "
+                         "print the top costs")
+    ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
     args = ap.parse_args(argv)
+    if args.profile and (args.n_jobs != 1 or args.executor != "local"):
+        ap.error("--profile measures this process only: use --n-jobs 1 --executor local")
     t0 = time.perf_counter()
     smiles = generate(args.n)
     t_gen = time.perf_counter() - t0
@@ -113,9 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
     t1 = time.perf_counter()
     cpu0 = _cpu_s()
+    prof = None
+    if args.profile:
+        import cProfile
+
+        prof = cProfile.Profile(time.process_time)  # CPU time, not wall (shared machine)
     with _TreeRssSampler() as sampler:
+        if prof is not None:
+            prof.enable()
         df = screen(smiles, list(THERAPY_SET), out=out, n_jobs=args.n_jobs, progress=False,
                     labeling=not args.no_labeling, executor=args.executor)
+        if prof is not None:
+            prof.disable()
     wall = time.perf_counter() - t1
     cpu = _cpu_s() - cpu0
     n_pairs = len(df)
@@ -137,7 +153,27 @@ def main(argv: list[str] | None = None) -> int:
           f"(e.g. {1e6 * len(THERAPY_SET) * per_pair / 3600 / 64:.2f} h on 64 cores)")
     print(f"load average: {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())}")
     print(f"outputs in {out}")
+    if prof is not None:
+        _print_profile(prof, cpu, args.profile_top)
     return 0
+
+
+def _print_profile(prof, cpu: float, top: int) -> None:
+    """Top costs of the screen: inclusive (cumulative) and own (tottime) CPU seconds."""
+    import io
+    import pstats
+
+    for key, what in (("cumulative", "inclusive CPU-s (a function and what it calls)"),
+                      ("tottime", "own CPU-s (excluding callees)")):
+        buf = io.StringIO()
+        st = pstats.Stats(prof, stream=buf)
+        st.sort_stats(key).print_stats(top)
+        print(f"\n=== top {top} by {what}; screen CPU {cpu:.1f} s ===")
+        lines = buf.getvalue().splitlines()
+        start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
+        for ln in lines[start:]:
+            if ln.strip():
+                print(ln.replace(str(__import__("pathlib").Path(sys.prefix)), "<venv>")[:170])
 
 
 if __name__ == "__main__":

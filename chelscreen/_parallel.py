@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from chelscreen.errors import ChelscreenError
+
 EXECUTORS = ("local", "dask")
 
 
@@ -81,20 +83,54 @@ def imap_unordered(func: Callable[[Any], Any], payloads: Sequence[Any], *, n_job
             yield p, func(p)
         return
     from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered",
                       pre_dispatch="2*n_jobs")
-    for key, result in runner(delayed(_keyed)(func, k, p) for k, p in enumerate(payloads)):
-        yield payloads[key], result
+    try:
+        for key, result in runner(delayed(_keyed)(func, k, p) for k, p in enumerate(payloads)):
+            yield payloads[key], result
+    except TerminatedWorkerError as exc:
+        raise ExecutorError(
+            "a worker process died (killed, or out of memory); finished results are kept: "
+            "run the same command again with --resume, with fewer --n-jobs if memory is short"
+        ) from exc
+
+
+#: seconds to wait for a remote Dask scheduler before giving up with a one-line error
+DASK_CONNECT_TIMEOUT_S = 10
+
+
+class ExecutorError(ChelscreenError, RuntimeError):
+    """The executor failed: an unreachable scheduler, workers that keep dying."""
+
+
+def _one_line(exc: BaseException, n: int = 200) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _what(payload: Any, key: int) -> str:
+    if isinstance(payload, dict) and "unit" in payload:
+        return f"work unit {payload['unit']}"
+    return f"item {key}"
 
 
 def _imap_dask(func: Callable[[Any], Any], payloads: Sequence[Any], n_jobs: int,
                scheduler: str | None) -> Iterator[tuple[Any, Any]]:
     from dask.distributed import Client, LocalCluster, as_completed
+    from distributed import KilledWorker
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at {scheduler} within "
+                f"{DASK_CONNECT_TIMEOUT_S} s ({_one_line(exc)}); check the address and that "
+                "the scheduler runs, or leave out --scheduler to use a local cluster"
+            ) from exc
     else:
         # TCP on the loopback interface (also for the threaded single-process cluster), so the
         # same code path as a remote scheduler is exercised and nothing listens outside
@@ -106,8 +142,19 @@ def _imap_dask(func: Callable[[Any], Any], payloads: Sequence[Any], n_jobs: int,
         client = Client(cluster)
     try:
         futures = {client.submit(func, p, pure=False): k for k, p in enumerate(payloads)}
+        # a worker that dies is replaced (nanny) and its tasks rerun by the scheduler, up to
+        # distributed.scheduler.allowed-failures times; after that KilledWorker ends the run
         for fut in as_completed(list(futures)):
-            yield payloads[futures[fut]], fut.result()
+            k = futures[fut]
+            try:
+                result = fut.result()
+            except KilledWorker as exc:
+                raise ExecutorError(
+                    f"Dask workers died repeatedly while running {_what(payloads[k], k)} "
+                    f"({_one_line(exc, 120)}); finished results are kept: check the workers' "
+                    "memory and logs, then run the same command again with --resume"
+                ) from exc
+            yield payloads[k], result
     finally:
         client.close()
         if cluster is not None:

@@ -276,6 +276,13 @@ class _Record:
 
 
 def _decode(path: Path, raw: bytes) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Excel, Windows)
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{path} starts like UTF-16 text but cannot be decoded (byte {exc.start}); "
+                "save it as UTF-8 text") from exc
     if b"\x00" in raw[:65536]:
         raise InputFileError(
             f"{path} is a binary file, not text (it contains NUL bytes); give a text file "
@@ -833,15 +840,25 @@ def _resolve(rec: _Record, library: _Library | None) -> tuple[Chem.Mol | None, s
     return mol, "", []
 
 
-def _few_donors_note(mol: Chem.Mol) -> str:
-    """A warning when a molecule has fewer than two donor atoms (it cannot chelate)."""
+_DONOR_COUNTS: dict[str, int] = {}
+
+
+def _few_donors_note(mol: Chem.Mol, key: str = "") -> str:
+    """A warning when a molecule has fewer than two donor atoms (it cannot chelate).
+
+    ``key`` (the core's canonical SMILES) memoizes the count: a screen reads each ligand twice.
+    """
     from chelscreen.chem.donors import perceive_donors
 
-    try:
-        n = len({d.atom_idx for d in perceive_donors(mol)})
-    except Exception as exc:  # noqa: BLE001 - a donor-perception failure must not lose the row
-        logger.debug("donor perception failed: %s", exc)
-        return ""
+    n = _DONOR_COUNTS.get(key) if key else None
+    if n is None:
+        try:
+            n = len({d.atom_idx for d in perceive_donors(mol)})
+        except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the row
+            logger.debug("donor perception failed: %s", exc)
+            return ""
+        if key and len(_DONOR_COUNTS) < 100_000:
+            _DONOR_COUNTS[key] = n
     if n >= 2:
         return ""
     return (f"only {n} donor atom{'' if n == 1 else 's'} found: this molecule cannot chelate a "
@@ -877,7 +894,7 @@ def _process_records(
                             else std.core_info.get("core_smiles") or Chem.MolToSmiles(std.core)
                         )
                         bound = ";".join(dict.fromkeys(std.metals))
-                        donor_note = _few_donors_note(std.core)
+                        donor_note = _few_donors_note(std.core, core_smiles)
                         warnings = std.warnings + ([donor_note] if donor_note else [])
                         status = "warning" if warnings else "ok"
                         notes = notes + warnings + std.changes
@@ -1133,14 +1150,16 @@ def _sdf_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+def write_table(df: pd.DataFrame, path: str | os.PathLike, *,
+                json_attrs: bool = False) -> Path:
     """Write ``df`` to ``path`` in the format of its suffix: the one writer of chelscreen.
 
     ``.csv``, ``.tsv``/``.tab``, ``.parquet``/``.pq``, ``.json`` (records, NaN as null),
     ``.sdf`` (one record per row: the ``mol`` column, else the ``smiles``; every other column
     as an SD property; a row without a structure is an empty record, never dropped);
     ``.smi`` (``smiles id`` per line); ``.gz`` after csv/tsv/json/sdf/smi compresses. Missing folders are created and the file is
-    replaced atomically. A ``mol`` column is written only to SDF.
+    replaced atomically. A ``mol`` column is written only to SDF. ``json_attrs=True`` writes
+    JSON as ``{"attrs": df.attrs, "rows": [...]}`` (for results whose summary is in attrs).
 
     Raises
     ------
@@ -1158,7 +1177,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     >>> json.loads(out.read_text())
     [{'id': 'a', 'logK_pred': 1.5}]
     """
-    from chelscreen.errors import OutputFileError
+    from chelscreen.errors import ChelscreenError, OutputFileError
     from chelscreen.store import atomic_write_bytes
 
     p = check_output_path(path)
@@ -1166,8 +1185,15 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     table = df.drop(columns=["mol"]) if "mol" in df.columns and kind != "sdf" else df
     if kind == "parquet":
         buf = _io.BytesIO()
+        table = table.copy()
+        table.attrs = {}  # pandas would store attrs as JSON metadata; they need not serialize
         table.to_parquet(buf, index=False)
         data = buf.getvalue()
+    elif kind == "json" and json_attrs:
+        import json
+
+        body = {"attrs": table.attrs, "rows": json.loads(_json_text(table))}
+        data = json.dumps(body, indent=1, default=str, ensure_ascii=False).encode("utf-8")
     elif kind == "json":
         data = _json_text(table).encode("utf-8")
     elif kind == "sdf":
@@ -1184,5 +1210,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         data = gzip.compress(data)
     try:
         return atomic_write_bytes(p, data)
+    except ChelscreenError:
+        raise  # already one line with the reason and the fix
     except OSError as exc:
         raise OutputFileError(f"cannot write {p}: {exc.strerror or exc}") from None

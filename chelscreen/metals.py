@@ -213,10 +213,21 @@ def default_ion_symbol(elem: str) -> str:
             from None
 
 
+#: where the list of supported metals starts in an :class:`UnsupportedMetalError` message
+SUPPORTED_MARK = ". Supported radiometals:"
+
+
 def _unsupported_msg(text: str, why: str) -> str:
-    ions = supported_ions()
-    return (f"unsupported metal {text!r}: {why}. Supported ions ({len(ions)}): "
-            f"{', '.join(ions)}. Radionuclides may be written as 'Ac-225', '225Ac' or '[225Ac]'.")
+    rows = _radionuclide_rows()
+    listed = ", ".join(f"{r['nuclide']} ({r['ion']})" for r in rows if r["chelatable"])
+    return (f"unsupported metal {text!r}: {why}{SUPPORTED_MARK} {listed}; "
+            f"{len(supported_ions())} ions in all (chelscreen.metals.supported_ions()). Write "
+            "ions as 'Ac3+' or 'Ac(III)', radionuclides as 'Ac-225', '225Ac' or '[225Ac]'.")
+
+
+def unsupported_reason(exc: Exception) -> str:
+    """The reason of an :class:`UnsupportedMetalError` without the list of supported metals."""
+    return str(exc).split(SUPPORTED_MARK, 1)[0].rstrip(". ")
 
 
 _RE_ION = re.compile(r"^([A-Za-z][a-z]?)\s*(?:(\d?)([+])|([+])(\d))$")
@@ -240,6 +251,9 @@ def _ion_from(sym: str, charge: int | None, original: str, allow_nonchelatable: 
                 "allow_nonchelatable=True to get the flagged At entry.")
         return _astatine()
     if charge is None:
+        if sym not in _defaults():
+            raise UnsupportedMetalError(_unsupported_msg(original,
+                                                         f"no cation of {sym} in the ion table"))
         label = default_ion_symbol(sym)
     else:
         label = f"{sym}{'' if charge == 1 else charge}+"
@@ -407,7 +421,9 @@ def _split_nuclide(text: str) -> tuple[str, str] | None:
             text = text.replace(word, element(word).symbol)
     try:
         name = parse_nuclide_str(text)
-    except ValueError as exc:  # NuclideStrError subclasses ValueError
+    except (ValueError, IndexError) as exc:  # NuclideStrError subclasses ValueError;
+        # radioactivedecay raises IndexError on digits-only text such as '-3' or '225'
+        exc = exc if isinstance(exc, ValueError) else ValueError("not a nuclide")
         detail = (str(exc).split(". ", 1)[-1].strip().rstrip(".") or "not a nuclide")
         detail = detail.replace("is unphysical", "is impossible")
         raise UnsupportedMetalError(
@@ -555,21 +571,23 @@ def radionuclides():
     """
     import pandas as pd
 
+    return pd.DataFrame(_radionuclide_rows())
+
+
+@lru_cache(maxsize=1)
+def _radionuclide_rows() -> tuple[dict, ...]:
     with (data_dir() / "nuclides.csv").open(newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh)
                 if re.match(r"(therapy|imaging)", r.get("role", "").strip())]
     out = []
     for r in rows:
         sym = r["nuclide"].split("-")[0]
-        try:
-            ion = _ion_from(sym, None, r["nuclide"], allow_nonchelatable=True)
-        except UnsupportedMetalError:
-            ion = None
+        ion = _ions().get(_defaults().get(sym, ""))  # no _ion_from: its errors call this list
         chel = bool(ion is not None and ion.chelatable)
         out.append({"nuclide": r["nuclide"], "role": r["role"], "half_life": r["half_life"],
                     "half_life_s": float(r["half_life_s"]),
                     "ion": ion.symbol if chel else "", "chelatable": chel})
-    return pd.DataFrame(out)
+    return tuple(out)
 
 
 def parse_radionuclide(text: str, *, chelatable: bool = True) -> MetalSpec:
@@ -608,8 +626,7 @@ def parse_radionuclide(text: str, *, chelatable: bool = True) -> MetalSpec:
     try:
         spec = parse_metal(text)
     except UnsupportedMetalError as exc:
-        why = re.sub(r"\s*Supported ions \(\d+\):.*$", "", str(exc), flags=re.S).rstrip(". ")
-        why = why.replace(f"unsupported metal {text!r}: ", "")
+        why = unsupported_reason(exc).replace(f"unsupported metal {text!r}: ", "")
         why = re.sub(r";\s*write e\.g\..*$", "", why, flags=re.S)
         raise fail(why) from None
     if spec.nuclide is None:

@@ -399,11 +399,19 @@ def load_table() -> pd.DataFrame:
     path = molecules_dir() / "labeling.csv"
     if not path.is_file():
         raise InputFileError(f"labeling table missing: {path}; reinstall chelscreen.")
-    df = pd.read_csv(path, dtype={"molar_activity": str, "pH": float})
+    try:
+        df = pd.read_csv(path, dtype={"molar_activity": str, "pH": float})
+    except (ValueError, UnicodeDecodeError) as exc:  # ParserError subclasses ValueError
+        raise InputFileError(f"{path} cannot be read as a table "
+                             f"({' '.join(str(exc).split())}); fix the file or reinstall "
+                             "chelscreen") from exc
     missing = [c for c in TABLE_COLUMNS if c not in df.columns]
     if missing:
         raise InputFileError(f"{path} lacks columns {missing}.")
-    return prepare_table(df)
+    try:
+        return prepare_table(df)
+    except ValueError as exc:  # a damaged row (unreadable nuclide, SMILES...): name the file
+        raise InputFileError(f"{path}: {' '.join(str(exc).split())}") from exc
 
 
 def prepare_table(df: pd.DataFrame) -> pd.DataFrame:

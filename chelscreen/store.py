@@ -564,6 +564,8 @@ def check_out_folder(out: str | os.PathLike, *, resume: bool, overwrite: bool) -
     ------
     OutputFolderError
         With the option that fixes it (``--resume``, ``--overwrite`` or another ``--out``).
+    JobLockedError
+        Another running job holds the folder (checked first).
     """
     out = Path(out)
     if out.exists() and not out.is_dir():

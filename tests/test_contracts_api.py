@@ -102,6 +102,10 @@ def test_write_table_formats_and_errors(tmp_path):
         write_table(df, tmp_path / "t.xlsx")
     with pytest.raises(OutputFileError, match="unknown output type"):
         write_table(df, tmp_path / "t.parquet.gz")
+    df.attrs = {"summary": {"a": 1}, "frame": pd.DataFrame()}  # attrs never break a writer
+    write_table(df, tmp_path / "t.parquet")
+    body = json.loads(write_table(df.assign(n=1), tmp_path / "a.json", json_attrs=True).read_text())
+    assert body["attrs"]["summary"] == {"a": 1} and len(body["rows"]) == 2
 
 
 def test_cli_writes_only_through_the_one_writer():
@@ -112,8 +116,6 @@ def test_cli_writes_only_through_the_one_writer():
                     r"\.to_parquet\(", r"\.to_json\(\s*p", r"\.write_text\("):
             for m in re.finditer(pat, text):
                 offenders.append(f"{path.name}: {m.group(0)}")
-    # chelscreen dose keeps its own JSON layout (attrs + rows); everything else uses write_table
-    offenders = [o for o in offenders if not o.startswith("dose.py")]
     assert not offenders, offenders
 
 
@@ -197,3 +199,10 @@ def test_decay_plot_shows_daughter_fate(tmp_path):
     assert any("released" in t for t in legend) and any("retained" in t for t in legend)
     assert "macropa" in bx.get_title()
     assert readable_time(4.2e-6) == "4.2 µs"
+
+
+def test_describe_keeps_extra_columns_when_asked():
+    src = pd.DataFrame({"smiles": ["DOTA", "bad(("], "batch": ["b1", "b2"]})
+    df = chelscreen.describe(src, keep_columns=True)
+    assert df["batch"].tolist() == ["b1", "b2"] and df["status"].tolist()[1] == "invalid"
+    assert "batch" not in chelscreen.describe(src).columns

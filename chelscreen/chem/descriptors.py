@@ -583,7 +583,8 @@ def _describe_chunk(records: list[Any], start: int, width: int,
 
 
 def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
-             name_column: str | None = None, progress: bool = False) -> pd.DataFrame:
+             name_column: str | None = None, progress: bool = False,
+             keep_columns: bool = False) -> pd.DataFrame:
     """Read ligands and add their 2D features (computed on the chelating core).
 
     Parameters
@@ -601,12 +602,15 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
         Passed to ``read_ligands`` for tables.
     progress : bool, default False
         Show a tqdm progress bar (serial runs).
+    keep_columns : bool, default False
+        Keep the input table's other columns (as :func:`chelscreen.io.read_ligands`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per input, in input order: the ``read_ligands`` columns without ``mol``, then
-        ``is_conjugate`` and :data:`FEATURE_COLUMNS`. Invalid rows keep NaN features; a row whose
+        One row per input, in input order: the ``read_ligands`` columns without ``mol`` (and,
+        with ``keep_columns=True``, the input's own other columns), then ``is_conjugate`` and
+        :data:`FEATURE_COLUMNS`. Invalid rows keep NaN features; a row whose
         features fail gets ``status="error"`` and a message.
 
     Examples
@@ -632,12 +636,13 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
                 for c in rows:
                     rows[c].extend(part[c])
                 results.update(res)
-            table = io._rows_to_frame(rows, records)
+            table = io._rows_to_frame(rows, records, keep_columns=keep_columns)
             ok = [st != "invalid" for st in table["status"]]
             return _assemble(table, results, ok)
         table = io._rows_to_frame(
             io._process_records(records, 0, io.record_id_width(records), io._current_library()),
-            records)
+            records, keep_columns=keep_columns)
         return _add_features(table, 1, progress)
-    table = io.read_ligands(source, smiles_column=smiles_column, name_column=name_column)
+    table = io.read_ligands(source, smiles_column=smiles_column, name_column=name_column,
+                            keep_columns=keep_columns)
     return _add_features(table, jobs, progress)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from chelscreen.cli.options import note, nuclide_argument_callback
+from chelscreen.cli.options import figure_path_callback, note, nuclide_argument_callback
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ def _fate_table(fate) -> str:  # noqa: ANN001 - DataFrame
               help="Where the conjugate is when it decays.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Write a figure (.png/.svg/.pdf): every chain member's "
+@click.option("--plot", "plot_path", callback=figure_path_callback, default=None, help="Write a figure (.png/.svg/.pdf): every chain member's "
                                  "activity vs time, and where daughters decay (retained vs "
                                  "released) for --chelator.")
 @click.option("--beta-release", type=click.FloatRange(0.0, 1.0), default=None,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import click
 
-from chelscreen.cli.options import nuclide_argument_callback
+from chelscreen.cli.options import nuclide_argument_callback, out_option
 
 
 def _parse_params(items: tuple[str, ...], files: tuple[str, ...]) -> dict[str, float]:
@@ -55,8 +54,7 @@ def _parse_params(items: tuple[str, ...], files: tuple[str, ...]) -> dict[str, f
               help="CSV with columns parameter,value (overrides).")
 @click.option("--samples", default=200, show_default=True, type=click.IntRange(0, 10000),
               help="Parameter samples for the 90 % intervals (0: point estimate only).")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the per-organ, per-nuclide table (.csv, .tsv or .json).")
+@out_option("no file")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="Stacked bars of organ dose by nuclide (.png, .pdf, .svg).")
 @click.option("--list-params", is_flag=True, help="List the preset's parameters with sources.")
@@ -95,21 +93,11 @@ def dose(radionuclide: str, chelator: str | None, preset: str, params: tuple[str
     click.echo("organs without a sourced mass show '-' (decays are still in --out); "
                "assumptions: " + d.attrs["assumptions"])
     if out:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            d.to_csv(path, index=False)
-        elif suffix == ".tsv":
-            d.to_csv(path, index=False, sep="\t")
-        elif suffix == ".json":
-            path.write_text(json.dumps({"attrs": {k: v for k, v in d.attrs.items()
-                                                  if k != "parameters"},
-                                        "rows": json.loads(d.to_json(orient="records"))},
-                                       indent=1, default=str))
-        else:
-            raise click.BadParameter(f"unknown output format {suffix!r}; use .csv, .tsv or .json",
-                                     param_hint="--out")
+        from chelscreen.io import write_table
+
+        table = d.copy()
+        table.attrs = {k: v for k, v in d.attrs.items() if k != "parameters"}
+        path = write_table(table, out, json_attrs=True)
         click.echo(f"wrote {path}")
     if plot:
         path = Path(plot)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from chelscreen.cli.options import out_option, write_output
 
 
 def _split(value: str) -> list[str]:
@@ -20,11 +24,10 @@ def _split(value: str) -> list[str]:
               help="Stop after this many distinct molecules.")
 @click.option("--min-donors", type=click.IntRange(0), default=2, show_default=True,
               help="Drop molecules with fewer perceived donor atoms.")
-@click.option("--out", type=click.Path(dir_okay=False), required=False, default=None,
-              help="Output file (.smi, .csv, .tsv, .parquet, .json, .sdf). Default: print .smi lines.")
+@out_option("SMILES lines (.smi) on standard output")
 @click.option("--list", "list_only", is_flag=True, help="List the known scaffolds and arms.")
 def enumerate_cmd(scaffolds: str, arms: str, max_n: int | None, min_donors: int,
-                  out: str | None, list_only: bool) -> None:
+                  out: Path | None, list_only: bool) -> None:
     """Enumerate chelators: every combination of ARMS on the donor N of each SCAFFOLD.
 
     Symmetry-equivalent combinations collapse to one canonical SMILES; every molecule is parsed,
@@ -41,7 +44,4 @@ def enumerate_cmd(scaffolds: str, arms: str, max_n: int | None, min_donors: int,
         for r in df.itertuples():
             click.echo(f"{r.smiles} {r.id}")
         return
-    from chelscreen.io import write_table
-
-    path = write_table(df, out)
-    click.echo(f"wrote {len(df)} chelators to {path}", err=True)
+    write_output(df, out, "chelators")

@@ -54,6 +54,24 @@ def out_option(default_text: str = "a table on standard output") -> Callable:
              f"created). Default: {default_text}.")
 
 
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".eps")
+
+
+def figure_path_callback(ctx: click.Context, param: click.Parameter,
+                         value: Any) -> Path | None:
+    """A figure file: the format from its suffix, refused before any work when unknown."""
+    if value is None:
+        return None
+    p = Path(value)
+    if p.suffix.lower() not in FIGURE_SUFFIXES:
+        raise click.BadParameter(
+            f"cannot draw {p}: unknown figure type {p.suffix or 'none'!r}; use one of "
+            f"{', '.join(FIGURE_SUFFIXES)}")
+    if p.is_dir():
+        raise click.BadParameter(f"{p} is a folder; give a file name such as {p / 'plot.png'}")
+    return p
+
+
 def _split(value: str) -> list[str]:
     return [t.strip() for t in str(value).split(",") if t.strip()]
 
@@ -111,9 +129,9 @@ def metals_callback(ctx: click.Context, param: click.Parameter, value: str | Non
         try:
             parse_metal(text)
         except UnsupportedMetalError as exc:
-            import re
+            from chelscreen.metals import unsupported_reason
 
-            why = re.sub(r"\s*Supported ions \(\d+\):.*$", "", str(exc), flags=re.S)
+            why = unsupported_reason(exc)
             nucs = ", ".join(radionuclides().query("chelatable")["nuclide"])
             raise click.BadParameter(
                 f"{why.rstrip('. ')}. Give an ion (Ac3+, Lu3+, Pb2+ ...; list: "

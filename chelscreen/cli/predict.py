@@ -28,13 +28,13 @@ def _is_pairs_table(path: Path) -> bool:
     if not path.is_file() or _base_suffix(path) not in (".csv", ".tsv", ".tab"):
         return False
     import csv
-    import gzip
 
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
-            first = next((ln for ln in fh if ln.strip()), "")
-    except OSError:
+    from chelscreen.errors import InputFileError
+    from chelscreen.io import _read_text
+
+    try:  # the reader's decoding (gzip, UTF-8 BOM, UTF-16); a bad file is reported by it later
+        first = next((ln for ln in _read_text(path).splitlines() if ln.strip()), "")
+    except InputFileError:
         return False
     sep = "\t" if "\t" in first else (";" if "," not in first and ";" in first else ",")
     header = next(csv.reader([first], delimiter=sep), [])
@@ -47,7 +47,7 @@ def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
 
     from chelscreen.cli.options import base_ligands
     from chelscreen.errors import UnsupportedMetalError
-    from chelscreen.metals import parse_metal
+    from chelscreen.metals import parse_metal, unsupported_reason
     from chelscreen.model.predict import predict_stability
 
     metal_col = next(c for c in ligs.columns if c.strip().lower() == "metal")
@@ -61,7 +61,7 @@ def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
             try:
                 parse_metal(text)
             except UnsupportedMetalError as exc:
-                problem = str(exc).split(". Supported ions")[0]
+                problem = unsupported_reason(exc)
         if problem and base.at[i, "status"] != "invalid":
             base.at[i, "status"] = "invalid"
             base.at[i, "message"] = f"row {i + 1}: {problem}"
@@ -155,7 +155,8 @@ class TrainingProgress(logging.Handler):
     Training is ``folds`` cross-validation fits plus the final fit. Each fit of the stability
     model logs its calibration (``chelscreen.model`` logger, "calibration: ..."); this handler
     counts those records, so the bar advances per fit and tqdm's estimate of the time left
-    comes from the fits already done. The elapsed time ticks every second meanwhile.
+    comes from the fits already done. The elapsed time ticks every second meanwhile (a model
+    trained on fewer than 10 ligands skips calibration: then only the elapsed time shows).
     """
 
     def __init__(self, data: str, folds: int) -> None:
@@ -209,6 +210,8 @@ class TrainingProgress(logging.Handler):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        total = self.bar.total if self.bar is not None else 0
+        logger.info("train: %d of %d model fits reported progress", self.fits_done, total)
         logging.getLogger("chelscreen.model").removeHandler(self)
         logging.getLogger("chelscreen.model").setLevel(self._level)
         if self._stop is not None:

@@ -211,8 +211,13 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
         path = Path(pairs)
         if not path.is_file():
             raise InputFileError(f"pairs file {path} does not exist")
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-        pairs = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        from chelscreen.io import read_table
+
+        # the ligand reader's table parser: BOM/UTF-16/CRLF, a never-closed quote is a one-line
+        # error naming its line, a row with too many fields is reported (never shifted)
+        pairs, lines, row_errors = read_table(path)
+    else:
+        lines, row_errors = list(range(2, len(pairs) + 2)), {}
     cols = {c.lower(): c for c in pairs.columns}
     if "smiles" not in cols or "metal" not in cols:
         raise InputFileError(
@@ -239,4 +244,7 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
                 [f"row {i + 1}: {m}" for i, m in enumerate(lig["message"])], "") if n else [],
         }
     )
+    for pos, msg in row_errors.items():  # unusable rows: invalid, never predicted
+        rows.loc[pos, ["smiles", "status", "message"]] = [
+            "", "invalid", f"row {pos + 1} (line {lines[pos]}): {msg}"]
     return _predict_rows(mdl, rows)

@@ -161,7 +161,7 @@ def test_bad_radionuclide_fails_fast_quoting_input_and_listing_nuclides():
                           text=True, timeout=120)
     assert "RESULT 2 []" in proc.stdout, proc.stdout + proc.stderr
     assert "'Ac-2255'" in proc.stderr and "Lu-177" in proc.stderr
-    assert "Supported ions" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "Cs+" not in proc.stderr and "Traceback" not in proc.stderr  # not the 83 ions
 
 
 def test_metals_option_validated(run_cli):
@@ -296,3 +296,11 @@ def test_train_announces_work_and_progress_handler_counts_fits():
         assert prog.bar.total == 3
         logging.getLogger("chelscreen.model.estimator").info("calibration: OOF MAE %.3f", 1.0)
         assert prog.fits_done == 1
+
+
+def test_decay_plot_unknown_figure_type_is_refused(run_cli, tmp_path):
+    res = run_cli("decay", "ac225", "--plot", str(tmp_path / "o.xlsx"))
+    assert res.exit_code == 2 and "unknown figure type '.xlsx'" in res.output
+    res = run_cli("decay", "225-Ac", "--chelator", "macropa", "--plot", str(tmp_path / "d" / "o.svg"))
+    assert res.exit_code == 0, res.output
+    assert "released" in (tmp_path / "d" / "o.svg").read_text()

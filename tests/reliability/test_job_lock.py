@@ -114,7 +114,9 @@ def test_lock_held_in_another_process_refuses_the_cli_screen(tmp_path, cli_main)
          str(out)], stdout=subprocess.PIPE, text=True, env=_env())
     try:
         assert holder.stdout.readline().strip() == "locked"
-        code, _, err = cli_main("-q", "screen", "DOTA", "-r", "Lu-177", "--out", str(out))
+        # --overwrite: the case that would wipe the running job's chunks
+        code, _, err = cli_main("-q", "screen", "DOTA", "-r", "Lu-177", "--out", str(out),
+                                "--overwrite")
         assert code == 2
         lines = [ln for ln in err.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("Error: another chelscreen job")

@@ -326,7 +326,9 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
         out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
                     "second": second, "distinct": distinct, "n_tied": n_tied,
                     "n": len(sub), "all_extrapolated": all_extrap,
-                    "no_pick": all_extrap and not distinct})
+                    # a pick that rests on no evidence, no measured constant and an
+                    # out-of-domain prediction, and cannot be told from the runner-up
+                    "no_pick": best["extrapolation"] and not distinct})
     return out
 
 

@@ -45,31 +45,50 @@ def _is_pairs_table(path: Path) -> bool:
               help="Output file (.csv, .tsv or .parquet); default: CSV on stdout.")
 @click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False),
               help="Model folder made by 'chelscreen train' (default: the bundled model).")
-def predict(input: str, metals: str | None, out: str | None, model_dir: str | None) -> None:
+@click.option("--anchors", default=None, type=click.Path(dir_okay=False),
+              help="CSV of measured constants (columns smiles, metal, logK, optional "
+                   "ionic_strength): a ligand's measured log K with one metal sharpens its "
+                   "predictions for the others (logK_basis 'anchored').")
+@click.option("--ionic-strength", "ionic_strength", default=0.1, show_default=True,
+              type=click.FloatRange(min=0.0, max=6.0),
+              help="Ionic strength of the predictions in mol/L.")
+@click.option("--no-measured", is_flag=True, default=False,
+              help="Do not anchor on (or show) the measured constants bundled with the model.")
+def predict(input: str, metals: str | None, out: str | None, model_dir: str | None,
+            anchors: str | None, ionic_strength: float, no_measured: bool) -> None:
     """Predict log K1 (M + L = ML, 25 C) with uncertainty for chelator-metal pairs.
 
     INPUT is a ligand file (.smi/.csv/.sdf), a SMILES or a library name (then --metals is
     required), or a pairs CSV with columns id, smiles, metal (one prediction per row, order
     and ids kept; bad rows are marked invalid, not dropped).
     """
+    from chelscreen.errors import ChelscreenError
     from chelscreen.model.predict import predict_pairs, predict_stability
 
-    path = Path(input)
-    if _is_pairs_table(path):
-        if metals:
-            logger.warning("--metals is ignored: %s has a 'metal' column", path)
-        df = predict_pairs(path, model=model_dir)
-    else:
-        if not metals:
-            raise click.UsageError(
-                "--metals is required unless INPUT is a pairs CSV with a 'metal' column "
-                "(example: --metals Ac3+,Lu-177)"
-            )
-        df = predict_stability(input, metals, model=model_dir)
+    kw = dict(model=model_dir, anchors=anchors, ionic_strength=ionic_strength,
+              use_measured=not no_measured)
+    try:
+        df = _run(input, metals, predict_pairs, predict_stability, kw)
+    except ChelscreenError as exc:
+        raise click.ClickException(str(exc)) from None
     bad = int((df["status"] == "invalid").sum())
     if bad:
         logger.warning("%d of %d rows are invalid (see the message column)", bad, len(df))
     _write(df, out)
+
+
+def _run(input, metals, predict_pairs, predict_stability, kw):
+    path = Path(input)
+    if _is_pairs_table(path):
+        if metals:
+            logger.warning("--metals is ignored: %s has a 'metal' column", path)
+        return predict_pairs(path, **kw)
+    if not metals:
+        raise click.UsageError(
+            "--metals is required unless INPUT is a pairs CSV with a 'metal' column "
+            "(example: --metals Ac3+,Lu-177)"
+        )
+    return predict_stability(input, metals, **kw)
 
 
 @click.command("train")

@@ -35,6 +35,10 @@ _EMBED = {"charge": 1.0, "r_pm": 1 / 15.0, "en": 1 / 0.25, "f_or_g3": 0.7}
 ANALOGUE_MAX_ROWS = 30
 #: an analogue needs at least this many training rows
 ANALOGUE_MIN_ROWS = 100
+#: error (log units) of an analogue estimate that the family calibration cannot see: the
+#: target ion's own chemistry (Ac is an actinide read from lanthanides, Ra from lighter
+#: alkaline earths). It cannot be calibrated on the 3 Ac / 7 Ra rows, so it is set, not fitted.
+ION_SPECIFIC_SD = 1.0
 #: residual scale shrinkage towards the global scale (pseudo-rows)
 _SCALE_N0 = 20.0
 
@@ -160,7 +164,8 @@ class ResidualKernel:
 
 def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
                       ion_frame: pd.DataFrame, metal_rows: dict[str, int],
-                      size_sd: float) -> tuple[float, float, list[str]] | None:
+                      size_sd: float, ion_sd: float = ION_SPECIFIC_SD
+                      ) -> tuple[float, float, list[str]] | None:
     """Estimate a data-poor ion's log K from its family.
 
     Parameters
@@ -171,6 +176,8 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
         ``{analogue ion: (log K, variance)}`` for this ligand (measured or predicted).
     size_sd
         Calibrated error (log units) of the radius extrapolation for this family.
+    ion_sd
+        Added error for the target ion's own chemistry (:data:`ION_SPECIFIC_SD`).
 
     Returns
     -------
@@ -196,7 +203,7 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
         est = float(np.mean(yv + slope * (r[target] - x)))
     else:
         est = float(yv[0])
-    return est, float(size_sd**2 + np.mean(var)), cands
+    return est, float(size_sd**2 + ion_sd**2 + np.mean(var)), cands
 
 
 def calibrate_analogue_sd(smiles: np.ndarray, metal: np.ndarray, y: np.ndarray,
@@ -218,7 +225,7 @@ def calibrate_analogue_sd(smiles: np.ndarray, metal: np.ndarray, y: np.ndarray,
             if not fam or metal_rows.get(m, 0) < ANALOGUE_MIN_ROWS:
                 continue
             others = {k: val for k, val in vals.items() if k != m}
-            est = analogue_estimate(m, others, ion_frame, metal_rows, 0.0)
+            est = analogue_estimate(m, others, ion_frame, metal_rows, 0.0, 0.0)
             if est is not None:
                 out.setdefault(fam, []).append(est[0] - v)
     return {fam: float(np.sqrt(np.mean(np.square(e)))) for fam, e in out.items() if len(e) >= 10}

@@ -48,7 +48,8 @@ def test_analogue_estimate_corrects_for_size():
     rows = {m: 300 for m in ("La3+", "Ce3+", "Pr3+", "Nd3+")}
     # log K falling with radius across the light lanthanides: Ac (larger) must come out lower
     vals = {m: (20.0 - 0.1 * (r[m] - r["La3+"]), 0.0) for m in rows}
-    est, var, used = transfer.analogue_estimate("Ac3+", vals, ions, rows, size_sd=0.8)
+    est, var, used = transfer.analogue_estimate("Ac3+", vals, ions, rows, size_sd=0.8,
+                                                ion_sd=0.0)
     assert set(used) <= set(rows) and "La3+" in used
     assert est < vals["La3+"][0]
     assert np.isclose(est, 20.0 - 0.1 * (r["Ac3+"] - r["La3+"]), atol=0.05)

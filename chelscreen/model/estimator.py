@@ -60,8 +60,18 @@ METAL_GROUP_ORDER = ["alkali", "alkaline earth", "3d/4d/5d M2+", "M3+ d/p block"
                      "lanthanide/Y/Sc", "actinide", "M4+", "soft p block", "other"]
 
 
+_GROUP_CACHE: dict[tuple[int, str], str] = {}
+
+
 def metal_group(ion: str, ion_frame: pd.DataFrame) -> str:
     """Coarse chemical group of an ion for per-group interval calibration."""
+    key = (id(ion_frame), str(ion))
+    if key not in _GROUP_CACHE:
+        _GROUP_CACHE[key] = _metal_group(str(ion), ion_frame)
+    return _GROUP_CACHE[key]
+
+
+def _metal_group(ion: str, ion_frame: pd.DataFrame) -> str:
     if ion not in ion_frame.index:
         return "other"
     r = ion_frame.loc[ion]
@@ -209,10 +219,14 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         ionic = _ionic(X)
         valid = (smiles != "") & (metal != "")
         uniq = [s for s in dict.fromkeys(smiles[valid])]
+        reuse = getattr(self, "_lig_reuse", None)
         if ligand_frame is not None:
             lig = ligand_frame
+        elif reuse is not None and set(uniq) <= set(reuse.index):
+            lig = reuse  # the analogue step re-predicts the same ligands with other metals
         else:
             lig = self._ligand_frame(uniq)
+        self._lig_last = lig
         return self._assemble(lig, smiles, metal, ionic, valid)
 
     def _assemble(self, lig, smiles, metal, ionic, valid) -> Featurized:
@@ -628,7 +642,11 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         if not need:
             return
         extra = pd.DataFrame(need, columns=["smiles", "metal", "ionic_strength"])
-        ex = self.predict_full(extra, anchors, analogues=False)
+        self._lig_reuse = getattr(self, "_lig_last", None)
+        try:
+            ex = self.predict_full(extra, anchors, analogues=False)
+        finally:
+            self._lig_reuse = None
         known = {}
         if anchors is not None and len(anchors):
             a = self._anchor_frame(anchors)

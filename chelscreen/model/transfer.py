@@ -56,8 +56,18 @@ def ion_embedding(ion_frame: pd.DataFrame) -> pd.DataFrame:
     }, index=ion_frame.index)
 
 
+_FAMILY_CACHE: dict[tuple[int, str], str] = {}
+
+
 def family_of(ion: str, ion_frame: pd.DataFrame) -> str:
     """Chemical family used for analogues: ``M3+ group3/f``, ``M2+ group2``, ``M4+`` or ``""``."""
+    key = (id(ion_frame), ion)
+    if key not in _FAMILY_CACHE:
+        _FAMILY_CACHE[key] = _family_of(ion, ion_frame)
+    return _FAMILY_CACHE[key]
+
+
+def _family_of(ion: str, ion_frame: pd.DataFrame) -> str:
     if ion not in ion_frame.index:
         return ""
     row = ion_frame.loc[ion]
@@ -187,7 +197,7 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
     if not fam:
         return None
     r = ion_frame["r_ionic_cn8_pm"].where(ion_frame["r_ionic_cn8_pm"].notna(),
-                                          ion_frame["r_ionic_cn6_pm"])
+                                          ion_frame["r_ionic_cn6_pm"]).to_dict()
     cands = [m for m in values if m != target and family_of(m, ion_frame) == fam
              and metal_rows.get(m, 0) >= ANALOGUE_MIN_ROWS and np.isfinite(r.get(m, np.nan))]
     if not cands or not np.isfinite(r.get(target, np.nan)):

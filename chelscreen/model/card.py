@@ -247,7 +247,7 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         "user's `--anchors`, or those the tool holds) shifts the other metals' predictions by "
         "the conditional mean and narrows their intervals by the explained variance.",
         "- **Analogues**: ions with < 30 training rows in a family with data-rich members "
-        "(Ac³⁺ ← La/Ce/Pr/Nd; Ra²⁺ ← Ba/Sr/Ca) are also estimated from the analogues' values "
+        "(Ac³⁺ ← La/Ce/Pr/Nd; Ra²⁺ ← Ba/Sr/Ca/Mg) are also estimated from the analogues' values "
         "(measured where known, else predicted) fitted against ionic radius (size correction); "
         "the error of that estimate is calibrated on the training data and combined with the "
         "model by inverse variance. Th⁴⁺/Zr⁴⁺ have no data-rich tetravalent analogue, Bi³⁺ and "
@@ -264,8 +264,39 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         card["targets"] = {t: {"measured": v, "met": ok} for t, v, ok in checks}
         lines += ["", "| issue-10 target (held-out ligands) | measured | met |", "|---|---|---|",
                   *[f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in checks]]
+        g20 = validation["per_range"]["model"].get("> 20", {})
+        b20 = validation["per_range"]["baseline"].get("> 20", {})
+        lit = validation["literature_rows"]["model"]
+        cov = validation["coverage90"]["per_group"]
+        low = [f"{g} {c['coverage']:.2f}" for g, c in cov.items()
+               if c["n"] >= 50 and not 0.85 <= c["coverage"] <= 0.95]
+        pm, pb = validation["per_metal"]["model"], validation["per_metal"]["baseline"]
+        worse = [f"{k} (n={v['n']})" for k, v in pm.items() if v["MAE"] > pb[k]["MAE"]]
+        lines += ["", "Reading the targets: the model beats the plain baseline on every outer "
+                  "fold and log K range and on every listed metal"
+                  + (f" except {', '.join(worse)}" if worse else "") + ", and one anchor per "
+                  "ligand brings the MAE under 1.0, but the "
+                  "overall MAE/RMSE, the radiometal MAE and the > 20 shrinkage targets are "
+                  f"**missed**. Strong chelators remain under-predicted (bias "
+                  f"{g20.get('bias', float('nan')):+.1f} above log K 20, baseline "
+                  f"{b20.get('bias', float('nan')):+.1f}): the linear base (chosen by the inner "
+                  "selection in every outer fold) and the monotone recalibration reduce but do "
+                  "not remove the regression to the mean of rare, structurally unique ligands. "
+                  f"The {lit.get('n', 0)} literature rows (mostly strong radiometal chelates) "
+                  f"have MAE {lit.get('MAE', float('nan')):.1f}, bias "
+                  f"{lit.get('bias', float('nan')):+.1f}. Interval coverage is outside 0.85-0.95 "
+                  f"for {', '.join(low) or 'no group'}: their held-out errors exceed the inner "
+                  "out-of-fold errors the conformal factor is set on.",
+                  "", "Benchmark vs bundled model: the outer refits used "
+                  f"{validation.get('calibration_folds', 2)} inner calibration folds (bundled: "
+                  "3) and the inner selection compared the candidates at 100 boosting "
+                  "iterations; the analogue estimate's ion-specific error term (1.0 log unit) "
+                  "was added after the run and changes only the intervals of Ac3+/Ra2+ rows."]
         if "model_load_wall_s" in validation:
-            lines += ["", f"Speed: model load {validation['model_load_wall_s']:.2f} s wall; "
+            lines += ["", f"Speed: model load {validation['model_load_wall_s']:.2f} s wall, "
+                      f"{validation.get('model_load_cpu_s', float('nan')):.2f} s CPU (load "
+                      f"average {validation.get('speed_load_average', ['?'])[0]:.1f}; target "
+                      "≤ 1 s); "
                       f"{validation['featurized_pairs_per_s']:,.0f} featurized pairs/s; "
                       f"{validation['smiles_to_prediction_pairs_per_s']:,.0f} SMILES→prediction "
                       "pairs/s (1 thread, shared machine)."]

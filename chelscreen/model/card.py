@@ -74,7 +74,7 @@ def known_pairs_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def target_check(v: dict) -> list[tuple[str, str, bool]]:
-    """(target, measured, met) for the held-out targets of issue 10."""
+    """(target, measured, met) for the held-out accuracy targets of the stability model."""
     m, r = v["model"], v["radiometals"]["model"]
     gt20 = v["per_range"]["model"].get("> 20", {})
     a = v["anchored"]["anchored"]
@@ -262,7 +262,7 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         lines += validation_lines(validation)
         checks = target_check(validation)
         card["targets"] = {t: {"measured": v, "met": ok} for t, v, ok in checks}
-        lines += ["", "| issue-10 target (held-out ligands) | measured | met |", "|---|---|---|",
+        lines += ["", "| accuracy target (held-out ligands) | measured | met |", "|---|---|---|",
                   *[f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in checks]]
         g20 = validation["per_range"]["model"].get("> 20", {})
         b20 = validation["per_range"]["baseline"].get("> 20", {})

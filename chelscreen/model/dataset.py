@@ -278,7 +278,7 @@ def _basic_amines(smiles: str) -> int:
 def protonation_completeness(steps: list[float], n_amines: int) -> tuple[bool, str]:
     """Is a measured list of stepwise log K_H complete enough to be used as measured?
 
-    Rule (issue 10): a list with fewer steps than basic amines, or a polyamine (>= 2 amines) whose
+    Rule: a list with fewer steps than basic amines, or a polyamine (>= 2 amines) whose
     highest log K_H is < 10, lacks its most basic step(s) - typically a macrocycle's first
     protonation (> 11) that a glass electrode cannot reach - and is incomplete.
     """

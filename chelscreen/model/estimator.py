@@ -135,6 +135,15 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     n_jobs : int or None
         OpenMP threads for the boosting models (None = library default). On a busy shared
         machine 1 is much faster than oversubscribing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from chelscreen.model.io import load
+    >>> model = load()  # the bundled model  # doctest: +SKIP
+    >>> pairs = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O"],
+    ...                       "metal": ["Cu2+"]})
+    >>> model.predict_full(pairs)[["logK_pred", "logK_sd"]]  # doctest: +SKIP
     """
 
     def __init__(

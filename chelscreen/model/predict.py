@@ -266,8 +266,8 @@ def predict_stability(ligands: Any, metals: Any, *, model: Any = None, anchors: 
 
     Examples
     --------
-    >>> df = predict_stability("DOTA", ["Lu-177", "Ac-225"])  # doctest: +SKIP
-    >>> df[["metal", "logK_pred", "logK_basis"]]  # doctest: +SKIP
+    >>> df = predict_stability(["DOTA", "EDTA"], "Lu-177,Ac-225")  # doctest: +SKIP
+    >>> df[["name", "metal", "logK_pred", "logK_exp", "logK_basis", "status"]]  # doctest: +SKIP
     """
     mdl = resolve_model(model)
     lig = _ligand_table(ligands)
@@ -305,8 +305,13 @@ def predict_pairs(pairs: Any, *, model: Any = None, anchors: Any = None,
         path = Path(pairs)
         if not path.is_file():
             raise InputFileError(f"pairs file {path} does not exist")
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-        pairs = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        from chelscreen.io import read_table
+
+        # the ligand reader's table parser: BOM/UTF-16/CRLF, a never-closed quote is a one-line
+        # error naming its line, a row with too many fields is reported (never shifted)
+        pairs, lines, row_errors = read_table(path)
+    else:
+        lines, row_errors = list(range(2, len(pairs) + 2)), {}
     cols = {c.lower(): c for c in pairs.columns}
     if "smiles" not in cols or "metal" not in cols:
         raise InputFileError(
@@ -333,6 +338,9 @@ def predict_pairs(pairs: Any, *, model: Any = None, anchors: Any = None,
                 [f"row {i + 1}: {m}" for i, m in enumerate(lig["message"])], "") if n else [],
         }
     )
+    for pos, msg in row_errors.items():  # unusable rows: invalid, never predicted
+        rows.loc[pos, ["smiles", "status", "message"]] = [
+            "", "invalid", f"row {pos + 1} (line {lines[pos]}): {msg}"]
     if "ionic_strength" in cols:
         ionic = pd.to_numeric(df[cols["ionic_strength"]], errors="coerce").to_numpy(float)
         ionic_strength = np.where(np.isfinite(ionic), ionic, ionic_strength)

@@ -28,7 +28,15 @@ def train_user_model(data, out, *, folds: int = 5, basicity: bool = True,
     from chelscreen.model.io import save
     from chelscreen.model.predict import parse_ion
 
-    df = data if isinstance(data, pd.DataFrame) else pd.read_csv(data)
+    row_errors: dict[int, str] = {}
+    if isinstance(data, pd.DataFrame):
+        df = data
+    else:
+        from chelscreen.io import read_table
+
+        # BOM/UTF-16/CRLF decoded; a never-closed quote is a one-line error naming its line;
+        # a row with too many fields is reported, never shifted
+        df, _lines, row_errors = read_table(data)
     cols = {c.lower(): c for c in df.columns}
     need = {"smiles", "metal", "logk"}
     if not need <= set(cols):
@@ -54,9 +62,17 @@ def train_user_model(data, out, *, folds: int = 5, basicity: bool = True,
         std.append(s or "")
         if not s:
             problems.append(f"row {i + 1}: SMILES {row.smiles!r} cannot be parsed")
+    for i, msg in sorted(row_errors.items()):
+        problems.append(f"row {i + 1}: {msg}")
     y = pd.to_numeric(df["logK"], errors="coerce")
-    for i in np.flatnonzero(y.isna().to_numpy()):
-        problems.append(f"row {i + 1}: logK {df['logK'].iloc[i]!r} is not a number")
+    for i in np.flatnonzero(~np.isfinite(y.to_numpy(dtype=float))):
+        problems.append(f"row {i + 1}: logK {df['logK'].iloc[i]!r} is not a finite number")
+    ion_text = df["ionic_strength"].astype(str).str.strip()
+    given = ~ion_text.isin(["", "nan", "NaN", "None"]) & df["ionic_strength"].notna()
+    ion_num = pd.to_numeric(df["ionic_strength"], errors="coerce").to_numpy(dtype=float)
+    for i in np.flatnonzero(given.to_numpy() & ~(np.isfinite(ion_num) & (ion_num >= 0))):
+        problems.append(f"row {i + 1}: ionic_strength {df['ionic_strength'].iloc[i]!r} must be "
+                        "a number ≥ 0 (mol/L) or empty")
     if problems:
         raise InputFileError(
             f"{len(problems)} bad training rows; fix or remove them: " + "; ".join(problems[:10])

@@ -62,10 +62,14 @@ def test_predict_requires_metals_for_ligand_input(run_cli):
 @pytest.mark.slow
 def test_train_then_predict_with_model(run_cli, test_data, tmp_path):
     mdir = tmp_path / "mymodel"
+    log = tmp_path / "train.log"
     res = run_cli("train", str(test_data / "model" / "tiny_train.csv"), "--out", str(mdir),
-                  "--folds", "3", "--no-basicity")
+                  "--folds", "3", "--no-basicity", "--log-file", str(log))
     assert res.exit_code == 0, res.output
     assert "grouped CV" in res.output and "MAE" in res.output
+    # progress: announced with the number of fits, and every fit was counted (bar + estimate)
+    assert "training on 102 rows: 4 model fit(s)" in res.output
+    assert "4 of 4 model fits reported progress" in log.read_text()
     out = tmp_path / "p.csv"
     res = run_cli("predict", EDTA, "--metals", "Cu2+,Ca2+", "--model", str(mdir), "--out",
                   str(out))

@@ -677,7 +677,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             sd_m = half[i] / Z90 if np.isfinite(half[i]) else np.inf
             w = 1.0 / var_a / (1.0 / var_a + (1.0 / sd_m**2 if np.isfinite(sd_m) else 0.0))
             pred[i] = w * mu_a + (1 - w) * pred[i]
-            sd_new = np.sqrt(1.0 / (1.0 / var_a + (1.0 / sd_m**2 if np.isfinite(sd_m) else 0.0)))
+            # both estimates may rest on the same measured constants (anchors), so they are not
+            # independent: the combined error is not taken below the smaller of the two
+            sd_new = min(np.sqrt(var_a), sd_m)
             half[i] = Z90 * sd_new
             if w >= 0.5:
                 basis[i] = "analogue"

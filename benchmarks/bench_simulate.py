@@ -7,9 +7,9 @@ Lu-DOTA, Ac-macropa and Pb-TCMC (DOTAM), with ns/day and the platform.
 Part 2 (``--layouts``, MD only, Lu-DOTA in GBSA-OBC2, 4 fs HMR, H bonds constrained): CPU seconds
 per 1,000 Langevin steps of the same complex with
 
-- ``separate``: one custom force per MMFF term (the layout before this change);
-- ``merged``: angle + stretch-bend in one CustomCompoundBondForce, torsions as native
-  PeriodicTorsionForce (the default now);
+- ``separate``: one custom force per MMFF term (the default);
+- ``merged``: torsions as native PeriodicTorsionForce;
+- ``fused``: as merged, plus angle + stretch-bend in one CustomCompoundBondForce;
 - ``native``: a reference built from OpenMM's native forces only, same particles and the same
   interaction lists: HarmonicBond (bonds), HarmonicAngle (angles), PeriodicTorsion
   (torsions), NonbondedForce with the MMFF 1-4+ pairs as exceptions (LJ + Coulomb), GBSA and

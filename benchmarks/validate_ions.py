@@ -17,8 +17,10 @@ How the 12-6-4 set is made (``--fit``), a stated method:
 2. epsilon follows Rmin/2 on the Li/Merz 12-6 HFE curve of the same charge
    (ln eps = c + d Rmin/2, least squares over the ions with a published set; clamped);
 3. Rmin/2 is solved for the reference M-O distance by secant iterations on short runs
-   (2 ps + 6 ps; start: 12-6 HFE Rmin/2 + the 12-6 distance error; stop within 0.02 A);
-4. the CN is not fitted: it is the independent check. The hydration free energy is NOT fitted
+   (2 ps + 6 ps; start: 12-6 HFE Rmin/2 + the 12-6 distance error; stop within 0.02 A;
+   steps capped at 0.1 A since the C4 = 0 refits, the first fit's rows used uncapped steps);
+4. the CN is not fitted: it is the independent check. An ion whose model fails the check is
+   refitted once with C4 = 0 (``--refit-c4-zero``); the refit is kept only if it passes; The hydration free energy is NOT fitted
    (no free-energy runs in this budget), so the 12-6-4 set trades the HFE set's hydration
    energies for first-shell structure; implicit-solvent runs keep the HFE set and Born radii.
 5. Gd3+ has no reference distance read here: its Rmin/2 is interpolated between the fitted
@@ -171,17 +173,23 @@ def model_for(ion: str, rmin2: float, c4: float, source: str):
                     c4_to_openmm(c4), source)
 
 
-def fit_ion(ion: str, r126: float, log: list) -> dict:
+def fit_ion(ion: str, r126: float, log: list, c4_zero: bool = False,
+            start: float | None = None) -> dict:
     """Secant solve of Rmin/2 for the reference distance at fixed C4 (short runs)."""
     from chelscreen.simulate.hydration import simulate_aqua_ion
     from chelscreen.simulate.params import get_ion_parameters
 
     target = REFERENCES[ion][0]
-    c4, c4_src = c4_for(ion)
-    x0 = get_ion_parameters(ion).sigma_nm * 10 * 2 ** (1 / 6) / 2 + (target - r126)
+    if c4_zero:
+        c4, c4_src = 0.0, ("C4 = 0 (the published/analogue C4 failed the aqua-ion check; "
+                           "refit as plain 12-6)")
+    else:
+        c4, c4_src = c4_for(ion)
+    x0 = start if start is not None else (
+        get_ion_parameters(ion).sigma_nm * 10 * 2 ** (1 / 6) / 2 + (target - r126))
     pts = []
     x = x0
-    for it in range(4):
+    for it in range(5 if c4_zero else 4):
         r = simulate_aqua_ion(model_for(ion, x, c4, c4_src), equil_ps=2, prod_ps=6, seed=11 + it)
         pts.append((x, r["r_mean_A"]))
         log.append({"ion": ion, "iter": it, "rmin2_A": x, "r_mean_A": r["r_mean_A"],
@@ -191,12 +199,14 @@ def fit_ion(ion: str, r126: float, log: list) -> dict:
         if abs(r["r_mean_A"] - target) <= 0.02:
             break
         if len(pts) == 1:
-            x = x + (target - r["r_mean_A"])
+            step = target - r["r_mean_A"]
         else:
             (xa, ra), (xb, rb) = pts[-2], pts[-1]
             slope = (rb - ra) / (xb - xa) if abs(xb - xa) > 1e-4 and rb != ra else 1.0
             slope = min(max(slope, 0.3), 2.0)
-            x = xb + (target - rb) / slope
+            step = (target - rb) / slope
+        # steps capped at 0.1 A: the CN can jump (6 <-> 8) between close Rmin/2 values
+        x = pts[-1][0] + max(-0.1, min(0.1, step))
     best = min(pts, key=lambda p: abs(p[1] - target))
     return {"ion": ion, "rmin2_A": round(best[0], 4), "eps_kcal": round(eps_for(ion, best[0]), 6),
             "c4_kcal_A4": c4, "c4_source": c4_src,
@@ -219,13 +229,79 @@ def gd_interpolated(rows: dict) -> dict:
 
 
 def write_table(rows: list[dict]) -> None:
-    cols = ["ion", "rmin2_A", "eps_kcal", "c4_kcal_A4", "c4_source", "rmin2_source", "target_r_A"]
+    cols = ["ion", "rmin2_A", "eps_kcal", "c4_kcal_A4", "c4_source", "rmin2_source", "target_r_A",
+            "water_check"]
     with open(TABLE, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
         for r in rows:
-            w.writerow({k: r[k] for k in cols})
+            w.writerow({k: "" if r.get(k) is None else r.get(k) for k in cols})
     print(f"wrote {TABLE}")
+
+
+def refit_c4_zero(ions: list[str], prod_ps: float) -> int:
+    """Second fit rule (stated): an ion whose published/analogue-C4 model fails the aqua-ion
+    check is refitted with C4 = 0; the refit replaces it only if it passes both tolerances."""
+    from chelscreen.simulate.hydration import ion_model, read_1264_table, simulate_aqua_ion
+
+    table = read_1264_table(TABLE)
+    val = pd.read_csv(OUT)
+    log: list = []
+    for ion in ions:
+        old = val[(val["ion"] == ion) & (val["model"] == "12-6-4")].iloc[0]
+        base = val[(val["ion"] == ion) & (val["model"] == "12-6")].iloc[0]
+        new = fit_ion(ion, float(base["r_sim_A"]), log, c4_zero=True,
+                      start=float(table[ion]["rmin2_A"]))
+        saved = dict(table[ion])
+        table[ion] = {**new, "water_check": ""}
+        write_table([table[i] for i in sorted(table)])
+        r = simulate_aqua_ion(ion_model(ion, "12-6-4"), equil_ps=3, prod_ps=prod_ps, seed=2)
+        ok_r, ok_cn = verdict(ion, r["r_mean_A"], r["cn_mean"])
+        print(f"{ion} refit with C4 = 0: r {r['r_mean_A']:.3f} (ref {REFERENCES[ion][0]}), CN "
+              f"{r['cn_mean']:.2f} (ref {REFERENCES[ion][1]:g}): "
+              f"{'kept' if ok_r and ok_cn else 'rejected, previous model restored'}", flush=True)
+        if ok_r and ok_cn:
+            idx = old.name
+            val.loc[idx, ["source", "r_sim_A", "r_peak_A", "cn_sim", "cn_sd", "r_within_tol",
+                          "cn_within_tol", "rmin2_A", "c4_kcal_A4", "wall_s"]] = [
+                r["source"], round(r["r_mean_A"], 3), round(r["r_peak_A"], 3),
+                round(r["cn_mean"], 2), round(r["cn_sd"], 2), ok_r, ok_cn,
+                round(r["rmin2_A"], 4), r["c4_kcal_A4"], round(r["wall_s"], 1)]
+        else:
+            table[ion] = saved
+            write_table([table[i] for i in sorted(table)])
+    val.to_csv(OUT, index=False)
+    pd.DataFrame(log).to_csv(OUT.with_name("sim_ion_refit_log.csv"), index=False)
+    record_validation(val)
+    m = val[val["model"] == "12-6-4"]
+    print(f"12-6-4: {int((m['r_within_tol'] & m['cn_within_tol']).sum())}/{len(m)} ions within "
+          "both tolerances")
+    return 0
+
+
+def record_validation(df: pd.DataFrame) -> None:
+    """Write each 12-6-4 ion's water check into ``ion_1264.csv`` (column ``water_check``), so
+    that explicit-water runs with an ion that failed it carry a warning."""
+    from chelscreen.simulate.hydration import read_1264_table
+
+    if not TABLE.exists():
+        return
+    rows = read_1264_table(TABLE)
+    for r in df[df["model"] == "12-6-4"].itertuples(index=False):
+        if r.ion not in rows:
+            continue
+        ok = bool(r.r_within_tol) and bool(r.cn_within_tol)
+        rows[r.ion]["water_check"] = (
+            f"{'pass' if ok else 'FAIL'}: M-O {r.r_sim_A:.3f} vs {r.r_ref_A} A, CN {r.cn_sim:.1f} "
+            f"vs {r.cn_ref:g}")
+    cols = ["ion", "rmin2_A", "eps_kcal", "c4_kcal_A4", "c4_source", "rmin2_source",
+            "target_r_A", "water_check"]
+    with open(TABLE, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for ion in sorted(rows):
+            w.writerow({k: "" if rows[ion].get(k) is None else rows[ion].get(k) for k in cols})
+    print(f"recorded the water check in {TABLE}")
 
 
 def verdict(ion: str, r: float, cn: float) -> tuple[bool, bool]:
@@ -272,11 +348,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true", help="refit Rmin/2 and rewrite ion_1264.csv")
     ap.add_argument("--ions", default=",".join(ORDER))
     ap.add_argument("--prod-ps", type=float, default=12.0)
+    ap.add_argument("--refit-c4-zero", default="",
+                    help="ions whose fitted model failed the check: refit Rmin/2 with C4 = 0, "
+                         "validate, and keep the refit only if it passes")
+    ap.add_argument("--record", action="store_true",
+                    help="only write the water checks of sim_ion_validation.csv into the table")
     ap.add_argument("--qwater", action="store_true",
                     help="only the q_water check on Gd(III) complexes (explicit protocol)")
     args = ap.parse_args(argv)
     if args.qwater:
         return qwater_check()
+    if args.record:
+        record_validation(pd.read_csv(OUT))
+        return 0
+    if args.refit_c4_zero:
+        return refit_c4_zero([i.strip() for i in args.refit_c4_zero.split(",") if i.strip()],
+                             args.prod_ps)
     from chelscreen.simulate.hydration import ion_model, read_1264_table, simulate_aqua_ion
 
     ions = [i.strip() for i in args.ions.split(",") if i.strip()]
@@ -315,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
                      "wall_s": round(r["wall_s"], 1), "platform": r["platform"]})
     df = pd.DataFrame(rows)
     df.to_csv(OUT, index=False)
+    record_validation(df)
     print(f"\nAqua ions in TIP3P ({df['n_waters'].iloc[0]} waters, 3 + {args.prod_ps:g} ps, "
           f"300 K); distance tolerance +/- {DIST_TOL_A} A, CN +/- max(1, ref. uncertainty)")
     print(f"{'ion':5s} {'model':7s} {'r sim':>6s} {'r ref':>6s} {'ok':>3s} {'CN sim':>6s} "

@@ -37,7 +37,13 @@ def _f(x: float, nd: int = 2) -> str:
 
 def run() -> tuple[dict, str]:
     """Run the validation; return the JSON summary and the markdown block."""
-    from chelscreen.radiolabeling import coverage, fitted_model, validate
+    from chelscreen.radiolabeling import (
+        MIN_INNER_AUC,
+        UNINFORMED_PROB,
+        coverage,
+        fitted_model,
+        validate,
+    )
 
     t0 = time.process_time()
     v = validate()
@@ -46,14 +52,21 @@ def run() -> tuple[dict, str]:
     summary = {k: v[k] for k in (
         "loco_auc", "brier", "n", "n_rows", "n_training_rows", "n_positive", "n_cores",
         "n_chelators", "model_auc", "model_brier", "baseline_auc", "baseline_brier",
-        "loco_auc_unweighted", "baseline_auc_unweighted", "temperature_mae_C",
+        "loco_auc_unweighted", "baseline_auc_unweighted", "loco_auc_trainrate_fallback",
+        "baseline_auc_trainrate_fallback", "n_informed", "loco_auc_informed", "n_folds",
+        "n_folds_model_used", "temperature_mae_C",
         "temperature_n", "temperature_n_total", "temperature_class_accuracy",
         "calibration", "feature_sets_chosen")}
     summary.update({
-        "protocol": "leave one chelating core (InChIKey first block) out; feature set and C "
-                    "chosen by grouped 5-fold CV on the training cores only",
+        "protocol": "leave one chelating core (InChIKey first block) out; feature set, C and "
+                    "class balancing chosen by grouped 5-fold CV on the training cores only; "
+                    "the model is used only if that inner AUC >= MIN_INNER_AUC; an "
+                    "'insufficient' answer is scored UNINFORMED_PROB",
+        "min_inner_auc": MIN_INNER_AUC, "uninformed_prob": UNINFORMED_PROB,
         "final_feature_set": model.feature_set_, "final_features": list(model.features),
-        "final_C": model.C, "coefficients": model.coefficients,
+        "final_C": model.C, "final_balanced": model.balanced,
+        "final_inner_auc": model.inner_auc_, "final_model_used": model.skilful_,
+        "coefficients": model.coefficients,
         "command": "python benchmarks/validate_labeling.py --write",
     })
     cov = coverage()
@@ -63,20 +76,35 @@ def run() -> tuple[dict, str]:
         "",
         "| answer (core held out) | AUC (weighted) | AUC (unweighted) | Brier (weighted) |",
         "|---|---|---|---|",
-        f"| tool: analogue evidence + model prior, else model | {_f(v['loco_auc'])} | "
-        f"{_f(v['loco_auc_unweighted'])} | {_f(v['brier'], 3)} |",
-        f"| model alone | {_f(v['model_auc'])} | – | {_f(v['model_brier'], 3)} |",
-        f"| precedent-only baseline (analogue evidence, else base rate) | "
+        f"| tool: analogue evidence (model prior), else model if it passed its inner check, "
+        f"else insufficient | {_f(v['loco_auc'])} | {_f(v['loco_auc_unweighted'])} | "
+        f"{_f(v['brier'], 3)} |",
+        f"| model alone (no gate) | {_f(v['model_auc'])} | – | {_f(v['model_brier'], 3)} |",
+        f"| precedent-only baseline (analogue evidence, else uninformed) | "
         f"{_f(v['baseline_auc'])} | {_f(v['baseline_auc_unweighted'])} | "
         f"{_f(v['baseline_brier'], 3)} |",
         "",
+        f"- 'insufficient' answers are scored {UNINFORMED_PROB:g} (the tool prints NaN). With "
+        f"the older scoring (training cores' base rate) the tool reads "
+        f"{_f(v['loco_auc_trainrate_fallback'])} and the baseline "
+        f"{_f(v['baseline_auc_trainrate_fallback'])}: that rate is highest exactly when a core "
+        f"full of failures is held out, which ranks those failures first.",
+        f"- tool on the {v['n_informed']} held-out rows it answered with evidence or the model: "
+        f"AUC {_f(v['loco_auc_informed'])}",
+        f"- model used (inner grouped-CV AUC >= {MIN_INNER_AUC:g}) in {v['n_folds_model_used']}"
+        f" of {v['n_folds']} outer folds",
         f"- suggested temperature, core held out: MAE {_f(v['temperature_mae_C'], 1)} °C over "
         f"{v['temperature_n']} of {v['temperature_n_total']} successful rows (the others got no "
         f"suggestion); mild/heated class right for {_f(v['temperature_class_accuracy'])} of them",
         "- feature sets chosen in the inner loop (count of outer folds): "
         + ", ".join(f"{k} {n}" for k, n in sorted(v["feature_sets_chosen"].items())),
-        f"- model in use (chosen by grouped CV on all rows): `{model.feature_set_}`, C = "
-        f"{model.C:g}; coefficients (standardised): "
+        f"- model fitted on all rows (chosen by grouped CV on all rows): "
+        f"`{model.feature_set_}`, C = {model.C:g}, class-balanced {model.balanced}; inner AUC "
+        f"{_f(model.inner_auc_)} -> "
+        + ("**used** by labeling()" if model.skilful_ else
+           f"**not used** by labeling() (below {MIN_INNER_AUC:g}: pairs without evidence are "
+           "'insufficient')")
+        + "; coefficients (standardised): "
         + ", ".join(f"{k} {c:+.2f}" for k, c in model.coefficients.items()),
         "",
         "Calibration of the tool's held-out probability (weighted):",

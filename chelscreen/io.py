@@ -792,9 +792,13 @@ def _library_mol(smiles: str) -> Chem.Mol | None:
 def _smiles_error(text: str) -> str:
     with rdBase.CaptureErrorLog() as capture:
         Chem.MolFromSmiles(text, sanitize=False)
+    try:
+        log = capture.messages
+    except UnicodeDecodeError:  # RDKit cuts a long echoed input inside a multi-byte character
+        log = ""
     msgs = [
         m.split("SMILES Parse Error:", 1)[-1].strip()
-        for m in capture.messages.splitlines()
+        for m in log.splitlines()
         if "Parse Error" in m
     ]
     detail = msgs[0] if msgs else "syntax error"

@@ -15,7 +15,9 @@ chelator x radionuclide pair, :func:`labeling` answers in this order (``labeling
 3. ``model``: no precedent or analogue, but the element (or a close ion) has labeled rows: a small
    logistic regression on formation-kinetics features (:data:`CANDIDATE_FEATURES`) gives the
    probability; conditions are suggested only where it predicts mild labeling (from the closest
-   mild precedent of the same element, cited).
+   mild precedent of the same element, cited). The model is used only if its grouped
+   cross-validation AUC on the table (the inner loop) reaches :data:`MIN_INNER_AUC`; otherwise
+   such pairs are ``insufficient`` and the message says why.
 4. ``insufficient``: neither; ``mild_labeling_prob`` is NaN (an unknown must not look good).
 
 ``mild_labeling_prob`` is the probability that *mild* labeling works: >= 95 % conversion at
@@ -137,6 +139,18 @@ FEATURE_SETS: dict[str, list[str]] = {
     "structure_only": ["preorganization_code", "cavity_mismatch_pm", "denticity_excess"],
 }
 C_GRID = (0.1, 0.3, 1.0)
+#: Class weighting candidates of the inner loop: ``False`` = row weights only; ``True`` = rows
+#: re-weighted so both classes weigh the same (the intercept then does not follow the share of
+#: mild rows in the training cores, which changes from fold to fold in leave-one-core-out).
+BALANCE_GRID = (False, True)
+#: Probability with which an answer without any information (``insufficient``) is scored in the
+#: validation: the tool prints NaN there; a constant keeps such rows out of the ranking (an
+#: AUC contribution of exactly 0.5) instead of ranking them by the training cores' base rate.
+UNINFORMED_PROB = 0.5
+#: The fitted model gives probabilities only if its grouped-CV AUC on the training cores (the
+#: inner loop of :func:`select_model`) reaches this value; otherwise a pair without evidence is
+#: ``insufficient``. Fixed in advance, never tuned on the outer (leave-one-core-out) folds.
+MIN_INNER_AUC = 0.6
 
 #: Ion classes whose donors are "hard" (1), "borderline" (0.5), "soft" (0) for donor_mismatch.
 _HSAB_VALUE = {"hard": 1.0, "borderline": 0.5, "soft": 0.0}
@@ -488,6 +502,7 @@ class MildLabelingModel:
 
     features: tuple[str, ...]
     C: float = 0.3
+    balanced: bool = False
 
     def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> MildLabelingModel:
         from sklearn.impute import SimpleImputer
@@ -499,11 +514,22 @@ class MildLabelingModel:
             raise ValueError("labeling table needs both mild successes and failures to fit.")
         self.pipeline_ = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                                        StandardScaler(), LogisticRegression(C=self.C))
+        w = np.asarray(w, dtype=float)
+        if self.balanced:  # both classes carry the same total weight
+            pos = y == 1
+            w = np.where(pos, w / w[pos].sum(), w / w[~pos].sum()) * w.sum() / 2.0
         self.pipeline_.fit(X, y, logisticregression__sample_weight=w)
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.pipeline_.predict_proba(X)[:, 1]
+
+    def usable_proba(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` where the model passed its inner validation
+        (``skilful_``, see :data:`MIN_INNER_AUC`), else NaN (the answer is then evidence or
+        ``insufficient``)."""
+        p = self.predict_proba(X)
+        return p if getattr(self, "skilful_", True) else np.full(len(p), np.nan)
 
     @property
     def coefficients(self) -> dict[str, float]:
@@ -522,7 +548,7 @@ def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> f
 
 
 def _grouped_cv_probs(used: pd.DataFrame, features: Sequence[str], C: float,
-                      n_splits: int = 5) -> np.ndarray:
+                      n_splits: int = 5, balanced: bool = False) -> np.ndarray:
     from sklearn.model_selection import GroupKFold
 
     groups = used["core_key"].to_numpy()
@@ -533,36 +559,41 @@ def _grouped_cv_probs(used: pd.DataFrame, features: Sequence[str], C: float,
     for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
         if len(set(y[tr].tolist())) < 2:
             continue
-        m = MildLabelingModel(features=tuple(features), C=C).fit(X[tr], y[tr], w[tr])
+        m = MildLabelingModel(features=tuple(features), C=C, balanced=balanced).fit(
+            X[tr], y[tr], w[tr])
         out[te] = m.predict_proba(X[te])
     return out
 
 
-def select_model(used: pd.DataFrame) -> tuple[str, float, pd.DataFrame]:
-    """Choose the feature set and C by grouped (by core) 5-fold CV AUC on ``used`` only.
+def select_model(used: pd.DataFrame) -> tuple[str, float, bool, pd.DataFrame]:
+    """Choose the feature set, C and class balancing by grouped (by core) 5-fold CV AUC on
+    ``used`` only.
 
-    Returns the set name, C and the table of every candidate's score. Ties go to the smaller
-    set and the stronger regularisation (listed first)."""
+    Returns the set name, C, the balancing flag and the table of every candidate's score.
+    Ties go to the smaller set, the stronger regularisation and no balancing (listed first)."""
     y, w = used["mild_label"].to_numpy(float), used["label_weight"].to_numpy(float)
     rows = []
     for name, feats in FEATURE_SETS.items():
         for C in C_GRID:
-            p = _grouped_cv_probs(used, feats, C)
-            rows.append({"feature_set": name, "C": C, "n_features": len(feats),
-                         "auc": weighted_auc(y, p, w)})
+            for bal in BALANCE_GRID:
+                p = _grouped_cv_probs(used, feats, C, balanced=bal)
+                rows.append({"feature_set": name, "C": C, "balanced": bal,
+                             "n_features": len(feats), "auc": weighted_auc(y, p, w)})
     res = pd.DataFrame(rows)
-    best = res.sort_values(["auc", "n_features", "C"], ascending=[False, True, True],
-                           na_position="last").iloc[0]
-    return str(best["feature_set"]), float(best["C"]), res
+    best = res.sort_values(["auc", "n_features", "C", "balanced"],
+                           ascending=[False, True, True, True], na_position="last").iloc[0]
+    return str(best["feature_set"]), float(best["C"]), bool(best["balanced"]), res
 
 
 def fit_model(df: pd.DataFrame) -> MildLabelingModel:
     """Select (inner grouped CV) and fit the model on the labeled rows of ``df``."""
     used = training_rows(df)
-    name, C, _ = select_model(used)
+    name, C, balanced, scores = select_model(used)
     feats = tuple(FEATURE_SETS[name])
-    model = MildLabelingModel(features=feats, C=C)
+    model = MildLabelingModel(features=feats, C=C, balanced=balanced)
     model.feature_set_ = name
+    model.inner_auc_ = float(scores["auc"].max())
+    model.skilful_ = bool(np.isfinite(model.inner_auc_) and model.inner_auc_ >= MIN_INNER_AUC)
     model.fit(_training_matrix(used, feats), used["mild_label"].to_numpy(float),
               used["label_weight"].to_numpy(float))
     model.trained_elements_ = frozenset(
@@ -799,10 +830,15 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
                 best = core_rows[np.argmax(sims[core_rows])]
                 notes.append(f"close chelating core {tab.chelator[best]} (similarity "
                              f"{sims[best]:.2f}) labeled with {el}")
-        elif model_domain(smiles, el, trained) and np.isfinite(p_model):
+        elif (in_domain := model_domain(smiles, el, trained)) and np.isfinite(p_model):
             basis, rows, w = "model", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"no precedent or analogue for this chelating core with {el}: "
                          "probability from the kinetics model (see labeling_skill())")
+        elif in_domain:
+            basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
+            notes.append(f"insufficient evidence: no precedent or analogue with {el}, and the "
+                         f"kinetics model is not used (its grouped cross-validation AUC on the "
+                         f"table is below {MIN_INNER_AUC}: no shown skill)")
         else:
             basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"insufficient evidence: no precedent or analogue, and the model has "
@@ -966,7 +1002,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
             rows.append(base)
             todo.append((len(rows) - 1, lig_msg, nuc, smiles, x, sims))
     if todo:
-        probs = model.predict_proba(np.vstack([t[4] for t in todo]))
+        probs = model.usable_proba(np.vstack([t[4] for t in todo]))
         for (k, lig_msg, nuc, smiles, _, sims), prob in zip(todo, probs):
             res = assess(smiles, nuc, float(prob), sims, tab, model.trained_elements_)
             res.pop("source_row")
@@ -1006,16 +1042,21 @@ def calibration_curve(y: np.ndarray, p: np.ndarray, w: np.ndarray,
 def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
     """Leave-one-chelating-core-out validation (groups: InChIKey first block of the core).
 
-    For every core held out: the model's feature set and C are chosen by grouped 5-fold CV on
-    the remaining rows only (:func:`select_model`), the model is fitted there, and each
-    labeled row of the held-out core is predicted three ways:
+    For every core held out: the model's feature set, C and class balancing are chosen by
+    grouped 5-fold CV on the remaining rows only (:func:`select_model`), the model is fitted
+    there, and each labeled row of the held-out core is predicted three ways:
 
     * ``model``: the model alone (with the row's ligand concentration and pH);
     * ``tool``: what :func:`labeling` answers once the core's own rows are hidden (analogue
-      evidence with the model as prior, else the model; an ``insufficient`` answer is scored
-      at the training base rate);
-    * ``baseline``: precedent/analogue evidence with the training base rate as prior, else the
-      base rate (no model at all).
+      evidence with the model as prior, else the model; an ``insufficient`` answer, NaN in the
+      tool, is scored :data:`UNINFORMED_PROB`);
+    * ``baseline``: precedent/analogue evidence with an uninformed prior, else
+      :data:`UNINFORMED_PROB` (no model at all).
+
+    The earlier scoring, where an answer without information got the *training cores' base
+    rate*, is reported too (``*_trainrate_fallback``): that rate rises whenever a core with
+    many failures is held out, which ranks exactly those failures high and pushes every AUC
+    below 0.5 without saying anything about the answers.
 
     The suggested temperature is checked on every successful row with a temperature (its core
     hidden). Returns scores, per-row predictions and the calibration curve of the tool.
@@ -1024,9 +1065,10 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
     used = training_rows(df)
     keys = list(dict.fromkeys(used["core_key"]))
     n = len(used)
-    p_model, p_tool, p_base = (np.full(n, np.nan) for _ in range(3))
+    p_model, p_tool, p_base, p_tool_tr, p_base_tr = (np.full(n, np.nan) for _ in range(5))
     basis = np.array([""] * n, dtype=object)
     chosen: dict[str, int] = {}
+    n_skilful = 0
     t_rows = []
     succ = df[(df["rcy_percent"].fillna(-1) >= SUCCESS_RCY_PERCENT)
               & df["temperature_C"].notna()]
@@ -1038,28 +1080,33 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
             continue
         model = fit_model(train_df)
         chosen[model.feature_set_] = chosen.get(model.feature_set_, 0) + 1
+        n_skilful += int(model.skilful_)
         base_rate = float(np.average(y_tr, weights=train_used["label_weight"].to_numpy(float)))
         tab = table_arrays(train_df)
         idx = np.flatnonzero(used["core_key"].to_numpy() == key)
         sub = used.iloc[idx]
         X = _training_matrix(sub, model.features)
-        pm = model.predict_proba(X)
-        p_model[idx] = pm
+        p_model[idx] = model.predict_proba(X)
+        pm = model.usable_proba(X)
         for j, r, prob in zip(idx, sub.itertuples(index=False), pm):
             nuc = parse_nuclide(r.radionuclide)
             sims = table_similarity(r.chelator_smiles, tab)
             a = assess(r.chelator_smiles, nuc, float(prob), sims, tab, model.trained_elements_)
             basis[j] = a["labeling_basis"]
-            p_tool[j] = a["mild_labeling_prob"] if np.isfinite(a["mild_labeling_prob"]) \
-                else base_rate
+            informed = np.isfinite(a["mild_labeling_prob"])
+            p_tool[j] = a["mild_labeling_prob"] if informed else UNINFORMED_PROB
+            p_tool_tr[j] = a["mild_labeling_prob"] if informed else base_rate
+            b = assess(r.chelator_smiles, nuc, UNINFORMED_PROB, sims, tab,
+                       model.trained_elements_)
+            has_ev = b["labeling_basis"] in ("precedent", "analogue")
+            p_base[j] = b["mild_labeling_prob"] if has_ev else UNINFORMED_PROB
             b = assess(r.chelator_smiles, nuc, base_rate, sims, tab, model.trained_elements_)
-            p_base[j] = b["mild_labeling_prob"] if b["labeling_basis"] in (
-                "precedent", "analogue") else base_rate
+            p_base_tr[j] = b["mild_labeling_prob"] if has_ev else base_rate
         for r in succ[succ["core_key"] == key].itertuples(index=False):
             nuc = parse_nuclide(r.radionuclide)
             X1 = feature_matrix([r.chelator_smiles], [nuc.element], model.features)
             sims = table_similarity(r.chelator_smiles, tab)
-            a = assess(r.chelator_smiles, nuc, float(model.predict_proba(X1)[0]), sims, tab,
+            a = assess(r.chelator_smiles, nuc, float(model.usable_proba(X1)[0]), sims, tab,
                        model.trained_elements_)
             t_rows.append({"id": r.id, "chelator": r.chelator, "radionuclide": r.radionuclide,
                            "temperature_C": r.temperature_C,
@@ -1076,7 +1123,8 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
     class_ok = (mild_pub & mild_sugg) | (~mild_pub & (heated_sugg | trows["suggested_C"].isna()))
     preds = used[["id", "chelator", "radionuclide", "temperature_C", "time_min", "rcy_percent",
                   "mild_label", "label_weight"]].assign(
-        p_model=p_model, p_tool=p_tool, p_baseline=p_base, basis_held_out=basis)
+        p_model=p_model, p_tool=p_tool, p_baseline=p_base, p_tool_trainrate=p_tool_tr,
+        p_baseline_trainrate=p_base_tr, basis_held_out=basis)
     scored = np.isfinite(p_model)
     return {
         "n_rows": int(len(df)), "n": int(scored.sum()), "n_training_rows": int(n),
@@ -1090,8 +1138,16 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
         "baseline_brier": _brier(y[scored], p_base[scored], w[scored]),
         "loco_auc_unweighted": weighted_auc(y[scored], p_tool[scored]),
         "baseline_auc_unweighted": weighted_auc(y[scored], p_base[scored]),
+        "loco_auc_trainrate_fallback": weighted_auc(y[scored], p_tool_tr[scored], w[scored]),
+        "baseline_auc_trainrate_fallback": weighted_auc(y[scored], p_base_tr[scored],
+                                                        w[scored]),
+        "n_informed": int((scored & (basis != "insufficient")).sum()),
+        "loco_auc_informed": weighted_auc(y[scored & (basis != "insufficient")],
+                                          p_tool[scored & (basis != "insufficient")],
+                                          w[scored & (basis != "insufficient")]),
         "calibration": calibration_curve(y[scored], p_tool[scored], w[scored]),
-        "feature_sets_chosen": chosen,
+        "feature_sets_chosen": chosen, "n_folds": int(sum(chosen.values())),
+        "n_folds_model_used": int(n_skilful),
         "temperature_mae_C": float(err.mean()) if len(err) else float("nan"),
         "temperature_n": int(has.sum()), "temperature_n_total": int(len(trows)),
         "temperature_class_accuracy": float(class_ok.mean()) if len(trows) else float("nan"),

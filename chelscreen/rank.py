@@ -63,7 +63,10 @@ Kinetic inertness
     The coefficients start from the physical values in :data:`INERTNESS_PRIOR` and are
     calibrated on ``molecules/retention_evidence.csv`` (MAP logistic fit, Gaussian prior of sd
     1 logit around each physical value, rows weighted by assay and grouped by chelating core so
-    that each core counts once; :func:`fit_inertness`) once the table holds ≥ 20 usable rows. The spread of a structural estimate is ±1 logit.
+    that each core counts once; :func:`fit_inertness`) once the table holds ≥ 20 usable rows —
+    and only if the calibrated coefficients predict held-out cores better than the physical
+    ones (leave-one-core-out log loss on the evidence table, :func:`calibration_cv`);
+    otherwise the physical values stand. The spread of a structural estimate is ±1 logit.
     ``benchmarks/validate_ranking.py`` measures it leave-one-chelator-out.
 
     Simulation evidence (``--simulate-top``): when OpenMM features exist for a pair,
@@ -676,8 +679,37 @@ def _calibrated_coef(exclude: frozenset[str] = frozenset()) -> tuple[tuple[str, 
     # chelator (DOTA, DFO) must not set the coefficients for all others
     per_core = tab.groupby("key")["key"].transform("size").to_numpy(float)
     weight = tab["weight"].to_numpy(float) / per_core
-    coef = fit_inertness(feats[ok], tab["value_num"].to_numpy(float)[ok], weight[ok])
-    return tuple(coef.items())
+    feats, y, w = feats[ok], tab["value_num"].to_numpy(float)[ok], weight[ok]
+    keys = tab["key"].to_numpy()[ok]
+    cv = calibration_cv(feats, y, w, keys)
+    if cv["calibrated"] >= cv["prior"]:
+        logger.info("inertness calibration not used: leave-one-core-out log loss %.4f vs "
+                    "prior %.4f", cv["calibrated"], cv["prior"])
+        return tuple(INERTNESS_PRIOR.items())
+    return tuple(fit_inertness(feats, y, w).items())
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return float(-(w * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum() / w.sum())
+
+
+def calibration_cv(feats: pd.DataFrame, y: np.ndarray, w: np.ndarray,
+                   groups: np.ndarray) -> dict[str, float]:
+    """Leave-one-core-out log loss of the calibrated vs the prior structural coefficients.
+
+    The inner check that decides whether the calibration is used (on the evidence table only;
+    the ranking outcomes in ``models/validation/`` stay an outer test): each core's rows are
+    predicted by coefficients fitted without that core.
+    """
+    pred = np.empty(len(y))
+    for g in np.unique(groups):
+        test = groups == g
+        coef = fit_inertness(feats[~test], y[~test], w[~test])
+        pred[test] = _sigmoid(_linear(feats[test], coef))
+    prior = _sigmoid(_linear(feats, INERTNESS_PRIOR))
+    return {"calibrated": _log_loss(pred, y, w), "prior": _log_loss(prior, y, w),
+            "n_rows": float(len(y)), "n_cores": float(len(np.unique(groups)))}
 
 
 def inertness_coefficients() -> dict[str, float]:

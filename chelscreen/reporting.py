@@ -280,6 +280,31 @@ def _row_view(r: dict) -> dict[str, Any]:
     }
 
 
+def _dose_text(nuclide: str, chelator: str) -> str:
+    """One sentence on where the released daughters' alpha energy ends up (human preset).
+
+    From :func:`chelscreen.dosimetry.daughter_dose_summary` (ICRP systemic models for the free
+    daughters, the preset's generic vector kinetics); empty for chains without alpha emitters.
+    The chelator enters only through its release probability after beta decay, so the value is
+    computed once per radionuclide and chelator class.
+    """
+    try:
+        from chelscreen import decay, dosimetry
+
+        cls = decay._chelator_class(chelator or None)[1]
+        rep = chelator if cls == "DOTA-type" else None
+        s = dosimetry.daughter_dose_summary(nuclide, rep, "human")
+    except Exception as exc:  # noqa: BLE001 - the report never fails on the dose sentence
+        return f"(dosimetry not available: {exc})"
+    if not (s["kidneys_released_Gy_per_MBq"] > 0 or s["released_offtarget_frac"] > 0):
+        return ""
+    organ = s["top_organ"].replace("_", " ")
+    return (f"released daughters deposit {s['released_offtarget_frac']:.0%} of the chain's "
+            f"α energy outside the tumour (most in {organ}, {s['top_organ_frac']:.0%}); "
+            f"kidneys {s['kidneys_released_Gy_per_MBq']:.3g} Gy/MBq from released daughters "
+            "(human preset, generic vector kinetics; run chelscreen dose with your own)")
+
+
 def _anchor(nuc: str) -> str:
     return "n-" + "".join(c if c.isalnum() else "-" for c in nuc)
 
@@ -301,7 +326,9 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
         out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
                     "second": second, "distinct": distinct, "n_tied": n_tied,
                     "n": len(sub), "all_extrapolated": all_extrap,
-                    "no_pick": all_extrap and not distinct})
+                    # a pick that rests on no evidence, no measured constant and an
+                    # out-of-domain prediction, and cannot be told from the runner-up
+                    "no_pick": best["extrapolation"] and not distinct})
     return out
 
 
@@ -361,6 +388,7 @@ def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
         for r in sub.head(top_n).to_dict("records"):
             v = _row_view(r)
             v["svg"] = structure_svg(v["smiles"])
+            v["dose"] = _dose_text(nuc, v["chelator"])
             cards.append(v)
         sections.append({**s, "rows": rows, "cards": cards, "n_more": max(0, len(sub)
                                                                           - table_rows),

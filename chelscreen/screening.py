@@ -184,7 +184,7 @@ def _daughter_terms(nuclide: str | None, chelator: str | None) -> dict[str, Any]
 # ============================================================================================
 # the work unit (runs in workers: must stay a top-level, importable function)
 # ============================================================================================
-def _ligand_structure(smiles: str) -> dict[str, Any]:
+def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
     from rdkit import Chem
 
     from chelscreen.rank import (
@@ -211,8 +211,11 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - a descriptor failure must not lose the row
         logger.debug("ligand_features failed for %s: %s", smiles, exc)
     topo, ring = topology(mol)
-    measured = measured_pkas(smiles)
-    pkas = measured if measured is not None else estimate_pkas(mol)
+    # protonation constants belong to the chelating core: a conjugate (DOTATATE, PSMA-617)
+    # uses its core's measured constants, and an estimate counts the core's groups only
+    core_mol = Chem.MolFromSmiles(core) if core and core != smiles else None
+    measured = measured_pkas(core if core_mol is not None else smiles)
+    pkas = measured if measured is not None else estimate_pkas(core_mol or mol)
     n_don = feats.get("n_donors")
     if n_don is None or not np.isfinite(float(n_don)):
         n_don = count_donors(mol)
@@ -368,7 +371,9 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     metals = list(dict.fromkeys(i["metal"] for i in infos))
     is_valid = ~ligs["status"].isin(["invalid", "error"])
     valid = ligs[is_valid].reset_index(drop=True)
-    structs = [_ligand_structure(s) for s in valid["smiles"]]
+    cores = (valid["core_smiles"].fillna("").astype(str) if "core_smiles" in valid
+             else pd.Series([""] * len(valid)))
+    structs = [_ligand_structure(s, c or None) for s, c in zip(valid["smiles"], cores)]
     read = _read_block(valid) if len(valid) else pd.DataFrame()
     pred = _predictions(read, metals) if len(valid) else pd.DataFrame()
     if not payload.get("labeling", True):

@@ -7,7 +7,9 @@ finished unit is written as its own chunk file the moment it completes, atomical
 
 so a chunk file either exists complete or not at all, whatever kills the process (SIGKILL,
 power loss after the fsync). A ``manifest.json`` records a hash of the job's inputs and settings
-and, for every chunk, its SHA-256, size and row count (updated atomically after each chunk).
+and, for every chunk, its SHA-256, size and row count: each entry is appended (and fsynced) to
+``chunks.journal`` the moment its chunk is stored, and folded into the manifest (atomically)
+every :data:`MANIFEST_EVERY` chunks and when the store is closed.
 ``resume=True`` accepts only a job with the same hash and skips every unit whose chunk exists
 *and* matches its manifest entry; a chunk that is corrupt, truncated or has no entry is reported
 by name, set aside as ``<chunk>.corrupt`` and recomputed, never used. The final tables are
@@ -24,6 +26,7 @@ Layout under the output folder::
 
     <out>/.chelscreen-job/lock
     <out>/.chelscreen-job/manifest.json
+    <out>/.chelscreen-job/chunks.journal
     <out>/.chelscreen-job/chunks/unit-000042.parquet
     <out>/results.parquet, <out>/results.csv   (final, atomic)
 
@@ -59,6 +62,10 @@ MANIFEST_NAME = "manifest.json"
 STORE_SCHEMA = 2
 CORRUPT_SUFFIX = ".corrupt"
 LOCK_NAME = "lock"
+JOURNAL_NAME = "chunks.journal"
+#: chunk entries appended to the journal before the manifest is rewritten (keeps the cost of
+#: recording a chunk O(1) for jobs with thousands of chunks)
+MANIFEST_EVERY = 64
 
 try:  # POSIX advisory locks; elsewhere the pid/host check alone guards the folder
     import fcntl
@@ -335,6 +342,8 @@ class ResultStore:
         self.job_dir = self.out / JOB_DIRNAME
         self.chunk_dir = self.job_dir / "chunks"
         self.manifest_path = self.job_dir / MANIFEST_NAME
+        self.journal_path = self.job_dir / JOURNAL_NAME
+        self._pending = 0
         self.job_hash = job_hash
         self.lock = JobLock(self.job_dir / LOCK_NAME)
         try:
@@ -375,6 +384,7 @@ class ResultStore:
                 )
             chunks = stored.get("chunks")
             self._chunks = dict(chunks) if isinstance(chunks, dict) else {}
+            self._chunks.update(self._read_journal())
             self._manifest = {**stored, "schema": STORE_SCHEMA, "chunks": self._chunks}
             n_done = len(self.done_units())
             logger.info("resuming job %s: %d finished unit(s) found", job_hash[:12], n_done)
@@ -386,6 +396,8 @@ class ResultStore:
                 shutil.rmtree(self.chunk_dir, ignore_errors=True)
             self._manifest = {**manifest, "chunks": self._chunks}
             self._write_manifest()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.journal_path)
         try:
             self.chunk_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -403,6 +415,49 @@ class ResultStore:
     def _write_manifest(self) -> None:
         atomic_write_text(self.manifest_path,
                           json.dumps(self._manifest, indent=1, sort_keys=True, default=str))
+
+    def _read_journal(self) -> dict[str, dict[str, Any]]:
+        """Chunk entries appended since the manifest was last written (a torn last line, from
+        a crash in the middle of an append, is ignored: that chunk is then recomputed)."""
+        out: dict[str, dict[str, Any]] = {}
+        try:
+            text = self.journal_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return out
+        for line in text.splitlines():
+            try:
+                rec = json.loads(line)
+                out[str(rec["name"])] = {k: rec[k] for k in ("sha256", "bytes", "rows")}
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def _record(self, name: str, entry: dict[str, Any]) -> None:
+        """Record a stored chunk: append to the journal (fsync), fold into the manifest now and
+        then."""
+        self._chunks[name] = entry
+        line = (json.dumps({"name": name, **entry}, sort_keys=True) + "\n").encode("utf-8")
+        try:
+            fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise write_error(self.journal_path, exc) from exc
+        self._pending += 1
+        if self._pending >= MANIFEST_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Fold the journal into the manifest (atomic rewrite, then the journal is removed)."""
+        if not self._pending and not self.journal_path.exists():
+            return
+        self._write_manifest()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.journal_path)
+        self._pending = 0
 
     # -- chunks -------------------------------------------------------------------------------
     def chunk_path(self, unit_id: int | str) -> Path:
@@ -422,9 +477,8 @@ class ResultStore:
                                    f"{self.chunk_dir})")
             err.errno = exc.errno
             raise err from exc
-        self._chunks[path.name] = {"sha256": hashlib.sha256(data).hexdigest(),
-                                   "bytes": len(data), "rows": int(len(df))}
-        self._write_manifest()
+        self._record(path.name, {"sha256": hashlib.sha256(data).hexdigest(),
+                                 "bytes": len(data), "rows": int(len(df))})
         return path
 
     def _problem(self, path: Path, data: bytes | None = None) -> str | None:
@@ -527,8 +581,16 @@ class ResultStore:
         shutil.rmtree(self.job_dir, ignore_errors=True)
 
     def close(self) -> None:
-        """Release the folder's lock (the chunks stay; idempotent)."""
-        self.lock.release()
+        """Fold the journal into the manifest and release the folder's lock (the chunks stay;
+        idempotent; a manifest that cannot be written now is left to the journal)."""
+        try:
+            if self.lock.held:
+                self.flush()
+        except OSError as exc:
+            logger.warning("manifest not updated (%s); the journal keeps the chunk checksums",
+                           exc)
+        finally:
+            self.lock.release()
 
     def __enter__(self) -> ResultStore:
         return self

@@ -55,11 +55,14 @@ def _parse_params(items: tuple[str, ...], files: tuple[str, ...]) -> dict[str, f
 @click.option("--samples", default=200, show_default=True, type=click.IntRange(0, 10000),
               help="Parameter samples for the 90 % intervals (0: point estimate only).")
 @out_option("no file")
+@click.option("--no-plot", is_flag=True, help="Do not write the plot.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Stacked bars of organ dose by nuclide (.png, .pdf, .svg).")
+              help="Stacked bars of organ dose by nuclide (.png, .pdf, .svg); default "
+                   "RADIONUCLIDE_CHELATOR_PRESET_dose.png in the current folder.")
 @click.option("--list-params", is_flag=True, help="List the preset's parameters with sources.")
 def dose(radionuclide: str, chelator: str | None, preset: str, params: tuple[str, ...],
-         params_files: tuple[str, ...], samples: int, out: str | None, plot: str | None,
+         params_files: tuple[str, ...], samples: int, out: str | None, no_plot: bool,
+         plot: str | None,
          list_params: bool) -> None:
     """Organ alpha dose (Gy per MBq) of RADIONUCLIDE on its vector, parent vs daughters.
 
@@ -99,6 +102,9 @@ def dose(radionuclide: str, chelator: str | None, preset: str, params: tuple[str
         table.attrs = {k: v for k, v in d.attrs.items() if k != "parameters"}
         path = write_table(table, out, json_attrs=True)
         click.echo(f"wrote {path}")
+    if plot is None and not no_plot:
+        tag = "_".join(x for x in (d.attrs["radionuclide"], chelator or "", preset) if x)
+        plot = "".join(c if c.isalnum() or c in "-_" else "_" for c in tag) + "_dose.png"
     if plot:
         path = Path(plot)
         if path.suffix.lower() not in (".png", ".pdf", ".svg"):

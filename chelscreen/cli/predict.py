@@ -41,7 +41,7 @@ def _is_pairs_table(path: Path) -> bool:
     return "metal" in {c.strip().lower() for c in header}
 
 
-def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
+def _predict_pairs_table(ligs, model_dir, **kw):  # noqa: ANN001, ANN202 - DataFrames
     """One prediction per row of a pairs table read by ``read_ligands`` (same row errors)."""
     import pandas as pd
 
@@ -69,7 +69,7 @@ def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
     for text, idx in base.groupby(ligs["_metal"].astype(str), sort=False).groups.items():
         sub = base.loc[idx]
         metal = text if text.strip() else "Ac3+"  # invalid rows only; never predicted
-        part = predict_stability(sub, [metal], model=model_dir)
+        part = predict_stability(sub, [metal], model=model_dir, **kw)
         part.index = idx
         part["metal"] = text
         parts.append(part)
@@ -86,9 +86,19 @@ def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
 @ligand_columns
 @click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False),
               help="Model folder made by 'chelscreen train' (default: the bundled model).")
+@click.option("--anchors", default=None, type=click.Path(dir_okay=False),
+              help="CSV of measured constants (columns smiles, metal, logK, optional "
+                   "ionic_strength): a ligand's measured log K with one metal sharpens its "
+                   "predictions for the others (logK_basis 'anchored').")
+@click.option("--ionic-strength", "ionic_strength", default=0.1, show_default=True,
+              type=click.FloatRange(min=0.0, max=6.0),
+              help="Ionic strength of the predictions in mol/L.")
+@click.option("--no-measured", is_flag=True, default=False,
+              help="Do not anchor on (or show) the measured constants bundled with the model.")
 def predict(inputs: tuple[str, ...], metals: str | None, out: Path | None,
             smiles_column: str | None, name_column: str | None, id_column: str | None,
-            model_dir: str | None) -> None:
+            model_dir: str | None, anchors: str | None, ionic_strength: float,
+            no_measured: bool) -> None:
     """Predict log K1 (M + L = ML, 25 C) with uncertainty for chelator-metal pairs.
 
     INPUT is a ligand file (.smi/.csv/.sdf), SMILES or library names (then --metals is
@@ -96,8 +106,15 @@ def predict(inputs: tuple[str, ...], metals: str | None, out: Path | None,
     per row, order and ids kept; bad rows are marked invalid with their row number, never
     dropped or shifted. Extra input columns are kept in the output.
     """
-    from chelscreen.model.predict import predict_stability
+    from chelscreen.errors import ChelscreenError
+    from chelscreen.model.predict import predict_stability, read_anchors
 
+    try:  # a bad anchors file is reported before any ligand is read
+        anchor_table = read_anchors(anchors) if anchors else None
+    except ChelscreenError as exc:
+        raise click.ClickException(str(exc)) from None
+    kw = dict(anchors=anchor_table, ionic_strength=ionic_strength,
+              use_measured=not no_measured)
     pairs = len(inputs) == 1 and _is_pairs_table(Path(inputs[0]))
     if not pairs and not metals:
         raise click.UsageError(
@@ -108,9 +125,9 @@ def predict(inputs: tuple[str, ...], metals: str | None, out: Path | None,
     if pairs:
         if metals:
             logger.warning("--metals is ignored: %s has a 'metal' column", inputs[0])
-        df, ligs = _predict_pairs_table(ligs, model_dir)
+        df, ligs = _predict_pairs_table(ligs, model_dir, **kw)
     else:
-        df = predict_stability(base_ligands(ligs), metals, model=model_dir)
+        df = predict_stability(base_ligands(ligs), metals, model=model_dir, **kw)
     df = attach_input_columns(df, ligs)
     bad = int((df["status"] == "invalid").sum())
     if bad:

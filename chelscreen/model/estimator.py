@@ -36,11 +36,63 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from chelscreen.model import domain as _domain
 from chelscreen.model import features as _features
+from chelscreen.model import transfer as _transfer
 
 logger = logging.getLogger(__name__)
 
 Z90 = 1.6448536269514722
 BASICITY_TARGETS = ["logKH_sum", "logKH_max", "n_pKa_gt4"]
+#: ionic strength (mol/L) of a prediction when none is given (the medium of most training rows)
+DEFAULT_IONIC_STRENGTH = 0.1
+#: features of the linear base model: physically monotone terms (donor counts × ion charge
+#: density, the metal's measured affinity × donor counts ...). A linear base extrapolates to the
+#: strongest chelators, which trees alone shrink towards the mean of similar ligands.
+LINEAR_FEATURES = [
+    "mref_edta_x_carbox_amine", "mref_aff_x_donors", "mref_aff_x_charge", "mref_acetate_x_hardO",
+    "mref_glycine_x_N", "mref_edta", "charge_product", "hardO_x_z2r", "eff_donors_x_z2r",
+    "eff_donors_x_ie", "N_x_en", "N_x_ie", "S_x_en", "chel5_x_z2r", "chel6_x_z2r",
+    "hydrox_x_z2r", "phos_x_z", "macro_x_r", "pyr_x_ie", "davies", "n_donors", "cu_n_donors",
+    "n_chelating_donors", "z2_over_r", "charge", "charge_full_deprot", "basicity_x_z2r",
+    "basicity_x_z", "basicity_x_aff", "basicity_x_edta",
+]
+#: metal groups with their own calibrated interval width
+METAL_GROUP_ORDER = ["alkali", "alkaline earth", "3d/4d/5d M2+", "M3+ d/p block",
+                     "lanthanide/Y/Sc", "actinide", "M4+", "soft p block", "other"]
+
+
+_GROUP_CACHE: dict[tuple[int, str], str] = {}
+
+
+def metal_group(ion: str, ion_frame: pd.DataFrame) -> str:
+    """Coarse chemical group of an ion for per-group interval calibration."""
+    key = (id(ion_frame), str(ion))
+    if key not in _GROUP_CACHE:
+        _GROUP_CACHE[key] = _metal_group(str(ion), ion_frame)
+    return _GROUP_CACHE[key]
+
+
+def _metal_group(ion: str, ion_frame: pd.DataFrame) -> str:
+    if ion not in ion_frame.index:
+        return "other"
+    r = ion_frame.loc[ion]
+    z, g, z_at = int(r["charge"]), r["group_id"], r["atomic_number"]
+    if z >= 4:
+        return "M4+"
+    if z == 1 and g == 1:
+        return "alkali"
+    if z == 2 and g == 2:
+        return "alkaline earth"
+    if 89 <= z_at <= 103:
+        return "actinide"
+    if (57 <= z_at <= 71) or (z == 3 and g == 3):
+        return "lanthanide/Y/Sc"
+    if g in (11, 12, 13, 14, 15) and z_at >= 47:
+        return "soft p block"
+    if z == 2:
+        return "3d/4d/5d M2+"
+    if z == 3:
+        return "M3+ d/p block"
+    return "other"
 
 
 @dataclass
@@ -77,6 +129,12 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     few_rows_n0 : float
         Interval inflation for metals with n training rows: × sqrt(1 + few_rows_n0 / n).
     random_state : int
+    linear_base : bool
+        Fit a ridge model on :data:`LINEAR_FEATURES` first and boost its residual (keeps the
+        strongest chelators from being shrunk towards the mean).
+    strong_weight : float
+        Sample weight ``1 + strong_weight * max(log K − 10, 0) / 10`` in the boosting fit, so
+        the rare strong chelators count more (0 = unweighted).
     n_jobs : int or None
         OpenMP threads for the boosting models (None = library default). On a busy shared
         machine 1 is much faster than oversubscribing.
@@ -93,8 +151,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        max_iter: int = 1000,
-        learning_rate: float = 0.07,
+        max_iter: int = 300,
+        learning_rate: float = 0.12,
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 8,
         l2_regularization: float = 1.0,
@@ -103,6 +161,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         few_rows_n0: float = 20.0,
         random_state: int = 0,
         n_jobs: int | None = 1,
+        linear_base: bool = True,
+        strong_weight: float = 0.0,
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -114,6 +174,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.few_rows_n0 = few_rows_n0
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.linear_base = linear_base
+        self.strong_weight = strong_weight
 
     # ------------------------------------------------------------------ featurization
     def _ligand_frame(self, smiles: list[str]) -> pd.DataFrame:
@@ -129,24 +191,54 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 lig[f"pred_{target}"] = pred
         return lig
 
+    def resolve_metals(self, metals) -> tuple[np.ndarray, list[str]]:
+        """Canonical ions for metal or radionuclide texts (``"Lu-177"`` → ``"Lu3+"``).
+
+        Returns the ions (``""`` where unusable) and a reason per row (``""`` when fine).
+        """
+        index = set(self.ion_table_index_)
+        out = np.array([""] * len(metals), dtype=object)
+        why = [""] * len(metals)
+        cache: dict[str, tuple[str, str]] = {}
+        for i, text in enumerate(metals):
+            t = "" if text is None else str(text).strip()
+            if t not in cache:
+                if t in index:
+                    cache[t] = (t, "")
+                else:
+                    try:
+                        from chelscreen.metals import parse_metal
+
+                        ion = parse_metal(t).ion.symbol
+                        cache[t] = (ion, "") if ion in index else (
+                            "", f"metal {t!r} ({ion}) has no descriptors in the stability model")
+                    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad row
+                        cache[t] = ("", f"cannot read metal {t!r}: {exc}")
+            out[i], why[i] = cache[t]
+        return out, why
+
     def featurize(self, X: pd.DataFrame, ligand_frame: pd.DataFrame | None = None) -> Featurized:
         """Standardize SMILES and build the feature matrix of pairs ``X``.
 
-        Rows with unparsable SMILES or metals unknown to the model get ``valid=False``.
+        ``metal`` may be an ion (``"Lu3+"``) or a radionuclide (``"Lu-177"``); a missing
+        ``ionic_strength`` is :data:`DEFAULT_IONIC_STRENGTH`. Rows with unparsable SMILES or
+        metals unknown to the model get ``valid=False`` (see :meth:`predict_full` for why).
         """
         X = _as_frame(X)
         std = [_features.standardize_smiles(s) for s in X["smiles"]]
         smiles = np.array([s if s else "" for s in std], dtype=object)
-        metal = X["metal"].astype(str).to_numpy(dtype=object)
-        ionic = (
-            pd.to_numeric(X["ionic_strength"], errors="coerce").to_numpy(float)
-            if "ionic_strength" in X
-            else np.full(len(X), np.nan)
-        )
-        known_metal = np.isin(metal, self.ion_table_index_)
-        valid = (smiles != "") & known_metal
+        metal, _ = self.resolve_metals(X["metal"].tolist())
+        ionic = _ionic(X)
+        valid = (smiles != "") & (metal != "")
         uniq = [s for s in dict.fromkeys(smiles[valid])]
-        lig = ligand_frame if ligand_frame is not None else self._ligand_frame(uniq)
+        reuse = getattr(self, "_lig_reuse", None)
+        if ligand_frame is not None:
+            lig = ligand_frame
+        elif reuse is not None and set(uniq) <= set(reuse.index):
+            lig = reuse  # the analogue step re-predicts the same ligands with other metals
+        else:
+            lig = self._ligand_frame(uniq)
+        self._lig_last = lig
         return self._assemble(lig, smiles, metal, ionic, valid)
 
     def _assemble(self, lig, smiles, metal, ionic, valid) -> Featurized:
@@ -170,6 +262,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         *,
         ions: pd.DataFrame | None = None,
         protonation: pd.DataFrame | None = None,
+        ligand_frame: pd.DataFrame | None = None,
     ) -> StabilityModel:
         """Fit on pairs ``X`` (``smiles, metal[, ionic_strength]``) and log K values ``y``.
 
@@ -179,12 +272,23 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             Ion descriptor table (``models/stability/ions.csv`` format); default: the bundled one.
         protonation : DataFrame, optional
             Per-ligand basicity (``protonation.csv.gz`` format) for the basicity sub-models;
-            default: the bundled one. Pass an empty frame to switch the sub-models off.
+            default: the bundled one. Pass an empty frame to switch the sub-models off. Lists
+            marked incomplete (``complete`` = False) are not used.
+        ligand_frame : DataFrame, optional
+            Precomputed :func:`chelscreen.model.features.ligand_feature_frame` of the
+            standardized SMILES (a cache for cross-validation; computed when omitted).
         """
         with _threads(self.n_jobs):
-            return self._fit(X, y, ions=ions, protonation=protonation)
+            return self._fit(X, y, ions=ions, protonation=protonation, ligand_frame=ligand_frame)
 
-    def _fit(self, X, y, *, ions, protonation) -> StabilityModel:
+    def _lig_features(self, smiles: list[str], cache: pd.DataFrame | None) -> pd.DataFrame:
+        if cache is not None and set(smiles) <= set(cache.index):
+            lig = cache.loc[smiles]
+        else:
+            lig = _features.ligand_feature_frame(smiles)
+        return lig[[c for c in lig.columns if not c.startswith("pred_")]].copy()
+
+    def _fit(self, X, y, *, ions, protonation, ligand_frame) -> StabilityModel:
         from sklearn.model_selection import GroupKFold, KFold
 
         X = _as_frame(X)
@@ -198,29 +302,31 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.ions_ = ions.reset_index(drop=True)
         self.ion_frame_ = _features.ion_feature_frame(self.ions_)
         self.ion_table_index_ = np.array(self.ion_frame_.index, dtype=object)
-        unknown = sorted(set(X["metal"].astype(str)) - set(self.ion_table_index_))
-        if unknown:
-            raise ValueError(
-                f"metals not in the ion table: {unknown[:10]}; use canonical ions such as 'Cu2+'"
-            )
+        metal, why = self.resolve_metals(X["metal"].astype(str).tolist())
+        bad_m = [i for i, w in enumerate(why) if w]
+        if bad_m:
+            raise ValueError(f"row {bad_m[0] + 1}: {why[bad_m[0]]}; use ions such as 'Cu2+' "
+                             f"({len(bad_m)} such rows)")
         std = np.array([_features.standardize_smiles(s) or "" for s in X["smiles"]], dtype=object)
         bad = np.flatnonzero(std == "")
         if len(bad):
             raise ValueError(
-                f"{len(bad)} training SMILES could not be parsed (first at row {bad[0]}: "
+                f"{len(bad)} training SMILES could not be parsed (first at row {bad[0] + 1}: "
                 f"{X['smiles'].iloc[bad[0]]!r}); fix or remove them"
             )
         uniq = list(dict.fromkeys(std))
-        lig = _features.ligand_feature_frame(uniq)
+        lig = self._lig_features(uniq, ligand_frame)
         self.ligand_columns_ = list(lig.columns)
-        # basicity sub-models (ligand level)
+        # basicity sub-models (ligand level), trained on complete measured lists only
         self.basicity_models_ = {}
         prot = protonation if protonation is not None else pd.DataFrame()
+        if "complete" in prot:
+            prot = prot[prot["complete"].astype(str).str.lower() == "true"]
         if len(prot) >= 30:
             pstd = [_features.standardize_smiles(s) or "" for s in prot["smiles"]]
             prot = prot.assign(smiles=pstd)
             prot = prot[prot["smiles"] != ""].drop_duplicates("smiles")
-            plig = _features.ligand_feature_frame(list(prot["smiles"]))
+            plig = self._lig_features(list(prot["smiles"]), ligand_frame)
             Xp = plig.reindex(columns=self.ligand_columns_).to_numpy(float)
             kf = KFold(3, shuffle=True, random_state=self.random_state)
             in_train = lig.index.isin(prot["smiles"])
@@ -239,12 +345,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 oof_map = pd.Series(oof, index=prot["smiles"].to_numpy())
                 col[in_train] = oof_map.reindex(lig.index[in_train]).to_numpy()
                 lig[f"pred_{target}"] = col
-        ionic = (
-            pd.to_numeric(X["ionic_strength"], errors="coerce").to_numpy(float)
-            if "ionic_strength" in X
-            else np.full(len(X), np.nan)
-        )
-        metal = X["metal"].astype(str).to_numpy(dtype=object)
+        ionic = _ionic(X)
         # metal chemistry fingerprint: log K1 with small reference ligands, training rows only
         self.metal_reference_logK_ = _features.metal_reference_table(std, metal, y)
         probe = _features.pair_features(
@@ -256,44 +357,104 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         feats = self._assemble(lig, std, metal, ionic, np.ones(len(X), bool))
         Xm = feats.X
         self.n_features_in_ = Xm.shape[1]
-        self.model_ = _fit_safe(self._main_model(), Xm, y)
+        self.linear_ = self._linear_fit(Xm, y)
+        self.model_ = _fit_safe(self._main_model(), Xm, y - self._linear(Xm, self.linear_),
+                                self._weights(y))
         # training data summaries for domain / known pairs
         counts = pd.Series(metal).value_counts()
         self.metal_rows_ = {str(k): int(v) for k, v in counts.items()}
         self.train_smiles_ = np.array(uniq, dtype=object)
         self.train_fps_ = _domain.fps_to_array(_domain.fingerprints(uniq))
         self._fps_cache = None
-        # uncertainty calibration on inner grouped out-of-fold residuals
+        embed = _transfer.ion_embedding(self.ion_frame_)
+        self.analogue_sd_ = _transfer.calibrate_analogue_sd(std, metal, y, self.ion_frame_,
+                                                            self.metal_rows_)
+        # uncertainty calibration and residual transfer on inner out-of-fold residuals, folds
+        # grouped by structure skeleton (stereoisomers and duplicates stay together)
         self.scale_model_ = None
+        self.calibration_map_ = None
         self.conformal_q_ = float("nan")
+        self.conformal_q_group_ = {}
+        self.anchor_kernel_ = None
         k = int(self.n_calibration_folds)
-        n_groups = len(uniq)
-        if k >= 2 and n_groups >= k:
+        skel = np.array([_features.skeleton_key(s) or s for s in std], dtype=object)
+        if k >= 2 and len(set(skel)) >= k:
             oof = np.full(len(y), np.nan)
             sim = np.full(len(y), np.nan)
             nrows = np.zeros(len(y))
             fps = _domain.fingerprints(uniq)
             fp_of = dict(zip(uniq, fps))
-            for tr, te in GroupKFold(k).split(Xm, y, std):
-                oof[te] = _fit_safe(self._main_model(), Xm[tr], y[tr]).predict(Xm[te])
+            for tr, te in GroupKFold(k).split(Xm, y, skel):
+                lin = self._linear_fit(Xm[tr], y[tr])
+                m = _fit_safe(self._main_model(), Xm[tr], y[tr] - self._linear(Xm[tr], lin),
+                              self._weights(y[tr]))
+                oof[te] = m.predict(Xm[te]) + self._linear(Xm[te], lin)
                 ref = [fp_of[s] for s in dict.fromkeys(std[tr])]
                 te_lig = list(dict.fromkeys(std[te]))
                 s_map = dict(zip(te_lig, _domain.max_similarity([fp_of[s] for s in te_lig], ref)))
                 sim[te] = [s_map[s] for s in std[te]]
                 c = pd.Series(metal[tr]).value_counts()
                 nrows[te] = c.reindex(metal[te]).fillna(0).to_numpy()
+            # monotone recalibration of the predictions on the out-of-fold values (boosted trees
+            # shrink the strongest chelators towards the mean; E[log K | prediction] undoes it)
+            self.calibration_map_ = _monotone_map(oof, y)
+            oof = _apply_map(oof, self.calibration_map_)
             Z = self._scale_inputs(oof, sim, nrows, Xm)
             absr = np.abs(oof - y)
             self.scale_model_ = _hgb(
                 loss="absolute_error", max_iter=150, learning_rate=0.05, max_depth=3,
                 min_samples_leaf=40, random_state=self.random_state,
             ).fit(Z, absr)
-            scale = self._scale(Z, nrows)
-            self.conformal_q_ = float(np.quantile(absr / scale, self.coverage))
+            ratio = absr / self._scale(Z, nrows)
+            self.conformal_q_ = float(np.quantile(ratio, self.coverage))
+            grp = np.array([metal_group(m, self.ion_frame_) for m in metal], dtype=object)
+            self.conformal_q_group_ = {
+                str(g): float(np.quantile(ratio[grp == g], self.coverage))
+                for g in np.unique(grp) if (grp == g).sum() >= 50
+            }
             self.oof_abs_error_ = float(np.mean(absr))
-            logger.info("calibration: OOF MAE %.3f, conformal q %.3f", absr.mean(),
-                        self.conformal_q_)
+            kern = _transfer.ResidualKernel.fit(std, metal, y - oof, embed)
+            self.anchor_kernel_ = kern.to_dict()
+            logger.info("calibration: OOF MAE %.3f, conformal q %.3f, kernel %s", absr.mean(),
+                        self.conformal_q_, {k: v for k, v in self.anchor_kernel_.items()
+                                            if k in ("rho0", "ell", "tau")})
         return self
+
+    def _weights(self, y: np.ndarray) -> np.ndarray | None:
+        w = float(getattr(self, "strong_weight", 0.0) or 0.0)
+        if w <= 0:
+            return None
+        return 1.0 + w * np.clip(y - 10.0, 0.0, None) / 10.0
+
+    def _linear_fit(self, Xm: np.ndarray, y: np.ndarray) -> dict | None:
+        """Ridge regression (alpha 10 on standardized columns) on :data:`LINEAR_FEATURES`."""
+        if not self.linear_base:
+            return None
+        names = [c for c in LINEAR_FEATURES if c in self.feature_names_]
+        idx = [self.feature_names_.index(c) for c in names]
+        A = Xm[:, idx].astype(float)
+        fill = np.zeros(A.shape[1])
+        seen = ~np.isnan(A).all(axis=0)
+        if seen.any():
+            fill[seen] = np.nanmedian(A[:, seen], axis=0)
+        fill = np.where(np.isfinite(fill), fill, 0.0)
+        A = np.where(np.isnan(A), fill, A)
+        mu, sd = A.mean(axis=0), A.std(axis=0)
+        sd[sd == 0] = 1.0
+        Zs = (A - mu) / sd
+        ym = float(y.mean())
+        coef = np.linalg.solve(Zs.T @ Zs + 10.0 * np.eye(len(idx)), Zs.T @ (y - ym))
+        return {"features": names, "fill": fill.tolist(), "mean": mu.tolist(),
+                "scale": sd.tolist(), "coef": coef.tolist(), "intercept": ym}
+
+    def _linear(self, Xm: np.ndarray, lin: dict | None) -> np.ndarray:
+        if not lin:
+            return np.zeros(len(Xm))
+        idx = [self.feature_names_.index(c) for c in lin["features"]]
+        A = Xm[:, idx].astype(float)
+        A = np.where(np.isnan(A), np.asarray(lin["fill"]), A)
+        z = (A - np.asarray(lin["mean"])) / np.asarray(lin["scale"])
+        return np.clip(z @ np.asarray(lin["coef"]) + lin["intercept"], -10.0, 50.0)
 
     def _main_model(self):
         return _hgb(
@@ -315,19 +476,45 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         return base * np.sqrt(1.0 + self.few_rows_n0 / np.maximum(nrows, 1.0))
 
     # ------------------------------------------------------------------ predict
-    def predict(self, X) -> np.ndarray:
-        """log K1 predictions (NaN for invalid rows). ``X`` is a pairs DataFrame or a
-        :class:`Featurized`."""
-        feats = X if isinstance(X, Featurized) else self.featurize(X)
+    def _raw(self, feats: Featurized) -> np.ndarray:
         out = np.full(len(feats.X), np.nan)
         if feats.valid.any():
             Xv = feats.X[feats.valid]
-            # row blocks that stay in the CPU cache while ~1,000 trees walk them: 3x faster
-            # than one pass per tree over all rows, identical values (benchmarks/bench_stability)
+            # row blocks that stay in the CPU cache while the trees walk them: ~3x faster than
+            # one pass per tree over all rows, identical values (benchmarks/bench_stability)
             with _threads(getattr(self, "n_jobs", 1)):
-                out[feats.valid] = np.concatenate([
-                    self.model_.predict(Xv[i:i + PREDICT_BLOCK_ROWS])
-                    for i in range(0, len(Xv), PREDICT_BLOCK_ROWS)])
+                trees = np.concatenate([self.model_.predict(Xv[i:i + PREDICT_BLOCK_ROWS])
+                                        for i in range(0, len(Xv), PREDICT_BLOCK_ROWS)])
+                out[feats.valid] = trees + self._linear(Xv, getattr(self, "linear_", None))
+        return _apply_map(out, getattr(self, "calibration_map_", None))
+
+    def predict(self, X) -> np.ndarray:
+        """log K1 predictions of the structure model (no anchors).
+
+        ``X`` is a pairs DataFrame (metals as ions or radionuclides) or a :class:`Featurized`.
+        A row that cannot be predicted raises a ValueError naming the row; use
+        :meth:`predict_full` to get a status per row instead.
+        """
+        feats = X if isinstance(X, Featurized) else self.featurize(X)
+        if not feats.valid.all():
+            i = int(np.flatnonzero(~feats.valid)[0])
+            reason = "unknown metal" if feats.smiles[i] else "SMILES cannot be standardized"
+            if not isinstance(X, Featurized):
+                reason = self._invalid_reasons(X)[i]
+            raise ValueError(
+                f"row {i + 1}: {reason}; fix or remove it, or use predict_full() for a status "
+                f"per row ({int((~feats.valid).sum())} such rows)")
+        return self._raw(feats)
+
+    def _invalid_reasons(self, X: pd.DataFrame) -> list[str]:
+        X = _as_frame(X)
+        _, why = self.resolve_metals(X["metal"].tolist())
+        out = []
+        for s, w in zip(X["smiles"], why):
+            if not _features.standardize_smiles(s):
+                out.append(f"SMILES {s!r} cannot be parsed or standardized")
+            else:
+                out.append(w)
         return out
 
     def _train_fps(self):
@@ -335,10 +522,46 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             self._fps_cache = _domain.array_to_fps(self.train_fps_)
         return self._fps_cache
 
-    def predict_full(self, X) -> pd.DataFrame:
-        """Predictions with ``logK_sd``, 90 % interval, ``in_domain`` and ``domain_note``."""
-        feats = X if isinstance(X, Featurized) else self.featurize(X)
-        pred = self.predict(feats)
+    def _half_width(self, pred, sim, nrows, Xv, metals) -> np.ndarray:
+        Z = self._scale_inputs(pred, sim, nrows, Xv)
+        qg = getattr(self, "conformal_q_group_", {}) or {}
+        q = np.array([qg.get(metal_group(m, self.ion_frame_), self.conformal_q_)
+                      for m in metals], float)
+        return q * self._scale(Z, nrows)
+
+    def predict_full(self, X, anchors: pd.DataFrame | None = None, *,
+                     analogues: bool = True) -> pd.DataFrame:
+        """Predictions with ``logK_sd``, 90 % interval, domain flag, basis and row status.
+
+        Parameters
+        ----------
+        X
+            Pairs DataFrame (``smiles, metal[, ionic_strength]``; metals as ions or
+            radionuclides, missing ionic strength = 0.1 M) or a :class:`Featurized`.
+        anchors
+            Measured constants ``smiles, metal, logK[, ionic_strength]``. For a row whose ligand
+            has anchors with *other* metals the residual of those anchors is transferred
+            (:class:`chelscreen.model.transfer.ResidualKernel`) and ``logK_basis`` is
+            ``anchored``. An anchor for the row's own pair is not used for its prediction.
+        analogues
+            Estimate ions with few training rows from their family (``logK_basis`` =
+            ``analogue`` when that estimate dominates).
+
+        Returns
+        -------
+        DataFrame
+            ``logK_pred, logK_sd, logK_lo90, logK_hi90, max_similarity, metal_train_rows,
+            in_domain, domain_note, logK_basis, ion, ionic_strength_M, status, message``;
+            invalid rows have ``status="invalid"`` and a message, never a silent NaN.
+        """
+        if isinstance(X, Featurized):
+            feats, reasons, ionic = X, ["cannot featurize"] * len(X.X), np.full(len(X.X), 0.1)
+        else:
+            Xf = _as_frame(X)
+            feats = self.featurize(Xf)
+            reasons = self._invalid_reasons(Xf) if not feats.valid.all() else [""] * len(Xf)
+            ionic = _ionic(Xf)
+        pred = self._raw(feats)
         n = len(pred)
         uniq = [s for s in dict.fromkeys(feats.smiles[feats.valid])]
         sims = dict(
@@ -346,29 +569,157 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         )
         sim = np.array([sims.get(s, np.nan) for s in feats.smiles])
         nrows = np.array([self.metal_rows_.get(str(m), 0) for m in feats.metal], dtype=float)
-        sd = np.full(n, np.nan)
         half = np.full(n, np.nan)
-        if self.scale_model_ is not None and feats.valid.any():
-            v = feats.valid
-            Z = self._scale_inputs(pred[v], sim[v], nrows[v], feats.X[v])
-            half[v] = self.conformal_q_ * self._scale(Z, nrows[v])
-            sd[v] = half[v] / Z90
+        v = feats.valid
+        if self.scale_model_ is not None and v.any():
+            half[v] = self._half_width(pred[v], sim[v], nrows[v], feats.X[v], feats.metal[v])
+        basis = np.where(v, "model", "").astype(object)
+        notes_extra = [""] * n
+        kern = _transfer.ResidualKernel.from_dict(getattr(self, "anchor_kernel_", None))
+        if anchors is not None and len(anchors) and kern is not None and v.any():
+            self._apply_anchors(anchors, feats, pred, half, basis, notes_extra, kern)
+        if analogues and v.any():
+            self._apply_analogues(anchors, feats, ionic, pred, half, basis, notes_extra)
         in_dom, notes = _domain.domain_flags(sim, nrows)
+        notes = [a + ("; " + b if b else "") for a, b in zip(notes, notes_extra)]
+        status = np.where(v, np.where(in_dom, "ok", "warning"), "invalid").astype(object)
+        message = [("" if v[i] else f"row {i + 1}: {reasons[i] or 'cannot featurize'}")
+                   for i in range(n)]
         return pd.DataFrame(
             {
                 "logK_pred": pred,
-                "logK_sd": sd,
+                "logK_sd": half / Z90,
                 "logK_lo90": pred - half,
                 "logK_hi90": pred + half,
                 "max_similarity": sim,
                 "metal_train_rows": nrows.astype(int),
-                "in_domain": in_dom & feats.valid,
-                "domain_note": notes,
+                "in_domain": in_dom & v,
+                "domain_note": [nt if v[i] else "" for i, nt in enumerate(notes)],
+                "logK_basis": basis,
+                "ion": feats.metal,
+                "ionic_strength_M": ionic,
+                "status": status,
+                "message": message,
             }
         )
 
+    def _anchor_frame(self, anchors: pd.DataFrame) -> pd.DataFrame:
+        """Standardized anchors with the model's prediction at each anchor."""
+        a = _as_frame(anchors[[c for c in ("smiles", "metal", "logK", "ionic_strength")
+                               if c in anchors]])
+        a = a.assign(logK=pd.to_numeric(a["logK"], errors="coerce"))
+        a = a[np.isfinite(a["logK"].to_numpy(float))]
+        if not len(a):
+            return a.assign(std="", ion="", resid=np.nan)
+        fa = self.featurize(a)
+        a = a.assign(std=fa.smiles, ion=fa.metal)
+        a["resid"] = a["logK"].to_numpy(float) - self._raw(fa)
+        return a[fa.valid & np.isfinite(a["resid"].to_numpy(float))]
 
-def _fit_safe(est, X: np.ndarray, y: np.ndarray):
+    def _apply_anchors(self, anchors, feats, pred, half, basis, notes, kern) -> None:
+        a = self._anchor_frame(anchors)
+        if not len(a):
+            return
+        embed = _transfer.ion_embedding(self.ion_frame_)
+        by_lig = {s: g for s, g in a.groupby("std")}
+        rows = pd.DataFrame({"s": feats.smiles, "m": feats.metal, "v": feats.valid})
+        for s, g in rows[rows["v"] & rows["s"].isin(list(by_lig))].groupby("s"):
+            anc = by_lig[s].groupby("ion")["resid"].mean()
+            for m, idx in g.groupby("m").groups.items():
+                other = anc[anc.index != m]
+                if not len(other):
+                    continue
+                mean, ratio = kern.condition(list(other.index), other.to_numpy(),
+                                             np.full(len(other), 0.3**2), [m], embed)
+                idx = np.asarray(list(idx))
+                pred[idx] += mean[0]
+                half[idx] *= np.sqrt(ratio[0])
+                basis[idx] = "anchored"
+                for i in idx:
+                    notes[i] = "anchored on measured " + ", ".join(other.index)
+
+    def _apply_analogues(self, anchors, feats, ionic, pred, half, basis, notes) -> None:
+        from chelscreen.model.transfer import ANALOGUE_MAX_ROWS, ANALOGUE_MIN_ROWS, family_of
+
+        sd_fam = getattr(self, "analogue_sd_", {}) or {}
+        todo = [i for i in np.flatnonzero(feats.valid)
+                if self.metal_rows_.get(str(feats.metal[i]), 0) < ANALOGUE_MAX_ROWS
+                and family_of(str(feats.metal[i]), self.ion_frame_) in sd_fam]
+        if not todo:
+            return
+        fam_members: dict[str, list[str]] = {}
+        for m, n in self.metal_rows_.items():
+            if n >= ANALOGUE_MIN_ROWS:
+                fam_members.setdefault(family_of(m, self.ion_frame_), []).append(m)
+        need = sorted({(feats.smiles[i], a, float(ionic[i])) for i in todo
+                       for a in fam_members.get(family_of(str(feats.metal[i]),
+                                                          self.ion_frame_), [])})
+        if not need:
+            return
+        extra = pd.DataFrame(need, columns=["smiles", "metal", "ionic_strength"])
+        self._lig_reuse = getattr(self, "_lig_last", None)
+        try:
+            ex = self.predict_full(extra, anchors, analogues=False)
+        finally:
+            self._lig_reuse = None
+        known = {}
+        if anchors is not None and len(anchors):
+            a = self._anchor_frame(anchors)
+            known = {(s, m): k for s, m, k in zip(a["std"], a["ion"], a["logK"])}
+        vals: dict[str, dict[str, tuple[float, float]]] = {}
+        for (s, m, _i), p, sd in zip(need, ex["logK_pred"], ex["logK_sd"]):
+            if (s, m) in known:
+                vals.setdefault(s, {})[m] = (float(known[(s, m)]), 0.3**2)
+            elif np.isfinite(p) and np.isfinite(sd):
+                vals.setdefault(s, {})[m] = (float(p), float(sd) ** 2)
+        for i in todo:
+            t = str(feats.metal[i])
+            est = _transfer.analogue_estimate(t, vals.get(feats.smiles[i], {}), self.ion_frame_,
+                                              self.metal_rows_,
+                                              sd_fam[family_of(t, self.ion_frame_)])
+            if est is None:
+                continue
+            mu_a, var_a, used = est
+            sd_m = half[i] / Z90 if np.isfinite(half[i]) else np.inf
+            w = 1.0 / var_a / (1.0 / var_a + (1.0 / sd_m**2 if np.isfinite(sd_m) else 0.0))
+            pred[i] = w * mu_a + (1 - w) * pred[i]
+            # both estimates may rest on the same measured constants (anchors), so they are not
+            # independent: the combined error is not taken below the smaller of the two
+            sd_new = min(np.sqrt(var_a), sd_m)
+            half[i] = Z90 * sd_new
+            if w >= 0.5:
+                basis[i] = "analogue"
+            notes[i] = (notes[i] + "; " if notes[i] else "") + (
+                f"estimated from analogues {', '.join(used)} (weight {w:.2f}, radius-corrected)")
+
+
+def _monotone_map(pred: np.ndarray, y: np.ndarray, bins: int = 40) -> dict:
+    """Monotone piecewise-linear map prediction → E[log K | prediction] from binned
+    out-of-fold values (quantile bins, running maximum); slope 1 beyond the end knots."""
+    q = np.unique(np.quantile(pred, np.linspace(0, 1, bins + 1)))
+    idx = np.clip(np.searchsorted(q, pred, side="right") - 1, 0, len(q) - 2)
+    xs, ys = [], []
+    for b in range(len(q) - 1):
+        m = idx == b
+        if m.sum() >= 20:
+            xs.append(float(pred[m].mean()))
+            ys.append(float(y[m].mean()))
+    ys = np.maximum.accumulate(np.array(ys)) if ys else np.array([])
+    return {"x": xs, "y": [float(v) for v in ys]}
+
+
+def _apply_map(p: np.ndarray, cmap: dict | None) -> np.ndarray:
+    if not cmap or len(cmap.get("x", [])) < 2:
+        return p
+    x, yk = np.asarray(cmap["x"]), np.asarray(cmap["y"])
+    out = np.interp(p, x, yk)
+    hi, lo = p > x[-1], p < x[0]
+    out[hi] = yk[-1] + (p[hi] - x[-1])
+    out[lo] = yk[0] + (p[lo] - x[0])
+    return out
+
+
+def _fit_safe(est, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
     """Fit a HistGradientBoosting model; all-NaN columns (e.g. no macrocycle in a small fold)
     are set to 0 for the fit, which sklearn's binning cannot handle. A constant column is
     never split on, so prediction-time values of that column do not matter."""
@@ -376,13 +727,21 @@ def _fit_safe(est, X: np.ndarray, y: np.ndarray):
     if allnan.any():
         X = X.copy()
         X[:, allnan] = 0.0
-    return est.fit(X, y)
+    return est.fit(X, y, sample_weight=sample_weight)
 
 
 def _threads(n_jobs):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=n_jobs, user_api="openmp")
+
+
+def _ionic(X: pd.DataFrame) -> np.ndarray:
+    """Ionic strength per row (mol/L); missing values are :data:`DEFAULT_IONIC_STRENGTH`."""
+    if "ionic_strength" not in X:
+        return np.full(len(X), DEFAULT_IONIC_STRENGTH)
+    v = pd.to_numeric(X["ionic_strength"], errors="coerce").to_numpy(float)
+    return np.where(np.isfinite(v), v, DEFAULT_IONIC_STRENGTH)
 
 
 def _as_frame(X) -> pd.DataFrame:
@@ -402,14 +761,15 @@ def load_bundled_table(name: str) -> pd.DataFrame:
 
 
 def grouped_cv(model: StabilityModel, X: pd.DataFrame, y, folds: int = 5, **fit_kw) -> dict:
-    """Cross-validate ``model`` with folds grouped by canonical ligand; returns metrics."""
+    """Cross-validate ``model`` with folds grouped by structure skeleton
+    (:func:`chelscreen.model.features.skeleton_key`); returns metrics."""
     from scipy.stats import spearmanr
     from sklearn.base import clone
     from sklearn.model_selection import GroupKFold
 
     X = _as_frame(X)
     y = np.asarray(y, dtype=float)
-    groups = np.array([_features.standardize_smiles(s) or "" for s in X["smiles"]], dtype=object)
+    groups = np.array([_features.skeleton_key(s) for s in X["smiles"]], dtype=object)
     pred = np.full(len(y), np.nan)
     lo = np.full(len(y), np.nan)
     hi = np.full(len(y), np.nan)

@@ -526,6 +526,12 @@ def pair_features(
     X["hydrox_x_z2r"] = (lig["n_hydroxamate_O"] + lig["n_hopo_O"] + lig["n_catechol_O"]
                          ).to_numpy(float) * z2r
     X["pyr_x_ie"] = lig["n_pyridine_N"].to_numpy(float) * ion["ie_last_eV"].to_numpy(float)
+    if "pred_logKH_sum" in lig:
+        # linear-free-energy terms: log K_ML grows with the ligand's total basicity, with a
+        # slope set by the metal's charge density and measured affinity
+        bas = lig["pred_logKH_sum"].to_numpy(float)
+        X["basicity_x_z2r"] = bas * z2r / 10.0
+        X["basicity_x_z"] = bas * z
     if mref is not None:
         mref = mref.reset_index(drop=True)
         nd_an = (lig["n_carboxylate_O"] + lig["n_amine_N"]).to_numpy(float)
@@ -539,4 +545,8 @@ def pair_features(
         X["mref_acetate_x_hardO"] = (mref["mref_acetate"].to_numpy(float)
                                      * lig["n_hard_O"].to_numpy(float))
         X["mref_glycine_x_N"] = mref["mref_glycine"].to_numpy(float) * lig["n_N"].to_numpy(float)
+        if "pred_logKH_sum" in lig:
+            X["basicity_x_aff"] = lig["pred_logKH_sum"].to_numpy(float) * aff
+            X["basicity_x_edta"] = (lig["pred_logKH_sum"].to_numpy(float)
+                                    * X["mref_edta"].to_numpy(float) / 40.0)
     return X

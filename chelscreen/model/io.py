@@ -38,7 +38,7 @@ from chelscreen.errors import ModelFileError
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "chelscreen.stability/1"
+SCHEMA_VERSION = "chelscreen.stability/2"
 MODEL_FILE = "model.skops"  # legacy (read only)
 TREES_FILE = "trees.npz"
 TREES_JSON = "trees.json"
@@ -95,6 +95,11 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
         "metal_rows": model.metal_rows_,
         "metal_reference_logK": getattr(model, "metal_reference_logK_", {}),
         "conformal_q": model.conformal_q_,
+        "conformal_q_group": getattr(model, "conformal_q_group_", {}),
+        "linear_base": getattr(model, "linear_", None),
+        "calibration_map": getattr(model, "calibration_map_", None),
+        "anchor_kernel": getattr(model, "anchor_kernel_", None),
+        "analogue_sd": getattr(model, "analogue_sd_", {}),
         "oof_abs_error": getattr(model, "oof_abs_error_", None),
         "ions": json.loads(model.ions_.to_json(orient="records")),
         "train_smiles": [str(s) for s in model.train_smiles_],
@@ -231,6 +236,12 @@ def load(path=None):
     }
     q = state.get("conformal_q")
     model.conformal_q_ = float(q) if q is not None else float("nan")
+    model.conformal_q_group_ = {str(k): float(v)
+                                for k, v in (state.get("conformal_q_group") or {}).items()}
+    model.linear_ = state.get("linear_base")
+    model.calibration_map_ = state.get("calibration_map")
+    model.anchor_kernel_ = state.get("anchor_kernel")
+    model.analogue_sd_ = {str(k): float(v) for k, v in (state.get("analogue_sd") or {}).items()}
     model.ions_ = pd.DataFrame(state["ions"])
     model.ion_frame_ = _features.ion_feature_frame(model.ions_)
     model.ion_table_index_ = np.array(model.ion_frame_.index, dtype=object)

@@ -20,8 +20,11 @@ from chelscreen.errors import InputFileError, UnsupportedMetalError
 logger = logging.getLogger(__name__)
 
 COLUMNS = ["id", "name", "smiles", "metal", "ion", "logK_pred", "logK_sd", "logK_lo90",
-           "logK_hi90", "in_domain", "domain_note", "logK_exp", "logK_exp_source", "status",
-           "message"]
+           "logK_hi90", "in_domain", "domain_note", "logK_exp", "logK_exp_source", "logK_basis",
+           "ionic_strength_M", "status", "message"]
+
+#: default ionic strength of a prediction (mol/L)
+DEFAULT_IONIC_STRENGTH = 0.1
 
 
 @lru_cache(maxsize=4)
@@ -73,11 +76,62 @@ def _known_lookup(model) -> dict[tuple[str, str], tuple[float, str]]:
     return cache
 
 
-def _predict_rows(model, rows: pd.DataFrame) -> pd.DataFrame:
+def read_anchors(anchors: Any) -> pd.DataFrame:
+    """Measured constants to anchor predictions on: ``smiles, metal, logK[, ionic_strength]``.
+
+    ``anchors`` is a DataFrame or a CSV/TSV path. Metals may be ions or radionuclides. A bad row
+    raises :class:`~chelscreen.errors.InputFileError` naming the row and what to fix.
+    """
+    from chelscreen.model.features import standardize_smiles
+
+    if anchors is None:
+        return pd.DataFrame(columns=["smiles", "metal", "logK", "ionic_strength"])
+    if not isinstance(anchors, pd.DataFrame):
+        path = Path(anchors)
+        if not path.is_file():
+            raise InputFileError(f"anchors file {path} does not exist")
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        try:
+            anchors = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputFileError(f"anchors file {path} cannot be read: {first}") from exc
+    cols = {c.strip().lower(): c for c in anchors.columns}
+    if not {"smiles", "metal", "logk"} <= set(cols):
+        raise InputFileError(
+            f"anchors need columns smiles, metal, logK (optional ionic_strength); found "
+            f"{list(anchors.columns)}")
+    out = pd.DataFrame({
+        "smiles": anchors[cols["smiles"]].astype(str).to_numpy(),
+        "metal": anchors[cols["metal"]].astype(str).to_numpy(),
+        "logK": pd.to_numeric(anchors[cols["logk"]], errors="coerce").to_numpy(float),
+        "ionic_strength": pd.to_numeric(anchors[cols["ionic_strength"]], errors="coerce")
+        .to_numpy(float) if "ionic_strength" in cols else DEFAULT_IONIC_STRENGTH,
+    })
+    for i, r in enumerate(out.itertuples(index=False)):
+        if not np.isfinite(r.logK):
+            raise InputFileError(f"anchor row {i + 1}: logK {anchors[cols['logk']].iloc[i]!r} is "
+                                 "not a number; give the measured log K1")
+        if not standardize_smiles(r.smiles):
+            raise InputFileError(f"anchor row {i + 1}: SMILES {r.smiles!r} cannot be parsed; "
+                                 "fix or remove the row")
+        try:
+            parse_ion(r.metal)
+        except UnsupportedMetalError as exc:
+            raise InputFileError(f"anchor row {i + 1}: {exc}") from exc
+    out["ionic_strength"] = out["ionic_strength"].fillna(DEFAULT_IONIC_STRENGTH)
+    return out
+
+
+def _predict_rows(model, rows: pd.DataFrame, *, anchors: pd.DataFrame | None = None,
+                  ionic_strength: float = DEFAULT_IONIC_STRENGTH,
+                  use_measured: bool = True) -> pd.DataFrame:
     """``rows`` has id, name, smiles (for the model), smiles_out, metal (text), status, message.
 
     Returns the output frame in the same order.
     """
+    from chelscreen.model.features import standardize_smiles
+
     n = len(rows)
     out = pd.DataFrame({c: rows[c].to_numpy() for c in ("id", "name")})
     out["smiles"] = rows["smiles_out"].to_numpy()
@@ -99,34 +153,56 @@ def _predict_rows(model, rows: pd.DataFrame) -> pd.DataFrame:
                           f"stability model; supported ions: {', '.join(sorted(model.metal_rows_))}")
     out["ion"] = ion
     ok = status != "invalid"
+    std = np.array([standardize_smiles(s) or "" if ok[i] else "" for i, s in
+                    enumerate(rows["smiles"].to_numpy(dtype=object))], dtype=object)
+    # anchors: the user's measured constants, then the measured constants the model holds
+    user = read_anchors(anchors) if anchors is not None else None
+    parts = []
+    if user is not None and len(user):
+        parts.append(user.assign(source="user anchor"))
+    known = _known_lookup(model)
+    ligs = set(std[ok]) - {""}
+    if use_measured and known:
+        kn = [(s, m, k, src) for (s, m), (k, src) in known.items() if s in ligs]
+        if kn:
+            parts.append(pd.DataFrame(kn, columns=["smiles", "metal", "logK", "source"])
+                         .assign(ionic_strength=DEFAULT_IONIC_STRENGTH))
+    anc = pd.concat(parts, ignore_index=True) if parts else None
     pairs = pd.DataFrame({"smiles": np.where(ok, rows["smiles"].to_numpy(dtype=object), ""),
-                          "metal": np.where(ok, ion, "")})
-    full = model.predict_full(pairs)
-    for i in np.flatnonzero(ok & (full["logK_pred"].isna().to_numpy())):
+                          "metal": np.where(ok, ion, ""),
+                          "ionic_strength": np.broadcast_to(
+                              np.asarray(ionic_strength, float), (n,)).copy()})
+    full = model.predict_full(pairs, anchors=anc)
+    for i in np.flatnonzero(ok & (full["status"] == "invalid").to_numpy()):
         status[i] = "invalid"
         message[i] = (message[i] + "; " if message[i] else "") + (
             f"row {i + 1}: the structure could not be featurized; check the SMILES"
         )
-    for c in ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note"):
+    for c in ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note",
+              "logK_basis", "ionic_strength_M"):
         out[c] = full[c].to_numpy()
     out.loc[~ok, "domain_note"] = ""
-    # known pairs
-    from chelscreen.model.features import standardize_smiles
-
-    known = _known_lookup(model)
+    out.loc[status == "invalid", "logK_basis"] = ""
+    # measured values of the exact pair: the user's anchors first, then the model's data
     exp = np.full(n, np.nan)
     src = np.array([""] * n, dtype=object)
-    std_cache: dict[str, str | None] = {}
+    if user is not None and len(user):
+        ustd = [standardize_smiles(s) for s in user["smiles"]]
+        uion = [parse_ion(m) for m in user["metal"]]
+        umap = {(s, m): (float(k), f"user anchor (row {j + 1})")
+                for j, (s, m, k) in enumerate(zip(ustd, uion, user["logK"]))}
+    else:
+        umap = {}
     for i in np.flatnonzero(status != "invalid"):
-        s = rows["smiles"].iloc[i]
-        if s not in std_cache:
-            std_cache[s] = standardize_smiles(s)
-        key = std_cache[s]
-        hit = known.get((key, ion[i]))
+        hit = umap.get((std[i], ion[i])) or (known.get((std[i], ion[i])) if use_measured
+                                              else None)
         if hit:
             exp[i], src[i] = hit
     out["logK_exp"] = exp
     out["logK_exp_source"] = src
+    basis = out["logK_basis"].to_numpy(dtype=object)
+    basis[np.isfinite(exp)] = "measured"
+    out["logK_basis"] = basis
     # warnings for out-of-domain predictions
     for i in np.flatnonzero((status == "ok") & ~out["in_domain"].to_numpy(bool)):
         status[i] = "warning"
@@ -153,7 +229,9 @@ def _ligand_table(ligands: Any) -> pd.DataFrame:
     return lig
 
 
-def predict_stability(ligands: Any, metals: Any, *, model: Any = None) -> pd.DataFrame:
+def predict_stability(ligands: Any, metals: Any, *, model: Any = None, anchors: Any = None,
+                      ionic_strength: float = DEFAULT_IONIC_STRENGTH,
+                      use_measured: bool = True) -> pd.DataFrame:
     """log K1 (M + L ⇌ ML, 25 °C) for every ligand × metal, ligand-major, input order.
 
     Parameters
@@ -167,18 +245,29 @@ def predict_stability(ligands: Any, metals: Any, *, model: Any = None) -> pd.Dat
     model
         None (bundled model), a model directory (``chelscreen train --out DIR``) or a fitted
         :class:`~chelscreen.model.estimator.StabilityModel`.
+    anchors
+        Measured constants (DataFrame or CSV path with ``smiles, metal, logK[,
+        ionic_strength]``). A ligand's measured constant with one metal sharpens its
+        predictions for the other metals (``logK_basis = "anchored"``).
+    ionic_strength
+        Ionic strength of the predictions in mol/L (default 0.1).
+    use_measured
+        Also anchor on the measured constants the model's data hold for the same ligand
+        (default True) and report them as ``logK_exp``.
 
     Returns
     -------
     pandas.DataFrame
         ``id, name, smiles, metal, ion, logK_pred, logK_sd, logK_lo90, logK_hi90, in_domain,
-        domain_note, logK_exp, logK_exp_source, status, message``. Invalid ligands or metals give
+        domain_note, logK_exp, logK_exp_source, logK_basis, ionic_strength_M, status,
+        message``. ``logK_basis`` is ``measured`` (the pair's own constant is in
+        ``logK_exp``), ``anchored``, ``analogue`` or ``model``. Invalid ligands or metals give
         ``status="invalid"`` rows (never dropped); out-of-domain predictions ``"warning"``.
 
     Examples
     --------
-    >>> df = predict_stability(["DOTA", "EDTA"], "Lu-177,Cu2+")  # doctest: +SKIP
-    >>> df[["name", "metal", "logK_pred", "logK_exp", "status"]]  # doctest: +SKIP
+    >>> df = predict_stability(["DOTA", "EDTA"], "Lu-177,Ac-225")  # doctest: +SKIP
+    >>> df[["name", "metal", "logK_pred", "logK_exp", "logK_basis", "status"]]  # doctest: +SKIP
     """
     mdl = resolve_model(model)
     lig = _ligand_table(ligands)
@@ -198,14 +287,19 @@ def predict_stability(ligands: Any, metals: Any, *, model: Any = None) -> pd.Dat
             "message": np.where(rep("status") == "invalid", rep("message"), ""),
         }
     )
-    return _predict_rows(mdl, rows)
+    return _predict_rows(mdl, rows, anchors=anchors, ionic_strength=ionic_strength,
+                         use_measured=use_measured)
 
 
-def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
+def predict_pairs(pairs: Any, *, model: Any = None, anchors: Any = None,
+                  ionic_strength: float = DEFAULT_IONIC_STRENGTH,
+                  use_measured: bool = True) -> pd.DataFrame:
     """One prediction per row of a pairs table (``id, smiles, metal``), ids and order kept.
 
     ``pairs`` is a DataFrame or a CSV/TSV path. Bad rows (unparsable SMILES, unknown metal) are
-    kept with ``status="invalid"`` and a message naming the row.
+    kept with ``status="invalid"`` and a message naming the row. ``anchors``,
+    ``ionic_strength`` and ``use_measured`` as in :func:`predict_stability`; an
+    ``ionic_strength`` column of ``pairs`` overrides the default per row.
     """
     if not isinstance(pairs, pd.DataFrame):
         path = Path(pairs)
@@ -247,4 +341,8 @@ def predict_pairs(pairs: Any, *, model: Any = None) -> pd.DataFrame:
     for pos, msg in row_errors.items():  # unusable rows: invalid, never predicted
         rows.loc[pos, ["smiles", "status", "message"]] = [
             "", "invalid", f"row {pos + 1} (line {lines[pos]}): {msg}"]
-    return _predict_rows(mdl, rows)
+    if "ionic_strength" in cols:
+        ionic = pd.to_numeric(df[cols["ionic_strength"]], errors="coerce").to_numpy(float)
+        ionic_strength = np.where(np.isfinite(ionic), ionic, ionic_strength)
+    return _predict_rows(mdl, rows, anchors=anchors, ionic_strength=ionic_strength,
+                         use_measured=use_measured)

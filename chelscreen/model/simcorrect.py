@@ -8,8 +8,11 @@ model prediction. The learned state lives in ``_``-suffixed attributes and is sa
 arrays (no pickle); :func:`load_simcorrect` refuses files with another schema.
 
 Whether the correction is worth using is decided by ``benchmarks/ablate_simulation.py``
-(leave-one-ligand-out on the calibration pairs, with out-of-sample base predictions); the figures
-are stored in the JSON file (``ablation``) and in ``models/stability/CARD.md``.
+(576 calibration pairs, 64 ligand skeletons: skeleton-grouped out-of-fold base predictions, outer
+GroupKFold by skeleton with the penalty chosen in an inner split, bias-only and charge/size-only
+controls); the figures are in ``benchmarks/results/sim_ablation.json`` and
+``models/stability/CARD.md``. Current verdict: no gain beyond the controls, so no correction
+file is bundled and :func:`load_simcorrect` raises ``ModelFileError`` for the default path.
 """
 
 from __future__ import annotations

@@ -306,7 +306,7 @@ def coordinating_atoms(mol: Any, lig_pos_A: np.ndarray, metal_pos_A: np.ndarray,
 
 def make_system(mol: Any, ion: IonParameters | None, *, solvent: str = "implicit",
                 constraints: bool = True, hmr: bool = False,
-                electrostatics: bool = True, layout: str = "merged") -> tuple[Any, Any]:
+                electrostatics: bool = True, layout: str = "separate") -> tuple[Any, Any]:
     """OpenMM ``System`` of ligand (MMFF94) + metal ion (particle ``n_lig``) in GBSA-OBC2.
 
     ``solvent``: ``"implicit"`` (GBSA-OBC2, no cutoff) or ``"vacuum"``. ``ion=None`` builds the
@@ -398,9 +398,8 @@ def choose_platform(n_particles: int, platform: str | None = None) -> Any:
 
     On the CPU platform the thread count is ``$OPENMM_CPU_THREADS`` when set, else 1 below
     :data:`SMALL_SYSTEM` particles (a complex in implicit water: threads only add overhead;
-    measured with ``benchmarks/bench_simulate.py``: CPU with 1 thread used 13 % less CPU time
-    per fast-protocol complex than the Reference platform, and 16 % less per MD step) and
-    OpenMM's default (all cores) for explicit-water boxes.
+    ``benchmarks/bench_simulate.py --layouts``: CPU with 1 thread used 9 % less CPU time per MD
+    step than the Reference platform for Lu-DOTA) and all cores for explicit-water boxes.
     """
     import os
 

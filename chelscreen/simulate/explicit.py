@@ -116,4 +116,7 @@ def run_explicit(cx: Complex, cfg: dict, seed: int,
     return (np.array(lig), np.array(met), wall, plat,
             {"solvent_access": float(np.mean(access)), "q_water": float(np.mean(q)),
              "q_water_sd": float(np.std(q)), "q_water_cutoff_A": round(qcut, 3),
-             "n_waters": int(len(wat)), "ion_model": model.source})
+             "n_waters": int(len(wat)), "ion_model": model.source,
+             "ion_model_warning": (f"{cx.ion.ion}: the 12-6-4 ion model failed its aqua-ion "
+                                   "check (see ion_model)" if "water check FAIL" in model.source
+                                   else "")})

@@ -88,9 +88,11 @@ def ion_model(ion: str, model: str = "12-6-4") -> IonModel:
             f"no 12-6-4 parameters for {p.ion}; fit them with benchmarks/validate_ions.py --fit "
             f"{p.ion}, or use the 12-6 model."
         )
+    check = str(row.get("water_check") or "not checked on the aqua ion")
     return IonModel(p.ion, p.charge, rmin2_to_sigma_nm(float(row["rmin2_A"])),
                     float(row["eps_kcal"]) * KCAL, c4_to_openmm(float(row["c4_kcal_A4"])),
-                    f"12-6-4: {row['c4_source']}; Rmin/2 {row['rmin2_source']}")
+                    f"12-6-4: {row['c4_source']}; Rmin/2 {row['rmin2_source']}; "
+                    f"water check {check}")
 
 
 def water_box(n_min: int, centre_A: np.ndarray | None = None,

@@ -157,22 +157,29 @@ def extract_terms(mol: Any, *, variant: str = "MMFF94") -> MMFFTerms:
     return terms
 
 
-LAYOUTS = ("merged", "separate", "fused")
+LAYOUTS = ("separate", "merged", "fused")
 
 
 def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int = 0,
-                    electrostatics: bool = True, layout: str = "merged") -> list[Any]:
+                    electrostatics: bool = True, layout: str = "separate") -> list[Any]:
     """Add the ligand's MMFF94 terms to an OpenMM ``System`` (particles ``offset``...).
 
-    ``layout="merged"`` (default, fewer and cheaper forces): bond stretch (``CustomBondForce``),
-    angle bend + stretch-bend in one ``CustomCompoundBondForce`` (the angle is computed once per
-    triple), out-of-plane (``CustomCompoundBondForce``), torsions as OpenMM's native
-    ``PeriodicTorsionForce`` (MMFF's ``0.5 V1 (1 + cos phi) + 0.5 V2 (1 - cos 2phi) +
-    0.5 V3 (1 + cos 3phi)`` is exactly three periodic terms, phases 0, pi, 0), and the
-    nonbonded pairs (``CustomBondForce``). The MMFF bond and angle terms are quartic/cubic, so
-    OpenMM's harmonic forces cannot represent them exactly; they stay custom.
-    ``layout="separate"``: one force per MMFF term (bond, angle, stretch-bend, oop, torsion,
-    nonbonded), used to check each term against RDKit.
+    Three equivalent layouts (same energy and forces, checked against RDKit in the tests):
+
+    - ``"separate"`` (default): one force per MMFF term (bond, angle, stretch-bend, oop,
+      torsion, nonbonded pairs), all custom;
+    - ``"merged"``: torsions as OpenMM's native ``PeriodicTorsionForce`` (MMFF's
+      ``0.5 V1 (1 + cos phi) + 0.5 V2 (1 - cos 2phi) + 0.5 V3 (1 + cos 3phi)`` is exactly three
+      periodic terms, phases 0, pi, 0);
+    - ``"fused"``: as ``merged`` plus angle bend and stretch-bend in one
+      ``CustomCompoundBondForce`` (the angle computed once per triple).
+
+    The MMFF bond and angle terms are quartic/cubic and the van der Waals term is a buffered
+    14-7, so OpenMM's native harmonic/LJ forces cannot represent them exactly. Measured with
+    ``benchmarks/bench_simulate.py --layouts`` (Lu-DOTA, GBSA, 2 cores under load 15): neither
+    ``merged`` nor ``fused`` is faster than ``separate`` (0.94-1.04x over four runs), and all
+    three take ~1.5x the CPU time per step of a native-force system with the same interaction
+    lists, which is the cost of the MMFF functional forms themselves; hence the default.
 
     ``electrostatics=False`` leaves out the intramolecular Coulomb term (used for the
     conformational strain, bonded + van der Waals only).
@@ -284,7 +291,7 @@ def lj_from_mmff(terms: MMFFTerms) -> list[tuple[float, float, float]]:
     return out
 
 
-def openmm_mmff_energy(mol: Any, conf_id: int = -1, layout: str = "merged") -> float:
+def openmm_mmff_energy(mol: Any, conf_id: int = -1, layout: str = "separate") -> float:
     """MMFF94 energy (kJ/mol) of ``mol`` evaluated with the OpenMM translation (vacuum).
 
     Used to check the translation against ``rdkit`` (see tests); not needed for simulations.

@@ -175,10 +175,12 @@ def run(complex: Complex, protocol: str = "fast", seed: int | None = None,
     row: dict[str, Any] = {c: float("nan") for c in FEATURE_COLUMNS}
     times: dict[str, float] = {}
     ts = time.perf_counter()
+    ion_warning = ""
     if cfg["solvent"] == "explicit":
         from chelscreen.simulate.explicit import run_explicit
 
         lig, met, md_wall, plat, extra = run_explicit(complex, cfg, seed, platform)
+        ion_warning = extra.pop("ion_model_warning", "")
         row.update(extra)
     else:
         plat = choose_platform(complex.n_atoms, platform)
@@ -208,6 +210,8 @@ def run(complex: Complex, protocol: str = "fast", seed: int | None = None,
         times["pull_s"] = time.perf_counter() - tp
     wall = time.perf_counter() - t0
     warnings = list(complex.warnings)
+    if ion_warning:
+        warnings.append(ion_warning)
     if row["cn_min"] == 0:
         warnings.append("the metal left the ligand during the run")
     row.update({

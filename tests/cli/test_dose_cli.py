@@ -8,9 +8,10 @@ import sys
 import pandas as pd
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "chelscreen", "dose", *args],
-                          capture_output=True, text=True, timeout=300)
+def _run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    extra = [] if cwd is not None or "--plot" in args else ["--no-plot"]
+    return subprocess.run([sys.executable, "-m", "chelscreen", "dose", *args, *extra],
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def test_dose_prints_split_and_writes_plot_and_table(tmp_path):
@@ -41,3 +42,15 @@ def test_dose_params_file_and_list(tmp_path):
     assert r.returncode == 0, r.stderr
     r = _run("Pb-212", "--list-params")
     assert r.returncode == 0 and "T_blood_h" in r.stdout and "assumption" in r.stdout
+
+
+def test_dose_writes_a_plot_by_default(tmp_path):
+    import os
+
+    env_path = os.pathsep.join(sys.path)
+    r = subprocess.run([sys.executable, "-m", "chelscreen", "dose", "Ac-225", "--chelator",
+                        "macropa", "--preset", "mouse", "--samples", "0"], capture_output=True,
+                       text=True, timeout=300, cwd=tmp_path, env={**os.environ,
+                                                                  "PYTHONPATH": env_path})
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "Ac-225_macropa_mouse_dose.png").stat().st_size > 1000

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 EDTA = "OC(=O)CN(CC(O)=O)CCN(CC(O)=O)CC(O)=O"
+NEW = "OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(=O)NCc2ccccc2)CC1"
 
 
 def test_predict_ligands_times_metals(run_cli, tmp_path):
@@ -25,6 +26,27 @@ def test_predict_pairs_csv_to_stdout(run_cli, test_data):
     df = pd.read_csv(io.StringIO(res.stdout))
     assert df["id"].tolist() == ["edta-cu", "bad-smiles", "nta-lu", "bad-metal", "edta-ca"]
     assert df["status"].tolist()[1] == "invalid"
+
+
+def test_predict_with_anchors_and_ionic_strength(run_cli, tmp_path):
+    anchors = tmp_path / "anchors.csv"
+    anchors.write_text(f"smiles,metal,logK,ionic_strength\n{NEW},La3+,19.0,0.1\n")
+    out = tmp_path / "p.csv"
+    res = run_cli("predict", NEW, "--metals", "Ce3+,Lu-177", "--anchors", str(anchors),
+                  "--ionic-strength", "0.5", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert df["metal"].tolist() == ["Ce3+", "Lu-177"]
+    assert df["logK_basis"].tolist() == ["anchored", "anchored"]
+    assert df["ionic_strength_M"].tolist() == [0.5, 0.5]
+
+
+def test_predict_bad_anchors_clean_error(run_cli, tmp_path):
+    anchors = tmp_path / "anchors.csv"
+    anchors.write_text("smiles,metal\nCCO,La3+\n")
+    res = run_cli("predict", EDTA, "--metals", "Cu2+", "--anchors", str(anchors))
+    assert res.exit_code != 0
+    assert "logK" in res.output and "Traceback" not in res.output
 
 
 def test_predict_requires_metals_for_ligand_input(run_cli):

@@ -206,3 +206,24 @@ def test_imaging_nuclides_are_screenable_and_zr89_is_opt_in() -> None:
         assert g["p_best"].sum() == pytest.approx(1.0)
         assert (g["score_lo"] <= g["score"]).all() and (g["score"] <= g["score_hi"]).all()
     assert "Ga-68" in THERAPY_SET and "In-111" in THERAPY_SET and "Zr-89" not in THERAPY_SET
+
+
+def test_calibration_is_used_only_when_it_predicts_held_out_cores_better() -> None:
+    from chelscreen.rank import INERTNESS_FEATURES, INERTNESS_PRIOR, calibration_cv, fit_inertness
+
+    rng = np.random.default_rng(3)
+    n = 60
+    feats = pd.DataFrame({f: rng.uniform(0, 1, n) for f in INERTNESS_FEATURES})
+    groups = np.repeat(np.arange(20), 3)
+    # outcomes that the prior gets backwards (cavity fit hurts here): calibration must win
+    y = (feats["cavity_fit"].to_numpy() < 0.5).astype(float)
+    w = np.ones(n)
+    cv = calibration_cv(feats, y, w, groups)
+    assert cv["calibrated"] < cv["prior"] and cv["n_cores"] == 20
+    coef = fit_inertness(feats, y, w)
+    assert coef["cavity_fit"] < INERTNESS_PRIOR["cavity_fit"]
+    # outcomes drawn from the prior itself: the calibration has nothing to add
+    p = 1 / (1 + np.exp(-(INERTNESS_PRIOR["intercept"] + sum(
+        INERTNESS_PRIOR[f] * feats[f] for f in INERTNESS_FEATURES))))
+    cv2 = calibration_cv(feats, p.to_numpy(), w, groups)
+    assert cv2["calibrated"] >= cv2["prior"] - 1e-3

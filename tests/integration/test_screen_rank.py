@@ -169,3 +169,30 @@ def test_report_says_indistinguishable_and_flags_extrapolation() -> None:
         assert "distinguishable from the runner-up" in text
     rel = relative_scores(s)
     assert rel.max().max() == pytest.approx(1.0) and (rel.fillna(0) <= 1.0 + 1e-12).all().all()
+
+
+def test_report_cards_say_where_the_daughters_dose_goes() -> None:
+    from chelscreen.reporting import _dose_text
+
+    text = _dose_text("Ac-225", "DOTA")
+    assert "released daughters deposit" in text and "kidneys" in text and "Gy/MBq" in text
+    assert _dose_text("Lu-177", "DOTA") == ""  # no alpha emitter in the chain
+
+
+def test_no_defensible_pick_when_the_best_is_an_unsupported_tie() -> None:
+    from chelscreen.reporting import summary_rows
+
+    base = {"radionuclide": "Ra-223", "score": 0.06, "score_lo": 0.05, "score_hi": 0.4,
+            "p_best": 0.5, "evidence_n": 0.0, "logK_pred": 8.0, "logK_sd": 4.0,
+            "in_domain": False}
+    df = pd.DataFrame([{**base, "chelator": "A", "rank": 1, "tied_with": "B"},
+                       {**base, "chelator": "B", "rank": 2, "tied_with": "A"}])
+    assert summary_rows(df)[0]["no_pick"]
+    # the same tie with cited evidence behind the best is a pick (marked indistinguishable)
+    df.loc[0, "evidence_n"] = 2.0
+    s = summary_rows(df)[0]
+    assert not s["no_pick"] and not s["distinct"]
+    # an extrapolated best that is distinguishable from the runner-up is still shown
+    df.loc[0, "evidence_n"] = 0.0
+    df["tied_with"] = ""
+    assert not summary_rows(df)[0]["no_pick"]

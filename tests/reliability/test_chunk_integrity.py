@@ -24,9 +24,9 @@ def _flip(path: Path, at: int) -> None:
 
 def _full_run(out: Path) -> pd.DataFrame:
     payloads = make_payloads()
-    store = ResultStore(out, "job")
-    run_units(unit_fn, payloads, store, progress=False)
-    return store.read_units(range(len(payloads)))
+    with ResultStore(out, "job") as store:
+        run_units(unit_fn, payloads, store, progress=False)
+        return store.read_units(range(len(payloads)))
 
 
 def _counting():
@@ -129,4 +129,81 @@ def test_screen_resume_over_a_corrupted_chunk_cli(tmp_path, cli_main):
     assert code == 0, err
     assert "Traceback" not in err
     assert "unit-000001.parquet" in err
+    assert (out / "results.csv").read_bytes() == (tmp_path / "ref" / "results.csv").read_bytes()
+
+
+def test_journal_without_close_is_enough_to_resume(tmp_path):
+    """A job killed before the manifest was rewritten: the fsynced journal has every entry."""
+    store = ResultStore(tmp_path, "job")
+    run_units(unit_fn, make_payloads(), store, progress=False)
+    journal = tmp_path / ".chelscreen-job" / "chunks.journal"
+    assert len(journal.read_text().splitlines()) == 6
+    manifest = json.loads((tmp_path / ".chelscreen-job" / "manifest.json").read_text())
+    assert manifest["chunks"] == {}, "folded only every MANIFEST_EVERY chunks or on close"
+    store.lock.release()  # what a SIGKILL leaves: no close(), no manifest update
+    fn, calls = _counting()
+    with ResultStore(tmp_path, "job", resume=True) as again:
+        run_units(fn, make_payloads(), again, progress=False)
+    assert calls == []
+    assert not journal.exists(), "close() folds the journal into the manifest"
+    manifest = json.loads((tmp_path / ".chelscreen-job" / "manifest.json").read_text())
+    assert len(manifest["chunks"]) == 6
+
+
+def test_torn_journal_line_only_costs_that_chunk(tmp_path):
+    store = ResultStore(tmp_path, "job")
+    run_units(unit_fn, make_payloads(), store, progress=False)
+    store.lock.release()
+    journal = tmp_path / ".chelscreen-job" / "chunks.journal"
+    journal.write_text(journal.read_text()[:-20])  # the last append cut short by a crash
+    fn, calls = _counting()
+    with ResultStore(tmp_path, "job", resume=True) as again:
+        run_units(fn, make_payloads(), again, progress=False)
+    assert calls == [5]
+
+
+def test_manifest_is_folded_every_64_chunks(tmp_path):
+    from chelscreen.store import MANIFEST_EVERY
+
+    store = ResultStore(tmp_path, "job")
+    run_units(unit_fn, make_payloads(n_units=MANIFEST_EVERY + 3, size=2), store, progress=False)
+    manifest = json.loads((tmp_path / ".chelscreen-job" / "manifest.json").read_text())
+    journal = tmp_path / ".chelscreen-job" / "chunks.journal"
+    assert len(manifest["chunks"]) == MANIFEST_EVERY
+    assert len(journal.read_text().splitlines()) == 3
+    store.close()
+    assert len(json.loads((tmp_path / ".chelscreen-job" / "manifest.json").read_text())
+               ["chunks"]) == MANIFEST_EVERY + 3
+
+
+@pytest.mark.slow
+def test_cli_screen_sigkilled_then_resumed_is_byte_identical(tmp_path, cli_main):
+    """The real CLI, the bundled library: SIGKILL after a few chunks, --resume, same bytes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["-q", "screen", "-r", "Lu-177,Ac-225", "--chunk-size", "2"]
+    code, _, err = cli_main(*args, "--out", str(tmp_path / "ref"))
+    assert code == 0, err
+    out = tmp_path / "killed"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2]) + os.pathsep + \
+        env.get("PYTHONPATH", "")
+    proc = subprocess.Popen([sys.executable, "-m", "chelscreen", *args, "--out", str(out)],
+                            env=env, stderr=subprocess.DEVNULL)
+    chunks = out / ".chelscreen-job" / "chunks"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if chunks.exists() and len(list(chunks.glob("unit-*.parquet"))) >= 3:
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert not (out / "results.csv").exists(), "killed before the end"
+    code, _, err = cli_main(*args[1:], "--out", str(out), "--resume")
+    assert code == 0, err
+    assert "stale lock" in err
     assert (out / "results.csv").read_bytes() == (tmp_path / "ref" / "results.csv").read_bytes()

@@ -60,9 +60,11 @@ def test_dask_worker_killed_mid_run_is_retried_and_equals_local(tmp_path):
 
 
 def test_dask_unit_that_always_kills_its_worker_is_one_line(tmp_path):
+    # with allowed-failures=0 every task on the dying worker fails with it, so the message may
+    # name unit 2 or a unit that shared its worker
     store = ResultStore(tmp_path / "dask", "h")
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with pytest.raises(ExecutorError, match=r"work unit 2 .*--resume") as err:
+        with pytest.raises(ExecutorError, match=r"work unit \d+ .*--resume") as err:
             run_units(die_always, _payloads(tmp_path, kill_unit=2), store, executor="dask",
                       n_jobs=2, progress=False)
     assert "\n" not in str(err.value)

@@ -187,7 +187,7 @@ def test_dose_params_file(case, tmp_path, cli_main):
     text, enc, nl = dose_cases()[case]
     src = _write(tmp_path / "params.csv", text, enc, nl)
     code, stdout, err = cli_main("-q", "dose", "Ac-225", "--chelator", "DOTA", "--params-file", str(src),
-                                 "--samples", "0")
+                                 "--samples", "0", "--no-plot")
     _no_traceback(code, stdout, err)
 
 

@@ -15,7 +15,7 @@ from functools import cache
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from rdkit import Chem
 
@@ -121,6 +121,8 @@ def _read_property(inputs: list[str]) -> None:
 
 @FAST
 @given(st.lists(item, min_size=1, max_size=8))
+# found by the slow run: RDKit echoes a long bad SMILES cut inside a multi-byte character
+@example(["0000000000" + "\x80" * 10 + "\U00010000" * 3])
 def test_read_ligands_one_row_per_input_in_order(inputs):
     _read_property(inputs)
 

@@ -118,3 +118,40 @@ def test_missing_and_wrong_schema(fitted, tmp_path):
     (d / "card.json").write_text(json.dumps(card))
     with pytest.raises(ModelFileError, match="schema"):
         model_io.load(d)
+
+
+def test_predict_accepts_radionuclide_names(fitted):
+    """StabilityModel.predict takes 'Cu-64' like predict_stability does (issue 14)."""
+    edta = "OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O"
+    a = fitted.predict(pd.DataFrame({"smiles": [edta], "metal": ["Cu2+"]}))
+    b = fitted.predict(pd.DataFrame({"smiles": [edta], "metal": ["Cu-64"]}))
+    assert np.isfinite(a[0]) and a[0] == b[0]
+
+
+def test_predict_never_returns_a_silent_nan(fitted):
+    X = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O", "C1CC("], "metal": ["Cu2+"] * 2})
+    with pytest.raises(ValueError, match="row 2"):
+        fitted.predict(X)
+    full = fitted.predict_full(X)
+    assert full["status"].tolist()[1] == "invalid"
+    assert "row 2" in full["message"].iloc[1] and "SMILES" in full["message"].iloc[1]
+    assert full["status"].iloc[0] in ("ok", "warning")
+    full = fitted.predict_full(pd.DataFrame({"smiles": ["CCO"], "metal": ["Xx-999"]}))
+    assert full["status"].iloc[0] == "invalid" and "Xx-999" in full["message"].iloc[0]
+
+
+def test_missing_ionic_strength_means_0_1_molar(fitted):
+    nta = "OC(=O)CN(CC(=O)O)CC(=O)O"
+    plain = fitted.predict_full(pd.DataFrame({"smiles": [nta], "metal": ["Cu2+"]}))
+    given = fitted.predict_full(pd.DataFrame({"smiles": [nta], "metal": ["Cu2+"],
+                                              "ionic_strength": [0.1]}))
+    assert plain["ionic_strength_M"].iloc[0] == 0.1
+    assert plain["logK_pred"].iloc[0] == given["logK_pred"].iloc[0]
+
+
+def test_calibration_folds_grouped_by_skeleton(tiny):
+    """Stereoisomers share a skeleton key, so they never sit on both sides of a split."""
+    from chelscreen.model.features import skeleton_key
+
+    assert skeleton_key("C[C@H](N)C(=O)O") == skeleton_key("C[C@@H](N)C(=O)O") != ""
+    assert skeleton_key("[Na+].[O-]C(=O)CN") == skeleton_key("NCC(=O)O")

@@ -72,3 +72,9 @@ def test_q_water_cutoff_rule():
         float(read_1264_table()["Lu3+"]["target_r_A"]) + Q_SHELL_MARGIN_A)
     ca = get_ion_parameters("Ca2+")  # no 12-6-4 row: Shannon CN8 radius + 1.37 A + margin
     assert q_cutoff_A(ca) == pytest.approx(ca.radius_for_cn(8) / 100 + 1.37 + Q_SHELL_MARGIN_A)
+
+
+def test_water_check_travels_with_the_ion_model():
+    assert "water check pass" in ion_model("Lu3+", "12-6-4").source
+    assert "water check FAIL" in ion_model("In3+", "12-6-4").source  # CN 8 vs 6 on the aqua ion
+    assert "not checked" in ion_model("Gd3+", "12-6-4").source

@@ -31,7 +31,7 @@ def _mol(smi: str, seed: int = 7):
 
 
 @pytest.mark.parametrize("name", list(LIGANDS))
-@pytest.mark.parametrize("layout", ["merged", "separate"])
+@pytest.mark.parametrize("layout", ["separate", "merged", "fused"])
 def test_total_energy_matches_rdkit(name, layout):
     m = _mol(LIGANDS[name])
     e_omm = openmm_mmff_energy(m, layout=layout)
@@ -39,15 +39,18 @@ def test_total_energy_matches_rdkit(name, layout):
     assert abs(e_omm - e_rd) < 0.1, (name, layout, e_omm, e_rd)
 
 
-def test_merged_layout_has_fewer_forces_and_native_torsions():
+def test_layouts_native_torsions_and_fused_angles():
     import openmm as mm
 
     terms = extract_terms(_mol(LIGANDS["DOTA"]))
-    merged = add_mmff_forces(mm.System(), terms)
-    separate = add_mmff_forces(mm.System(), terms, layout="separate")
-    assert len(merged) == len(separate) - 1
+    separate = add_mmff_forces(mm.System(), terms)
+    merged = add_mmff_forces(mm.System(), terms, layout="merged")
+    fused = add_mmff_forces(mm.System(), terms, layout="fused")
+    assert len(fused) == len(separate) - 1 == len(merged) - 1
     assert any(isinstance(f, mm.PeriodicTorsionForce) for f in merged)
-    assert not any(isinstance(f, mm.CustomAngleForce) for f in merged)
+    assert not any(isinstance(f, mm.CustomAngleForce) for f in fused)
+    with pytest.raises(ValueError, match="layout"):
+        add_mmff_forces(mm.System(), terms, layout="bogus")
 
 
 def test_each_term_matches_rdkit():

@@ -280,20 +280,28 @@ def _row_view(r: dict) -> dict[str, Any]:
     }
 
 
-def _dose_text(nuclide: str, chelator: str) -> str:
+def _dose_text(nuclide: str, chelator: str, smiles: str = "") -> str:
     """One sentence on where the released daughters' alpha energy ends up (human preset).
 
     From :func:`chelscreen.dosimetry.daughter_dose_summary` (ICRP systemic models for the free
     daughters, the preset's generic vector kinetics); empty for chains without alpha emitters.
-    The chelator enters only through its release probability after beta decay, so the value is
-    computed once per radionuclide and chelator class.
+    The chelator enters only through its release probability after beta decay (its structural
+    class), so the value is computed once per radionuclide and class.
     """
+    import logging
+
     try:
         from chelscreen import decay, dosimetry
 
-        cls = decay._chelator_class(chelator or None)[1]
-        rep = chelator if cls == "DOTA-type" else None
-        s = dosimetry.daughter_dose_summary(nuclide, rep, "human")
+        dota_type = bool(smiles) and decay._is_dota_core(smiles)
+        log = logging.getLogger("chelscreen.decay")
+        level = log.level
+        log.setLevel(logging.ERROR)  # an unnamed chelator is classified by structure here
+        try:
+            s = dosimetry.daughter_dose_summary(nuclide, chelator if dota_type else None,
+                                                "human")
+        finally:
+            log.setLevel(level)
     except Exception as exc:  # noqa: BLE001 - the report never fails on the dose sentence
         return f"(dosimetry not available: {exc})"
     if not (s["kidneys_released_Gy_per_MBq"] > 0 or s["released_offtarget_frac"] > 0):
@@ -388,7 +396,7 @@ def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
         for r in sub.head(top_n).to_dict("records"):
             v = _row_view(r)
             v["svg"] = structure_svg(v["smiles"])
-            v["dose"] = _dose_text(nuc, v["chelator"])
+            v["dose"] = _dose_text(nuc, v["chelator"], v["smiles"])
             cards.append(v)
         sections.append({**s, "rows": rows, "cards": cards, "n_more": max(0, len(sub)
                                                                           - table_rows),

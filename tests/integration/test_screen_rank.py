@@ -174,9 +174,11 @@ def test_report_says_indistinguishable_and_flags_extrapolation() -> None:
 def test_report_cards_say_where_the_daughters_dose_goes() -> None:
     from chelscreen.reporting import _dose_text
 
-    text = _dose_text("Ac-225", "DOTA")
+    text = _dose_text("Ac-225", "DOTA", DOTA)
     assert "released daughters deposit" in text and "kidneys" in text and "Gy/MBq" in text
-    assert _dose_text("Lu-177", "DOTA") == ""  # no alpha emitter in the chain
+    assert _dose_text("Lu-177", "DOTA", DOTA) == ""  # no alpha emitter in the chain
+    # an unnamed chelator is classified by its structure, without a log line per card
+    assert _dose_text("Pb-212", "L0001", DOTA) == _dose_text("Pb-212", "DOTA", DOTA)
 
 
 def test_no_defensible_pick_when_the_best_is_an_unsupported_tie() -> None:

@@ -16,65 +16,21 @@ Target (issue 6): ≤ 3 min and ≤ 2 GB on 2 cores.
 from __future__ import annotations
 
 import argparse
-import itertools
 import resource
 import sys
 import tempfile
 import time
 
-ARMS = [
-    "CC(=O)O",                      # acetate
-    "CC(N)=O",                      # acetamide
-    "CP(=O)(O)O",                   # methylphosphonate
-    "Cc1cccc(C(=O)O)n1",            # picolinate
-    "CCO",                          # hydroxyethyl
-    "CCC(=O)O",                     # propionate
-    "CC(=O)NCC",                    # N-ethyl acetamide
-    "Cc1ccccn1",                    # pyridylmethyl
-    "CP(C)(=O)O",                   # methylphosphinate
-    "C(C)C(=O)O",                   # alpha-methyl acetate
-]
-
-# backbones: ring/chain SMILES with {0},{1}... placeholders for arms on N
-BACKBONES = [  # ring closures use %91 so they cannot collide with an arm's own ring labels
-    ("cyclen", "C%91CN({0})CCN({1})CCN({2})CCN%91{3}", 4),
-    ("cyclam", "C%91CN({0})CCN({1})CCCN({2})CCN({3})C%91", 4),
-    ("tacn", "C%91CN({0})CCN({1})CCN%91{2}", 3),
-    ("diaza18c6", "C%91COCCOCCN({1})CCOCCOCCN%91{0}", 2),
-    ("en", "N({0})({1})CCN({2}){3}", 4),
-    ("dien", "N({0})({1})CCN({2})CCN({3}){4}", 5),
-]
+ARMS = ["acetate", "acetamide", "methylphosphonate", "picolinate", "hydroxyethyl", "propionate",
+        "n-ethylacetamide", "pyridylmethyl", "methylphosphinate", "alpha-methylacetate"]
+BACKBONES = ["cyclen", "cyclam", "tacn", "diaza18c6", "en", "dien"]
 
 
 def generate(n: int) -> list[str]:
-    """First ``n`` unique canonical SMILES of the enumeration (deterministic order)."""
-    from rdkit import Chem
+    """First ``n`` distinct chelators of the enumeration (``chelscreen.enumerate``)."""
+    from chelscreen.enumerate import enumerate_ligands
 
-    seen: set[str] = set()
-    out: list[str] = []
-    def family(tpl: str, k: int):
-        for combo in itertools.product(ARMS, repeat=k):
-            yield tpl, combo
-
-    gens = [family(tpl, k) for _, tpl, k in BACKBONES]
-    # round-robin over backbones so every family is represented
-    for items in itertools.zip_longest(*gens):
-        for it in items:
-            if it is None:
-                continue
-            tpl, combo = it
-            smi = tpl.format(*combo)
-            mol = Chem.MolFromSmiles(smi)
-            if mol is None:
-                continue
-            can = Chem.MolToSmiles(mol)
-            if can in seen:
-                continue
-            seen.add(can)
-            out.append(can)
-            if len(out) >= n:
-                return out
-    return out
+    return enumerate_ligands(BACKBONES, ARMS, max_n=n)["smiles"].tolist()
 
 
 def _peak_rss_mb() -> tuple[float, float]:
@@ -131,11 +87,19 @@ class _TreeRssSampler:
         self._thread.join()
 
 
+def _cpu_s() -> float:
+    r_self = resource.getrusage(resource.RUSAGE_SELF)
+    r_child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r_self.ru_utime + r_self.ru_stime + r_child.ru_utime + r_child.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--executor", choices=["local", "dask"], default="local",
+                    help="local process pool, or a dask LocalCluster with --n-jobs workers")
     ap.add_argument("--no-labeling", action="store_true",
                     help="skip the labeling model (stability model + daughters only)")
     args = ap.parse_args(argv)
@@ -148,10 +112,12 @@ def main(argv: list[str] | None = None) -> int:
 
     out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
     t1 = time.perf_counter()
+    cpu0 = _cpu_s()
     with _TreeRssSampler() as sampler:
         df = screen(smiles, list(THERAPY_SET), out=out, n_jobs=args.n_jobs, progress=False,
-                    labeling=not args.no_labeling)
+                    labeling=not args.no_labeling, executor=args.executor)
     wall = time.perf_counter() - t1
+    cpu = _cpu_s() - cpu0
     n_pairs = len(df)
     n_ok = int(df["score"].notna().sum())
     self_mb, child_mb = _peak_rss_mb()
@@ -162,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS: main process {self_mb:.0f} MB, largest worker {child_mb:.0f} MB "
           f"(sum bound {self_mb + args.n_jobs * child_mb:.0f} MB); sampled peak of main + "
           f"workers together: {sampler.peak_mb:.0f} MB")
+    print(f"CPU time (this process + finished workers): {cpu:.1f} s = "
+          f"{n_pairs / max(cpu, 1e-9):.0f} pairs per CPU-second ({args.executor})")
+    per_pair = cpu / max(n_pairs, 1)
+    print(f"extrapolation: 10^6 chelators x {len(THERAPY_SET)} radionuclides = "
+          f"{1e6 * len(THERAPY_SET):.2e} pairs x {per_pair * 1e3:.2f} CPU-ms = "
+          f"{1e6 * len(THERAPY_SET) * per_pair / 3600:.1f} CPU-hours "
+          f"(e.g. {1e6 * len(THERAPY_SET) * per_pair / 3600 / 64:.2f} h on 64 cores)")
     print(f"load average: {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())}")
     print(f"outputs in {out}")
     return 0

@@ -95,8 +95,9 @@ def bundled_speed(table: str) -> dict:
 
     from threadpoolctl import threadpool_limits
 
-    from chelscreen.model.estimator import Featurized, load_model
+    from chelscreen.model.estimator import Featurized
     from chelscreen.model.features import standardize_smiles
+    from chelscreen.model.io import load as load_model
 
     model = load_model()
     smiles = pd.read_csv(table)["smiles"].drop_duplicates().sample(500, random_state=0).tolist()

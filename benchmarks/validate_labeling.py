@@ -1,111 +1,120 @@
-"""Leave-one-chelator-out validation of the radiolabeling model; prints the card's figures.
+"""Leave-one-chelating-core-out validation of chelscreen's labeling answer; prints the figures.
 
 Usage::
 
-    python benchmarks/validate_labeling.py            # print figures (markdown)
-    python benchmarks/validate_labeling.py --card molecules/LABELING_CARD.md
-        # also replace the block between the AUTO markers of the card
+    python benchmarks/validate_labeling.py                 # print figures (markdown)
+    python benchmarks/validate_labeling.py --write         # also write
+        # molecules/labeling_validation.json and the AUTO block of molecules/LABELING_CARD.md
 
-Figures: AUC, Brier score and accuracy of the mild-labeling classifier with every chelator held
-out in turn (weighted by the training weights of the rows), the same AUC for every candidate
-feature set of ``chelscreen.radiolabeling.FEATURE_SETS`` (the set in use was chosen on it, so its figure
-is optimistic), the AUC without the DOTA fold (diagnostic), the mean absolute error of the
-suggested temperature for the successful rows (their chelator held out), the coefficients of the
-model fitted on all rows and the coverage per radionuclide.
+Protocol (``chelscreen.radiolabeling.validate``): every chelating core (InChIKey first block of
+the neutral metal-free core) is held out in turn with all its rows; on the remaining rows the
+model's feature set and regularisation are chosen by grouped 5-fold CV (inner loop), the model
+is fitted, and the held-out rows are predicted three ways: the model alone, the tool's answer
+(analogue evidence with the model as prior, else the model) and a precedent-only baseline
+(analogue evidence with the training base rate as prior, else the base rate). AUC and Brier
+are weighted by the rows' label weights. The suggested temperature is compared with the
+published one for every successful row, its core hidden. CPU time and the load average are
+printed with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
 import sys
+import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- AUTO:BEGIN -->", "<!-- AUTO:END -->"
 
 
-def figures_markdown() -> str:
-    """Run the validation and return the figures as a markdown block."""
-    import numpy as np
+def _f(x: float, nd: int = 2) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
 
-    from chelscreen.radiolabeling import (
-        SELECTED_FEATURE_SET,
-        compare_feature_sets,
-        coverage,
-        validate,
-    )
 
+def run() -> tuple[dict, str]:
+    """Run the validation; return the JSON summary and the markdown block."""
+    from chelscreen.radiolabeling import coverage, fitted_model, validate
+
+    t0 = time.process_time()
     v = validate()
+    cpu = time.process_time() - t0
+    model = fitted_model()
+    summary = {k: v[k] for k in (
+        "loco_auc", "brier", "n", "n_rows", "n_training_rows", "n_positive", "n_cores",
+        "n_chelators", "model_auc", "model_brier", "baseline_auc", "baseline_brier",
+        "loco_auc_unweighted", "baseline_auc_unweighted", "temperature_mae_C",
+        "temperature_n", "temperature_n_total", "temperature_class_accuracy",
+        "calibration", "feature_sets_chosen")}
+    summary.update({
+        "protocol": "leave one chelating core (InChIKey first block) out; feature set and C "
+                    "chosen by grouped 5-fold CV on the training cores only",
+        "final_feature_set": model.feature_set_, "final_features": list(model.features),
+        "final_C": model.C, "coefficients": model.coefficients,
+        "command": "python benchmarks/validate_labeling.py --write",
+    })
     cov = coverage()
-    sets = compare_feature_sets()
-    pred = v["predictions"]
-    keep = (pred["chelator"] != "DOTA").to_numpy()
-    y, w, p = (pred["mild_label"].to_numpy(float), pred["label_weight"].to_numpy(float),
-               pred["loco_prob"].to_numpy(float))
-    ok = keep & np.isfinite(p)
-    from sklearn.metrics import roc_auc_score
-
-    auc_no_dota = (roc_auc_score(y[ok], p[ok], sample_weight=w[ok])
-                   if len(set(y[ok].tolist())) == 2 else float("nan"))
     lines = [
-        f"- table rows: {v['n_rows']}; rows used for training: {v['n_training_rows']} "
-        f"({v['n_positive']} mild positives); chelators: {v['n_chelators']}",
-        f"- features in use: `{SELECTED_FEATURE_SET}` = {', '.join(v['features'])}",
-        f"- leave-one-chelator-out AUC (weighted): {v['auc']:.2f}; unweighted on the room-"
-        f"temperature rows only: {v['auc_direct_rows']:.2f}; without the DOTA fold (diagnostic): "
-        f"{auc_no_dota:.2f}",
-        f"- leave-one-chelator-out Brier score (weighted): {v['brier']:.3f}",
-        f"- leave-one-chelator-out accuracy at p = 0.5 (weighted): {v['accuracy']:.2f}",
-        f"- suggested temperature, chelator held out: MAE {v['temperature_mae_C']:.1f} °C over "
-        f"{v['temperature_n']} of {v['temperature_n_total']} successful rows (the others got "
-        "no suggestion: no precedent left for that element)",
-        "- coefficients of the model fitted on all rows (standardised features): "
-        + ", ".join(f"{k} {c:+.2f}" for k, c in v["coefficients"].items()),
+        f"- table rows: {v['n_rows']}; labeled rows: {v['n_training_rows']} ({v['n_positive']} "
+        f"mild positives) over {v['n_cores']} chelating cores; rows scored held out: {v['n']}",
         "",
-        "Candidate feature sets, same leave-one-chelator-out protocol (the set in use is the one "
-        "with the highest weighted AUC, i.e. chosen on this CV: optimistic):",
+        "| answer (core held out) | AUC (weighted) | AUC (unweighted) | Brier (weighted) |",
+        "|---|---|---|---|",
+        f"| tool: analogue evidence + model prior, else model | {_f(v['loco_auc'])} | "
+        f"{_f(v['loco_auc_unweighted'])} | {_f(v['brier'], 3)} |",
+        f"| model alone | {_f(v['model_auc'])} | – | {_f(v['model_brier'], 3)} |",
+        f"| precedent-only baseline (analogue evidence, else base rate) | "
+        f"{_f(v['baseline_auc'])} | {_f(v['baseline_auc_unweighted'])} | "
+        f"{_f(v['baseline_brier'], 3)} |",
         "",
-        "| feature set | features | AUC | AUC (RT rows) | Brier | accuracy |",
-        "|---|---|---|---|---|---|",
+        f"- suggested temperature, core held out: MAE {_f(v['temperature_mae_C'], 1)} °C over "
+        f"{v['temperature_n']} of {v['temperature_n_total']} successful rows (the others got no "
+        f"suggestion); mild/heated class right for {_f(v['temperature_class_accuracy'])} of them",
+        "- feature sets chosen in the inner loop (count of outer folds): "
+        + ", ".join(f"{k} {n}" for k, n in sorted(v["feature_sets_chosen"].items())),
+        f"- model in use (chosen by grouped CV on all rows): `{model.feature_set_}`, C = "
+        f"{model.C:g}; coefficients (standardised): "
+        + ", ".join(f"{k} {c:+.2f}" for k, c in model.coefficients.items()),
+        "",
+        "Calibration of the tool's held-out probability (weighted):",
+        "",
+        "| predicted bin | rows | mean predicted | observed mild fraction |",
+        "|---|---|---|---|",
     ]
-    for r in sets.itertuples(index=False):
-        mark = " (in use)" if r.selected else ""
-        lines.append(f"| {r.feature_set}{mark} | {r.features} | {r.auc:.2f} | "
-                     f"{r.auc_direct_rows:.2f} | {r.brier:.3f} | {r.accuracy:.2f} |")
-    lines += [
-        "",
-        "| radionuclide | rows | chelators | mild positives | training rows |",
-        "|---|---|---|---|---|",
-    ]
+    for c in v["calibration"]:
+        lines.append(f"| {c['bin']} | {c['n']} | {c['mean_pred']:.2f} | {c['observed']:.2f} |")
+    lines += ["", "| radionuclide | rows | chelators | mild positives | labeled rows |",
+              "|---|---|---|---|---|"]
     for r in cov.itertuples(index=False):
         lines.append(f"| {r.radionuclide} | {r.rows} | {r.chelators} | {r.mild_positive} | "
                      f"{r.training_rows} |")
-    lines += ["", "Per-row held-out predictions:", "",
-              "| id | chelator | radionuclide | T °C | time min | yield % | label | weight | "
-              "p (held out) |", "|---|---|---|---|---|---|---|---|---|"]
-    for r in v["predictions"].itertuples(index=False):
-        lines.append(f"| {r.id} | {r.chelator} | {r.radionuclide} | {r.temperature_C:g} | "
-                     f"{r.time_min:g} | {r.rcy_percent:g} | {int(r.mild_label)} | "
-                     f"{r.label_weight:g} | {r.loco_prob:.2f} |")
-    lines += ["", "Command: `python benchmarks/validate_labeling.py "
-              "--card molecules/LABELING_CARD.md`"]
-    return "\n".join(lines)
+    lines += ["", f"CPU time {cpu:.1f} s; load average {os.getloadavg()[0]:.2f}.",
+              "", "Command: `python benchmarks/validate_labeling.py --write`"]
+    summary["cpu_s"] = round(cpu, 1)
+    return summary, "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--card", type=Path, default=None,
-                        help="card file whose AUTO block is replaced with the figures")
+    parser.add_argument("--write", action="store_true",
+                        help="write molecules/labeling_validation.json and the card's AUTO block")
     args = parser.parse_args(argv)
-    block = figures_markdown()
+    summary, block = run()
     print(block)
-    if args.card is not None:
-        text = args.card.read_text(encoding="utf-8")
+    if args.write:
+        out = ROOT / "molecules" / "labeling_validation.json"
+        out.write_text(json.dumps(summary, indent=2, default=float) + "\n", encoding="utf-8")
+        card = ROOT / "molecules" / "LABELING_CARD.md"
+        text = card.read_text(encoding="utf-8")
         if BEGIN not in text or END not in text:
-            print(f"{args.card} has no {BEGIN} ... {END} block", file=sys.stderr)
+            print(f"{card} has no {BEGIN} ... {END} block", file=sys.stderr)
             return 1
         head, rest = text.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
-        args.card.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}", encoding="utf-8")
+        card.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}", encoding="utf-8")
     return 0
 
 

@@ -29,6 +29,8 @@ _LAZY = {
     "StabilityModel": "chelscreen.model.estimator:StabilityModel",
     "labeling": "chelscreen.radiolabeling:labeling",
     "screen": "chelscreen.screening:screen",
+    "report": "chelscreen.reporting:report",
+    "heatmap": "chelscreen.reporting:heatmap",
     "build_complex": "chelscreen.simulate:build_complex",
     "simulate_pairs": "chelscreen.simulate:simulate_pairs",
 }
@@ -47,4 +49,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """Only the public API (not the helpers this module imports)."""
+    return list(__all__)

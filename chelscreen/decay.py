@@ -73,7 +73,7 @@ SCENARIO_DEFAULTS: dict[str, dict[str, tuple[float, str]]] = {
     "internalized": {
         "cell_retention_half_time_s": (
             math.inf,
-            "modelling choice: released daughters stay in the cell (issue 3 definition of the "
+            "modelling choice: released daughters stay in the cell (the definition of the "
             "scenario). Qualitative support: with internalization the recoiling daughter is "
             "released inside the tumour cell with minor escape (daughter_release.csv DR13, "
             "Pharmaceuticals 2020, 13, 76, PMC7243103 Fig. 5); no quantitative retention "
@@ -89,8 +89,7 @@ SCENARIO_DEFAULTS: dict[str, dict[str, tuple[float, str]]] = {
         "escape_distance_um": (
             50.0,
             "modelling choice: a daughter farther than about one alpha range from the target "
-            "cell no longer irradiates it; alpha ranges in tissue are 40-90 um (Wikipedia "
-            "'Targeted alpha-particle therapy' via https://enow.com) or 0.05-0.1 mm "
+            "cell no longer irradiates it; alpha ranges in tissue are 0.05-0.1 mm "
             "(https://cdn.auntminnie.com/15611463, 223Ra-dichloride)"),
     },
     "circulating": {
@@ -127,13 +126,19 @@ def _rd() -> Any:
 
 
 def readable_time(seconds: float) -> str:
-    """Half-life in readable units (``'10.0 d'``, ``'4.2 us'``, ``'stable'``)."""
+    """Half-life in readable units (``'10.0 d'``, ``'4.2 µs'``, ``'stable'``).
+
+    Examples
+    --------
+    >>> readable_time(864000.0), readable_time(4.2e-6), readable_time(float("inf"))
+    ('10 d', '4.2 µs', 'stable')
+    """
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return ""
     if math.isinf(seconds):
         return "stable"
     for unit, size in (("y", YEAR_S), ("d", 86400.0), ("h", 3600.0), ("min", 60.0), ("s", 1.0),
-                       ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+                       ("ms", 1e-3), ("\u00b5s", 1e-6), ("ns", 1e-9)):
         if seconds >= size:
             return f"{seconds / size:.4g} {unit}"
     return f"{seconds:.3g} s"
@@ -170,10 +175,10 @@ def _nuclide_table() -> dict[str, dict[str, str]]:
 
 
 def _readable_half_life(rd: Any, name: str) -> str:
-    """radioactivedecay's readable half-life with ASCII units ('60.55 min', '4.2 us')."""
+    """radioactivedecay's readable half-life ('60.55 min', '4.2 µs'; micro sign U+00B5)."""
     text = str(rd.Nuclide(name).half_life("readable"))
     value, _, unit = text.partition(" ")
-    unit = {"m": "min", "μs": "us", "ms": "ms"}.get(unit, unit)
+    unit = {"m": "min", "\u03bcs": "\u00b5s", "us": "\u00b5s", "ms": "ms"}.get(unit, unit)
     return f"{value} {unit}".strip()
 
 
@@ -303,6 +308,12 @@ def decay_chain(nuclide: str, *, stop_half_life_s: float = DEFAULT_STOP_HALF_LIF
         beta/EC/IT: maximum), ``Q_MeV``, ``E_alpha_main_ICRP107_MeV`` (most intense ICRP-107
         line where nuclides.csv lists the parent), ``recoil_basis``, ``daughter_half_life_s``,
         ``daughter_note`` (``stable`` / ``long-lived: chain ends here``).
+
+    Examples
+    --------
+    >>> chain = decay_chain("Ac-225")
+    >>> chain[["parent", "daughter", "mode"]].iloc[0].tolist()
+    ['Ac-225', 'Fr-221', 'alpha']
     """
     name = normalize_nuclide(nuclide)
     rd = _rd()
@@ -548,6 +559,12 @@ def daughter_fate(nuclide: str, chelator: str | None = None, scenario: str = "in
         radioactivedecay), ``alphas_per_decay_chain_walk``, ``total_alpha_energy_MeV``,
         ``released_alpha_energy_fraction``, ``off_target_alpha_energy_fraction`` and, for
         ``circulating``, ``parent_decays_before_uptake_fraction``.
+
+    Examples
+    --------
+    >>> fate = daughter_fate("Ac-225", chelator="macropa")
+    >>> round(fate.attrs["alphas_per_decay"], 2)
+    4.0
     """
     name = normalize_nuclide(nuclide)
     p = _scenario_params(scenario, params)
@@ -676,7 +693,7 @@ def _default_ion(nuclide: str) -> str:
 
 def decay_summary(nuclide: str, chelator: str | None = None, scenario: str = "internalized",
                   **kwargs: Any) -> dict[str, Any]:
-    """JSON-ready summary (issue 3 structure) of :func:`decay_chain` + :func:`daughter_fate`.
+    """JSON-ready summary of :func:`decay_chain` + :func:`daughter_fate`.
 
     Keys: ``parent``, ``steps`` (list of ``{parent, daughter, mode, branching, half_life_s,
     E_alpha_MeV, E_recoil_keV}``; NaN becomes None), ``alphas_per_decay``,
@@ -711,4 +728,103 @@ def decay_summary(nuclide: str, chelator: str | None = None, scenario: str = "in
     if "parent_decays_before_uptake_fraction" in a:
         out["parent_decays_before_uptake_fraction"] = float(
             a["parent_decays_before_uptake_fraction"])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# plot
+# ----------------------------------------------------------------------------------------------
+def plot_decay(nuclide: str, path: str | Any, chelator: str | None = None,
+               scenario: str = "internalized", **kwargs: Any) -> Any:
+    """PNG/SVG/PDF of a chain's activities and of where its daughters decay.
+
+    Left: activity of every chain member vs time for 1 Bq of pure parent (Bateman, ICRP-107),
+    each member with its own colour, line style and marker so that curves stay distinguishable
+    in print. Right: for every member, its decays per parent decay split into *retained*
+    (the atom is still chelated) and *released* (recoil or beta decay freed it), from
+    :func:`daughter_fate` with ``chelator`` and ``scenario`` — the daughter fate the chelator
+    cannot prevent.
+
+    Parameters
+    ----------
+    nuclide : str
+        Parent radionuclide (any spelling :func:`chelscreen.metals.parse_nuclide` reads).
+    path : str or path-like
+        Output file; the format follows the suffix (``.png``, ``.svg``, ``.pdf``).
+    chelator, scenario, **kwargs
+        Passed to :func:`daughter_fate`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "ac225.png"
+    >>> plot_decay("Ac-225", out, chelator="macropa").exists()  # doctest: +SKIP
+    True
+    """
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rd = _rd()
+    fate = daughter_fate(nuclide, chelator=chelator, scenario=scenario, **kwargs)
+    parent = fate.attrs["parent"]
+    stop = kwargs.get("stop_half_life_s", DEFAULT_STOP_HALF_LIFE_S)
+    curves = activity_curves(parent, stop_half_life_s=stop)
+    t = np.asarray(curves.index, dtype=float)
+    t_hl = rd.Nuclide(parent).half_life("s")
+    unit, size = (("d", 86400.0) if t_hl >= 2 * 86400 else ("h", 3600.0) if t_hl >= 2 * 3600
+                  else ("min", 60.0))
+    colors = plt.get_cmap("tab10").colors
+    styles = ["-", "--", "-.", ":"]
+    markers = ["o", "s", "^", "v", "D", "P", "X", "*", "<", ">"]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [3, 2]})
+    for k, col in enumerate(curves.columns):
+        y = curves[col].to_numpy()
+        if not np.any(y > 1e-6):
+            continue
+        ax.plot(t / size, np.where(y > 0, y, np.nan), color=colors[k % len(colors)],
+                linestyle=styles[k % len(styles)], marker=markers[k % len(markers)],
+                markevery=max(1, len(t) // 8) + k % 3, markersize=5, linewidth=1.6,
+                label=f"{col} (t\u00bd {_readable_half_life(rd, col)})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-4, 2.0)
+    ax.set_xlabel(f"time after pure {parent} at t = 0 ({unit})")
+    ax.set_ylabel("activity per unit initial parent activity (Bq/Bq)")
+    ax.set_title(f"{parent} chain: activities (Bateman, ICRP-107)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+
+    members = fate[fate["decays_per_parent_decay"].fillna(0) > 0]
+    n = members["decays_per_parent_decay"].to_numpy(dtype=float)
+    rel = members["frac_decays_released"].fillna(0).to_numpy(dtype=float)
+    y = np.arange(len(members))[::-1]
+    bx.barh(y, n * (1 - rel), color="#2b6cb0", label="retained (still chelated)")
+    bx.barh(y, n * rel, left=n * (1 - rel), color="#dd6b20", hatch="//",
+            edgecolor="white", label="released (free daughter)")
+    alpha = members["alpha_decays_per_parent_decay"].fillna(0).to_numpy(dtype=float) > 0
+    tag = " (\u03b1)"
+    bx.set_yticks(y, [m + (tag if a else "") for m, a in zip(members["nuclide"], alpha)])
+    bx.set_xlabel("decays per parent decay")
+    a = fate.attrs
+    chel = f"{a['chelator']} [{a['chelator_class']}]" if a.get("chelator") else "no chelator given"
+    bx.set_title(f"daughter fate: {chel}; {a['scenario']}\n"
+                 f"released \u03b1 energy fraction {a['released_alpha_energy_fraction']:.2f}",
+                 fontsize=10)
+    bx.legend(fontsize=8, loc="lower right")
+    bx.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
     return out

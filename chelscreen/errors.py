@@ -34,3 +34,7 @@ class ModelFileError(ChelscreenError, ValueError):
 
 class SimulationError(ChelscreenError, RuntimeError):
     """An OpenMM build or run that failed in a way the caller should hear about."""
+
+
+class OutputFileError(ChelscreenError, ValueError):
+    """An output path that cannot be written (unknown file type, a folder, no permission)."""

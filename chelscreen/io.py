@@ -39,7 +39,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,8 @@ from typing import Any
 import pandas as pd
 from rdkit import Chem, rdBase
 
-from chelscreen._parallel import resolve_n_jobs
-from chelscreen.chem.standardize import standardize
+from chelscreen._parallel import map_chunks, resolve_n_jobs
+from chelscreen.chem.standardize import _standardize
 from chelscreen.errors import InputFileError, InvalidStructureError
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,12 @@ def load_library() -> pd.DataFrame:
     ------
     InputFileError
         The library file is missing or unreadable.
+
+    Examples
+    --------
+    >>> lib = load_library()
+    >>> "macropa" in set(lib["name"])
+    True
     """
     path = _library_path()
     if not path.is_file():
@@ -222,6 +228,38 @@ def library_lookup(name: str) -> dict[str, Any] | None:
     return {k: df[k].iloc[i] for k in df.columns}
 
 
+@lru_cache(maxsize=4)
+def _suggestion_keys(path: str, mtime_ns: int) -> dict[str, str]:
+    df = _load_library_cached(path, mtime_ns)
+    keys: dict[str, str] = {}
+    for name, aliases in zip(df["name"], df["aliases"]):
+        for key in [name, *str(aliases).split(";")]:
+            if key.strip():
+                keys.setdefault(_norm_name(key), str(name).strip())
+    return keys
+
+
+def suggest_names(text: str, n: int = 3) -> list[str]:
+    """Library names or aliases close to a misspelt ``text`` (difflib), best first.
+
+    Examples
+    --------
+    >>> suggest_names("macrpa")[0]
+    'macropa'
+    >>> suggest_names("zzzz")
+    []
+    """
+    import difflib
+
+    try:
+        path = _library_path()
+        keys = _suggestion_keys(str(path), path.stat().st_mtime_ns)
+    except (OSError, InputFileError):
+        return []
+    close = difflib.get_close_matches(_norm_name(text), list(keys), n=n, cutoff=0.75)
+    return list(dict.fromkeys(keys[c] for c in close))
+
+
 # --------------------------------------------------------------------------------------------
 # records
 # --------------------------------------------------------------------------------------------
@@ -234,6 +272,7 @@ class _Record:
     name: str = ""
     id: str = ""
     error: str | None = None  # record-level problem, becomes status="invalid"
+    extra: dict[str, Any] = field(default_factory=dict)  # the user's other columns/properties
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -360,7 +399,8 @@ def _records_from_table(
     smiles_column: str | None,
     name_column: str | None,
     id_column: str | None,
-    line_offset: int | None,
+    line_numbers: list[int] | None,
+    row_errors: dict[int, str] | None = None,
 ) -> list[_Record]:
     columns = [str(c) for c in df.columns]
     df = df.set_axis(columns, axis=1)
@@ -371,19 +411,26 @@ def _records_from_table(
         columns, name_column, "name", label, "--name-column / name_column=", False
     )
     id_col = _find_column(columns, id_column, "id", label, "--id-column / id_column=", False)
+    extra_cols = [c for c in columns if c not in (smi_col, name_col, id_col) and c != "mol"]
     smiles = df[smi_col].tolist()
     names = df[name_col].tolist() if name_col else [""] * len(df)
     ids = df[id_col].tolist() if id_col else [""] * len(df)
+    extras = df[extra_cols].to_dict("records") if extra_cols else [{}] * len(df)
+    row_errors = row_errors or {}
     records = []
     for k, (value, name, ident) in enumerate(zip(smiles, names, ids)):
-        where = f"row {k + 1}" + (f" (line {k + 1 + line_offset})" if line_offset else "")
-        rec = _Record(where=where, name=_cell_text(name), id=_cell_text(ident))
-        if isinstance(value, Chem.Mol):
+        where = f"row {k + 1}" + (f" (line {line_numbers[k]})" if line_numbers else "")
+        rec = _Record(where=where, name=_cell_text(name), id=_cell_text(ident),
+                      extra=dict(extras[k]))
+        if k in row_errors:
+            rec.input = _cell_text(value) if isinstance(value, str) else ""
+            rec.error = row_errors[k]
+        elif isinstance(value, Chem.Mol):
             rec.mol, rec.input = value, _mol_label(value)
         elif _is_missing(value) or (isinstance(value, str) and not value.strip()):
             rec.error = (
                 "empty line; remove it or fill in the SMILES"
-                if line_offset and all(not _cell_text(v) for v in df.iloc[k].tolist())
+                if line_numbers and all(not _cell_text(v) for v in df.iloc[k].tolist())
                 else f"empty '{smi_col}' cell; fill in a SMILES or a library name, or remove "
                 "the row"
             )
@@ -400,6 +447,102 @@ def _records_from_table(
     return records
 
 
+def _unique_header(header: list[str]) -> list[str]:
+    """Header names made unique the way pandas does (``a``, ``a.1``, ...)."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(header):
+        h = h.strip() or f"column{i + 1}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}.{seen[h]}"
+        else:
+            seen[h] = 0
+        out.append(h)
+    return out
+
+
+def read_table(path: str | os.PathLike, *, sep: str | None = None) -> tuple[pd.DataFrame,
+                                                                            list[int],
+                                                                            dict[int, str]]:
+    """Read a CSV/TSV file as text cells, row by row, the way :func:`read_ligands` does.
+
+    Returns ``(table, line_numbers, row_errors)``: the table (all cells ``str``, one row per
+    data row, blank rows between data rows kept as empty rows), the file line on which each
+    row starts, and ``{row position: message}`` for rows that cannot be used as they are
+    (more fields than the header: the row is never shifted, it is reported). A quote that is
+    never closed makes the whole file unreadable and raises :class:`InputFileError` naming the
+    line where the quoted field starts.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "pairs.csv"
+    >>> _ = f.write_text("smiles,metal\\nCCO,Lu3+\\nCCN,Ac3+,oops\\n")
+    >>> table, lines, errors = read_table(f)
+    >>> table["metal"].tolist(), lines, errors[1][:29]
+    (['Lu3+', 'Ac3+'], [2, 3], 'has 3 fields but the header h')
+    """
+    path = Path(path)
+    text = _read_text(path)
+    if sep is None:
+        sep = "\t" if _base_suffix(path) in (".tsv", ".tab") else ","
+    return _parse_table_text(path, text, sep)
+
+
+def _parse_table_text(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, list[int],
+                                                                  dict[int, str]]:
+    import csv
+
+    lines = text.split("\n")
+    n_lead = 0  # blank lines before the header are ignored (and counted for line numbers)
+    while n_lead < len(lines) and not lines[n_lead].strip():
+        n_lead += 1
+    body = "\n".join(lines[n_lead:])
+    header_line = body.split("\n", 1)[0]
+    if sep == "," and "," not in header_line:
+        if "\t" in header_line:
+            sep = "\t"
+        elif ";" in header_line:
+            sep = ";"
+    reader = csv.reader(_io.StringIO(body, newline=""), delimiter=sep, strict=True)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    last = 0
+    try:
+        for row in reader:
+            rows.append(row)
+            starts.append(last + 1 + n_lead)
+            last = reader.line_num
+    except csv.Error as exc:
+        raise InputFileError(
+            f"{path}, line {last + 1 + n_lead}: cannot read the table ({exc}); a quoted field "
+            "is probably never closed: close the quote (\"...\") or remove it"
+        ) from None
+    if not rows:
+        raise InputFileError(f"{path} is empty; put a header and at least one ligand in it")
+    header = _unique_header(rows[0])
+    data, data_lines = rows[1:], starts[1:]
+    # drop trailing blank lines (editors add them); blank lines inside stay as empty rows
+    while data and not any(c.strip() for c in data[-1]):
+        data.pop()
+        data_lines.pop()
+    if not data:
+        raise InputFileError(f"{path} has a header but no data rows; add at least one ligand")
+    width = len(header)
+    cells: list[list[str]] = []
+    errors: dict[int, str] = {}
+    for k, row in enumerate(data):
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            errors[k] = (
+                f"has {len(row)} fields but the header has {width}; quote a field that "
+                f"contains {'a tab' if sep == chr(9) else repr(sep)} (\"...\") or add the "
+                "missing column to the header"
+            )
+        cells.append((row + [""] * width)[:width])
+    return pd.DataFrame(cells, columns=header, dtype=str), data_lines, errors
+
+
 def _records_from_csv(
     path: Path,
     text: str,
@@ -408,95 +551,58 @@ def _records_from_csv(
     name_column: str | None,
     id_column: str | None,
 ) -> list[_Record]:
-    n_lead = 0  # blank lines before the header are ignored (and counted for line numbers)
-    lines = text.split("\n")
-    while n_lead < len(lines) and not lines[n_lead].strip():
-        n_lead += 1
-    text = "\n".join(lines[n_lead:])
-    header = text.split("\n", 1)[0]
-    if sep == "," and "," not in header:
-        if "\t" in header:
-            sep = "\t"
-        elif ";" in header:
-            sep = ";"
-    try:
-        df = pd.read_csv(
-            _io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False
-        )
-    except pd.errors.ParserError as exc:
-        raise InputFileError(
-            f"{path} is not a well-formed table ({exc}); check that every row has the same "
-            "number of fields and quote names that contain the separator"
-        ) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise InputFileError(
-            f"{path} is empty; put a header and at least one ligand in it"
-        ) from exc
-    df = df.fillna("")
-    # drop trailing blank lines (editors add them); blank lines inside stay as invalid rows
-    n = len(df)
-    while n and all(not str(v).strip() for v in df.iloc[n - 1].tolist()):
-        n -= 1
-    df = df.iloc[:n]
-    if n == 0:
-        raise InputFileError(f"{path} has a header but no data rows; add at least one ligand")
+    df, line_numbers, errors = _parse_table_text(path, text, sep)
     return _records_from_table(
-        df, str(path), smiles_column, name_column, id_column, line_offset=1 + n_lead
+        df, str(path), smiles_column, name_column, id_column, line_numbers, errors
     )
 
 
-def _sdf_props(lines: list[str]) -> dict[str, str]:
+_SDF_TAG = re.compile(r"^>.*?<([^>]*)>")
+
+
+def _tags_of_unreadable_record(text: str) -> dict[str, str]:
+    """Data items of a record RDKit could not read (only to keep its name and id)."""
     props: dict[str, str] = {}
-    key = None
-    values: list[str] = []
-    for ln in lines:
-        if ln.startswith(">"):
-            if key is not None:
-                props[key] = "\n".join(values).strip()
-            m = re.search(r"<([^>]*)>", ln)
-            key, values = (m.group(1) if m else ln[1:].strip()), []
-        elif key is not None:
-            if not ln.strip():
-                props[key] = "\n".join(values).strip()
-                key, values = None, []
-            else:
-                values.append(ln)
-    if key is not None:
-        props[key] = "\n".join(values).strip()
+    lines = text.splitlines()
+    for i, ln in enumerate(lines):
+        m = _SDF_TAG.match(ln)
+        if m and i + 1 < len(lines):
+            props[m.group(1)] = lines[i + 1].strip()
     return props
 
 
-def _parse_molblock(block: str) -> tuple[Chem.Mol | None, str]:
-    with rdBase.BlockLogs(), rdBase.CaptureErrorLog() as capture:
-        mol = Chem.MolFromMolBlock(block, sanitize=True, removeHs=False)
-        if mol is None:
-            mol = Chem.MolFromMolBlock(block, sanitize=False, removeHs=False)
-    messages = [m.split("]", 1)[-1].strip() for m in capture.messages.splitlines() if m.strip()]
-    if mol is None and not messages:
-        lines = block.splitlines()
-        counts = lines[3] if len(lines) > 3 else ""
-        if not re.match(r"^\s*\d+\s+\d+", counts):
-            messages = [f"line 4 of the record is not a counts line: {counts.strip()!r}"]
-    return mol, "; ".join(dict.fromkeys(messages))
+def _sdf_supplier(text: str) -> Chem.SDMolSupplier:
+    supplier = Chem.SDMolSupplier()
+    supplier.SetData(text, sanitize=False, removeHs=False, strictParsing=True)
+    return supplier
+
+
+def _sanitized(mol: Chem.Mol) -> Chem.Mol:
+    """The sanitized copy of a supplier's Mol, else the unsanitized Mol (standardize reports)."""
+    copy = Chem.Mol(mol)
+    with rdBase.BlockLogs():
+        try:
+            Chem.SanitizeMol(copy)
+        except Exception:  # noqa: BLE001 - RDKit raises several types; standardize explains
+            return mol
+    return copy
 
 
 def _records_from_sdf(
     path: Path, text: str, name_column: str | None, id_column: str | None
 ) -> list[_Record]:
-    chunks: list[list[str]] = [[]]
-    for ln in text.splitlines():
-        if ln.strip() == "$$$$":
-            chunks.append([])
-        else:
-            chunks[-1].append(ln)
-    while chunks and not any(ln.strip() for ln in chunks[-1]):
-        chunks.pop()
-    if not chunks:
+    """One record per SDF entry, read by RDKit's SD supplier (unreadable entries kept)."""
+    supplier = _sdf_supplier(text)
+    n = len(supplier)
+    texts = [supplier.GetItemText(k) for k in range(n)]
+    while texts and not texts[-1].replace("$$$$", "").strip():
+        texts.pop()
+    if not texts:
         raise InputFileError(f"{path} holds no SDF records; add at least one molecule")
     records = []
-    for k, lines in enumerate(chunks):
+    for k, item in enumerate(texts):
         where = f"record {k + 1}"
-        if not any(ln.strip() for ln in lines):
+        if not item.replace("$$$$", "").strip():
             records.append(
                 _Record(
                     where=where,
@@ -505,41 +611,45 @@ def _records_from_sdf(
                 )
             )
             continue
-        end = next((i for i, ln in enumerate(lines) if ln.strip() == "M  END"), None)
-        block_lines = lines if end is None else lines[: end + 1]
-        props = _sdf_props(lines[end + 1 :]) if end is not None else {}
-        title = lines[0].strip()
-        name = ""
-        if name_column is not None:
-            name = props.get(name_column, "")
-        if not name:
-            name = (
-                title
-                or props.get("_Name", "")
-                or props.get("name", "")
-                or props.get("Name", "")
-                or props.get("NAME", "")
-            )
-        ident = ""
-        for key in [id_column] if id_column else ["id", "ID", "Id"]:
-            if props.get(key):
-                ident = props[key]
-                break
-        rec = _Record(where=where, input=title or f"sdf record {k + 1}", name=name, id=ident)
-        if end is None:
-            rec.error = (
-                "the record has no 'M  END' line; it is not a complete mol block, "
-                "re-export the file from your drawing program"
-            )
+        with rdBase.CaptureErrorLog() as capture:
+            mol = supplier[k]
+        title = item.split("\n", 1)[0].strip()
+        if mol is not None:
+            props = {key: str(v) for key, v in mol.GetPropsAsDict().items()}
         else:
-            mol, msg = _parse_molblock("\n".join(block_lines) + "\n")
-            if mol is None:
+            props = _tags_of_unreadable_record(item)
+        name = props.get(name_column, "") if name_column is not None else ""
+        if not name:
+            name = title or next(
+                (props[key] for key in ("name", "Name", "NAME") if props.get(key)), "")
+        ident = next((props[key] for key in ([id_column] if id_column else ["id", "ID", "Id"])
+                      if props.get(key)), "")
+        used = {name_column, id_column, "name", "Name", "NAME", "id", "ID", "Id"}
+        extra = {key: v for key, v in props.items() if key not in used}
+        rec = _Record(where=where, input=title or f"sdf record {k + 1}", name=name, id=ident,
+                      extra=extra)
+        if mol is None:
+            if "M  END" not in item:
                 rec.error = (
-                    f"RDKit cannot read the mol block ({msg or 'malformed'}); fix or "
-                    "re-export this record"
+                    "the record has no 'M  END' line; it is not a complete mol block, "
+                    "re-export the file from your drawing program"
                 )
             else:
-                rec.mol = mol
+                lines = item.splitlines()
+                counts = lines[3] if len(lines) > 3 else ""
+                if not re.match(r"^\s*\d+\s+\d+", counts):
+                    detail = f"line 4 of the record is not a counts line: {counts.strip()!r}"
+                else:
+                    msgs = [re.sub(r"^(ERROR|WARNING):\s*|\s*on line\s*\d+$", "",
+                                   m.split("]", 1)[-1].strip())
+                            for m in capture.messages.splitlines()
+                            if m.strip() and "moving to the beginning" not in m]
+                    detail = "; ".join(dict.fromkeys(msgs)) or "malformed"
+                rec.error = (
+                    f"RDKit cannot read the mol block ({detail}); fix or re-export this record"
+                )
+        else:
+            rec.mol = _sanitized(mol)
         records.append(rec)
     return records
 
@@ -630,7 +740,7 @@ def _records_from_source(
 ) -> list[_Record]:
     if isinstance(source, pd.DataFrame):
         return _records_from_table(
-            source, "the DataFrame", smiles_column, name_column, id_column, line_offset=None
+            source, "the DataFrame", smiles_column, name_column, id_column, None
         )
     if isinstance(source, os.PathLike):
         return _records_from_file(Path(source).expanduser(), smiles_column, name_column, id_column)
@@ -705,10 +815,12 @@ def _resolve(rec: _Record, library: _Library | None) -> tuple[Chem.Mol | None, s
     if mol is None:
         detail = _smiles_error(text)
         if _looks_like_name(text):
+            close = suggest_names(text)
+            hint = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
             rec.error = (
-                f"{text!r} is neither a chelator of the library (see "
-                "chelscreen.load_library()) nor a valid SMILES "
-                f"({detail}); check the spelling or give a SMILES"
+                f"{text!r} is neither a chelator of the library nor a valid SMILES "
+                f"({detail}); {hint}check the spelling (chelscreen library lists the names) "
+                "or give a SMILES"
             )
         else:
             rec.error = (
@@ -719,6 +831,21 @@ def _resolve(rec: _Record, library: _Library | None) -> tuple[Chem.Mol | None, s
                 rec.error += "; if it is a file, it was not found or its type is unknown"
         return None, "", []
     return mol, "", []
+
+
+def _few_donors_note(mol: Chem.Mol) -> str:
+    """A warning when a molecule has fewer than two donor atoms (it cannot chelate)."""
+    from chelscreen.chem.donors import perceive_donors
+
+    try:
+        n = len({d.atom_idx for d in perceive_donors(mol)})
+    except Exception as exc:  # noqa: BLE001 - a donor-perception failure must not lose the row
+        logger.debug("donor perception failed: %s", exc)
+        return ""
+    if n >= 2:
+        return ""
+    return (f"only {n} donor atom{'' if n == 1 else 's'} found: this molecule cannot chelate a "
+            "metal (a chelator needs at least two donor atoms); check the structure")
 
 
 def _process_records(
@@ -738,7 +865,7 @@ def _process_records(
                         name = lib_name
                     try:
                         # a Mol parsed here (not the caller's) is standardized in place
-                        std = standardize(parsed, _owned=rec.mol is None)
+                        std = _standardize(parsed, _owned=rec.mol is None)
                     except InvalidStructureError as exc:
                         rec.error = str(exc)
                     else:
@@ -750,8 +877,10 @@ def _process_records(
                             else std.core_info.get("core_smiles") or Chem.MolToSmiles(std.core)
                         )
                         bound = ";".join(dict.fromkeys(std.metals))
-                        status = "warning" if std.warnings else "ok"
-                        notes = notes + std.warnings + std.changes
+                        donor_note = _few_donors_note(std.core)
+                        warnings = std.warnings + ([donor_note] if donor_note else [])
+                        status = "warning" if warnings else "ok"
+                        notes = notes + warnings + std.changes
             message = f"{rec.where}: {rec.error}" if rec.error is not None else "; ".join(notes)
             for col, val in zip(
                 COLUMNS, (ident, name, rec.input, smiles, core_smiles, bound, status, message, mol)
@@ -770,30 +899,21 @@ def _process_chunk(records: list[_Record], start: int, width: int) -> dict[str, 
 PARALLEL_MIN_RECORDS = 200
 
 
-def _chunks(n: int, jobs: int, minimum: int = 50) -> list[tuple[int, int]]:
-    """``(start, stop)`` of contiguous chunks (about 4 per worker), in input order."""
-    size = max(minimum, -(-n // (jobs * 4)))
-    return [(k, min(n, k + size)) for k in range(0, n, size)]
-
-
 def _process_parallel(worker: Any, records: list[_Record], jobs: int,
                       *args: Any) -> list[Any]:
-    """Run ``worker(records[a:b], a, *args)`` over contiguous chunks in a process pool.
-
-    Results come back in input order (one per chunk).
-    """
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(worker, records[a:b], a, *args)
-                   for a, b in _chunks(len(records), jobs)]
-        return [f.result() for f in futures]
+    """Run ``worker(records[a:b], a, *args)`` over contiguous chunks (the one executor,
+    :func:`chelscreen._parallel.map_chunks`). Results come back in input order."""
+    return map_chunks(worker, records, jobs, *args)
 
 
-def _rows_to_frame(rows: dict[str, list[Any]], records: list[_Record]) -> pd.DataFrame:
+def _rows_to_frame(rows: dict[str, list[Any]], records: list[_Record],
+                   keep_columns: bool = False) -> pd.DataFrame:
     """Output table of :func:`read_ligands` from its columns (duplicate ids flagged)."""
     _flag_duplicate_ids(rows, records)
     df = pd.DataFrame({c: rows[c] for c in COLUMNS[:-1]}, dtype=str)
+    if keep_columns:
+        extra = input_columns_frame([r.extra for r in records], df.columns)
+        df = pd.concat([df, extra], axis=1)
     if "mol" in rows:
         df["mol"] = pd.Series(rows["mol"], dtype=object)
     n_bad = int((df["status"] == "invalid").sum())
@@ -804,6 +924,36 @@ def _rows_to_frame(rows: dict[str, list[Any]], records: list[_Record]) -> pd.Dat
     return df
 
 
+def input_columns_frame(extras: list[dict[str, Any]], taken: Iterable[str]) -> pd.DataFrame:
+    """The user's extra input columns as a frame; a name already ``taken`` gets ``input_``."""
+    taken = set(taken)
+    names: dict[str, str] = {}
+    for ex in extras:
+        for key in ex:
+            if key not in names:
+                names[key] = f"input_{key}" if key in taken else key
+    return pd.DataFrame({out: [ex.get(key, "") for ex in extras] for key, out in names.items()},
+                        index=range(len(extras)), dtype=object)
+
+
+def is_read_result(source: Any) -> bool:
+    """True for a :func:`read_ligands` result (it is then passed through, never read again)."""
+    return isinstance(source, pd.DataFrame) and set(COLUMNS[:-1]) <= set(map(str, source.columns))
+
+
+def _passthrough(source: pd.DataFrame, keep_columns: bool) -> pd.DataFrame:
+    df = source.reset_index(drop=True).copy()
+    if "mol" not in df.columns:
+        with rdBase.BlockLogs():
+            df["mol"] = pd.Series([Chem.MolFromSmiles(s) if st != "invalid" and s else None
+                                   for s, st in zip(df["smiles"], df["status"])], dtype=object)
+    if not keep_columns:
+        df = df[COLUMNS]
+    else:
+        df = df[[c for c in df.columns if c != "mol"] + ["mol"]]
+    return df
+
+
 def read_ligands(
     source: Any,
     *,
@@ -811,6 +961,7 @@ def read_ligands(
     name_column: str | None = None,
     id_column: str | None = None,
     n_jobs: int = 1,
+    keep_columns: bool = False,
 ) -> pd.DataFrame:
     """Read ligands from a file, a string, a list, RDKit molecules or a DataFrame.
 
@@ -828,6 +979,11 @@ def read_ligands(
         parsed in this process; inputs of fewer than :data:`PARALLEL_MIN_RECORDS` records are
         always handled here. The result is the same as with ``n_jobs=1`` (same order, ids and
         messages); the Mols come back from the workers pickled with all their properties.
+    keep_columns : bool, default False
+        Also return the input's other columns (CSV/TSV/DataFrame columns besides the SMILES,
+        name and id columns; SDF data items), after ``message``; a name that clashes with an
+        output column gets an ``input_`` prefix. A :func:`read_ligands` result given again as
+        ``source`` is returned as it is (not read twice).
 
     Returns
     -------
@@ -837,7 +993,8 @@ def read_ligands(
         acid form, canonical), ``core_smiles`` (the chelating core), ``bound_metal`` (metal(s)
         split off a complex, ``;``-separated, or ``""``), ``status`` (``ok``, ``warning`` or
         ``invalid``), ``message`` and ``mol`` (RDKit Mol, ``None`` when invalid; drop it before
-        writing files).
+        writing files). ``status="warning"`` marks rows that were read but are doubtful, e.g.
+        a molecule with fewer than two donor atoms (it cannot chelate).
 
     Raises
     ------
@@ -847,10 +1004,12 @@ def read_ligands(
 
     Examples
     --------
-    >>> df = read_ligands(["DOTA", "OC(=O)CN(CC(=O)O)CC(=O)O", "not a smiles"])  # doctest: +SKIP
-    >>> df[["id", "name", "status"]].values.tolist()                              # doctest: +SKIP
-    [['L0001', 'DOTA', 'ok'], ['L0002', '', 'ok'], ['L0003', '', 'invalid']]
+    >>> df = read_ligands(["DOTA", "OC(=O)CN(CC(=O)O)CC(=O)O", "CCO", "not a smiles"])
+    >>> df[["id", "name", "status"]].values.tolist()
+    [['L0001', 'DOTA', 'ok'], ['L0002', '', 'ok'], ['L0003', '', 'warning'], ['L0004', '', 'invalid']]
     """
+    if is_read_result(source):
+        return _passthrough(source, keep_columns)
     records = _records_from_source(source, smiles_column, name_column, id_column)
     width = record_id_width(records)
     jobs = resolve_n_jobs(n_jobs)
@@ -861,7 +1020,7 @@ def read_ligands(
                 rows[c].extend(part[c])
     else:
         rows = _process_records(records, 0, width, _current_library())
-    return _rows_to_frame(rows, records)
+    return _rows_to_frame(rows, records, keep_columns)
 
 
 def record_id_width(records: list[Any]) -> int:
@@ -885,3 +1044,139 @@ def _flag_duplicate_ids(rows: dict[str, list[Any]], records: list[_Record]) -> N
             rows["message"][k] = f"{rows['message'][k]}; {note}" if rows["message"][k] else note
             if rows["status"][k] == "ok":
                 rows["status"][k] = "warning"
+
+
+# --------------------------------------------------------------------------------------------
+# the one output writer
+# --------------------------------------------------------------------------------------------
+#: output file types by suffix (``.gz`` may follow .csv/.tsv/.json/.sdf)
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
+                  ".pq": "parquet", ".json": "json", ".sdf": "sdf"}
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """The format written to ``path``, from its suffix; :class:`OutputFileError` if unknown.
+
+    Examples
+    --------
+    >>> output_format("results/table.tsv"), output_format("x.csv.gz"), output_format("a.SDF")
+    ('tsv', 'csv', 'sdf')
+    """
+    from chelscreen.errors import OutputFileError
+
+    p = Path(path)
+    suffix = _base_suffix(p)
+    kind = OUTPUT_FORMATS.get(suffix)
+    if kind is None or (p.suffix.lower() == ".gz" and kind == "parquet"):
+        shown = "".join(p.suffixes[-2:]) if p.suffix.lower() == ".gz" else (p.suffix or "none")
+        raise OutputFileError(
+            f"cannot write {p}: unknown output type {shown!r}; use one of "
+            ".csv, .tsv, .parquet, .json or .sdf (.csv/.tsv/.json/.sdf may end in .gz)"
+        )
+    return kind
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Fail early (before any work) when ``path`` cannot be written; returns it as a Path.
+
+    The suffix must be a known output type and no part of the folder path may be a file;
+    missing folders are fine (:func:`write_table` creates them).
+    """
+    from chelscreen.errors import OutputFileError
+
+    p = Path(path).expanduser()
+    output_format(p)
+    if p.is_dir():
+        raise OutputFileError(f"cannot write {p}: it is a folder; give a file name such as "
+                              f"{p / 'results.csv'}")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputFileError(f"cannot write {p}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputFileError(f"cannot write {p}: no permission to write in {parent}")
+            break
+    return p
+
+
+def _json_text(df: pd.DataFrame) -> str:
+    return df.to_json(orient="records", indent=1, force_ascii=False, double_precision=10)
+
+
+def _sdf_text(df: pd.DataFrame) -> str:
+    from rdkit.Chem import AllChem
+
+    buf = _io.StringIO()
+    writer = Chem.SDWriter(buf)
+    mols = df["mol"].tolist() if "mol" in df.columns else [None] * len(df)
+    smiles = df["smiles"].tolist() if "smiles" in df.columns else [""] * len(df)
+    props = df.drop(columns=[c for c in ("mol",) if c in df.columns])
+    name_col = next((c for c in ("name", "chelator", "id") if c in df.columns), None)
+    with rdBase.BlockLogs():
+        for k, rec in enumerate(props.to_dict("records")):
+            mol = mols[k]
+            mol = Chem.Mol(mol) if isinstance(mol, Chem.Mol) else (
+                Chem.MolFromSmiles(str(smiles[k])) if isinstance(smiles[k], str) and smiles[k]
+                else None)
+            if mol is None:
+                mol = Chem.Mol()  # an empty record keeps the row (and its status/message)
+            elif mol.GetNumConformers() == 0:
+                AllChem.Compute2DCoords(mol)
+            title = rec.get(name_col) if name_col else ""
+            mol.SetProp("_Name", "" if _is_missing(title) else str(title))
+            for key, val in rec.items():
+                if _is_missing(val):
+                    continue
+                mol.SetProp(str(key), f"{val:.6g}" if isinstance(val, float) else str(val))
+            writer.write(mol)
+    writer.close()
+    return buf.getvalue()
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``df`` to ``path`` in the format of its suffix: the one writer of chelscreen.
+
+    ``.csv``, ``.tsv``/``.tab``, ``.parquet``/``.pq``, ``.json`` (records, NaN as null),
+    ``.sdf`` (one record per row: the ``mol`` column, else the ``smiles``; every other column
+    as an SD property; a row without a structure is an empty record, never dropped);
+    ``.gz`` after csv/tsv/json/sdf compresses. Missing folders are created and the file is
+    replaced atomically. A ``mol`` column is written only to SDF.
+
+    Raises
+    ------
+    OutputFileError
+        Unknown suffix, a folder in the way, or no permission (the message says which).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "new" / "folder" / "t.json"
+    >>> write_table(pd.DataFrame({"id": ["a"], "logK_pred": [1.5]}), out).name
+    't.json'
+    >>> import json
+    >>> json.loads(out.read_text())
+    [{'id': 'a', 'logK_pred': 1.5}]
+    """
+    from chelscreen.errors import OutputFileError
+    from chelscreen.store import atomic_write_bytes
+
+    p = check_output_path(path)
+    kind = output_format(p)
+    table = df.drop(columns=["mol"]) if "mol" in df.columns and kind != "sdf" else df
+    if kind == "parquet":
+        buf = _io.BytesIO()
+        table.to_parquet(buf, index=False)
+        data = buf.getvalue()
+    elif kind == "json":
+        data = _json_text(table).encode("utf-8")
+    elif kind == "sdf":
+        data = _sdf_text(table).encode("utf-8")
+    else:
+        data = table.to_csv(index=False, sep="\t" if kind == "tsv" else ",").encode("utf-8")
+    if p.suffix.lower() == ".gz":
+        data = gzip.compress(data)
+    try:
+        return atomic_write_bytes(p, data)
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {p}: {exc.strerror or exc}") from None

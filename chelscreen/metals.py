@@ -36,7 +36,8 @@ from chelscreen.errors import UnsupportedMetalError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Ion", "MetalSpec", "get_ion", "parse_metal", "parse_nuclide", "supported_ions",
+__all__ = ["Ion", "MetalSpec", "get_ion", "parse_metal", "parse_nuclide", "parse_radionuclide",
+           "radionuclides", "supported_ions",
            "ion_features", "default_ion_symbol", "known_nuclide"]
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
@@ -218,8 +219,6 @@ def _unsupported_msg(text: str, why: str) -> str:
             f"{', '.join(ions)}. Radionuclides may be written as 'Ac-225', '225Ac' or '[225Ac]'.")
 
 
-_RE_NUCLIDE_FIRST = re.compile(r"^(\d{1,3})([A-Za-z][a-z]?)(m\d?)?(?:\s*(\d?)([+-]))?$")
-_RE_ELEMENT_FIRST = re.compile(r"^([A-Za-z][a-z]*)\s*-?\s*(\d{1,3})(m\d?)?$")
 _RE_ION = re.compile(r"^([A-Za-z][a-z]?)\s*(?:(\d?)([+])|([+])(\d))$")
 _RE_ROMAN = re.compile(r"^([A-Za-z][a-z]*)\s*\(\s*([IVX]+)\s*\)$")
 _RE_URANYL = re.compile(r"^UO2\s*(?:\(\s*2\+\s*\)|2\+|\+\+|\s2\+)$", re.IGNORECASE)
@@ -255,36 +254,26 @@ def _parse(text: str, allow_nonchelatable: bool) -> tuple[Ion, str | None]:
         raise UnsupportedMetalError(_unsupported_msg(str(text), "empty metal string"))
     original = text
     t = text.strip()
-    # radiopharmaceutical notation: "[225Ac]Ac", "[225Ac]Ac3+", "[225Ac]"
-    m = re.fullmatch(r"\[\s*(\d{1,3})\s*([A-Za-z][a-z]?)(m\d?)?\s*\]\s*(.*)", t)
-    if m:
-        mass, el, iso, rest = m.groups()
-        sym = _element_symbol(el.capitalize(), original)
+    if _RE_URANYL.fullmatch(t):
+        return _ions()["UO2(2+)"], None
+    split = _split_nuclide(t)
+    if split is not None:
+        name, rest = split
+        sym = name.split("-")[0]
         charge = None
         if rest and rest.strip().capitalize() == sym:
             rest = ""
         if rest:
+            rest = rest.strip()
+            if re.fullmatch(r"\d?\+|\+\d", rest):
+                rest = sym + rest
+            elif re.fullmatch(r"\(\s*[IVX]+\s*\)", rest):
+                rest = sym + rest
             ion_part = _RE_ION.fullmatch(rest) or _RE_ROMAN.fullmatch(rest)
             if not ion_part or _element_symbol(ion_part.group(1).capitalize(), original) != sym:
                 raise UnsupportedMetalError(_unsupported_msg(original, f"cannot read {rest!r}"))
             charge = _charge_from_match(ion_part)
-        return _ion_from(sym, charge, original, allow_nonchelatable), _nuclide(sym, mass, iso,
-                                                                                 original)
-    if _RE_URANYL.fullmatch(t):
-        return _ions()["UO2(2+)"], None
-    m = _RE_NUCLIDE_FIRST.fullmatch(t)
-    if m:
-        mass, el, iso, zdigits, sign = m.groups()
-        sym = _element_symbol(el.capitalize(), original)
-        charge = None if sign is None else int(zdigits or 1)
-        return (_ion_from(sym, charge, original, allow_nonchelatable),
-                _nuclide(sym, mass, iso, original))
-    m = _RE_ELEMENT_FIRST.fullmatch(t)
-    if m:
-        el, mass, iso = m.groups()
-        sym = _element_symbol(el if len(el) > 2 else el.capitalize(), original)
-        return (_ion_from(sym, None, original, allow_nonchelatable),
-                _nuclide(sym, mass, iso, original))
+        return _ion_from(sym, charge, original, allow_nonchelatable), name
     m = _RE_ION.fullmatch(t)
     if m:
         sym = _element_symbol(m.group(1).capitalize(), original)
@@ -373,27 +362,63 @@ def parse_nuclide(text: str) -> str:
     """
     if not isinstance(text, str) or not text.strip():
         raise UnsupportedMetalError("empty nuclide string; write e.g. 'Ac-225' or '225Ac'")
-    t = text.strip()
-    m = re.fullmatch(r"\[\s*(\d{1,3})\s*([A-Za-z][a-z]?)(m\d?)?\s*\]\s*([A-Za-z]{0,2}\d?\+?)", t)
-    if m is None:
-        m = _RE_NUCLIDE_FIRST.fullmatch(t)
-    if m is not None:
-        mass, el, iso = m.group(1), m.group(2), m.group(3)
+    split = _split_nuclide(text.strip())
+    if split is None:
+        head = re.match(r"[A-Za-z]+", text.strip())
+        sym = head.group(0) if head else ""
+        sym = sym if len(sym) > 2 else sym.capitalize()
+        example = (f"{element(sym).symbol}-{_example_mass(element(sym).symbol)}"
+                   if sym and is_element(sym) else "Ac-225")
+        raise UnsupportedMetalError(
+            f"{text!r} is not a radionuclide (no mass number); write e.g. '{example}'")
+    return split[0]
+
+
+_RE_BRACKET = re.compile(r"\[\s*([^\]]+?)\s*\]\s*(.*)")
+_RE_CHARGE_TAIL = re.compile(r"(.*?[A-Za-z0-9])\s*(\d?\+|\+\d|\(\s*[IVX]+\s*\))")
+
+
+def _split_nuclide(text: str) -> tuple[str, str] | None:
+    """``(canonical nuclide, the rest)`` of a nuclide text, or None when it has no mass number.
+
+    The one nuclide parser: the nuclide part is read by radioactivedecay
+    (``radioactivedecay.utils.parse_nuclide_str``, which takes ``Ac-225``, ``AC-225``,
+    ``225-Ac``, ``225Ac``, ``ac225``, ``Tc-99m``, ``99mTc``), after an element *name* is turned
+    into its symbol (``actinium-225``) and a bracket (``[225Ac]Ac``) or a charge
+    (``225Ac3+``, ``Ac-225(III)``) is set aside as the rest. The result is checked against
+    the physically possible mass numbers and the ICRP-107 data.
+    """
+    from radioactivedecay.utils import parse_nuclide_str
+
+    original = text
+    rest = ""
+    m = _RE_BRACKET.fullmatch(text)
+    if m:
+        text, rest = m.group(1), m.group(2)
     else:
-        m = _RE_ELEMENT_FIRST.fullmatch(t)
-        if m is None:
-            head = re.match(r"[A-Za-z]+", t)
-            sym = head.group(0) if head else ""
-            sym = sym if len(sym) > 2 else sym.capitalize()
-            example = (f"{element(sym).symbol}-{_example_mass(element(sym).symbol)}"
-                       if sym and is_element(sym) else "Ac-225")
-            raise UnsupportedMetalError(
-                f"{text!r} is not a radionuclide (no mass number); write e.g. '{example}'")
-        el, mass, iso = m.groups()
-    el = el if len(el) > 2 else el.capitalize()
-    if not is_element(el):
-        raise UnsupportedMetalError(f"{text!r}: {el!r} is not an element; write e.g. 'Ac-225'")
-    return _nuclide(element(el).symbol, mass, iso, text)
+        m = _RE_CHARGE_TAIL.fullmatch(text)
+        if m:
+            text, rest = m.group(1), m.group(2)
+    if not re.search(r"\d", text):
+        return None
+    letters = re.findall(r"[A-Za-z]{3,}", text)
+    for word in letters:  # 'actinium-225' -> 'Ac-225' (radioactivedecay wants symbols)
+        if word.lower() != "m" and is_element(word):
+            text = text.replace(word, element(word).symbol)
+    try:
+        name = parse_nuclide_str(text)
+    except ValueError as exc:  # NuclideStrError subclasses ValueError
+        detail = (str(exc).split(". ", 1)[-1].strip().rstrip(".") or "not a nuclide")
+        detail = detail.replace("is unphysical", "is impossible")
+        raise UnsupportedMetalError(
+            f"cannot read {original!r} as a radionuclide ({detail}); write e.g. "
+            "'Ac-225', '225Ac', 'ac225' or '[225Ac]'") from None
+    sym, mass_iso = name.split("-", 1)
+    mm = re.fullmatch(r"(\d+)(m\d?)?", mass_iso)
+    if mm is None or not is_element(sym):
+        raise UnsupportedMetalError(f"{original!r}: cannot read the nuclide {name!r}; write "
+                                    "e.g. 'Ac-225'")
+    return _nuclide(element(sym).symbol, mm.group(1), mm.group(2), original), rest
 
 
 def parse_metal(text: str) -> MetalSpec:
@@ -415,6 +440,14 @@ def parse_metal(text: str) -> MetalSpec:
     UnsupportedMetalError
         Unknown element, ion not in the table, impossible or unknown nuclide; the message lists
         the supported ions.
+
+    Examples
+    --------
+    >>> spec = parse_metal("225Ac")
+    >>> spec.ion.symbol, spec.nuclide
+    ('Ac3+', 'Ac-225')
+    >>> parse_metal("Cu(II)").ion.symbol
+    'Cu2+'
     """
     ion, nuclide = _parse(text, allow_nonchelatable=True)
     warnings: tuple[str, ...] = ()
@@ -432,6 +465,12 @@ def get_ion(text: str | Ion, *, allow_nonchelatable: bool = False) -> Ion:
     ------
     UnsupportedMetalError
         As :func:`parse_metal`; also for astatine unless ``allow_nonchelatable=True``.
+
+    Examples
+    --------
+    >>> ion = get_ion("Lu-177")
+    >>> ion.symbol, ion.charge
+    ('Lu3+', 3)
     """
     if isinstance(text, Ion):
         ion = text
@@ -492,3 +531,89 @@ def ion_features(ion: str | Ion, cn: int | None = None) -> dict[str, float]:
         "cn_preferred": float(i.cn_preferred),
         "cn_used": float(cn_used),
     }
+
+
+def radionuclides():
+    """The radionuclides chelscreen has curated decay data for (therapy and imaging nuclides).
+
+    Any ICRP-107 isotope of a supported metal is accepted as well; these are the ones with
+    curated roles, half-lives and chains (``chelscreen/data/nuclides.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``nuclide, role, half_life, half_life_s, ion`` (the default ion, ``""`` when the
+        element is not a chelatable metal) and ``chelatable``.
+
+    Examples
+    --------
+    >>> df = radionuclides()
+    >>> {"Ac-225", "Lu-177", "Pb-212"} <= set(df["nuclide"])
+    True
+    >>> bool(df.set_index("nuclide").loc["At-211", "chelatable"])
+    False
+    """
+    import pandas as pd
+
+    with (data_dir() / "nuclides.csv").open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh)
+                if re.match(r"(therapy|imaging)", r.get("role", "").strip())]
+    out = []
+    for r in rows:
+        sym = r["nuclide"].split("-")[0]
+        try:
+            ion = _ion_from(sym, None, r["nuclide"], allow_nonchelatable=True)
+        except UnsupportedMetalError:
+            ion = None
+        chel = bool(ion is not None and ion.chelatable)
+        out.append({"nuclide": r["nuclide"], "role": r["role"], "half_life": r["half_life"],
+                    "half_life_s": float(r["half_life_s"]),
+                    "ion": ion.symbol if chel else "", "chelatable": chel})
+    return pd.DataFrame(out)
+
+
+def parse_radionuclide(text: str, *, chelatable: bool = True) -> MetalSpec:
+    """Parse a radionuclide (not a bare metal); errors list the supported radionuclides.
+
+    Parameters
+    ----------
+    text : str
+        ``Ac-225``, ``AC-225``, ``225-Ac``, ``ac225``, ``[225Ac]``, ``Lu-177`` ...
+    chelatable : bool, default True
+        Also require a chelatable metal (refuses ``At-211``).
+
+    Raises
+    ------
+    UnsupportedNuclideError
+        Quoting ``text`` as typed, with the reason and the list of supported radionuclides.
+
+    Examples
+    --------
+    >>> parse_radionuclide("225-Ac").nuclide
+    'Ac-225'
+    >>> parse_radionuclide("Ac-2255")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    chelscreen.errors.UnsupportedNuclideError: unknown radionuclide 'Ac-2255': ...
+    """
+    from chelscreen.errors import UnsupportedNuclideError
+
+    def fail(why: str) -> UnsupportedNuclideError:
+        names = ", ".join(radionuclides().query("chelatable")["nuclide"])
+        return UnsupportedNuclideError(
+            f"unknown radionuclide {text!r}: {why}. Supported radionuclides: {names} (see "
+            "'chelscreen nuclides'); another ICRP-107 isotope of a supported metal also works. "
+            "Write e.g. 'Ac-225', '225Ac' or 'ac225'.")
+
+    try:
+        spec = parse_metal(text)
+    except UnsupportedMetalError as exc:
+        why = re.sub(r"\s*Supported ions \(\d+\):.*$", "", str(exc), flags=re.S).rstrip(". ")
+        why = why.replace(f"unsupported metal {text!r}: ", "")
+        why = re.sub(r";\s*write e\.g\..*$", "", why, flags=re.S)
+        raise fail(why) from None
+    if spec.nuclide is None:
+        raise fail(f"{spec.ion.element} is an element, not a radionuclide; add the mass number")
+    if chelatable and not spec.ion.chelatable:
+        raise fail(f"{spec.ion.element} is not chelated as a metal cation")
+    return spec

@@ -1,38 +1,45 @@
-"""Radiolabeling feasibility and suggested conditions, learned from published labeling results.
+"""Radiolabeling feasibility and suggested conditions: published precedent first, a model second.
 
-The curated table ``molecules/labeling.csv`` holds published radiolabeling results (chelator,
-radionuclide, temperature, time, pH, ligand amount, yield, citation with a verbatim quote). From it
-this module derives, for any chelator x radionuclide pair:
+The curated table ``molecules/labeling.csv`` holds published radiolabeling results (chelating
+core, radionuclide, temperature, time, pH, ligand amount, yield, DOI with a verbatim quote). For a
+chelator x radionuclide pair, :func:`labeling` answers in this order (``labeling_basis``):
 
-* ``mild_labeling_prob``: probability that *mild* labeling works, i.e. >= 95 % conversion at
-  <= 40 degC within <= 30 min (a small L2-regularised logistic regression, refit from the CSV on
-  first use; no pickles);
-* suggested conditions (temperature, time, pH) taken from the closest published precedents
-  (same element, most similar chelating unit by count-fingerprint Tanimoto);
-* ``decay_loss_frac``: activity lost to decay during the suggested labeling time;
-* ``precedents``: up to three closest published results, with citation.
+1. ``precedent``: the table holds results for the *same chelating core* (InChIKey first block of
+   the neutral metal-free core) with the *same element*. The call, the probability and the
+   suggested temperature/time/pH/ligand concentration follow those rows; the suggested
+   conditions are those of one printed precedent, never a mixture.
+2. ``analogue``: the same core with a chemically close radiometal (same charge, same group of the
+   periodic table, CN8 Shannon radii within :data:`ANALOGUE_MAX_DR_PM`), or a close core
+   (similarity >= :data:`CLOSE_SIMILARITY`, stated) with the same element. Analogue rows count
+   :data:`ANALOGUE_WEIGHT` of a precedent.
+3. ``model``: no precedent or analogue, but the element (or a close ion) has labeled rows: a small
+   logistic regression on formation-kinetics features (:data:`CANDIDATE_FEATURES`) gives the
+   probability; conditions are suggested only where it predicts mild labeling (from the closest
+   mild precedent of the same element, cited).
+4. ``insufficient``: neither; ``mild_labeling_prob`` is NaN (an unknown must not look good).
 
-How table rows become training labels (documented in ``molecules/LABELING_CARD.md``):
+``mild_labeling_prob`` is the probability that *mild* labeling works: >= 95 % conversion at
+<= 40 degC within <= 30 min. With evidence rows it is the weighted mean of their labels with the
+model's probability as a prior worth :data:`PRIOR_STRENGTH` rows (:func:`evidence_probability`).
 
-* ``T <= 40 degC``, ``time <= 30 min``, yield >= 95 %                 -> positive (weight 1)
-* ``T <= 40 degC`` and yield < 95 % (or > 30 min needed)              -> negative (weight 1; a
-  nanoparticle / > 60 min row gets weight 0.3)
-* ``T > 40 degC`` (heated only)                                       -> weak negative (weight 0.3):
-  authors heat when room temperature is not enough, but a heated-only row is not proof that RT fails
-* rows without yield or temperature (or a mild row without time) -> precedents only
+Row labels (:func:`label_row`, also documented in ``molecules/LABELING_CARD.md``):
 
-Features come from the project's own modules, nothing is perceived twice:
-:func:`chelscreen.chem.descriptors.ligand_features` for the chelating unit (macrocycle ring size,
-cavity radius, preorganization, donor count) and :func:`chelscreen.metals.ion_features` for the
-ion (charge, Shannon radius at the preferred CN, first hydrolysis constant, preferred CN).
-:data:`CANDIDATE_FEATURES` lists every pair feature; :data:`FEATURE_SETS` the few small sets that
-were compared by leave-one-chelator-out validation; :data:`FEATURE_NAMES` the set in use (chosen
-on that same validation, so its figures are optimistic; see the card). With a few dozen training
-rows nothing more can be supported; the model is a coarse prior, the precedents are the evidence.
+* ``T <= 40 degC``, ``time <= 30 min``, yield >= 95 %        -> positive (weight 1)
+* ``T <= 40 degC``, yield >= 95 %, time not reported          -> positive (weight 0.5)
+* ``T <= 40 degC`` and yield < 95 % within <= 60 min           -> negative (weight 1)
+* ``T <= 40 degC``, >= 95 % but only after > 30 min, or < 95 % after > 60 min -> weak negative
+  (weight 0.3)
+* ``T > 40 degC`` (heated only, with or without a yield)      -> weak negative (weight 0.3):
+  authors heat when room temperature is not enough, but a heated-only row does not prove it fails
+* anything else (no temperature; RT without yield)            -> conditions precedent only
+
+The validated skill of the model (leave-one-core-out, ``benchmarks/validate_labeling.py``) is in
+``molecules/labeling_validation.json`` and returned by :func:`labeling_skill`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Iterable, Sequence
@@ -57,66 +64,82 @@ logger = logging.getLogger(__name__)
 MILD_MAX_TEMPERATURE_C = 40.0
 MILD_MAX_TIME_MIN = 30.0
 MILD_MIN_RCY_PERCENT = 95.0
-#: Sample weights of the three kinds of training rows.
+#: Yield at which a published result counts as a successful labeling (source of conditions).
+SUCCESS_RCY_PERCENT = 90.0
+#: Sample weights of the kinds of labeled rows.
 WEIGHT_DIRECT = 1.0
+WEIGHT_NO_TIME = 0.5
 WEIGHT_WEAK = 0.3
-#: Logistic-regression inverse regularisation strength (standardised features).
-REGULARISATION_C = 0.5
-#: Tanimoto similarity at which a precedent counts as "the same kind of chelator".
+#: Tanimoto similarity at which another core counts as a close analogue.
 CLOSE_SIMILARITY = 0.75
-#: Said in every scored row: the classifier's held-out skill is near chance (LABELING_CARD.md),
-#: so its probability is a weak prior and the cited precedents are the evidence.
-PROB_CAVEAT = ("mild_labeling_prob is a weak prior (near-chance leave-one-chelator-out skill, "
-               "see molecules/LABELING_CARD.md): check the precedents")
-
-#: Fewer same-element rows than this -> status "warning" (thin data).
-THIN_DATA_ROWS = 3
+#: Largest CN8 Shannon-radius difference (pm) between two ions of the same charge and group
+#: for one to stand in for the other (Ac3+/La3+/Ce3+: 2-4 pm; Lu3+/Y3+/Tb3+: 2-6 pm).
+ANALOGUE_MAX_DR_PM = 10.0
+#: Weight of an analogue row relative to a precedent row.
+ANALOGUE_WEIGHT = 0.5
+#: Weight (in rows) of the model's probability as the prior of the evidence probability.
+PRIOR_STRENGTH = 0.5
+#: Basis values of the ``labeling_basis`` column.
+BASES = ("precedent", "analogue", "model", "insufficient")
+#: Printed precedents per pair.
+N_PRECEDENTS = 3
 
 OUTPUT_COLUMNS = [
     "chelator",
     "smiles",
     "radionuclide",
     "mild_labeling_prob",
+    "labeling_basis",
     "suggested_temperature_C",
     "suggested_time_min",
     "suggested_pH",
+    "suggested_ligand_conc_uM",
     "decay_loss_frac",
     "precedents",
+    "precedent_dois",
     "status",
     "message",
 ]
 
-#: Every pair feature :func:`pair_features` computes (see :func:`pair_features` for definitions).
+#: Every pair feature :func:`pair_features` computes (definitions there).
 CANDIDATE_FEATURES = [
-    "macrocycle",
+    "ion_z2_over_r",
     "preorganization_code",
+    "macrocycle",
+    "flexible_macrocycle",
     "cavity_mismatch_pm",
-    "ring_size_mismatch",
+    "denticity_deficit",
     "denticity_excess",
+    "hard_donor_frac",
+    "donor_mismatch",
     "ion_charge",
-    "log_beta1_hydrolysis",
     "ligand_charge_pH7_4",
+    "log_beta1_hydrolysis",
 ]
-#: Small, physically motivated feature sets compared by leave-one-chelator-out validation
-#: (``benchmarks/validate_labeling.py`` prints the AUC of each).
+#: Condition features (taken from the table row in training; at prediction time the reference
+#: values below unless a precedent gives them).
+CONDITION_FEATURES = ["log_conc_uM", "pH"]
+REFERENCE_CONDITIONS = {"log_conc_uM": 1.0, "pH": 5.5}
+#: Small, physically motivated feature sets; the set and the regularisation are chosen by
+#: grouped cross-validation in an inner loop (:func:`select_model`).
 FEATURE_SETS: dict[str, list[str]] = {
-    "macrocycle": ["macrocycle"],
-    "macrocycle+cavity": ["macrocycle", "cavity_mismatch_pm"],
-    "macrocycle+ring_size": ["macrocycle", "ring_size_mismatch"],
-    "macrocycle+ring_size+denticity": ["macrocycle", "ring_size_mismatch", "denticity_excess"],
-    "macrocycle+ring_size+ion": ["macrocycle", "ring_size_mismatch", "ion_charge",
-                                 "log_beta1_hydrolysis"],
-    "preorg+cavity+denticity": ["preorganization_code", "cavity_mismatch_pm", "denticity_excess"],
-    "macrocycle+cavity+hydrolysis": ["macrocycle", "cavity_mismatch_pm", "log_beta1_hydrolysis"],
+    "kinetics": ["ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm"],
+    "kinetics+denticity": ["ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm",
+                           "denticity_deficit"],
+    "kinetics+rigidity": ["ion_z2_over_r", "macrocycle", "flexible_macrocycle",
+                          "cavity_mismatch_pm", "denticity_deficit"],
+    "kinetics+donors": ["ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm",
+                        "denticity_deficit", "donor_mismatch"],
+    "kinetics+charge": ["ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm",
+                        "denticity_deficit", "ion_charge", "ligand_charge_pH7_4"],
+    "kinetics+conditions": ["ion_z2_over_r", "preorganization_code", "cavity_mismatch_pm",
+                            "denticity_deficit", "log_conc_uM", "pH"],
+    "structure_only": ["preorganization_code", "cavity_mismatch_pm", "denticity_excess"],
 }
-#: The set in use (chosen on the leave-one-chelator-out AUC; see the card).
-SELECTED_FEATURE_SET = "macrocycle+ring_size+denticity"
-FEATURE_NAMES = FEATURE_SETS[SELECTED_FEATURE_SET]
+C_GRID = (0.1, 0.3, 1.0)
 
-# Anchors of the ring-size mismatch feature: the 9-membered NOTA ring fits Ga3+ (CN6 Shannon
-# radius 62 pm), the 18-membered macropa ring fits Ac3+ (112 pm); linear in between, extrapolated
-# outside. Radii come from chelscreen.metals at run time, so the anchors follow the ion table.
-_RING_ANCHORS = (("Ga", 9.0), ("Ac", 18.0))
+#: Ion classes whose donors are "hard" (1), "borderline" (0.5), "soft" (0) for donor_mismatch.
+_HSAB_VALUE = {"hard": 1.0, "borderline": 0.5, "soft": 0.0}
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,7 +226,39 @@ def ion_descriptors(element: str) -> dict[str, float]:
     return {"ion_charge": float(f["charge"]), "r_ionic_pm": float(f["r_ionic_pm"]),
             "r_ionic_cn6_pm": float(f["r_ionic_cn6_pm"]),
             "log_beta1_hydrolysis": float(f["log_beta1_hydrolysis"]),
-            "cn_preferred": float(f["cn_preferred"])}
+            "cn_preferred": float(f["cn_preferred"]),
+            "z2_over_r": float(f["z2_over_r_e2_per_pm"])}
+
+
+# --------------------------------------------------------------------------------------------
+# ions: hardness and analogues
+# --------------------------------------------------------------------------------------------
+@cache
+def _ion_hardness_value(element: str) -> float:
+    from chelscreen.metals import get_ion
+
+    cls = str(get_ion(element).hsab_class).split(" ")[0].strip().lower()
+    return _HSAB_VALUE.get(cls, float("nan"))
+
+
+@cache
+def close_ions(element: str) -> dict[str, float]:
+    """Elements whose default ion can stand in for ``element``'s: same charge, same group,
+    CN8 radius within :data:`ANALOGUE_MAX_DR_PM` (value: the radius difference in pm).
+    Only elements of the labeling table are considered; ``element`` itself is excluded."""
+    from chelscreen.metals import ion_features
+
+    me = ion_features(element)
+    out: dict[str, float] = {}
+    for other in sorted(set(load_table()["element"])):
+        if other == element:
+            continue
+        f = ion_features(other)
+        dr = abs(f["r_ionic_cn8_pm"] - me["r_ionic_cn8_pm"])
+        if f["charge"] == me["charge"] and f["group"] == me["group"] and \
+                dr <= ANALOGUE_MAX_DR_PM:
+            out[other] = round(float(dr), 1)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,40 +290,67 @@ def ligand_descriptors(smiles: str) -> dict[str, Any]:
     return dict(feats)
 
 
-def _preferred_ring_size(r6_pm: float) -> float:
-    (el_a, n_a), (el_b, n_b) = _RING_ANCHORS
-    r_a, r_b = ion_descriptors(el_a)["r_ionic_cn6_pm"], ion_descriptors(el_b)["r_ionic_cn6_pm"]
-    return n_a + (r6_pm - r_a) * (n_b - n_a) / (r_b - r_a)
+@lru_cache(maxsize=8192)
+def core_key(smiles: str) -> str:
+    """Skeleton key of a chelating core: first block of the InChIKey of the neutral ligand
+    (charges, stereo and protonation do not change it). Empty if RDKit cannot read it."""
+    from rdkit import Chem, RDLogger
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return ""
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        from rdkit.Chem.MolStandardize import rdMolStandardize
+
+        mol = rdMolStandardize.Uncharger().uncharge(mol)
+        key = Chem.MolToInchiKey(mol)
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+    return key.split("-")[0] if key else ""
 
 
 def pair_features(smiles: str, element: str) -> dict[str, float]:
     """Every candidate feature (:data:`CANDIDATE_FEATURES`) of a chelating unit x element pair.
 
-    * ``macrocycle``: 1 if ``ligand_features`` finds a macrocycle (``preorganization_code`` >= 2);
-    * ``preorganization_code``: 0 acyclic, 1 rigid acyclic, 2 macrocyclic, 3 macrobicyclic;
+    Formation kinetics, not thermodynamics, decide whether labeling is mild:
+
+    * ``ion_z2_over_r``: z^2 / r (e^2/pm, ``chelscreen.metals``), the charge density that sets
+      how tightly the aqua ion holds its waters; it stands in for the water-exchange rate, for
+      which no cited table could be assembled (see the card);
+    * ``preorganization_code``: 0 acyclic, 1 rigid acyclic, 2 macrocyclic, 3 macrobicyclic
+      (``ligand_features``): a rigid cage must open to let the ion in, an open chain wraps it;
+    * ``macrocycle``: 1 for a macrocycle; ``flexible_macrocycle``: 1 for a macrocycle whose ring
+      has more than 3 ring atoms per ring donor or more than 15 ring atoms (crown-like rings
+      that fold around the ion) and 0 for a small rigid polyaza ring;
     * ``cavity_mismatch_pm``: |``cavity_radius_pm`` - Shannon radius of the ion at its preferred
       CN| for a macrocycle, 0 for an open-chain chelator;
-    * ``ring_size_mismatch``: |``macrocycle_ring_size`` - ring size the ion prefers| / 3, the
-      preferred size linear in the CN6 radius between NOTA-Ga3+ (9) and macropa-Ac3+ (18); 0 for
-      an open-chain chelator;
-    * ``denticity_excess``: ``n_donors`` - the ion's preferred CN;
-    * ``ion_charge``, ``log_beta1_hydrolysis``: from ``chelscreen.metals.ion_features``;
+    * ``denticity_deficit`` = max(0, preferred CN - ``n_donors``); ``denticity_excess`` =
+      ``n_donors`` - preferred CN;
+    * ``hard_donor_frac`` (``ligand_features``) and ``donor_mismatch`` = |hard donor fraction -
+      hardness of the ion (hard 1, borderline 0.5, soft 0; chelscreen.metals)|;
+    * ``ion_charge``, ``log_beta1_hydrolysis``: ``chelscreen.metals.ion_features``;
     * ``ligand_charge_pH7_4``: ``charge_pH7_4`` of ``ligand_features``.
     """
     lig = ligand_descriptors(smiles)
     ion = ion_descriptors(element)
     macro = float(lig["preorganization_code"] >= 2 and lig["macrocycle_ring_size"] > 0)
-    ring = float(lig["macrocycle_ring_size"])
+    flexible = float(rigidity_class(smiles) == 2)
+    n_don = float(lig["n_donors"])
+    hard = float(lig.get("hard_donor_frac", float("nan")))
     return {
-        "macrocycle": macro,
+        "ion_z2_over_r": ion["z2_over_r"],
         "preorganization_code": float(lig["preorganization_code"]),
+        "macrocycle": macro,
+        "flexible_macrocycle": flexible,
         "cavity_mismatch_pm": abs(float(lig["cavity_radius_pm"]) - ion["r_ionic_pm"]) * macro,
-        "ring_size_mismatch": abs(ring - _preferred_ring_size(ion["r_ionic_cn6_pm"])) / 3.0
-        * macro,
-        "denticity_excess": float(lig["n_donors"]) - ion["cn_preferred"],
+        "denticity_deficit": max(0.0, ion["cn_preferred"] - n_don),
+        "denticity_excess": n_don - ion["cn_preferred"],
+        "hard_donor_frac": hard,
+        "donor_mismatch": abs(hard - _ion_hardness_value(element)),
         "ion_charge": ion["ion_charge"],
-        "log_beta1_hydrolysis": ion["log_beta1_hydrolysis"],
         "ligand_charge_pH7_4": float(lig["charge_pH7_4"]),
+        "log_beta1_hydrolysis": ion["log_beta1_hydrolysis"],
     }
 
 
@@ -312,7 +394,8 @@ TABLE_COLUMNS = [
 
 @lru_cache(maxsize=1)
 def load_table() -> pd.DataFrame:
-    """The curated labeling table ``molecules/labeling.csv`` with derived label columns."""
+    """The curated labeling table ``molecules/labeling.csv`` with derived columns
+    (``element``, ``core_key``, ``mild_label``, ``label_weight``, ``log_conc_uM``)."""
     path = molecules_dir() / "labeling.csv"
     if not path.is_file():
         raise InputFileError(f"labeling table missing: {path}; reinstall chelscreen.")
@@ -320,52 +403,83 @@ def load_table() -> pd.DataFrame:
     missing = [c for c in TABLE_COLUMNS if c not in df.columns]
     if missing:
         raise InputFileError(f"{path} lacks columns {missing}.")
+    return prepare_table(df)
+
+
+def prepare_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the derived columns of :func:`load_table` to a frame with :data:`TABLE_COLUMNS`."""
+    df = df.copy()
     df["element"] = [parse_nuclide(n).element for n in df["radionuclide"]]
+    df["core_key"] = [core_key(str(s)) for s in df["chelator_smiles"]]
     labels = [label_row(r) for r in df.itertuples(index=False)]
     df["mild_label"] = [lab for lab, _ in labels]
     df["label_weight"] = [w for _, w in labels]
+    conc = df["ligand_conc_uM"].astype(float)
+    from_amount = df["ligand_amount_nmol"].astype(float) / df["volume_uL"].astype(float) * 1e3
+    conc = conc.fillna(from_amount)
+    df["conc_uM"] = conc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["log_conc_uM"] = np.log10(conc.where(conc > 0))
     return df
 
 
 def label_row(row: Any) -> tuple[float, float]:
-    """Training label (1, 0 or NaN) and sample weight of one table row (see module docstring)."""
+    """Label (1, 0 or NaN) and weight of one table row (rules in the module docstring)."""
     t, time, rcy = row.temperature_C, row.time_min, row.rcy_percent
-    if not (np.isfinite(t) and np.isfinite(rcy)):
+    if not np.isfinite(t):
         return float("nan"), 0.0
-    if t <= MILD_MAX_TEMPERATURE_C and not np.isfinite(time):
-        return float("nan"), 0.0  # a mild row without its time cannot be judged
-    time = float(time) if np.isfinite(time) else float("inf")
-    if t <= MILD_MAX_TEMPERATURE_C:
-        if rcy >= MILD_MIN_RCY_PERCENT and time <= MILD_MAX_TIME_MIN:
-            return 1.0, WEIGHT_DIRECT
-        return 0.0, (WEIGHT_WEAK if time > 60 else WEIGHT_DIRECT)
-    return 0.0, WEIGHT_WEAK
+    if t > MILD_MAX_TEMPERATURE_C:
+        return 0.0, WEIGHT_WEAK
+    if not np.isfinite(rcy):
+        return float("nan"), 0.0
+    if not np.isfinite(time):
+        if rcy >= MILD_MIN_RCY_PERCENT:
+            return 1.0, WEIGHT_NO_TIME
+        return float("nan"), 0.0  # a mild failure without its time cannot be judged
+    if rcy >= MILD_MIN_RCY_PERCENT and time <= MILD_MAX_TIME_MIN:
+        return 1.0, WEIGHT_DIRECT
+    # a slow success (> 30 min) or a failure after more than an hour: weak negative
+    return 0.0, (WEIGHT_WEAK if time > 60 or rcy >= MILD_MIN_RCY_PERCENT else WEIGHT_DIRECT)
 
 
-def feature_matrix(smiles: Sequence[str], elements: Sequence[str],
-                   features: Sequence[str] | None = None) -> np.ndarray:
-    """Rows of :func:`pair_features` restricted to ``features`` (default :data:`FEATURE_NAMES`)."""
-    names = list(FEATURE_NAMES if features is None else features)
-    return np.array([[pair_features(s, e)[f] for f in names] for s, e in zip(smiles, elements)],
+def _row_features(smiles: str, element: str, conditions: dict[str, float] | None
+                  ) -> dict[str, float]:
+    f = dict(pair_features(smiles, element))
+    cond = dict(REFERENCE_CONDITIONS)
+    for k, v in (conditions or {}).items():
+        if v is not None and np.isfinite(v):
+            cond[k] = float(v)
+    f.update(cond)
+    return f
+
+
+def feature_matrix(smiles: Sequence[str], elements: Sequence[str], features: Sequence[str],
+                   conditions: Sequence[dict[str, float] | None] | None = None) -> np.ndarray:
+    """Rows of :func:`pair_features` (+ condition features) restricted to ``features``."""
+    conds = conditions if conditions is not None else [None] * len(smiles)
+    names = list(features)
+    return np.array([[_row_features(s, e, c)[f] for f in names]
+                     for s, e, c in zip(smiles, elements, conds)],
                     dtype=float).reshape(len(smiles), len(names))
 
 
-def _training_matrix(df: pd.DataFrame, features: Sequence[str] | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    used = df[df["mild_label"].notna()]
-    X = feature_matrix(list(used["chelator_smiles"]), list(used["element"]), features)
-    return X, used["mild_label"].to_numpy(float), used["label_weight"].to_numpy(float)
+def training_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The labeled rows of a prepared table (those with a finite ``mild_label``)."""
+    return df[df["mild_label"].notna()].reset_index(drop=True)
+
+
+def _training_matrix(used: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    conds = [{"log_conc_uM": lc, "pH": ph} for lc, ph in zip(used["log_conc_uM"], used["pH"])]
+    return feature_matrix(list(used["chelator_smiles"]), list(used["element"]), features, conds)
 
 
 @dataclass
 class MildLabelingModel:
-    """Standardised L2 logistic regression on ``features`` (default :data:`FEATURE_NAMES`).
+    """Standardised L2 logistic regression on ``features``; a missing value is imputed with
+    the training median."""
 
-    A missing ion value (NaN in ``chelscreen.metals``) is imputed with the training median.
-    """
-
-    C: float = REGULARISATION_C
-    features: tuple[str, ...] = tuple(FEATURE_NAMES)
+    features: tuple[str, ...]
+    C: float = 0.3
 
     def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> MildLabelingModel:
         from sklearn.impute import SimpleImputer
@@ -375,8 +489,8 @@ class MildLabelingModel:
 
         if len(set(y.tolist())) < 2:
             raise ValueError("labeling table needs both mild successes and failures to fit.")
-        self.pipeline_ = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
-                                       LogisticRegression(C=self.C))
+        self.pipeline_ = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                       StandardScaler(), LogisticRegression(C=self.C))
         self.pipeline_.fit(X, y, logisticregression__sample_weight=w)
         return self
 
@@ -389,15 +503,87 @@ class MildLabelingModel:
         return dict(zip(self.features, map(float, coef)))
 
 
+def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> float:
+    """ROC AUC with sample weights; NaN when a class is missing."""
+    from sklearn.metrics import roc_auc_score
+
+    ok = np.isfinite(p)
+    if len(set(y[ok].tolist())) < 2:
+        return float("nan")
+    return float(roc_auc_score(y[ok], p[ok], sample_weight=None if w is None else w[ok]))
+
+
+def _grouped_cv_probs(used: pd.DataFrame, features: Sequence[str], C: float,
+                      n_splits: int = 5) -> np.ndarray:
+    from sklearn.model_selection import GroupKFold
+
+    groups = used["core_key"].to_numpy()
+    k = min(n_splits, len(set(groups)))
+    X = _training_matrix(used, features)
+    y, w = used["mild_label"].to_numpy(float), used["label_weight"].to_numpy(float)
+    out = np.full(len(used), np.nan)
+    for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
+        if len(set(y[tr].tolist())) < 2:
+            continue
+        m = MildLabelingModel(features=tuple(features), C=C).fit(X[tr], y[tr], w[tr])
+        out[te] = m.predict_proba(X[te])
+    return out
+
+
+def select_model(used: pd.DataFrame) -> tuple[str, float, pd.DataFrame]:
+    """Choose the feature set and C by grouped (by core) 5-fold CV AUC on ``used`` only.
+
+    Returns the set name, C and the table of every candidate's score. Ties go to the smaller
+    set and the stronger regularisation (listed first)."""
+    y, w = used["mild_label"].to_numpy(float), used["label_weight"].to_numpy(float)
+    rows = []
+    for name, feats in FEATURE_SETS.items():
+        for C in C_GRID:
+            p = _grouped_cv_probs(used, feats, C)
+            rows.append({"feature_set": name, "C": C, "n_features": len(feats),
+                         "auc": weighted_auc(y, p, w)})
+    res = pd.DataFrame(rows)
+    best = res.sort_values(["auc", "n_features", "C"], ascending=[False, True, True],
+                           na_position="last").iloc[0]
+    return str(best["feature_set"]), float(best["C"]), res
+
+
+def fit_model(df: pd.DataFrame) -> MildLabelingModel:
+    """Select (inner grouped CV) and fit the model on the labeled rows of ``df``."""
+    used = training_rows(df)
+    name, C, _ = select_model(used)
+    feats = tuple(FEATURE_SETS[name])
+    model = MildLabelingModel(features=feats, C=C)
+    model.feature_set_ = name
+    model.fit(_training_matrix(used, feats), used["mild_label"].to_numpy(float),
+              used["label_weight"].to_numpy(float))
+    model.trained_elements_ = frozenset(
+        (e, rigidity_class(s)) for e, s in zip(used["element"], used["chelator_smiles"]))
+    return model
+
+
 @lru_cache(maxsize=1)
 def fitted_model() -> MildLabelingModel:
-    """The model fitted on the whole table (cached for the process)."""
-    X, y, w = _training_matrix(load_table())
-    return MildLabelingModel().fit(X, y, w)
+    """The model selected and fitted on the whole table (cached for the process)."""
+    return fit_model(load_table())
+
+
+@lru_cache(maxsize=1)
+def labeling_skill() -> dict[str, Any]:
+    """The validated skill of the labeling model (``molecules/labeling_validation.json``,
+    written by ``benchmarks/validate_labeling.py``): ``loco_auc``, ``brier``, ``n`` and more.
+
+    Returns an empty-skill dict (``loco_auc`` NaN) if the file is missing.
+    """
+    path = molecules_dir() / "labeling_validation.json"
+    if not path.is_file():
+        return {"loco_auc": float("nan"), "brier": float("nan"), "n": 0,
+                "note": f"{path.name} missing; run benchmarks/validate_labeling.py"}
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------------------------
-# precedents and suggested conditions
+# precedents, analogues and suggested conditions
 # --------------------------------------------------------------------------------------------
 def _fmt(x: float, unit: str = "", nd: int = 0) -> str:
     if x is None or not np.isfinite(x):
@@ -405,216 +591,249 @@ def _fmt(x: float, unit: str = "", nd: int = 0) -> str:
     return f"{x:.{nd}f}{unit}"
 
 
-def _precedent_text(r: pd.Series) -> str:
-    name = r["chelator"] + (f" ({r['conjugate']})" if isinstance(r["conjugate"], str)
-                            and r["conjugate"] else "")
-    ph = f", pH {r['pH']:g}" if np.isfinite(r["pH"]) else ""
-    rcy = f"{r['rcy_percent']:g} %" if np.isfinite(r["rcy_percent"]) else "yield n/r"
-    return (f"{name}/{r['radionuclide']}: {_fmt(r['temperature_C'], ' °C', 0)}, "
-            f"{_fmt(r['time_min'], ' min', 0)}{ph}, {rcy} ({r['doi']})")
+def _doi_text(doi: str) -> str:
+    doi = str(doi)
+    return doi if doi.startswith("http") else f"doi:{doi}"
 
 
-def _success(df: pd.DataFrame) -> pd.Series:
-    return df["rcy_percent"].fillna(-1) >= 90.0
+def _precedent_text(r: Any) -> str:
+    name = r.chelator + (f" ({r.conjugate})" if isinstance(r.conjugate, str) and r.conjugate
+                         else "")
+    ph = f", pH {r.pH:g}" if np.isfinite(r.pH) else ""
+    conc = f", {r.conc_uM:.3g} µM ligand" if np.isfinite(r.conc_uM) else ""
+    rcy = f"{r.rcy_percent:g} %" if np.isfinite(r.rcy_percent) else "yield n/r"
+    return (f"{name}/{r.radionuclide}: {_fmt(r.temperature_C, ' °C', 0)}, "
+            f"{_fmt(r.time_min, ' min', 0)}{ph}{conc}, {rcy} ({_doi_text(r.doi)})")
 
 
-def suggest(smiles: str, nuclide: NuclideSpec, prob: float,
-            table: pd.DataFrame | None = None, exclude_chelator: str | None = None
-            ) -> dict[str, Any]:
-    """Suggested conditions, precedents, status and message for one pair.
+def evidence_probability(labels: np.ndarray, weights: np.ndarray, prior: float) -> float:
+    """Weighted mean of the evidence labels with ``prior`` worth :data:`PRIOR_STRENGTH` rows.
 
-    Rules, in order: (1) a successful same-element precedent with a similar chelating unit
-    (Tanimoto >= ``CLOSE_SIMILARITY``): its mildest conditions; (2) no close precedent and the
-    model predicts mild labeling (p >= 0.5): the mildest successful same-element conditions;
-    (3) otherwise heated conditions: the same chelator's mildest heated success with any element,
-    else the element's heated successes, else nothing (NaN) with a message.
-    """
-    df = load_table() if table is None else table
-    if exclude_chelator is not None:
-        df = df[df["chelator"] != exclude_chelator]
-    df = df.assign(similarity=[tanimoto(smiles, s) for s in df["chelator_smiles"]])
-    same = df[df["element"] == nuclide.element].sort_values(
-        ["similarity", "rcy_percent"], ascending=[False, False])
-    ok = same[_success(same) & same["temperature_C"].notna()]
-    notes: list[str] = []
-    source = None
-    close = ok[ok["similarity"] >= CLOSE_SIMILARITY]
-    if len(close):
-        source = close.sort_values(["temperature_C", "time_min"]).iloc[0]
-        notes.append("conditions from the closest published precedent")
-    elif prob >= 0.5 and len(ok[ok["temperature_C"] <= MILD_MAX_TEMPERATURE_C]):
-        mild = ok[ok["temperature_C"] <= MILD_MAX_TEMPERATURE_C]
-        source = mild.sort_values(["similarity", "time_min"], ascending=[False, True]).iloc[0]
-        notes.append(f"no close precedent for {nuclide.nuclide}; mild conditions of another "
-                     f"chelator ({source['chelator']}) with {nuclide.element}")
-    else:
-        chel_ok = df[_success(df) & (df["similarity"] >= CLOSE_SIMILARITY)
-                     & (df["temperature_C"] > MILD_MAX_TEMPERATURE_C)]
-        heated = ok[ok["temperature_C"] > MILD_MAX_TEMPERATURE_C]
-        if len(chel_ok):
-            source = chel_ok.sort_values(["similarity", "temperature_C"],
-                                         ascending=[False, True]).iloc[0]
-            notes.append(f"no close precedent with {nuclide.element}; heated conditions of the "
-                         f"same chelator with {source['radionuclide']}")
-        elif len(heated):
-            source = heated.sort_values("similarity", ascending=False).iloc[0]
-            notes.append(f"no close precedent; heated conditions used for {nuclide.element} "
-                         f"with {source['chelator']}")
-        else:
-            notes.append(f"no successful published labeling with {nuclide.element} in the table; "
-                         "no conditions suggested")
-    n_same = len(same)
-    status = "ok"
-    if n_same < THIN_DATA_ROWS:
-        status = "warning"
-        notes.append(f"thin data: {n_same} table row(s) for {nuclide.element}")
-    if not len(same) or same["similarity"].max() < CLOSE_SIMILARITY:
-        status = "warning"
-        notes.append("no similar chelator labeled with this element in the table")
-    missing = [k for k, v in ion_descriptors(nuclide.element).items() if not np.isfinite(v)]
-    if missing:
-        notes.append(f"{nuclide.ion or nuclide.element}: {', '.join(missing)} missing in the ion "
-                     "table (training median used)")
-    t = float(source["temperature_C"]) if source is not None else float("nan")
-    tm = float(source["time_min"]) if source is not None else float("nan")
-    ph = float(source["pH"]) if source is not None else float("nan")
-    prec = "; ".join(_precedent_text(r) for _, r in same.head(3).iterrows())
-    return {"suggested_temperature_C": t, "suggested_time_min": tm, "suggested_pH": ph,
-            "decay_loss_frac": decay_loss_fraction(nuclide.nuclide, tm),
-            "precedents": prec, "status": status, "message": "; ".join(notes)}
-
-
-def _is_read(ligands: Any) -> bool:
-    """True for a :func:`chelscreen.io.read_ligands` result (not read a second time)."""
-    return isinstance(ligands, pd.DataFrame) and {"smiles", "core_smiles", "status", "message",
-                                                  "name", "input"} <= set(ligands.columns)
+    Rows without a label (NaN) are ignored; a NaN prior counts as 0.5. With no labeled row the
+    prior itself is returned."""
+    ok = np.isfinite(labels) & (weights > 0)
+    prior = 0.5 if prior is None or not np.isfinite(prior) else float(prior)
+    if not ok.any():
+        return prior
+    wsum = float(weights[ok].sum())
+    return float((float((labels[ok] * weights[ok]).sum()) + PRIOR_STRENGTH * prior)
+                 / (wsum + PRIOR_STRENGTH))
 
 
 @dataclass(frozen=True)
 class _TableArrays:
-    """The labeling table as arrays, for :func:`_suggest_fast` (built once per process)."""
+    """The labeling table as arrays (built once per table)."""
 
+    df: pd.DataFrame
+    uniq_smiles: list
     morgan: list
     pairs: list
     uniq_of_row: np.ndarray
     uniq_ok: np.ndarray
+    key: np.ndarray
     element: np.ndarray
-    chelator: np.ndarray
-    radionuclide: np.ndarray
+    label: np.ndarray
+    weight: np.ndarray
     temperature: np.ndarray
     time: np.ndarray
     ph: np.ndarray
+    conc: np.ndarray
     rcy: np.ndarray
     success: np.ndarray
     texts: list
-    rows_of_element: dict
+    dois: list
+    chelator: np.ndarray
+    radionuclide: np.ndarray
 
 
-@lru_cache(maxsize=1)
-def _table_arrays() -> _TableArrays:
-    df = load_table()
+def table_arrays(df: pd.DataFrame) -> _TableArrays:
+    """Arrays of a prepared table (:func:`prepare_table`) for :func:`assess`."""
     uniq = list(dict.fromkeys(df["chelator_smiles"].astype(str)))
     fps = [_fingerprints(s) for s in uniq]
     pos = {s: k for k, s in enumerate(uniq)}
-    element = df["element"].to_numpy(dtype=object)
+    rcy = df["rcy_percent"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        success = rcy >= SUCCESS_RCY_PERCENT
     return _TableArrays(
-        morgan=[f[0] for f in fps if f is not None],
-        pairs=[f[1] for f in fps if f is not None],
+        df=df, uniq_smiles=uniq,
+        morgan=[f[0] for f in fps if f is not None], pairs=[f[1] for f in fps if f is not None],
         uniq_of_row=np.array([pos[str(s)] for s in df["chelator_smiles"]], dtype=np.int64),
         uniq_ok=np.array([f is not None for f in fps], dtype=bool),
-        element=element,
+        key=df["core_key"].to_numpy(dtype=object), element=df["element"].to_numpy(dtype=object),
+        label=df["mild_label"].to_numpy(float), weight=df["label_weight"].to_numpy(float),
+        temperature=df["temperature_C"].to_numpy(float), time=df["time_min"].to_numpy(float),
+        ph=df["pH"].to_numpy(float), conc=df["conc_uM"].to_numpy(float), rcy=rcy,
+        success=success, texts=[_precedent_text(r) for r in df.itertuples(index=False)],
+        dois=[_doi_text(d) for d in df["doi"]],
         chelator=df["chelator"].to_numpy(dtype=object),
         radionuclide=df["radionuclide"].to_numpy(dtype=object),
-        temperature=df["temperature_C"].to_numpy(dtype=float),
-        time=df["time_min"].to_numpy(dtype=float),
-        ph=df["pH"].to_numpy(dtype=float),
-        rcy=df["rcy_percent"].to_numpy(dtype=float),
-        success=_success(df).to_numpy(dtype=bool),
-        texts=[_precedent_text(r) for _, r in df.iterrows()],
-        rows_of_element={e: np.flatnonzero(element == e) for e in dict.fromkeys(element)},
     )
 
 
-def _table_similarity(smiles: str, tab: _TableArrays) -> np.ndarray:
-    """:func:`tanimoto` of ``smiles`` against every table row (bulk, same values)."""
+@lru_cache(maxsize=1)
+def _default_arrays() -> _TableArrays:
+    return table_arrays(load_table())
+
+
+def table_similarity(smiles: str, tab: _TableArrays) -> np.ndarray:
+    """:func:`tanimoto` of ``smiles`` against every table row."""
     from rdkit import DataStructs
 
-    n_uniq = len(tab.uniq_ok)
-    sim_u = np.zeros(n_uniq)
+    sim_u = np.zeros(len(tab.uniq_ok))
     fa = _fingerprints(smiles)
     if fa is not None and tab.uniq_ok.any():
         a = np.array(DataStructs.BulkTanimotoSimilarity(fa[0], tab.morgan))
         b = np.array(DataStructs.BulkTanimotoSimilarity(fa[1], tab.pairs))
-        sim_u[tab.uniq_ok] = (a + b) / 2.0  # == np.mean([a, b]) of tanimoto()
+        sim_u[tab.uniq_ok] = (a + b) / 2.0
     return sim_u[tab.uniq_of_row]
 
 
-def _first_desc_quicksort(values: np.ndarray) -> int:
-    """Position of the first row of pandas' single-column ``sort_values(ascending=False)``
-    (``nargsort`` with ``kind="quicksort"``; ``values`` without NaN)."""
-    idx = np.arange(len(values))[::-1]
-    order = idx[values[::-1].argsort(kind="quicksort")][::-1]
-    return int(order[0])
+def _mildest(rows: np.ndarray, tab: _TableArrays, rank: np.ndarray | None = None) -> int:
+    """The row with the mildest conditions (lowest T, then shortest time, then highest yield);
+    ``rank`` (lower first) orders before the conditions when given."""
+    t = tab.temperature[rows]
+    tm = np.where(np.isfinite(tab.time[rows]), tab.time[rows], np.inf)
+    keys = [-np.nan_to_num(tab.rcy[rows], nan=-1.0), tm, t]
+    if rank is not None:
+        keys.append(rank)
+    return int(rows[np.lexsort(keys)[0]])
 
 
-def _suggest_fast(sim: np.ndarray, nuclide: NuclideSpec, prob: float,
-                  tab: _TableArrays) -> dict[str, Any]:
-    """:func:`suggest` (whole table, nothing excluded) on precomputed arrays; same results.
+def _condition_source(rows: np.ndarray, tab: _TableArrays, rank: np.ndarray | None = None
+                      ) -> tuple[int, str]:
+    """Row whose conditions are suggested among ``rows``: the mildest successful result, else
+    the mildest reported conditions without a yield; (-1, reason) if there is neither."""
+    if not len(rows):
+        return -1, ""
+    has_t = np.isfinite(tab.temperature[rows])
+    succ = tab.success[rows] & has_t
+    if succ.any():
+        return _mildest(rows[succ], tab, None if rank is None else rank[succ]), "success"
+    cond_only = np.isnan(tab.rcy[rows]) & has_t
+    if cond_only.any():
+        return (_mildest(rows[cond_only], tab, None if rank is None else rank[cond_only]),
+                "conditions")
+    return -1, "failed"
 
-    The pandas sorts of :func:`suggest` are reproduced exactly: multi-column sorts are stable
-    lexsorts (descending = negated key, NaN last), the single-column one is pandas' quicksort
-    ``nargsort``.
-    """
-    rows_e = tab.rows_of_element.get(nuclide.element, np.empty(0, dtype=np.int64))
-    same = rows_e[np.lexsort((-tab.rcy[rows_e], -sim[rows_e]))]
-    ok = same[tab.success[same] & ~np.isnan(tab.temperature[same])]
+
+def rigidity_class(smiles: str) -> int:
+    """0 open chain, 1 rigid macrocycle, 2 flexible (crown-like) macrocycle
+    (``macrocycle`` and ``flexible_macrocycle`` of :func:`pair_features`)."""
+    lig = ligand_descriptors(smiles)
+    ring = float(lig["macrocycle_ring_size"])
+    if not (lig["preorganization_code"] >= 2 and ring > 0):
+        return 0
+    in_ring = float(lig.get("n_donors_in_ring", 0) or 0)
+    return 2 if ring > 15 or (in_ring > 0 and ring / in_ring > 3.0) else 1
+
+
+def model_domain(smiles: str, element: str, trained: Iterable[tuple[str, int]]) -> bool:
+    """True if the model was trained on a chelator of the same rigidity class
+    (:func:`rigidity_class`) labeled with ``element`` or a close ion: the model does not
+    extrapolate from macrocycles to open chains (or back) for an ion."""
+    trained = set(trained)
+    cls = rigidity_class(smiles)
+    return any((e, cls) in trained for e in (element, *close_ions(element)))
+
+
+def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
+           tab: _TableArrays, trained: Iterable[str], exclude_key: str | None = None
+           ) -> dict[str, Any]:
+    """The labeling answer for one pair (basis, probability, conditions, precedents, message).
+
+    ``exclude_key`` hides every row of that core (leave-one-core-out validation)."""
+    el, key = nuclide.element, core_key(smiles)
+    keep = np.ones(len(tab.key), dtype=bool) if exclude_key is None else tab.key != exclude_key
+    same_el = keep & (tab.element == el)
+    exact = np.flatnonzero(same_el & (tab.key == key)) if key else np.empty(0, dtype=np.int64)
     notes: list[str] = []
-    src = -1
-    close = ok[sim[ok] >= CLOSE_SIMILARITY]
-    mild = ok[tab.temperature[ok] <= MILD_MAX_TEMPERATURE_C]
-    if len(close):
-        src = int(close[np.lexsort((tab.time[close], tab.temperature[close]))[0]])
-        notes.append("conditions from the closest published precedent")
-    elif prob >= 0.5 and len(mild):
-        src = int(mild[np.lexsort((tab.time[mild], -sim[mild]))[0]])
-        notes.append(f"no close precedent for {nuclide.nuclide}; mild conditions of another "
-                     f"chelator ({tab.chelator[src]}) with {nuclide.element}")
-    else:
-        with np.errstate(invalid="ignore"):
-            chel_ok = np.flatnonzero(tab.success & (sim >= CLOSE_SIMILARITY)
-                                     & (tab.temperature > MILD_MAX_TEMPERATURE_C))
-        heated = ok[tab.temperature[ok] > MILD_MAX_TEMPERATURE_C]
-        if len(chel_ok):
-            src = int(chel_ok[np.lexsort((tab.temperature[chel_ok], -sim[chel_ok]))[0]])
-            notes.append(f"no close precedent with {nuclide.element}; heated conditions of the "
-                         f"same chelator with {tab.radionuclide[src]}")
-        elif len(heated):
-            src = int(heated[_first_desc_quicksort(sim[heated])])
-            notes.append(f"no close precedent; heated conditions used for {nuclide.element} "
-                         f"with {tab.chelator[src]}")
-        else:
-            notes.append(f"no successful published labeling with {nuclide.element} in the table; "
-                         "no conditions suggested")
-    n_same = len(same)
-    status = "ok"
-    if n_same < THIN_DATA_ROWS:
-        status = "warning"
-        notes.append(f"thin data: {n_same} table row(s) for {nuclide.element}")
-    if not n_same or sim[same].max() < CLOSE_SIMILARITY:
-        status = "warning"
-        notes.append("no similar chelator labeled with this element in the table")
-    missing = _missing_ion_values(nuclide.element)
-    if missing:
-        notes.append(f"{nuclide.ion or nuclide.element}: {', '.join(missing)} missing in the ion "
-                     "table (training median used)")
     nan = float("nan")
-    t = float(tab.temperature[src]) if src >= 0 else nan
-    tm = float(tab.time[src]) if src >= 0 else nan
-    ph = float(tab.ph[src]) if src >= 0 else nan
-    prec = "; ".join(tab.texts[i] for i in same[:3])
-    return {"suggested_temperature_C": t, "suggested_time_min": tm, "suggested_pH": ph,
-            "decay_loss_frac": decay_loss_fraction(nuclide.nuclide, tm),
-            "precedents": prec, "status": status, "message": "; ".join(notes)}
+    rank = None
+    if len(exact):
+        basis, rows = "precedent", exact
+        w = tab.weight[rows]
+        notes.append(f"published precedent for this chelating core with {el}")
+    else:
+        near = close_ions(el)
+        ion_rows = np.flatnonzero(keep & (tab.key == key) & np.isin(tab.element, list(near))) \
+            if key else np.empty(0, dtype=np.int64)
+        with np.errstate(invalid="ignore"):
+            core_rows = np.flatnonzero(same_el & (sims >= CLOSE_SIMILARITY))
+        if len(ion_rows) or len(core_rows):
+            basis = "analogue"
+            rows = np.concatenate([ion_rows, core_rows])
+            # ion analogues (same core) rank first, then core analogues by similarity
+            rank = np.concatenate([np.zeros(len(ion_rows)), 2.0 - sims[core_rows]])
+            w = tab.weight[rows] * ANALOGUE_WEIGHT
+            if len(ion_rows):
+                ions = sorted({tab.radionuclide[i] for i in ion_rows})
+                drs = ", ".join(f"{n} (ΔR {near[parse_nuclide(n).element]:g} pm)" for n in ions)
+                notes.append(f"no precedent with {el}; same chelating core with the chemically "
+                             f"close radiometal(s) {drs}")
+            if len(core_rows):
+                best = core_rows[np.argmax(sims[core_rows])]
+                notes.append(f"close chelating core {tab.chelator[best]} (similarity "
+                             f"{sims[best]:.2f}) labeled with {el}")
+        elif model_domain(smiles, el, trained) and np.isfinite(p_model):
+            basis, rows, w = "model", np.empty(0, dtype=np.int64), np.empty(0)
+            notes.append(f"no precedent or analogue for this chelating core with {el}: "
+                         "probability from the kinetics model (see labeling_skill())")
+        else:
+            basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
+            notes.append(f"insufficient evidence: no precedent or analogue, and the model has "
+                         f"no training row of this kind of chelator (open chain / rigid / "
+                         f"flexible macrocycle) with {el} or a close ion")
+    if basis in ("precedent", "analogue"):
+        prob = evidence_probability(tab.label[rows], w, p_model)
+    elif basis == "model":
+        prob = float(p_model)
+    else:
+        prob = nan
+    src, kind = -1, ""
+    if basis in ("precedent", "analogue"):
+        src, kind = _condition_source(rows, tab, rank)
+        if kind == "failed":
+            notes.append("the precedents report labeling below 90 % at the conditions tried; "
+                         "no conditions suggested")
+        elif kind == "conditions":
+            notes.append("conditions of a published protocol whose yield was not reported")
+    elif basis == "model":
+        mild = np.flatnonzero(same_el & tab.success & (tab.temperature <= MILD_MAX_TEMPERATURE_C)
+                              & (np.nan_to_num(tab.rcy) >= MILD_MIN_RCY_PERCENT))
+        if prob >= 0.5 and len(mild):
+            src = int(mild[np.lexsort((np.nan_to_num(tab.time[mild], nan=np.inf),
+                                       -sims[mild]))[0]])
+            notes.append(f"mild conditions of the most similar chelator labeled mildly with "
+                         f"{el} ({tab.chelator[src]}, similarity {sims[src]:.2f})")
+        else:
+            notes.append("mild labeling not expected and no precedent for this core: heating "
+                         "conditions of other chelators are not transferable; no conditions "
+                         "suggested")
+    if src >= 0:
+        shown = [src] + [int(i) for i in rows if i != src]
+    elif len(rows):
+        shown = [int(i) for i in rows]
+    else:
+        shown = [int(i) for i in np.flatnonzero(same_el)[np.argsort(-sims[same_el],
+                                                                    kind="stable")]]
+    shown = shown[:N_PRECEDENTS]
+    prefix = "" if basis in ("precedent", "analogue") or src >= 0 else "other chelators: "
+    status = "ok" if basis == "precedent" else "warning"
+    return {
+        "mild_labeling_prob": round(prob, 3) if np.isfinite(prob) else nan,
+        "labeling_basis": basis,
+        "suggested_temperature_C": float(tab.temperature[src]) if src >= 0 else nan,
+        "suggested_time_min": float(tab.time[src]) if src >= 0 else nan,
+        "suggested_pH": float(tab.ph[src]) if src >= 0 else nan,
+        "suggested_ligand_conc_uM": float(tab.conc[src]) if src >= 0 else nan,
+        "decay_loss_frac": decay_loss_fraction(nuclide.nuclide, float(tab.time[src]))
+        if src >= 0 else nan,
+        "precedents": (prefix + "; ".join(tab.texts[i] for i in shown)) if shown else "",
+        "precedent_dois": "; ".join(dict.fromkeys(tab.dois[i] for i in shown)),
+        "source_row": int(src),
+        "status": status,
+        "message": "; ".join(notes),
+    }
 
 
 @cache
@@ -625,6 +844,12 @@ def _missing_ion_values(element: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
+def _is_read(ligands: Any) -> bool:
+    """True for a :func:`chelscreen.io.read_ligands` result (not read a second time)."""
+    return isinstance(ligands, pd.DataFrame) and {"smiles", "core_smiles", "status", "message",
+                                                  "name", "input"} <= set(ligands.columns)
+
+
 def _read_ligands(ligands: Any) -> pd.DataFrame:
     """Ligands through :func:`chelscreen.io.read_ligands` (``core_smiles`` = chelating unit)."""
     from chelscreen.io import read_ligands
@@ -639,8 +864,16 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _skill_note() -> str:
+    s = labeling_skill()
+    auc = s.get("loco_auc", float("nan"))
+    if auc is None or not np.isfinite(auc):
+        return "model skill not validated (run benchmarks/validate_labeling.py)"
+    return f"model leave-one-core-out AUC {auc:.2f} (labeling_skill())"
+
+
 def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
-    """Mild-labeling probability and suggested conditions for every chelator x radionuclide.
+    """Mild-labeling probability, its basis and suggested conditions for every pair.
 
     Parameters
     ----------
@@ -654,7 +887,11 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per ligand x radionuclide (ligand-major, input order, invalid ligands kept with
-        ``status="invalid"``) with columns :data:`OUTPUT_COLUMNS`.
+        ``status="invalid"``) with columns :data:`OUTPUT_COLUMNS`: ``mild_labeling_prob``
+        (NaN when the basis is ``insufficient``), ``labeling_basis`` (precedent / analogue /
+        model / insufficient), the suggested temperature, time, pH and ligand concentration
+        (those of the first printed precedent), ``precedents`` (with DOIs) and
+        ``precedent_dois``.
 
     Raises
     ------
@@ -664,15 +901,15 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
     Examples
     --------
     >>> from chelscreen.radiolabeling import labeling
-    >>> labeling("macropa", "Ac-225")[["chelator", "mild_labeling_prob"]]  # doctest: +SKIP
+    >>> labeling("macropa", "Ac-225")[["chelator", "labeling_basis"]]  # doctest: +SKIP
     """
     nuclides = parse_radionuclides(radionuclides)
     ligs = ligands if _is_read(ligands) else _read_ligands(ligands)
     model = fitted_model()
-    tab = _table_arrays()
-    empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:8], float("nan")), "precedents": ""}
+    tab = _default_arrays()
+    empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:10], float("nan")), "labeling_basis": "",
+             "precedents": "", "precedent_dois": ""}
     rows: list[dict[str, Any]] = []
-    # pass 1: one row per pair; features of the pairs that can be scored (cached per ligand)
     todo: list[tuple[int, str, NuclideSpec, str, np.ndarray]] = []
     cols = {c: (ligs[c].tolist() if c in ligs.columns else [None] * len(ligs))
             for c in ("core_smiles", "smiles", "name", "input", "message", "status")}
@@ -690,7 +927,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
                 rows.append({**base, **empty, "status": "invalid", "message": msg})
                 continue
             try:
-                x = feature_matrix([smiles], [nuc.element])[0]
+                x = feature_matrix([smiles], [nuc.element], model.features)[0]
             except InvalidStructureError as exc:
                 rows.append({**base, **empty, "status": "invalid", "message": str(exc)})
                 continue
@@ -700,106 +937,140 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
                              "message": f"feature computation failed ({exc}); report this input"})
                 continue
             if sims is None:
-                sims = _table_similarity(smiles, tab)
+                sims = table_similarity(smiles, tab)
             rows.append(base)
-            todo.append((len(rows) - 1, lig_msg, nuc, sims, x))
-    # pass 2: one classifier call for every scorable pair, then the precedent rules
+            todo.append((len(rows) - 1, lig_msg, nuc, smiles, x, sims))
     if todo:
         probs = model.predict_proba(np.vstack([t[4] for t in todo]))
-        for (k, lig_msg, nuc, sims, _), prob in zip(todo, probs):
-            res = _suggest_fast(sims, nuc, float(prob), tab)
-            msg = "; ".join(m for m in (lig_msg, res.pop("message"), PROB_CAVEAT) if m)
-            rows[k] = {**rows[k], "mild_labeling_prob": round(float(prob), 3), **res,
-                       "message": msg}
+        for (k, lig_msg, nuc, smiles, _, sims), prob in zip(todo, probs):
+            res = assess(smiles, nuc, float(prob), sims, tab, model.trained_elements_)
+            res.pop("source_row")
+            notes = [lig_msg, res.pop("message")]
+            if res["labeling_basis"] == "model":
+                notes.append(_skill_note())
+            missing = _missing_ion_values(nuc.element)
+            if missing and res["labeling_basis"] == "model":
+                notes.append(f"{nuc.ion or nuc.element}: {', '.join(missing)} missing in the "
+                             "ion tables (training median used)")
+            rows[k] = {**rows[k], **res, "message": "; ".join(m for m in notes if m)}
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------
-# validation
+# validation (leave one chelating core out; inner grouped CV for the model choice)
 # --------------------------------------------------------------------------------------------
-def _loco_predictions(df: pd.DataFrame, features: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
-    used = df[df["mild_label"].notna()].reset_index(drop=True)
-    preds = np.full(len(used), np.nan)
-    for chel in used["chelator"].unique():
-        X, y, w = _training_matrix(df[df["chelator"] != chel], features)
-        if len(set(y.tolist())) < 2:
-            continue
-        model = MildLabelingModel(features=tuple(features)).fit(X, y, w)
-        idx = used.index[used["chelator"] == chel]
-        preds[idx] = model.predict_proba(feature_matrix(
-            list(used.loc[idx, "chelator_smiles"]), list(used.loc[idx, "element"]), features))
-    return used, preds
-
-
-def _scores(y: np.ndarray, w: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import roc_auc_score
-
+def _brier(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
     ok = np.isfinite(p)
-    y, w, p = y[ok], w[ok], p[ok]
-    auc = float(roc_auc_score(y, p, sample_weight=w)) if len(set(y.tolist())) == 2 else float(
-        "nan")
-    direct = w >= WEIGHT_DIRECT
-    auc_direct = (float(roc_auc_score(y[direct], p[direct])) if len(set(y[direct].tolist())) == 2
-                  else float("nan"))
-    return {"auc": auc, "auc_direct_rows": auc_direct,
-            "brier": float(np.average((p - y) ** 2, weights=w)),
-            "accuracy": float(np.average((p >= 0.5) == (y == 1), weights=w)),
-            "n_scored": int(ok.sum())}
+    return float(np.average((p[ok] - y[ok]) ** 2, weights=w[ok])) if ok.any() else float("nan")
 
 
-def compare_feature_sets(table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Leave-one-chelator-out scores of every set in :data:`FEATURE_SETS` (one row per set)."""
-    df = load_table() if table is None else table
+def calibration_curve(y: np.ndarray, p: np.ndarray, w: np.ndarray,
+                      edges: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)) -> list[dict]:
+    """Weighted observed fraction of positives per predicted-probability bin."""
     out = []
-    for name, feats in FEATURE_SETS.items():
-        used, preds = _loco_predictions(df, feats)
-        s = _scores(used["mild_label"].to_numpy(float), used["label_weight"].to_numpy(float),
-                    preds)
-        out.append({"feature_set": name, "features": ", ".join(feats), **s,
-                    "selected": name == SELECTED_FEATURE_SET})
-    return pd.DataFrame(out)
+    ok = np.isfinite(p)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = ok & (p >= lo) & ((p < hi) if hi < 1.0 else (p <= hi))
+        if m.any():
+            out.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(m.sum()),
+                        "mean_pred": float(np.average(p[m], weights=w[m])),
+                        "observed": float(np.average(y[m], weights=w[m]))})
+    return out
 
 
-def validate(table: pd.DataFrame | None = None,
-             features: Sequence[str] | None = None) -> dict[str, Any]:
-    """Leave-one-chelator-out validation of the classifier and of the suggested temperature.
+def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Leave-one-chelating-core-out validation (groups: InChIKey first block of the core).
 
-    Returns a dict with ``n_rows``, ``n_chelators``, ``auc``, ``auc_direct_rows`` (unweighted,
-    room-temperature rows only), ``brier``, ``accuracy`` (weighted by the sample weights,
-    threshold 0.5), ``temperature_mae_C`` (suggested vs published temperature of the successful
-    rows, the row's chelator held out) and per-row predictions.
+    For every core held out: the model's feature set and C are chosen by grouped 5-fold CV on
+    the remaining rows only (:func:`select_model`), the model is fitted there, and each
+    labeled row of the held-out core is predicted three ways:
+
+    * ``model``: the model alone (with the row's ligand concentration and pH);
+    * ``tool``: what :func:`labeling` answers once the core's own rows are hidden (analogue
+      evidence with the model as prior, else the model; an ``insufficient`` answer is scored
+      at the training base rate);
+    * ``baseline``: precedent/analogue evidence with the training base rate as prior, else the
+      base rate (no model at all).
+
+    The suggested temperature is checked on every successful row with a temperature (its core
+    hidden). Returns scores, per-row predictions and the calibration curve of the tool.
     """
     df = load_table() if table is None else table
-    feats = list(FEATURE_NAMES if features is None else features)
-    used, preds = _loco_predictions(df, feats)
+    used = training_rows(df)
+    keys = list(dict.fromkeys(used["core_key"]))
+    n = len(used)
+    p_model, p_tool, p_base = (np.full(n, np.nan) for _ in range(3))
+    basis = np.array([""] * n, dtype=object)
+    chosen: dict[str, int] = {}
+    t_rows = []
+    succ = df[(df["rcy_percent"].fillna(-1) >= SUCCESS_RCY_PERCENT)
+              & df["temperature_C"].notna()]
+    for key in keys:
+        train_df = df[df["core_key"] != key]
+        train_used = training_rows(train_df)
+        y_tr = train_used["mild_label"].to_numpy(float)
+        if len(set(y_tr.tolist())) < 2:
+            continue
+        model = fit_model(train_df)
+        chosen[model.feature_set_] = chosen.get(model.feature_set_, 0) + 1
+        base_rate = float(np.average(y_tr, weights=train_used["label_weight"].to_numpy(float)))
+        tab = table_arrays(train_df)
+        idx = np.flatnonzero(used["core_key"].to_numpy() == key)
+        sub = used.iloc[idx]
+        X = _training_matrix(sub, model.features)
+        pm = model.predict_proba(X)
+        p_model[idx] = pm
+        for j, r, prob in zip(idx, sub.itertuples(index=False), pm):
+            nuc = parse_nuclide(r.radionuclide)
+            sims = table_similarity(r.chelator_smiles, tab)
+            a = assess(r.chelator_smiles, nuc, float(prob), sims, tab, model.trained_elements_)
+            basis[j] = a["labeling_basis"]
+            p_tool[j] = a["mild_labeling_prob"] if np.isfinite(a["mild_labeling_prob"]) \
+                else base_rate
+            b = assess(r.chelator_smiles, nuc, base_rate, sims, tab, model.trained_elements_)
+            p_base[j] = b["mild_labeling_prob"] if b["labeling_basis"] in (
+                "precedent", "analogue") else base_rate
+        for r in succ[succ["core_key"] == key].itertuples(index=False):
+            nuc = parse_nuclide(r.radionuclide)
+            X1 = feature_matrix([r.chelator_smiles], [nuc.element], model.features)
+            sims = table_similarity(r.chelator_smiles, tab)
+            a = assess(r.chelator_smiles, nuc, float(model.predict_proba(X1)[0]), sims, tab,
+                       model.trained_elements_)
+            t_rows.append({"id": r.id, "chelator": r.chelator, "radionuclide": r.radionuclide,
+                           "temperature_C": r.temperature_C,
+                           "suggested_C": a["suggested_temperature_C"],
+                           "basis": a["labeling_basis"]})
     y, w = used["mild_label"].to_numpy(float), used["label_weight"].to_numpy(float)
-    scores = _scores(y, w, preds)
-    errs, trows = [], []
-    succ = df[_success(df) & df["temperature_C"].notna()]
-    for _, r in succ.iterrows():
-        nuc = parse_nuclide(r["radionuclide"])
-        hit = used.index[used["id"] == r["id"]]
-        p = preds[hit[0]] if len(hit) else 0.5
-        s = suggest(r["chelator_smiles"], nuc, float(p) if np.isfinite(p) else 0.5,
-                    table=df, exclude_chelator=r["chelator"])
-        if np.isfinite(s["suggested_temperature_C"]):
-            errs.append(abs(s["suggested_temperature_C"] - r["temperature_C"]))
-        trows.append((r["id"], r["chelator"], r["radionuclide"], r["temperature_C"],
-                      s["suggested_temperature_C"]))
-    model = MildLabelingModel(features=tuple(feats)).fit(*_training_matrix(df, feats))
+    trows = pd.DataFrame(t_rows, columns=["id", "chelator", "radionuclide", "temperature_C",
+                                          "suggested_C", "basis"])
+    has = trows["suggested_C"].notna()
+    err = (trows.loc[has, "suggested_C"] - trows.loc[has, "temperature_C"]).abs()
+    mild_pub = trows["temperature_C"] <= MILD_MAX_TEMPERATURE_C
+    heated_sugg = trows["suggested_C"] > MILD_MAX_TEMPERATURE_C
+    mild_sugg = trows["suggested_C"] <= MILD_MAX_TEMPERATURE_C
+    class_ok = (mild_pub & mild_sugg) | (~mild_pub & (heated_sugg | trows["suggested_C"].isna()))
+    preds = used[["id", "chelator", "radionuclide", "temperature_C", "time_min", "rcy_percent",
+                  "mild_label", "label_weight"]].assign(
+        p_model=p_model, p_tool=p_tool, p_baseline=p_base, basis_held_out=basis)
+    scored = np.isfinite(p_model)
     return {
-        "n_rows": int(len(df)), "n_training_rows": int(len(used)),
+        "n_rows": int(len(df)), "n": int(scored.sum()), "n_training_rows": int(n),
         "n_positive": int((used["mild_label"] == 1).sum()),
-        "n_chelators": int(df["chelator"].nunique()),
-        "features": feats, **scores,
-        "temperature_mae_C": float(np.mean(errs)) if errs else float("nan"),
-        "temperature_n": len(errs), "temperature_n_total": len(trows),
-        "predictions": used.assign(loco_prob=preds)[
-            ["id", "chelator", "radionuclide", "temperature_C", "time_min", "rcy_percent",
-             "mild_label", "label_weight", "loco_prob"]],
-        "temperature_rows": pd.DataFrame(trows, columns=["id", "chelator", "radionuclide",
-                                                         "temperature_C", "suggested_C"]),
-        "coefficients": model.coefficients,
+        "n_cores": int(len(keys)), "n_chelators": int(df["chelator"].nunique()),
+        "loco_auc": weighted_auc(y[scored], p_tool[scored], w[scored]),
+        "brier": _brier(y[scored], p_tool[scored], w[scored]),
+        "model_auc": weighted_auc(y[scored], p_model[scored], w[scored]),
+        "model_brier": _brier(y[scored], p_model[scored], w[scored]),
+        "baseline_auc": weighted_auc(y[scored], p_base[scored], w[scored]),
+        "baseline_brier": _brier(y[scored], p_base[scored], w[scored]),
+        "loco_auc_unweighted": weighted_auc(y[scored], p_tool[scored]),
+        "baseline_auc_unweighted": weighted_auc(y[scored], p_base[scored]),
+        "calibration": calibration_curve(y[scored], p_tool[scored], w[scored]),
+        "feature_sets_chosen": chosen,
+        "temperature_mae_C": float(err.mean()) if len(err) else float("nan"),
+        "temperature_n": int(has.sum()), "temperature_n_total": int(len(trows)),
+        "temperature_class_accuracy": float(class_ok.mean()) if len(trows) else float("nan"),
+        "predictions": preds, "temperature_rows": trows,
     }
 
 

@@ -1,17 +1,17 @@
 """Scores of a chelator–radionuclide pair, their ranking, and the sentence that explains them.
 
-Every term is a quantity a radiochemist already reasons with; the weights are fixed from the
-physical argument written next to each of them (they were *not* fitted, and nothing here knows
-any chelator by name). How well the resulting order reproduces published head-to-head stability
-outcomes is measured by ``benchmarks/validate_ranking.py`` on ``models/validation/``.
+Every term is a quantity a radiochemist already reasons with; the weights start from the
+physical argument written next to each of them, only the structural-inertness coefficients are
+calibrated (on the cited retention evidence, see below), and nothing here knows any chelator by
+name. Published evidence for a pair is used as evidence and beats the model. How well the
+resulting order reproduces published head-to-head outcomes, and established practice, is
+measured by ``benchmarks/validate_ranking.py`` on ``models/validation/``.
 
 Thermodynamics: pM at pH 7.4
     ``pM = -log10 [M]free`` for ``[M]tot = 1 µM`` and ``[L]tot = 10 µM`` (the usual pM test),
     computed exactly from the conditional constant
     ``log K' = log K - log αL(H) - log αM(OH)`` at pH 7.4, where
 
-    * ``log K`` is the measured constant when the pair is in the training data (``logK_exp``),
-      otherwise the stability model's prediction (``logK_pred``);
     * ``αL(H) = 1 + Σ_k Π_{i≤k} 10^(pKa_i - 7.4)`` uses the ligand's measured stepwise
       protonation constants when the stability model's table holds them (NIST SRD 46,
       ``models/stability/protonation.csv.gz``; column ``pKa_source`` says which), otherwise
@@ -26,59 +26,103 @@ Thermodynamics: pM at pH 7.4
     * ``αM(OH) = 1 + β1*/[H+]`` from the ion's first hydrolysis constant (``chelscreen.metals``);
       when no constant is tabulated (Ac³⁺) no correction is made, which the row says.
 
-    ``thermo_score = E[1 / (1 + exp(-(pM - 15) / 2))]``: at pM 15 the free fraction is 10⁻⁹,
-    the level where endogenous competitors at µM–mM concentration with conditional constants of
-    8–10 start to take a comparable share; each 2 pM units is a factor 100 in free metal. The
-    expectation is taken over the uncertainty of log K (``logK_sd`` of the prediction, or
-    0.6 — the repeat-measurement noise of the NIST data stated in the model card — for a
-    measured constant), with the probit approximation
-    ``E[σ(x)] ≈ σ(μ / sqrt(1 + π s² / 8))``: an out-of-domain prediction with a ±8 log-unit
-    interval carries little thermodynamic evidence either way, and the score says so instead of
-    trusting its point value.
+    ``log K`` is the measured constant (``logK_exp``, with its source) whenever the stability
+    model reports one (``logK_basis == "measured"``, or no basis column with ``logK_exp``
+    set); the model's value (``logK_pred ± logK_sd``) fills the gaps only.
+
+    ``thermo = 1 / (1 + exp(-(pM - 15) / 2))``: at pM 15 the free fraction is 10⁻⁹, the level
+    where endogenous competitors at µM–mM concentration with conditional constants of 8–10
+    start to take a comparable share; each 2 pM units is a factor 100 in free metal.
 
 Kinetic inertness
-    ``inertness_struct = topology × (0.4 + 0.6 × cavity_fit) × denticity``
+    Structural estimate (``inertness_struct``), a logistic function of seven descriptors, none
+    of which names a chelator (:func:`inertness_features`)::
 
-    * ``topology``: 0.35 acyclic, 0.70 macrocycle (≥ 9-membered ring carrying ≥ 3 donors),
-      0.90 cross-bridged/cage (two large rings sharing atoms). Macrocyclic and reinforced
-      complexes dissociate orders of magnitude more slowly than open-chain ones (macrocyclic
-      effect; cross-bridged cyclams such as CB-TE2A are the most inert Cu(II) chelates).
+        logit = b0 + b_macro·macro + b_cage·cage + b_rigid·rigid_open + b_amide·amide
+                + b_hard·hard_match + b_dent·denticity + b_fit·cavity_fit
+
+    * ``macro``/``cage``/``rigid_open``: macrocycle, cross-bridged/macrobicyclic cage, open
+      chain with a rigid backbone (cyclohexanediamine, pyridine spacers) — preorganization
+      slows dissociation by orders of magnitude (macrocyclic effect, CB-TE2A for Cu(II));
+    * ``amide``: share of donors that are amide O. Neutral amide arms lower log K but resist
+      proton-assisted dissociation (the rate-determining path of cyclen complexes), so the
+      estimate can tell a tetra-amide from a tetra-carboxylate on the same ring;
+    * ``hard_match = h·f_O + (1 − h)·(1 − f_O)``: the share of donors of the kind the ion
+      prefers; ``h`` the ion's HSAB hardness from its element's Pauling electronegativity
+      (2.4 → 0: Pb; 0.9 → 1: Ra; Ac, Ln, Th, Zr, Sc hard, Ga/In intermediate, Cu/Bi/Pb
+      borderline), ``f_O`` the share of O donors;
+    * ``denticity = min(1, n_donors / CN)`` (every site left to water is a dissociation path);
     * ``cavity_fit = exp(-½ (Δr / 25 pm)²)`` for macrocycles (1 for open chains). 25 pm is
       about the La³⁺→Lu³⁺ contraction (CN 8: 116 → 97.7 pm), across which the size-match
       selectivity of crowns and cyclens inverts. ``Δr`` is the distance of the ion's radius
       (Shannon, at the ion's preferred CN) from the range of sizes the ligand can wrap:
-      ``[r_hole, r_hole]`` for a ring that carries all the donors (crown ethers: an ion smaller
-      than the hole forces the ring to fold, a larger one sits above it), and
-      ``[r_hole, r_hole + 60 pm]`` when pendant arms carry donors (the ion may sit above a
-      small ring inside the cage the arms close: the Ln–DOTA series, r 98–116 pm at CN 8, forms
-      the same 8-coordinate N4O4 cage over a 38 pm hole). ``r_hole`` is
-      ``ligand_features``' ``cavity_radius_pm`` (0 when the ring has no hole).
-    * ``denticity = min(1, n_donors / CN)`` with CN the ion's preferred coordination number
-      (``Ion.cn_preferred``, capped at 10): every coordination site left to water is a
-      dissociation pathway.
+      ``[r_hole, r_hole]`` for a ring that carries all the donors, and
+      ``[r_hole, r_hole + 60 pm]`` when pendant arms carry donors (the Ln–DOTA series, r 98–116
+      pm at CN 8, forms the same 8-coordinate N4O4 cage over a 38 pm hole).
+
+    The coefficients start from the physical values in :data:`INERTNESS_PRIOR` and are
+    calibrated on ``molecules/retention_evidence.csv`` (MAP logistic fit, Gaussian prior of sd
+    1 logit around each physical value, rows weighted by assay; :func:`fit_inertness`) once the
+    table holds ≥ 20 usable rows. The spread of a structural estimate is ±1 logit.
+    ``benchmarks/validate_ranking.py`` measures it leave-one-chelator-out.
 
     Simulation evidence (``--simulate-top``): when OpenMM features exist for a pair,
     ``inertness = inertness_struct × sqrt(donors_retained_frac)`` — a complex that loses donors
     within the fast implicit-solvent run is evidence of lability; one that keeps them all keeps
     its structural score (so simulated pairs are never favoured over unsimulated ones).
 
-``retention_score = sqrt(thermo_score × inertness)``
-    Both are needed (a thermodynamically strong but labile complex, or an inert but weak one,
-    loses the metal in vivo), hence the geometric mean.
+Retention: evidence before the model
+    ``model retention = sqrt(thermo × inertness)`` (both are needed: a strong but labile
+    complex, or an inert but weak one, loses the metal in vivo). Where
+    ``molecules/retention_evidence.csv`` holds outcomes for the same chelating core (InChIKey
+    skeleton of the core, so a conjugate counts for its core) with the same element, they enter
+    as evidence: each outcome counts with its assay weight (:data:`ASSAY_WEIGHT`; serum/plasma
+    and in vivo 1, challenges 0.7, acid dissociation 0.5, buffer 0.3) and its value
+    (:data:`OUTCOME_VALUE`: stable 0.95, partial 0.70, unstable 0.25, the midpoints of the
+    percent-intact bins), and the model counts as one outcome::
+
+        retention = (W·evidence_mean + 1·model) / (W + 1),  W = Σ assay weights
+
+    with the evidence mean's own spread (±1/√W logit). The ``why`` sentence gives the tally,
+    the weight ``W / (W + 1)`` and the DOIs. A conjugate in the input (DOTATATE) without
+    evidence of its own uses the evidence for its parent chelator (:func:`parent_key`: the
+    chelating core with the conjugation amide back in acid form, DOTA), and says so.
 
 ``daughter_score = 1 - released_alpha_energy_frac``
     The fraction of the chain's alpha energy that is emitted by daughters released from the
     chelate (recoil, or chemistry after β⁻/EC), from ``chelscreen.decay.daughter_fate``. 1 for
     nuclides without alpha-emitting progeny.
 
-``labeling_score = (1 - decay_loss_frac) × (0.5 + 0.5 × mild_labeling_prob)``
-    Activity surviving the suggested labeling time, and whether mild conditions (≤ 40 °C) work.
+Labeling, weighted by what the labeling model is known to be worth
+    ``L = (1 - decay_loss_frac) × (0.5 + 0.5 × mild)``, ``mild`` drawn as a Bernoulli of
+    ``mild_labeling_prob``; the factor in the score is ``0.7 + 0.3 × (w·L + (1 − w)·0.5)``.
+    ``w = 1`` for a precedent for the exact pair (``labeling_basis == "precedent"``),
+    ``w = clip(2·(loco_auc − 0.5), 0, 1)`` for model estimates (the validated skill from
+    ``chelscreen.radiolabeling.labeling_skill()`` / ``molecules/labeling_validation.json``; a
+    missing file is zero skill), 0 for ``insufficient``. A model at chance therefore gives
+    every unproven pair the same factor and cannot reorder them, and 0.5 — the value of a
+    chelator known to need heating — keeps an unknown from looking better than a known one.
 
-``score = retention_score × (0.5 + 0.5 × daughter_score) × (0.7 + 0.3 × labeling_score)``
-    Retention of the parent is the primary requirement; daughter release can at most halve the
-    useful dose; labeling can reorder close calls (a chelator that needs heating is still usable
-    with peptides) but cannot overturn a retention difference. ``rank`` is 1 for the best pair
-    of each radionuclide.
+Decision rule: what is known to be good beats what might be good
+    Every uncertain input is sampled (401 draws per pair: log K ~ N(log K, sd) with sd the
+    model's ``logK_sd`` or 0.6 for a measured constant — the repeat-measurement noise of the
+    NIST data; inertness and evidence in logit space; labeling as above), and the total
+
+        s = retention × (0.5 + 0.5 × daughter_score) × labeling factor
+
+    is computed per draw. ``score`` is its **10th percentile** — a one-sided 90 % lower
+    confidence bound: a pair ranks high only if it is good in nine of ten plausible worlds.
+    An expectation would pull an unknown toward the middle of the scale (``E[σ(x)] → 0.5``
+    as the sd grows), so when every candidate is weak (Ra²⁺) the least-known ligand would
+    win; the lower bound makes ignorance cost score instead. ``thermo_score`` and
+    ``retention_score`` are the same lower bound of their parts; ``score_mean``, ``score_lo``
+    and ``score_hi`` (5th/95th percentiles) describe the spread. Draws are a fixed function of
+    (SMILES, radionuclide) — the same in every block, executor and run.
+
+    ``rank`` is 1 for the best ``score`` of each radionuclide. ``p_best`` is the share of
+    draws in which the pair has the highest score of its radionuclide (sums to 1 over the
+    radionuclide); ``tied_with`` lists the chelators it is **indistinguishable** from (neither
+    scores higher in ≥ 90 % of the paired draws).
 """
 
 from __future__ import annotations
@@ -99,9 +143,93 @@ L_TOT = 1e-5
 PM_MID = 15.0
 PM_SCALE = 2.0
 MEASURED_SD = 0.6
+#: log K sd assumed when a prediction carries none (a whole stability-constant range)
+UNKNOWN_LOGK_SD = 10.0
 CAVITY_SIGMA_PM = 25.0
 PENDANT_REACH_PM = 60.0
-TOPOLOGY_WEIGHT = {"acyclic": 0.35, "macrocycle": 0.70, "cross-bridged": 0.90}
+#: Pauling electronegativity of the ion's element mapped to a 0…1 hardness index: 2.4 (Pb 2.33,
+#: borderline/soft) → 0, 0.9 (Ra, hard) → 1. This reproduces the HSAB classes of the supported
+#: ions (Ra, Ac, Ln, Th, Zr, Sc hard; Ga, In intermediate; Cu, Bi, Pb borderline)
+EN_SOFT = 2.4
+EN_HARD = 0.9
+
+#: decision rule: ``score`` is this quantile of the sampled score (one-sided 90 % lower bound)
+LCB_QUANTILE = 0.10
+#: ``score_lo``, ``score_hi``: the 90 % interval of the sampled score
+INTERVAL = (0.05, 0.95)
+#: draws per pair (a prime: see :func:`_pair_streams`)
+N_DRAWS = 401
+#: a pair is distinguishable from another when it scores higher in ≥ this share of draws
+DISTINGUISH_P = 0.90
+#: pairs per radionuclide whose draws are compared exactly for ``p_best``/``tied_with``
+CONFIDENCE_CANDIDATES = 100
+TIE_WINDOW = 10
+
+#: structural inertness: ``logit(inertness_struct) = intercept + Σ coef × feature``
+INERTNESS_FEATURES = ("macro", "cage", "rigid_open", "amide", "hard_match", "denticity",
+                      "cavity_fit")
+INERTNESS_PRIOR: dict[str, float] = {
+    "intercept": -4.0, "macro": 1.5, "cage": 1.0, "rigid_open": 0.7, "amide": 1.5,
+    "hard_match": 1.5, "denticity": 2.5, "cavity_fit": 1.0,
+}
+INERTNESS_PRIOR_SD = 1.0
+#: spread (logit units) of a structural inertness estimate
+INERTNESS_LOGIT_SD = 1.0
+#: fewer evidence rows than this: the prior coefficients are used as they are
+MIN_CALIBRATION_ROWS = 20
+
+#: evidence: outcome → retained fraction (midpoints of the percent-intact bins ≥ 90, 50–90, < 50)
+OUTCOME_VALUE = {"stable": 0.95, "partial": 0.70, "unstable": 0.25}
+#: evidence weight of one outcome by assay (in vivo and serum read-outs are what retention means)
+ASSAY_WEIGHT = {
+    "in_vivo_stability": 1.0, "bone_uptake": 1.0, "liver_uptake": 1.0, "kidney_uptake": 0.7,
+    "serum_stability": 1.0, "plasma_stability": 1.0, "transchelation_challenge": 0.7,
+    "metal_challenge": 0.7, "acid_dissociation": 0.5, "pbs_stability": 0.3,
+}
+#: the model estimate counts as this many outcomes when evidence is combined with it
+EVIDENCE_PRIOR_WEIGHT = 1.0
+
+#: labeling: the factor is ``1 − SPAN + SPAN × L``; an unknown (zero-skill) L is the score of
+#: a chelator that needs heating and loses nothing (0.5), never better than a known one
+LABELING_SPAN = 0.3
+LABELING_PRIOR_SCORE = 0.5
+
+#: evaluation-time overrides (``exclude_keys`` for leave-one-chelator-out, ``labeling_auc``, ``evidence_table``)
+_OVERRIDE: dict = {}
+
+
+class override:
+    """Context manager for validation and tests: drop the evidence of some ligands (by
+    :func:`ligand_key`), use another evidence table, fix the structural coefficients (e.g. the
+    uncalibrated :data:`INERTNESS_PRIOR`), or fix the labeling model's AUC.
+
+    >>> with override(exclude_keys={"WDLRUFUQRNWCPK"}):   # doctest: +SKIP
+    ...     df = chelscreen.screen(...)
+    """
+
+    def __init__(self, exclude_keys=(), labeling_auc: float | None = None,
+                 evidence_table: pd.DataFrame | None = None,
+                 coefficients: dict[str, float] | None = None) -> None:
+        self.new: dict = {}
+        if coefficients is not None:
+            self.new["coefficients"] = dict(coefficients)
+        if evidence_table is not None:
+            self.new["evidence_table"] = evidence_table
+        if exclude_keys:
+            self.new["exclude_keys"] = frozenset(exclude_keys)
+        if labeling_auc is not None:
+            self.new["labeling_auc"] = float(labeling_auc)
+
+    def __enter__(self):
+        self.old = dict(_OVERRIDE)
+        _OVERRIDE.update(self.new)
+        return self
+
+    def __exit__(self, *exc):
+        _OVERRIDE.clear()
+        _OVERRIDE.update(self.old)
+        return False
+
 
 # --------------------------------------------------------------------------------------------
 # ligand structure: topology, donors, estimated protonation constants
@@ -268,21 +396,485 @@ def _col(df: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:
     return np.full(len(df), default, dtype=float)
 
 
+def _text_col(df: pd.DataFrame, name: str) -> np.ndarray:
+    if name in df.columns:
+        col = df[name].astype(object)
+        return np.array(["" if v is None or (isinstance(v, float) and v != v) else str(v)
+                         for v in col], dtype=object)
+    return np.full(len(df), "", dtype=object)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+
+
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+# ---- structural inertness ------------------------------------------------------------------
+def ion_hardness_index(pauling_en) -> np.ndarray:
+    """HSAB hardness of an ion from its element's Pauling EN: 0 (Pb, 2.4) … 1 (Ra, 0.9)."""
+    en = np.asarray(pauling_en, dtype=float)
+    return np.clip((EN_SOFT - en) / (EN_SOFT - EN_HARD), 0.0, 1.0)
+
+
+def inertness_features(df: pd.DataFrame) -> pd.DataFrame:
+    """Structural descriptors of kinetic inertness, one row per pair (all in 0…1).
+
+    ``macro`` (macrocycle or cage), ``cage`` (cross-bridged/macrobicyclic), ``rigid_open``
+    (open chain with a rigid backbone: cyclohexane/pyridine spacers), ``amide`` (share of
+    donors that are amide O: neutral arms slow proton-assisted dissociation), ``hard_match``
+    (share of donors of the kind the ion prefers: ``h·f_O + (1 − h)·(1 − f_O)``, hard ions
+    O donors, borderline ions N/S), ``denticity`` (donors / the ion's preferred CN), ``cavity_fit``.
+    """
+    topo = _text_col(df, "topology")
+    code = _col(df, "preorganization_code")
+    macro_t = np.array([t in ("macrocycle", "cross-bridged") for t in topo], dtype=float)
+    cage_t = np.array([t == "cross-bridged" for t in topo], dtype=float)
+    macro = np.where(np.isfinite(code), (code >= 2).astype(float), macro_t)
+    cage = np.where(np.isfinite(code), (code >= 3).astype(float), cage_t)
+    rigid = np.where(np.isfinite(code), (code == 1).astype(float), 0.0)
+    n_don = _col(df, "n_donors")
+    n_safe = np.where(np.isfinite(n_don) & (n_don > 0), n_don, np.nan)
+    amide = np.nan_to_num(_col(df, "n_donor_amide_O") / n_safe, nan=0.0)
+    o_frac = np.clip(np.nan_to_num(_col(df, "n_donor_O") / n_safe, nan=0.5), 0, 1)
+    h_ion = ion_hardness_index(_col(df, "ion_pauling_en"))
+    hard = np.where(np.isfinite(h_ion), h_ion * o_frac + (1.0 - h_ion) * (1.0 - o_frac), 0.5)
+    dent = np.nan_to_num(_col(df, "denticity_fraction"), nan=0.0)
+    fit = np.nan_to_num(_col(df, "cavity_fit"), nan=1.0)
+    return pd.DataFrame({"macro": macro, "cage": cage, "rigid_open": rigid,
+                         "amide": np.clip(amide, 0, 1), "hard_match": hard,
+                         "denticity": np.clip(dent, 0, 1), "cavity_fit": np.clip(fit, 0, 1)},
+                        index=df.index)
+
+
+def _linear(feats: pd.DataFrame, coef: dict[str, float]) -> np.ndarray:
+    z = np.full(len(feats), coef["intercept"], dtype=float)
+    for name in INERTNESS_FEATURES:
+        z = z + coef[name] * feats[name].to_numpy(dtype=float)
+    return z
+
+
+def fit_inertness(feats: pd.DataFrame, target: np.ndarray, weight: np.ndarray,
+                  prior: dict[str, float] | None = None,
+                  prior_sd: float = INERTNESS_PRIOR_SD) -> dict[str, float]:
+    """MAP logistic calibration of the structural coefficients on evidence outcomes.
+
+    ``target`` ∈ [0, 1] (outcome value), ``weight`` the assay weight of each row. Each
+    coefficient has a Gaussian prior centred on the physical value of
+    :data:`INERTNESS_PRIOR` (sd ``prior_sd`` logit units): with few outcomes the physics
+    stands, with many the data move it. Deterministic (L-BFGS from the prior).
+    """
+    from scipy.optimize import minimize
+
+    prior = dict(prior or INERTNESS_PRIOR)
+    names = ["intercept", *INERTNESS_FEATURES]
+    x = np.column_stack([np.ones(len(feats))] + [feats[n].to_numpy(float)
+                                                 for n in INERTNESS_FEATURES])
+    y = np.asarray(target, float)
+    w = np.asarray(weight, float)
+    b0 = np.array([prior[n] for n in names])
+
+    def loss(b):
+        z = x @ b
+        p = _sigmoid(z)
+        ll = w * (y * np.log(np.clip(p, 1e-12, 1)) + (1 - y) * np.log(np.clip(1 - p, 1e-12, 1)))
+        pen = 0.5 * np.sum(((b - b0) / prior_sd) ** 2)
+        grad = -(x.T @ (w * (y - p))) + (b - b0) / prior_sd**2
+        return -ll.sum() + pen, grad
+
+    res = minimize(loss, b0, jac=True, method="L-BFGS-B")
+    return {n: float(v) for n, v in zip(names, res.x)}
+
+
+# ---- retention evidence --------------------------------------------------------------------
+def ligand_key(smiles: str) -> str:
+    """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent)."""
+    from rdkit import Chem
+
+    text = str(smiles or "").strip()
+    mol = Chem.MolFromSmiles(text) if text else None
+    if mol is None or mol.GetNumAtoms() == 0:
+        return ""
+    try:
+        key = Chem.MolToInchiKey(mol)
+    except Exception:  # noqa: BLE001 - InChI can fail on exotic input
+        return ""
+    return key.split("-")[0] if key else ""
+
+
+def parent_key(core_smiles: str, smiles: str = "") -> str:
+    """Key of the parent chelator of a conjugate's chelating core (``""`` for a plain chelator).
+
+    The core finder caps the conjugation amide as an N-methyl amide (DOTATATE → DOTA
+    mono-N-methylamide); the evidence table writes a conjugate's core in its acid form (DOTA).
+    Turning each N-methyl amide cap back into the acid gives the key the evidence uses.
+    """
+    core = str(core_smiles or "").strip()
+    if not core or core == str(smiles or "").strip():
+        return ""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(core)
+    if mol is None:
+        return ""
+    patt = Chem.MolFromSmarts("[CX3](=O)[NX3H1][CH3]")
+    rw = Chem.RWMol(mol)
+    drop = []
+    for _c, _o, n, me in mol.GetSubstructMatches(patt):
+        rw.GetAtomWithIdx(n).SetAtomicNum(8)
+        rw.GetAtomWithIdx(n).SetNoImplicit(False)
+        rw.GetAtomWithIdx(n).SetNumExplicitHs(0)
+        drop.append(me)
+    for idx in sorted(drop, reverse=True):
+        rw.RemoveAtom(idx)
+    try:
+        Chem.SanitizeMol(rw)
+    except Exception:  # noqa: BLE001 - an odd cap: no parent key
+        return ""
+    key = ligand_key(Chem.MolToSmiles(rw))
+    return "" if key == ligand_key(smiles) else key
+
+
+def _element_of(nuclide: str) -> str:
+    return "".join(ch for ch in str(nuclide).split("-")[0] if ch.isalpha()).capitalize()
+
+
+def evidence_path():
+    from chelscreen._resources import molecules_dir
+
+    return molecules_dir() / "retention_evidence.csv"
+
+
+@cache
+def retention_evidence() -> pd.DataFrame:
+    """The bundled retention evidence with ``key`` (core ligand) and ``element`` columns.
+
+    Rows with an unknown assay or outcome, or whose core SMILES does not parse, are left out
+    (logged). An absent file gives an empty table: every pair then uses the structural estimate.
+    """
+    try:
+        path = evidence_path()
+    except FileNotFoundError:
+        return prepare_evidence(pd.DataFrame())
+    if not path.exists():
+        return prepare_evidence(pd.DataFrame())
+    return prepare_evidence(pd.read_csv(path, dtype=str, keep_default_na=False), str(path))
+
+
+def prepare_evidence(tab: pd.DataFrame, where: str = "evidence table") -> pd.DataFrame:
+    """Add ``key``, ``element``, ``value_num`` and ``weight`` to a retention-evidence table."""
+    cols = ["key", "element", "assay", "outcome", "value_num", "weight", "chelator",
+            "chelator_smiles", "conjugate", "radionuclide", "doi", "time_h", "unit", "value"]
+    need = {"chelator_smiles", "radionuclide", "assay", "outcome"}
+    if not need <= set(tab.columns):
+        logger.warning("%s lacks columns %s; evidence not used", where, sorted(need - set(tab)))
+        return pd.DataFrame(columns=cols)
+    tab = tab.astype(str).copy()
+    tab["assay"] = tab["assay"].str.strip()
+    tab["outcome"] = tab["outcome"].str.strip().str.lower()
+    keep = tab["assay"].isin(list(ASSAY_WEIGHT)) & tab["outcome"].isin(list(OUTCOME_VALUE))
+    if (~keep).any():
+        logger.info("%s: %d row(s) with unknown assay/outcome skipped", where,
+                    int((~keep).sum()))
+    tab = tab[keep]
+    tab["key"] = [ligand_key(s) for s in tab["chelator_smiles"]]
+    tab = tab[tab["key"] != ""]
+    tab["element"] = [_element_of(n) for n in tab["radionuclide"]]
+    tab["value_num"] = tab["outcome"].map(OUTCOME_VALUE).astype(float)
+    tab["weight"] = tab["assay"].map(ASSAY_WEIGHT).astype(float)
+    for c in cols:
+        if c not in tab:
+            tab[c] = ""
+    return tab[cols].reset_index(drop=True)
+
+
+def _evidence_table(exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
+    given = _OVERRIDE.get("evidence_table")
+    tab = prepare_evidence(given, "override") if given is not None else retention_evidence()
+    excl = set(exclude) | set(_OVERRIDE.get("exclude_keys", ()))
+    if excl and len(tab):
+        tab = tab[~tab["key"].isin(excl)]
+    return tab
+
+
+def evidence_summary(keys: Sequence[str], elements: Sequence[str],
+                     parent_keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per pair: evidence count, weight, weighted mean outcome, and a citation text.
+
+    Evidence for the ligand itself is used first; a conjugate without its own evidence uses
+    the evidence for its parent chelating core (``parent_keys``, see :func:`parent_key`), which
+    the text says.
+    """
+    tab = _evidence_table()
+    parents = list(parent_keys) if parent_keys is not None else [""] * len(keys)
+    out = {"evidence_n": np.zeros(len(keys)), "evidence_weight": np.zeros(len(keys)),
+           "evidence_mean": np.full(len(keys), np.nan), "evidence_text": [""] * len(keys)}
+    if len(tab) == 0:
+        return pd.DataFrame(out)
+    groups = {k: g for k, g in tab.groupby(["key", "element"], sort=False)}
+    for i, (k, el, pk) in enumerate(zip(keys, elements, parents)):
+        g = groups.get((k, el)) if k else None
+        via = ""
+        if g is None and pk:
+            g = groups.get((pk, el))
+            via = "via its chelating core: "
+        if g is None:
+            continue
+        w = g["weight"].to_numpy(float)
+        v = g["value_num"].to_numpy(float)
+        out["evidence_n"][i] = len(g)
+        out["evidence_weight"][i] = float(w.sum())
+        out["evidence_mean"][i] = float((w * v).sum() / w.sum())
+        counts = g["outcome"].value_counts()
+        tally = ", ".join(f"{int(counts[o])} {o}" for o in ("stable", "partial", "unstable")
+                          if o in counts)
+        assays = ", ".join(dict.fromkeys(a.replace("_", " ") for a in g["assay"]))
+        dois = list(dict.fromkeys(d for d in g["doi"] if d))
+        cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")
+        out["evidence_text"][i] = f"{via}{tally} ({assays}; {cite})"
+    return pd.DataFrame(out)
+
+
+@cache
+def _calibrated_coef(exclude: frozenset[str] = frozenset()) -> tuple[tuple[str, float], ...]:
+    """Structural coefficients calibrated on the evidence table (minus ``exclude`` keys)."""
+    tab = _evidence_table(exclude)
+    if len(tab) < MIN_CALIBRATION_ROWS:
+        return tuple(INERTNESS_PRIOR.items())
+    feats = evidence_features(tab)
+    ok = feats.notna().all(axis=1).to_numpy()
+    if ok.sum() < MIN_CALIBRATION_ROWS:
+        return tuple(INERTNESS_PRIOR.items())
+    coef = fit_inertness(feats[ok], tab["value_num"].to_numpy(float)[ok],
+                         tab["weight"].to_numpy(float)[ok])
+    return tuple(coef.items())
+
+
+def inertness_coefficients() -> dict[str, float]:
+    """The structural coefficients in use (calibrated unless the table is too small)."""
+    if _OVERRIDE.get("coefficients") is not None:
+        return dict(_OVERRIDE["coefficients"])
+    excl = frozenset(_OVERRIDE.get("exclude_keys", ()))
+    if _OVERRIDE.get("evidence_table") is not None:
+        return dict(_calibrated_coef.__wrapped__(excl))
+    return dict(_calibrated_coef(excl))
+
+
+def evidence_features(tab: pd.DataFrame) -> pd.DataFrame:
+    """:func:`inertness_features` of each evidence row (core ligand × its radionuclide)."""
+    from chelscreen.screening import nuclide_info
+
+    rows = []
+    for smi, nuc in zip(tab.get("chelator_smiles", tab.get("smiles", pd.Series(dtype=str))),
+                        tab["radionuclide"]):
+        try:
+            info = nuclide_info(str(nuc))
+        except Exception:  # noqa: BLE001 - unsupported nuclide in the table: row not used
+            rows.append(None)
+            continue
+        st = _ligand_structure_cached(str(smi))
+        if "_struct_error" in st:
+            rows.append(None)
+            continue
+        rows.append({**info, **st})
+    frame = pd.DataFrame([r or {} for r in rows], index=tab.index)
+    if not len(frame.columns):
+        return pd.DataFrame(columns=INERTNESS_FEATURES, index=tab.index, dtype=float)
+    frame = _structural_terms(frame)
+    feats = inertness_features(frame)
+    bad = np.array([r is None for r in rows])
+    feats.loc[bad, :] = np.nan
+    return feats
+
+
+@cache
+def _ligand_structure_cached(smiles: str) -> dict:
+    from rdkit import Chem
+
+    from chelscreen.chem.standardize import standardize
+    from chelscreen.screening import _ligand_structure
+
+    try:
+        smi = Chem.MolToSmiles(standardize(smiles, find_core=False).mol)
+    except Exception:  # noqa: BLE001 - fall back to the SMILES as given
+        smi = None
+    return _ligand_structure(smi or smiles)
+
+
+def _structural_terms(out: pd.DataFrame) -> pd.DataFrame:
+    """Cavity fit and denticity fraction (deterministic structure terms)."""
+    out = out.copy()
+    topo = _text_col(out, "topology")
+    cav = np.clip(np.nan_to_num(_col(out, "cavity_radius_pm"), nan=0.0), 0.0, None)
+    rion = _col(out, "r_ionic_pm")
+    pendant = np.nan_to_num(_col(out, "n_donors"), nan=0.0) > np.nan_to_num(
+        _col(out, "ring_donors"), nan=np.inf)
+    upper = cav + np.where(pendant, PENDANT_REACH_PM, 0.0)
+    dr = np.where(rion < cav, cav - rion, np.where(rion > upper, rion - upper, 0.0))
+    is_macro = np.array([t not in ("acyclic", "") for t in topo])
+    fit = np.where(is_macro & np.isfinite(dr), np.exp(-0.5 * (dr / CAVITY_SIGMA_PM) ** 2), 1.0)
+    out["cavity_mismatch_pm"] = np.where(is_macro, dr, np.nan)
+    out["cavity_fit"] = fit
+    n_don = _col(out, "n_donors")
+    cn = np.minimum(_col(out, "cn_preferred", 9.0), 10.0)
+    out["denticity_fraction"] = np.clip(
+        np.nan_to_num(n_don, nan=0.0) / np.where(cn > 0, cn, 9.0), 0.0, 1.0)
+    return out
+
+
+# ---- sampling ------------------------------------------------------------------------------
+@cache
+def _base_normals(n: int = N_DRAWS) -> np.ndarray:
+    """Exact standard-normal quantiles in a fixed pseudo-random order (seed 20261203)."""
+    from scipy.stats import norm
+
+    q = norm.ppf((np.arange(n) + 0.5) / n)
+    return np.random.default_rng(20261203).permutation(q)
+
+
+def _pair_streams(keys: Sequence[str], salt: str, n: int = N_DRAWS) -> np.ndarray:
+    """Standard-normal draws (len(keys) × n), a fixed function of each key and ``salt``.
+
+    Every pair gets its own permutation of the same exact normal quantiles
+    (index ``(a·j + b) mod n`` with ``a, b`` from a hash of the key; ``n`` is prime), so the
+    draws of a pair do not depend on which other pairs are scored with it, on the block it
+    falls in, or on the executor — and two pairs' draws are unrelated.
+    """
+    import hashlib
+
+    base = _base_normals(n)
+    a = np.empty(len(keys), dtype=np.int64)
+    b = np.empty(len(keys), dtype=np.int64)
+    for i, k in enumerate(keys):
+        h = hashlib.blake2b(f"{salt}|{k}".encode(), digest_size=8).digest()
+        v = int.from_bytes(h, "little")
+        a[i] = 1 + v % (n - 1)
+        b[i] = (v // (n - 1)) % n
+    idx = (a[:, None] * np.arange(n)[None, :] + b[:, None]) % n
+    return base[idx]
+
+
+def _labeling_skill_weight() -> tuple[float, str]:
+    """Weight of the labeling model's p(mild) in the score, from its validated skill.
+
+    ``skill = clip(2 × (loco_auc − 0.5), 0, 1)``: 0 at chance (AUC 0.5), 1 for a perfect
+    model. No validation file, or one without ``loco_auc``, is zero skill.
+    """
+    if "labeling_auc" in _OVERRIDE:
+        auc = _OVERRIDE["labeling_auc"]
+        src = "override"
+    else:
+        auc, src = _labeling_auc()
+    if auc is None or not np.isfinite(auc):
+        return 0.0, src
+    return float(np.clip(2.0 * (auc - 0.5), 0.0, 1.0)), src
+
+
+@cache
+def _labeling_auc() -> tuple[float | None, str]:
+    try:
+        from chelscreen.radiolabeling import labeling_skill  # type: ignore[attr-defined]
+
+        skill = labeling_skill()
+        auc = skill.get("loco_auc") if isinstance(skill, dict) else None
+        return (float(auc) if auc is not None else None), "labeling_skill()"
+    except ImportError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - a broken skill file means no skill
+        logger.warning("labeling_skill() failed (%s): labeling weighted as zero skill", exc)
+        return None, "labeling_skill() failed"
+    import json
+
+    try:
+        from chelscreen._resources import molecules_dir
+
+        path = molecules_dir() / "labeling_validation.json"
+        if not path.exists():
+            return None, "no labeling_validation.json"
+        auc = json.loads(path.read_text()).get("loco_auc")
+        return (float(auc) if auc is not None else None), str(path.name)
+    except (OSError, ValueError, TypeError) as exc:
+        logger.warning("labeling_validation.json unreadable (%s): zero skill", exc)
+        return None, "labeling_validation.json unreadable"
+
+
+def _draw_keys(df: pd.DataFrame) -> list[str]:
+    smi = _text_col(df, "smiles")
+    chel = _text_col(df, "chelator")
+    nuc = _text_col(df, "radionuclide")
+    met = _text_col(df, "metal")
+    return [f"{s or c}|{n or m}" for s, c, n, m in zip(smi, chel, nuc, met)]
+
+
+def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
+    """Draws (rows × n) of thermo, retention and total score from the scored columns.
+
+    Needs the columns :func:`score_pairs` writes (``logK_used``, ``logK_sd_used``,
+    ``log_alphaL_pH7_4``, ``log_alphaM_pH7_4``, ``inertness``, ``inertness_logit_sd``,
+    ``evidence_*``, ``daughter_score``, ``labeling_*``). A pure function of each row, so
+    :func:`add_confidence` regenerates exactly the draws behind ``score``.
+    """
+    keys = _draw_keys(df)
+    z_k = _pair_streams(keys, "logK", n)
+    z_i = _pair_streams(keys, "inertness", n)
+    z_e = _pair_streams(keys, "evidence", n)
+    z_l = _pair_streams(keys, "labeling", n)
+    logk = _col(df, "logK_used")[:, None] + np.nan_to_num(_col(df, "logK_sd_used"))[:, None] * z_k
+    cond = logk - np.nan_to_num(_col(df, "log_alphaL_pH7_4"))[:, None] - np.nan_to_num(
+        _col(df, "log_alphaM_pH7_4"))[:, None]
+    pm = pm_from_logk(cond)
+    thermo = _sigmoid((pm - PM_MID) / PM_SCALE)
+    inert_mu = _logit(np.clip(np.nan_to_num(_col(df, "inertness"), nan=0.0), 0, 1))
+    inert = _sigmoid(inert_mu[:, None] + np.nan_to_num(
+        _col(df, "inertness_logit_sd"), nan=INERTNESS_LOGIT_SD)[:, None] * z_i)
+    model_ret = np.sqrt(np.clip(thermo, 0, 1) * np.clip(inert, 0, 1))
+    ew = np.nan_to_num(_col(df, "evidence_weight"))
+    w_ev = (ew / (ew + EVIDENCE_PRIOR_WEIGHT))[:, None]
+    ev_mu = _logit(np.clip(np.nan_to_num(_col(df, "evidence_mean"), nan=0.5), 0.02, 0.98))
+    ev_sd = 1.0 / np.sqrt(np.maximum(ew, 1e-9))
+    ev = _sigmoid(ev_mu[:, None] + ev_sd[:, None] * z_e)
+    retention = np.where(w_ev > 0, w_ev * ev + (1 - w_ev) * model_ret, model_ret)
+    daughter = np.nan_to_num(_col(df, "daughter_score"), nan=1.0)[:, None]
+    p_mild = _col(df, "mild_labeling_prob")
+    loss = np.clip(np.nan_to_num(_col(df, "decay_loss_frac"), nan=0.0), 0, 1)
+    lab_w = np.nan_to_num(_col(df, "labeling_weight"), nan=0.0)[:, None]
+    from scipy.stats import norm
+
+    u = norm.cdf(z_l)
+    mild = (u < np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1)[:, None]).astype(float)
+    lab_draw = (1.0 - loss)[:, None] * (0.5 + 0.5 * mild)
+    lab = lab_w * lab_draw + (1 - lab_w) * LABELING_PRIOR_SCORE
+    has_lab = (np.isfinite(p_mild) | np.isfinite(_col(df, "decay_loss_frac")))[:, None]
+    lab_factor = np.where(has_lab, 1.0 - LABELING_SPAN + LABELING_SPAN * lab, 1.0)
+    score = retention * (0.5 + 0.5 * daughter) * lab_factor
+    return {"thermo": thermo, "retention": retention, "score": score}
+
+
 def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     """Add the thermodynamic, inertness, retention, daughter, labeling and total scores.
 
-    ``df`` holds one row per pair with (where known) ``logK_pred, logK_exp, log_alphaL_pH7_4,
-    log_beta1_hydrolysis, topology, n_donors, ring_donors, cn_preferred, cavity_radius_pm,
-    r_ionic_pm,
-    sim_donors_retained_frac, released_alpha_energy_frac, mild_labeling_prob, decay_loss_frac``.
-    Rows whose ``status`` is ``invalid``/``error`` get NaN scores. Returns a new DataFrame.
+    ``df`` holds one row per pair with (where known) ``logK_pred, logK_sd, logK_exp,
+    logK_basis, log_alphaL_pH7_4, log_beta1_hydrolysis, topology, n_donors, ring_donors,
+    cn_preferred, cavity_radius_pm, r_ionic_pm, ion_pauling_en, n_donor_O, n_donor_amide_O,
+    preorganization_code, ligand_key, sim_donors_retained_frac, released_alpha_energy_frac,
+    mild_labeling_prob, labeling_basis, decay_loss_frac``. Rows whose ``status`` is
+    ``invalid``/``error`` get NaN scores. Returns a new DataFrame (decision rule and
+    confidence columns: see the module docstring).
     """
     out = df.copy()
     ok = ~out.get("status", pd.Series("ok", index=out.index)).isin(["invalid", "error"]).to_numpy()
     logk_exp = _col(out, "logK_exp")
     logk_pred = _col(out, "logK_pred")
-    logk = np.where(np.isfinite(logk_exp), logk_exp, logk_pred)
+    basis = _text_col(out, "logK_basis")
+    measured = np.isfinite(logk_exp) & np.array([b in ("", "measured") for b in basis])
+    logk = np.where(measured, logk_exp, logk_pred)
     out["logK_used"] = logk
+    sd = np.where(measured, MEASURED_SD, np.abs(_col(out, "logK_sd")))
+    sd = np.where(np.isfinite(sd), sd, UNKNOWN_LOGK_SD)
+    out["logK_sd_used"] = sd
     la_l = _col(out, "log_alphaL_pH7_4", 0.0)
     beta = _col(out, "log_beta1_hydrolysis")
     la_m = np.where(np.isfinite(beta), np.log10(1.0 + np.power(10.0, np.nan_to_num(beta) + PH)),
@@ -290,56 +882,56 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     out["log_alphaM_pH7_4"] = la_m
     cond = logk - np.nan_to_num(la_l) - la_m
     out["logK_cond_pH7_4"] = cond
-    pm = pm_from_logk(cond)
-    out["pM_pH7_4"] = pm
-    sd = np.where(np.isfinite(logk_exp), MEASURED_SD, _col(out, "logK_sd"))
-    sd = np.where(np.isfinite(sd), np.abs(sd), 0.0)
-    z = (pm - PM_MID) / PM_SCALE
-    z_eff = z / np.sqrt(1.0 + np.pi * (sd / PM_SCALE) ** 2 / 8.0)
-    thermo = 1.0 / (1.0 + np.exp(-z_eff))
-    out["thermo_score"] = thermo
+    out["pM_pH7_4"] = pm_from_logk(cond)
 
-    topo = out["topology"].astype(object) if "topology" in out else pd.Series("acyclic", index=out.index)
-    w_topo = np.array([TOPOLOGY_WEIGHT.get(str(t), TOPOLOGY_WEIGHT["acyclic"]) for t in topo])
-    cav = np.clip(np.nan_to_num(_col(out, "cavity_radius_pm"), nan=0.0), 0.0, None)
-    rion = _col(out, "r_ionic_pm")
-    pendant = np.nan_to_num(_col(out, "n_donors"), nan=0.0) > np.nan_to_num(
-        _col(out, "ring_donors"), nan=np.inf)
-    upper = cav + np.where(pendant, PENDANT_REACH_PM, 0.0)
-    dr = np.where(rion < cav, cav - rion, np.where(rion > upper, rion - upper, 0.0))
-    is_macro = np.array([str(t) != "acyclic" for t in topo])
-    fit = np.where(is_macro & np.isfinite(dr), np.exp(-0.5 * (dr / CAVITY_SIGMA_PM) ** 2), 1.0)
-    out["cavity_mismatch_pm"] = np.where(is_macro, dr, np.nan)
-    out["cavity_fit"] = fit
-    n_don = _col(out, "n_donors")
-    cn = np.minimum(_col(out, "cn_preferred", 9.0), 10.0)
-    dent = np.clip(np.nan_to_num(n_don, nan=0.0) / np.where(cn > 0, cn, 9.0), 0.0, 1.0)
-    out["denticity_fraction"] = dent
-    inert_struct = w_topo * (0.4 + 0.6 * fit) * dent
+    out = _structural_terms(out)
+    feats = inertness_features(out)
+    coef = inertness_coefficients()
+    inert_struct = _sigmoid(_linear(feats, coef))
     out["inertness_struct"] = inert_struct
+    out["inertness_logit_sd"] = INERTNESS_LOGIT_SD
     sim = _col(out, "sim_donors_retained_frac")
-    inert = np.where(
-        np.isfinite(sim), inert_struct * np.sqrt(np.clip(sim, 0.0, 1.0)), inert_struct
-    )
-    out["inertness"] = inert
-    retention = np.sqrt(np.clip(thermo, 0, 1) * np.clip(inert, 0, 1))
-    out["retention_score"] = retention
+    out["inertness"] = np.where(
+        np.isfinite(sim), inert_struct * np.sqrt(np.clip(sim, 0.0, 1.0)), inert_struct)
+
+    if "ligand_key" in out.columns:
+        keys = _text_col(out, "ligand_key")
+    else:
+        keys = np.array([ligand_key(s) for s in _text_col(out, "smiles")], dtype=object)
+        out["ligand_key"] = keys
+    elements = [_element_of(n) if n else "".join(c for c in m if c.isalpha())
+                for n, m in zip(_text_col(out, "radionuclide"), _text_col(out, "metal"))]
+    ev = evidence_summary(list(keys), elements, list(_text_col(out, "ligand_parent_key")))
+    for c in ev.columns:
+        out[c] = ev[c].to_numpy()
 
     rel = _col(out, "released_alpha_energy_frac")
-    daughter = np.where(np.isfinite(rel), 1.0 - np.clip(rel, 0.0, 1.0), 1.0)
-    out["daughter_score"] = daughter
+    out["daughter_score"] = np.where(np.isfinite(rel), 1.0 - np.clip(rel, 0.0, 1.0), 1.0)
+    skill, _src = _labeling_skill_weight()
+    lab_basis = _text_col(out, "labeling_basis")
+    out["labeling_weight"] = np.where(lab_basis == "precedent", 1.0,
+                                      np.where(lab_basis == "insufficient", 0.0, skill))
     p_mild = _col(out, "mild_labeling_prob")
     loss = _col(out, "decay_loss_frac")
     lab = (1.0 - np.clip(np.nan_to_num(loss, nan=0.0), 0, 1)) * (
-        0.5 + 0.5 * np.clip(np.nan_to_num(p_mild, nan=0.5), 0, 1)
-    )
+        0.5 + 0.5 * np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1))
     out["labeling_score"] = np.where(np.isfinite(p_mild) | np.isfinite(loss), lab, np.nan)
-    lab_factor = np.where(np.isfinite(p_mild) | np.isfinite(loss), 0.7 + 0.3 * lab, 1.0)
-    score = retention * (0.5 + 0.5 * daughter) * lab_factor
+
+    draws = sample_scores(out)
+    q = [LCB_QUANTILE, INTERVAL[0], INTERVAL[1]]
+    th_q = np.quantile(draws["thermo"], LCB_QUANTILE, axis=1)
+    ret_q = np.quantile(draws["retention"], LCB_QUANTILE, axis=1)
+    sc_q = np.quantile(draws["score"], q, axis=1)
+    out["thermo_score"] = th_q
+    out["retention_score"] = ret_q
+    out["score_mean"] = draws["score"].mean(axis=1)
+    out["score_lo"] = sc_q[1]
+    out["score_hi"] = sc_q[2]
     for name in ("thermo_score", "inertness", "retention_score", "daughter_score",
-                 "labeling_score", "pM_pH7_4", "logK_cond_pH7_4", "logK_used"):
+                 "labeling_score", "pM_pH7_4", "logK_cond_pH7_4", "logK_used", "score_mean",
+                 "score_lo", "score_hi"):
         out[name] = np.where(ok, out[name].to_numpy(dtype=float), np.nan)
-    out["score"] = np.where(ok & np.isfinite(score), score, np.nan)
+    out["score"] = np.where(ok & np.isfinite(sc_q[0]), sc_q[0], np.nan)
     return out
 
 
@@ -353,6 +945,62 @@ def add_rank(df: pd.DataFrame, by: str = "radionuclide", score: str = "score") -
     tmp.loc[tmp["s"].isna(), "rank"] = pd.NA
     out["rank"] = pd.array(tmp.sort_values("o")["rank"].to_numpy(), dtype="Int64")
     return out
+
+
+def add_confidence(df: pd.DataFrame, by: str = "radionuclide",
+                   candidates: int = CONFIDENCE_CANDIDATES) -> pd.DataFrame:
+    """``p_best`` and ``tied_with`` for every scored pair (needs ``rank`` and the score inputs).
+
+    The draws behind ``score`` are regenerated (:func:`sample_scores`) for the ``candidates``
+    best-ranked pairs of each radionuclide. ``p_best`` is the share of draws in which a pair
+    has the highest score of its radionuclide (pairs ranked below the candidates get 0; the
+    values of a radionuclide sum to 1). ``tied_with`` lists the chelators whose score is not
+    distinguishable: neither is higher in ≥ :data:`DISTINGUISH_P` of the paired draws
+    (pairs below the candidates are compared with their neighbours within
+    :data:`TIE_WINDOW` ranks by the normal approximation of the draws' mean and spread).
+    """
+    out = df.copy()
+    out["p_best"] = np.where(out["rank"].notna(), 0.0, np.nan)
+    out["tied_with"] = ""
+    rank = pd.to_numeric(out["rank"], errors="coerce").to_numpy(float)
+    names = out["chelator"].astype(str).to_numpy()
+    for _nuc, idx in out.groupby(by, sort=False).indices.items():
+        idx = np.asarray(idx)
+        idx = idx[np.isfinite(rank[idx])]
+        if not len(idx):
+            continue
+        idx = idx[np.argsort(rank[idx], kind="stable")]
+        top = idx[:candidates]
+        draws = sample_scores(out.iloc[top])["score"]
+        best = np.argmax(draws, axis=0)
+        counts = np.bincount(best, minlength=len(top))
+        out.iloc[top, out.columns.get_loc("p_best")] = counts / draws.shape[1]
+        gt = (draws[:, None, :] > draws[None, :, :]).mean(axis=2)
+        tied = (gt < DISTINGUISH_P) & (gt.T < DISTINGUISH_P)
+        np.fill_diagonal(tied, False)
+        col = out.columns.get_loc("tied_with")
+        for a, i in enumerate(top):
+            out.iloc[i, col] = "; ".join(names[top[tied[a]]])
+        rest = idx[candidates:]
+        if len(rest):
+            from scipy.stats import norm
+
+            mean = _col(out, "score_mean")
+            spread = (_col(out, "score_hi") - _col(out, "score_lo")) / (2 * 1.645)
+            for k, i in enumerate(rest):
+                lo, hi = max(0, candidates + k - TIE_WINDOW), candidates + k + TIE_WINDOW + 1
+                nb = [j for j in idx[lo:hi] if j != i]
+                s = np.sqrt(spread[i] ** 2 + spread[nb] ** 2)
+                p = norm.cdf((mean[i] - mean[nb]) / np.where(s > 0, s, 1e-9))
+                keep = (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
+                out.iloc[i, col] = "; ".join(names[np.asarray(nb)[keep]])
+    return out
+
+
+def distinguishable(df: pd.DataFrame, a: int, b: int) -> bool:
+    """Whether row ``b`` is not in row ``a``'s ``tied_with``."""
+    tied = str(df.iloc[a].get("tied_with", "") or "").split("; ")
+    return str(df.iloc[b]["chelator"]) not in tied
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,6 +1030,13 @@ def _finite(x) -> bool:
         return False
 
 
+def _str(x) -> str:
+    """Text of a cell; empty for None/NaN."""
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    return str(x).strip()
+
+
 def why_sentence(row: pd.Series | dict) -> str:
     """One sentence of reasons, in words, for one scored pair."""
     r = dict(row)
@@ -409,18 +1064,29 @@ def why_sentence(row: pd.Series | dict) -> str:
     if _finite(n_don) and _finite(cn) and float(n_don) < min(float(cn), 10):
         desc += f", leaving {int(min(float(cn), 10) - float(n_don))} of {ion}'s sites to water"
     parts.append(desc)
+    ev_n = r.get("evidence_n")
+    if _finite(ev_n) and float(ev_n) > 0:
+        w = float(r.get("evidence_weight") or 0.0)
+        share = w / (w + EVIDENCE_PRIOR_WEIGHT)
+        parts.append(f"retention evidence for {ion} with this chelating core: "
+                     f"{r.get('evidence_text') or int(float(ev_n))} — weight {share:.2f} "
+                     "against the model estimate")
     if _finite(r.get("pM_pH7_4")):
         parts.append(f"pM {_fmt(r.get('pM_pH7_4'))}")
-    if _finite(r.get("logK_exp")):
-        parts.append(f"log K {_fmt(r.get('logK_exp'))} (measured)")
+    basis = _str(r.get("logK_basis"))
+    if _finite(r.get("logK_exp")) and basis in ("", "measured"):
+        src = _str(r.get("logK_exp_source"))
+        parts.append(f"log K {_fmt(r.get('logK_exp'))} (measured{', ' + src if src else ''};"
+                     " used instead of the model's value)")
     elif _finite(r.get("logK_pred")):
         dom = r.get("in_domain")
         dom_txt = "in domain" if bool(dom) and dom is not None and dom == dom else "OUT OF DOMAIN"
-        note = str(r.get("domain_note") or "").strip()
+        note = _str(r.get("domain_note"))
         if dom_txt == "OUT OF DOMAIN" and note:
             dom_txt += f": {note}"
         sd = f" ± {_fmt(r.get('logK_sd'))}" if _finite(r.get("logK_sd")) else ""
-        parts.append(f"log K {_fmt(r.get('logK_pred'))}{sd} ({dom_txt})")
+        how = f"{basis} estimate, " if basis and basis != "model" else ""
+        parts.append(f"log K {_fmt(r.get('logK_pred'))}{sd} ({how}{dom_txt})")
     if not _finite(r.get("log_beta1_hydrolysis")):
         parts.append(f"no hydrolysis constant for {ion}, pM not hydrolysis-corrected")
     if _finite(r.get("sim_donors_retained_frac")):
@@ -441,11 +1107,20 @@ def why_sentence(row: pd.Series | dict) -> str:
             verdict = "mild labeling uncertain"
         else:
             verdict = "likely needs heating to label"
-        parts.append(f"{verdict} (p={float(p):.2f}{cond})")
+        lw = r.get("labeling_weight")
+        lb = _str(r.get("labeling_basis"))
+        if lb == "precedent":
+            wtxt = "; precedent for this pair, full weight"
+        elif _finite(lw):
+            wtxt = (f"; weight {float(lw):.2f} from the model's validated skill"
+                    if float(lw) > 0 else "; not weighted: labeling model without validated skill")
+        else:
+            wtxt = ""
+        parts.append(f"{verdict} (p={float(p):.2f}{cond}{wtxt})")
         loss = r.get("decay_loss_frac")
         if _finite(loss) and float(loss) >= 0.1:
             parts.append(f"{float(loss) * 100:.0f}% of the activity decays during labeling")
-    elif str(r.get("labeling_note") or ""):
+    elif _str(r.get("labeling_note")):
         parts.append(str(r.get("labeling_note")))
     apd = r.get("alphas_per_decay")
     rel = r.get("released_alpha_energy_frac")
@@ -454,7 +1129,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         if _finite(rel):
             txt += f", {float(rel) * 100:.0f}% of α energy from released daughters"
         parts.append(txt)
-    elif str(r.get("daughter_note") or ""):
+    elif _str(r.get("daughter_note")):
         parts.append(str(r.get("daughter_note")))
     return "; ".join(parts)
 

@@ -7,8 +7,8 @@ once (:mod:`chelscreen.store`, so ``resume=True`` continues a killed job), optio
 OpenMM fast protocol on the best pairs (the funnel), ranks within each radionuclide and writes
 ``results.parquet``, ``results.csv``, ``top.sdf`` and ``report.html``.
 
-Executors give identical results: ``"local"`` (in-process for ``n_jobs=1``, else a
-``ProcessPoolExecutor``) and ``"dask"`` (``dask.distributed.Client(scheduler)`` or a
+Executors give identical results (both through :mod:`chelscreen._parallel`): ``"local"``
+(in-process for ``n_jobs=1``, else joblib's loky processes) and ``"dask"`` (``dask.distributed.Client(scheduler)`` or a
 ``LocalCluster`` on 127.0.0.1 when no address is given).
 
 >>> import chelscreen
@@ -21,7 +21,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,15 +51,19 @@ TOP_PER_NUCLIDE = 5
 COLUMNS: tuple[str, ...] = (
     "id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
     "logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note", "logK_exp",
-    "logK_exp_source", "logK_used", "log_alphaL_pH7_4", "log_beta1_hydrolysis",
-    "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
-    "pKa_values", "pKa_source", "topology", "macrocycle_ring_size", "n_donors", "ring_donors", "cn_preferred", "cavity_radius_pm",
-    "r_ionic_pm", "cavity_mismatch_pm", "cavity_fit", "denticity_fraction", "inertness_struct",
+    "logK_exp_source", "logK_basis", "logK_used", "logK_sd_used", "log_alphaL_pH7_4",
+    "log_beta1_hydrolysis", "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
+    "pKa_values", "pKa_source", "topology", "preorganization_code", "macrocycle_ring_size",
+    "n_donors", "n_donor_O", "n_donor_amide_O", "ring_donors", "cn_preferred",
+    "cavity_radius_pm", "r_ionic_pm", "ion_pauling_en", "cavity_mismatch_pm", "cavity_fit",
+    "denticity_fraction", "inertness_struct", "inertness_logit_sd",
     "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol", "inertness",
+    "ligand_key", "ligand_parent_key", "evidence_n", "evidence_weight", "evidence_mean", "evidence_text",
     "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
-    "mild_labeling_prob", "suggested_temperature_C", "suggested_time_min", "suggested_pH",
-    "decay_loss_frac", "precedents",
-    "thermo_score", "retention_score", "daughter_score", "labeling_score", "score", "rank", "why",
+    "mild_labeling_prob", "labeling_basis", "labeling_weight", "suggested_temperature_C",
+    "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents",
+    "thermo_score", "retention_score", "daughter_score", "labeling_score", "score",
+    "score_mean", "score_lo", "score_hi", "rank", "p_best", "tied_with", "why",
 )
 
 
@@ -108,11 +111,11 @@ def _read_input(ligands: Any) -> pd.DataFrame:
     ids = df["id"].astype(str)
     df["chelator"] = [n if n.strip() else i for n, i in zip(names, ids)]
     df["_lig_idx"] = np.arange(len(df), dtype=np.int64)
-    for col in ("smiles", "status", "message"):
+    for col in ("smiles", "core_smiles", "status", "message"):
         if col not in df:
             df[col] = ""
         df[col] = df[col].fillna("").astype(str)
-    return df[["_lig_idx", "id", "chelator", "smiles", "status", "message"]]
+    return df[["_lig_idx", "id", "chelator", "smiles", "core_smiles", "status", "message"]]
 
 
 @cache
@@ -128,9 +131,19 @@ def nuclide_info(nuclide: str) -> dict[str, Any]:
         "cn_preferred": int(getattr(ion, "cn_preferred", 6) or 6),
         "r_ionic_pm": float(ion.radius_pm()),
         "log_beta1_hydrolysis": float(getattr(ion, "log_beta1_hydrolysis", np.nan)),
+        "ion_pauling_en": _ion_pauling_en(ion.symbol),
     }
     info.update(_daughter_terms(spec.nuclide, None))
     return info
+
+
+def _ion_pauling_en(symbol: str) -> float:
+    from chelscreen.metals import ion_features
+
+    try:
+        return float(ion_features(symbol).get("pauling_en", np.nan))
+    except Exception:  # noqa: BLE001 - no hardness tabulated: the inertness term says so
+        return float("nan")
 
 
 @lru_cache(maxsize=4096)
@@ -174,6 +187,7 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
     from chelscreen.rank import (
         count_donors,
         estimate_pkas,
+        ligand_key,
         log_alpha_ligand,
         ring_heteroatoms,
         topology,
@@ -205,8 +219,18 @@ def _ligand_structure(smiles: str) -> dict[str, Any]:
         ring_size = float(ring_size)
     except (TypeError, ValueError):
         ring_size = float(ring)
+    def _f(name: str) -> float:
+        try:
+            return float(feats.get(name, np.nan))
+        except (TypeError, ValueError):
+            return float("nan")
+
     return {
+        "ligand_key": ligand_key(smiles),
         "topology": topo,
+        "preorganization_code": _f("preorganization_code"),
+        "n_donor_O": _f("n_donor_O"),
+        "n_donor_amide_O": _f("n_donor_amide_O"),
         "macrocycle_ring_size": ring_size if topo != "acyclic" else 0.0,
         "n_donors": float(n_don),
         "ring_donors": float(ring_heteroatoms(mol)) if topo != "acyclic" else 0.0,
@@ -298,9 +322,9 @@ def _labeling_rows(valid: pd.DataFrame, nuclides: list[str]) -> pd.DataFrame | s
 
 
 _PRED_COLS = ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note",
-              "logK_exp", "logK_exp_source")
-_LAB_COLS = ("mild_labeling_prob", "suggested_temperature_C", "suggested_time_min",
-             "suggested_pH", "decay_loss_frac", "precedents")
+              "logK_exp", "logK_exp_source", "logK_basis")
+_LAB_COLS = ("mild_labeling_prob", "labeling_basis", "suggested_temperature_C",
+             "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents")
 
 
 def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
@@ -329,7 +353,7 @@ def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
 
 
 def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
-    from chelscreen.rank import score_pairs, why_sentence
+    from chelscreen.rank import parent_key, score_pairs, why_sentence
 
     ligs = pd.DataFrame(payload["ligands"])
     nuclides: list[str] = list(payload["radionuclides"])
@@ -362,6 +386,7 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
                 "status": lig["status"] or "ok", "message": lig["message"],
                 "cn_preferred": info["cn_preferred"], "r_ionic_pm": info["r_ionic_pm"],
                 "log_beta1_hydrolysis": info["log_beta1_hydrolysis"],
+                "ion_pauling_en": info["ion_pauling_en"],
             }
             pos = pos_of.get(int(lig["_lig_idx"]))
             if pos is None:
@@ -373,6 +398,7 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
                 rows.append(row)
                 continue
             row.update({k2: v for k2, v in st.items() if not k2.startswith("_")})
+            row["ligand_parent_key"] = parent_key(lig.get("core_smiles", ""), lig["smiles"])
             pr = pred_index.get((pos, info["metal"]), {})
             for c in _PRED_COLS:
                 row[c] = pr.get(c, np.nan)
@@ -413,8 +439,9 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
         if c not in out:
             out[c] = np.nan
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
-                 "domain_note", "logK_exp_source", "topology", "precedents", "why",
-                 "labeling_note", "daughter_note", "pKa_values", "pKa_source")
+                 "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
+                 "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
+                 "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with")
     for c in text_cols:
         if c in out:
             out[c] = out[c].map(_text).astype(object)
@@ -470,16 +497,14 @@ def run_units(
                     len(payloads), len(todo))
     if not todo:
         return
+    from chelscreen._parallel import imap_unordered
+
     bar = _progress(len(payloads), len(payloads) - len(todo), progress, desc)
     try:
-        if executor == "dask":
-            _run_dask(func, todo, store, n_jobs, scheduler, bar)
-        elif n_jobs <= 1:
-            for p in todo:
-                store.write_chunk(int(p["unit"]), func(p))
-                bar.update(1)
-        else:
-            _run_pool(func, todo, store, n_jobs, bar)
+        for p, result in imap_unordered(func, todo, n_jobs=n_jobs, executor=executor,
+                                        scheduler=scheduler):
+            store.write_chunk(int(p["unit"]), result)
+            bar.update(1)
     finally:
         bar.close()
 
@@ -489,59 +514,6 @@ def _progress(total: int, initial: int, enabled: bool, desc: str):
 
     return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, unit="block",
                 leave=False)
-
-
-def _run_pool(func, todo, store, n_jobs, bar) -> None:
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
-        pending = {}
-        it = iter(todo)
-        # bounded queue: at most 2 × n_jobs units in flight (keeps memory flat)
-        for p in it:
-            pending[pool.submit(func, p)] = p
-            if len(pending) >= 2 * n_jobs:
-                break
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                p = pending.pop(fut)
-                store.write_chunk(int(p["unit"]), fut.result())
-                bar.update(1)
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending[pool.submit(func, nxt)] = nxt
-
-
-def _run_dask(func, todo, store, n_jobs, scheduler, bar) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        # TCP on the loopback interface (also for the threaded single-process cluster), so the
-        # same code path as a remote scheduler is exercised and nothing listens outside
-        cluster = LocalCluster(
-            n_workers=max(1, n_jobs), threads_per_worker=1, processes=n_jobs > 1,
-            protocol="tcp://", host="127.0.0.1", dashboard_address=None,
-        )
-        client = Client(cluster)
-    try:
-        futures = {}
-        for p in todo:
-            fut = client.submit(func, p, pure=False, key=f"chelscreen-unit-{p['unit']}-"
-                                f"{p.get('job', '')[:12]}")
-            futures[fut] = p
-        for fut in as_completed(list(futures)):
-            p = futures[fut]
-            store.write_chunk(int(p["unit"]), fut.result())
-            bar.update(1)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # ============================================================================================
@@ -657,6 +629,11 @@ def screen(
         A radionuclide is not supported (the message lists what is).
     ResumeMismatchError
         ``resume=True`` but ``out`` holds a job with other inputs or settings.
+
+    Examples
+    --------
+    >>> df = screen(["DOTA", "macropa"], "Ac-225,Lu-177", progress=False)  # doctest: +SKIP
+    >>> df[["chelator", "radionuclide", "score", "rank"]]                  # doctest: +SKIP
     """
     t0 = time.perf_counter()
     if executor not in EXECUTORS:
@@ -689,7 +666,7 @@ def screen(
         out_dir = Path(tmp.name)
     else:
         out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # the store creates out_dir; an unwritable folder is a one-line OutputWriteError
     store = ResultStore(out_dir, job_hash, resume=resume, manifest_extra={
         "n_ligands": len(ligs), "ligands_hash": stable_hash(inputs["ligands"]),
         "radionuclides": nuclides, "settings": settings,
@@ -712,7 +689,7 @@ def screen(
             if sim:
                 df = _rescore_with_simulation(df, sim)
         df = _ranked(df)
-        result = df[list(COLUMNS)].copy()
+        result = count_dtypes(df[list(COLUMNS)].copy())
         result.attrs["radionuclides"] = nuclides
         result.attrs["job_hash"] = job_hash
         if out is not None:
@@ -721,14 +698,29 @@ def screen(
                     len(nuclides), time.perf_counter() - t0)
         return result
     finally:
+        store.close()
         if tmp is not None:
             tmp.cleanup()
 
 
-def _ranked(df: pd.DataFrame) -> pd.DataFrame:
-    from chelscreen.rank import add_rank
+#: integer counts, nullable ``Int64`` as in :func:`chelscreen.describe`
+COUNT_COLUMNS: tuple[str, ...] = ("macrocycle_ring_size", "n_donors", "ring_donors",
+                                  "cn_preferred", "rank")
 
-    return add_rank(df, by="radionuclide", score="score")
+
+def count_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts as nullable ``Int64`` (the dtype ``describe`` uses), so tables join cleanly."""
+    out = df.copy()
+    for c in COUNT_COLUMNS:
+        if c in out.columns:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
+    return out
+
+
+def _ranked(df: pd.DataFrame) -> pd.DataFrame:
+    from chelscreen.rank import add_confidence, add_rank
+
+    return add_confidence(add_rank(df, by="radionuclide", score="score"), by="radionuclide")
 
 
 def _rescore_with_simulation(df: pd.DataFrame, sim: dict) -> pd.DataFrame:
@@ -791,7 +783,7 @@ def write_outputs(result: pd.DataFrame, out_dir: str | Path, *, report: bool = T
     }
     if report:
         paths["sdf"] = atomic_write_text(out_dir / "top.sdf", top_sdf(result, top_n=top_n))
-        from chelscreen.report import render_report
+        from chelscreen.reporting import render_report
 
         paths["html"] = atomic_write_text(out_dir / "report.html",
                                           render_report(result, top_n=top_n))

@@ -438,6 +438,11 @@ def _features_chunk(smiles: list[str]) -> list[tuple[dict[str, Any] | None, str]
     return [_features_from_smiles(s) for s in smiles]
 
 
+def _features_chunk_at(smiles: list[str], start: int) -> list[tuple[dict[str, Any] | None, str]]:
+    """Worker for :func:`chelscreen._parallel.map_chunks` (``start`` is not needed)."""
+    return _features_chunk(smiles)
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -510,18 +515,16 @@ def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) 
     core_col = table["core_smiles"].tolist() if "core_smiles" in table.columns else [None] * n
     jobs = resolve_n_jobs(n_jobs)
     if jobs > 1 and sum(ok) >= 200:
-        from concurrent.futures import ProcessPoolExecutor
+        from chelscreen._parallel import map_chunks
 
         inputs = [(i, *_core_input(mols[i], smiles_col[i], core_col[i]))
                   for i in range(n) if ok[i]]
         results: dict[int, tuple[dict[str, Any] | None, str]] = {}
-        chunk = max(50, len(inputs) // (jobs * 4))
-        parts = [inputs[k:k + chunk] for k in range(0, len(inputs), chunk)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_features_chunk, [s or "" for _, s, _ in p]) for p in parts]
-            for part, fut in zip(parts, futures):
-                for (i, _, _), res in zip(part, fut.result()):
-                    results[i] = res
+        smiles = [s or "" for _, s, _ in inputs]
+        parts = map_chunks(_features_chunk_at, smiles, jobs)
+        flat = [res for part in parts for res in part]
+        for (i, _, _), res in zip(inputs, flat):
+            results[i] = res
     else:
         results = _features_for_rows(ok, mols, smiles_col, core_col, progress)
     return _assemble(table, results, ok)
@@ -605,6 +608,12 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
         One row per input, in input order: the ``read_ligands`` columns without ``mol``, then
         ``is_conjugate`` and :data:`FEATURE_COLUMNS`. Invalid rows keep NaN features; a row whose
         features fail gets ``status="error"`` and a message.
+
+    Examples
+    --------
+    >>> df = describe(["DOTA", "macropa"])
+    >>> df[["name", "n_donors", "macrocycle_ring_size"]].values.tolist()
+    [['DOTA', 8, 12], ['macropa', 10, 18]]
     """
     jobs = resolve_n_jobs(n_jobs)
     if isinstance(source, pd.DataFrame) and "mol" in source.columns:

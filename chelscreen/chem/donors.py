@@ -9,7 +9,8 @@ Typing rules (first match wins; an atom already typed is not typed again)
 ========================  =====================================================  ==========
 donor_type                what binds                                             hardness
 ========================  =====================================================  ==========
-``hopo_O``                1,2-/3,2-/3,4-hydroxypyridinone (and hydroxypyrone):    hard
+``hopo_O``                1,2-/3,2-/3,4-hydroxypyridinone (ring N) and            hard
+                          3-hydroxy-4-pyrone (ring O, subtype ``3,4-pyrone``):
                           the oxo O and the hydroxy O (two donors per group)
 ``hydroxamate_O``         hydroxamic acid C(=O)N-OH: both O (two per group)       hard
 ``catecholate_O``         1,2-dihydroxyarene: both O (two per group)              hard
@@ -33,7 +34,13 @@ donor_type                what binds                                            
 
 Not donors: amide / hydroxamate / sulfonamide N, pyrrole-type N-H, nitrile and isothiocyanate N,
 thiourea / thiocarbonyl S (the NCS conjugation handle), ester and aromatic ring O (furan, pyrone
-ring O), disulfide S, ketone O outside a hydroxypyridinone.
+ring O), disulfide S, ketone O outside a hydroxypyridinone, the N-OH of an N-hydroxyimide.
+
+Look-alikes (tested in ``tests/unit/test_donors.py``): oxocarbon acids (squaric, croconic,
+rhodizonic), hydroxyquinones and tropolone have no ring heteroatom, so they are neither HOPO nor
+catechol (an aromatic enol OH counts as ``phenolate_O``); maltol and kojic acid are hydroxypyrones
+(``hopo_O``, subtype ``3,4-pyrone``); catechol needs a six-membered aromatic ring without exocyclic
+C=O.
 
 Hardness follows Pearson's HSAB classes (R. G. Pearson, *J. Am. Chem. Soc.* 1963, 85, 3533,
 doi:10.1021/ja00905a001): O donors and aliphatic amines hard, pyridine / aniline N borderline,
@@ -185,10 +192,18 @@ _RULES_SRC: list[tuple[str, str, tuple[int, ...], str]] = [
     ("hopo_O", f"[OX1]=[#6;R1;r6]@[#7;R1;r6]-{_ACID_O}", (0, 3), "1,2"),
     # 3,2-HOPO: O=c1n(R)cccc1O
     ("hopo_O", f"[OX1]=[#6;R1;r6](@[#7;r6])@[#6;R1;r6]-{_ACID_O}", (0, 4), "3,2"),
-    # 3,4-HOPO and 3-hydroxy-4-pyrone: O=c1cc[n,o]cc1O
-    ("hopo_O", f"[OX1]=[#6;R1;r6](@[#6;r6])@[#6;R1;r6]-{_ACID_O}", (0, 4), "3,4"),
-    ("hydroxamate_O", f"[OX1]=[CX3][NX3]-{_ACID_O}", (0, 3), ""),
-    ("catecholate_O", f"{_ACID_O}-c:c-{_ACID_O}", (0, 3), ""),
+    # 3,4-HOPO: O=c1ccn(R)cc1O - the ring N para to the oxo C (a real pyridinone ring)
+    ("hopo_O", f"[OX1]=[#6;R1]1@[#6;R1](-{_ACID_O})@[#6;R1]@[#7;R1]@[#6;R1]@[#6;R1]@1", (0, 3),
+     "3,4"),
+    # 3-hydroxy-4-pyrone (maltol, kojic acid): same O,O motif with a ring O
+    ("hopo_O", f"[OX1]=[#6;R1]1@[#6;R1](-{_ACID_O})@[#6;R1]@[#8;R1]@[#6;R1]@[#6;R1]@1", (0, 3),
+     "3,4-pyrone"),
+    # hydroxamic acid C(=O)N-OH; an N-hydroxyimide (N-hydroxysuccinimide) is not one
+    ("hydroxamate_O", f"[OX1]=[CX3][NX3;!$(N(C=O)C=O)]-{_ACID_O}", (0, 3), ""),
+    # 1,2-dihydroxyarene on a six-membered aromatic ring that carries no exocyclic C=O/C=S:
+    # oxocarbon acids (squaric, croconic, rhodizonic) and hydroxyquinones are not catechols
+    ("catecholate_O", f"{_ACID_O}-c1:c(-{_ACID_O}):[a;!$(*=[#8,#16])]:[a;!$(*=[#8,#16])]"
+     ":[a;!$(*=[#8,#16])]:[a;!$(*=[#8,#16])]:1", (0, 3), ""),
     ("carboxylate_O", f"[CX3](=[OX1])-{_ACID_O}", (2,), ""),
     ("phosphonate_O", f"[PX4](=[OX1])(-{_ACID_O})-[OX2H1,OX1-,OX2]", (2,), ""),
     ("phosphinate_O", f"[PX4](=[OX1])(-{_ACID_O})", (2,), ""),

@@ -324,21 +324,18 @@ def _find_core(mol: Chem.Mol) -> tuple[Chem.Mol, dict[str, Any], str | None]:
     return core, dict(info or {}), None
 
 
-def standardize(mol: Chem.Mol | str, *, find_core: bool = True,
-                _owned: bool = False) -> Standardized:
+def standardize(mol: Chem.Mol | str, *, find_core: bool = True) -> Standardized:
     """Standardize a ligand to its neutral acid form and find its chelating core.
 
     Parameters
     ----------
     mol
         RDKit molecule (sanitized or not: metal complexes are best passed unsanitized, as parsed
-        with ``Chem.MolFromSmiles(smiles, sanitize=False)``) or a SMILES string.
+        with ``Chem.MolFromSmiles(smiles, sanitize=False)``) or a SMILES string. The caller's
+        Mol is never changed.
     find_core
         Call :func:`chelscreen.chem.core.find_chelating_core` (default). With ``False`` the core
         is the whole molecule.
-    _owned
-        Internal: ``mol`` was made for this call (parsed from text by the caller) and may be
-        changed in place, which saves a copy. The caller's Mol is never changed otherwise.
 
     Returns
     -------
@@ -351,7 +348,21 @@ def standardize(mol: Chem.Mol | str, *, find_core: bool = True,
         Unparsable or empty input, no heavy atoms, unsupported elements, no ligand left after
         removing metals, more than :data:`MAX_HEAVY_ATOMS` heavy atoms, or RDKit sanitization
         failure. The message says what is wrong and how to fix it.
+
+    Examples
+    --------
+    >>> from rdkit import Chem
+    >>> std = standardize("[O-]C(=O)CN(CC(=O)[O-])CC(=O)[O-].[Na+].[Na+].[Na+]")
+    >>> Chem.MolToSmiles(std.mol)
+    'O=C(O)CN(CC(=O)O)CC(=O)O'
     """
+    return _standardize(mol, find_core=find_core)
+
+
+def _standardize(mol: Chem.Mol | str, *, find_core: bool = True,
+                 _owned: bool = False) -> Standardized:
+    """:func:`standardize`; ``_owned``: ``mol`` was made for this call (parsed from text by the
+    caller) and may be changed in place, which saves a copy."""
     if isinstance(mol, str):
         text = mol
         _owned = True

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from chelscreen.cli.options import note, nuclide_argument_callback
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,44 +44,8 @@ def _fate_table(fate) -> str:  # noqa: ANN001 - DataFrame
         "frac_off_target": num})
 
 
-def _plot(nuclide: str, path: Path, stop_half_life_s: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-    import radioactivedecay as rd
-
-    from chelscreen.decay import _readable_half_life, activity_curves
-
-    curves = activity_curves(nuclide, stop_half_life_s=stop_half_life_s)
-    t = np.asarray(curves.index, dtype=float)
-    t_hl = rd.Nuclide(curves.columns[0]).half_life("s")
-    unit, size = (("d", 86400.0) if t_hl >= 2 * 86400 else ("h", 3600.0) if t_hl >= 2 * 3600
-                  else ("min", 60.0))
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    for col in curves.columns:
-        y = curves[col].to_numpy()
-        if not np.any(y > 1e-6):
-            continue
-        style = "-" if col == curves.columns[0] else "--"
-        ax.plot(t / size, np.where(y > 0, y, np.nan), style,
-                label=f"{col} (t1/2 {_readable_half_life(rd, col)})")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-4, 2.0)
-    ax.set_xlabel(f"time after pure {curves.columns[0]} at t = 0 ({unit})")
-    ax.set_ylabel("activity per unit initial parent activity (Bq/Bq)")
-    ax.set_title(f"{curves.columns[0]} decay chain: activities (Bateman, ICRP-107)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 @click.command("decay")
-@click.argument("nuclide")
+@click.argument("nuclide", callback=nuclide_argument_callback)
 @click.option("--chelator", default=None, help="Chelator name (library name or alias).")
 @click.option("--scenario", type=click.Choice(["internalized", "surface", "circulating"]),
               default="internalized", show_default=True,
@@ -87,19 +53,16 @@ def _plot(nuclide: str, path: Path, stop_half_life_s: float) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Write a PNG of every chain member's activity vs time.")
+              default=None, help="Write a figure (.png/.svg/.pdf): every chain member's "
+                                 "activity vs time, and where daughters decay (retained vs "
+                                 "released) for --chelator.")
 @click.option("--beta-release", type=click.FloatRange(0.0, 1.0), default=None,
               help="Release probability after beta-/EC decay of a chelated atom "
                    "(default: 0.36, see docs).")
 def decay(nuclide: str, chelator: str | None, scenario: str, fmt: str, plot_path: Path | None,
           beta_release: float | None) -> None:
     """Decay chain, recoil energies and daughter fate of NUCLIDE (e.g. Ac-225, 212Pb)."""
-    from chelscreen.decay import (
-        DEFAULT_STOP_HALF_LIFE_S,
-        daughter_fate,
-        decay_chain,
-        decay_summary,
-    )
+    from chelscreen.decay import daughter_fate, decay_chain, decay_summary
 
     kwargs = {} if beta_release is None else {"beta_release": beta_release}
     if fmt == "json":
@@ -129,6 +92,7 @@ def decay(nuclide: str, chelator: str | None, scenario: str, fmt: str, plot_path
         for k, v in a["parameters"].items():
             click.echo(f"  {k} = {v['value']:.4g}  ({v['source'][:90]})")
     if plot_path is not None:
-        _plot(parent, plot_path, DEFAULT_STOP_HALF_LIFE_S)
-        logger.info("wrote %s", plot_path)
-        click.echo(f"plot written to {plot_path}", err=True)
+        from chelscreen.decay import plot_decay
+
+        plot_decay(parent, plot_path, chelator=chelator, scenario=scenario, **kwargs)
+        note(f"plot written to {plot_path}")

@@ -9,6 +9,16 @@ from pathlib import Path
 
 import click
 
+from chelscreen.cli.options import (
+    attach_input_columns,
+    base_ligands,
+    ligand_columns,
+    out_option,
+    radionuclides_callback,
+    read_cli_ligands,
+    write_output,
+)
+
 logger = logging.getLogger(__name__)
 
 
@@ -22,14 +32,15 @@ def _to_json_records(df) -> str:
 
 
 @click.command("label")
-@click.argument("input", metavar="INPUT")
-@click.option("-r", "--radionuclides", required=True,
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-r", "--radionuclides", required=True, callback=radionuclides_callback,
               help="Comma-separated radionuclides, e.g. 'Ac-225,Ga-68'.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
-def label(input: str, radionuclides: str, fmt: str, out: Path | None) -> None:
+              show_default=True, help="Format on standard output (--out follows its suffix).")
+@out_option("standard output in --format")
+@ligand_columns
+def label(inputs: tuple[str, ...], radionuclides: str, fmt: str, out: Path | None,
+          smiles_column: str | None, name_column: str | None, id_column: str | None) -> None:
     """Probability of mild labeling (>=95 % at <=40 degC in <=30 min) and suggested conditions.
 
     INPUT is a chelator name from the library (e.g. macropa), a SMILES string, or a file of
@@ -39,10 +50,10 @@ def label(input: str, radionuclides: str, fmt: str, out: Path | None) -> None:
     """
     from chelscreen.radiolabeling import labeling
 
-    source: object = input
-    if Path(input).is_file():
-        source = Path(input)
-    df = labeling(source, radionuclides)
+    ligs = read_cli_ligands(inputs, smiles_column, name_column, id_column)
+    df = attach_input_columns(labeling(base_ligands(ligs), radionuclides), ligs)
+    if write_output(df, out):
+        return
     if fmt == "csv":
         text = df.to_csv(index=False)
     elif fmt == "json":
@@ -50,10 +61,5 @@ def label(input: str, radionuclides: str, fmt: str, out: Path | None) -> None:
     else:
         show = df.drop(columns=["smiles"]).copy()
         show["precedents"] = show["precedents"].str.slice(0, 80)
-        with_pd = show.to_string(index=False, max_colwidth=80)
-        text = with_pd + "\n"
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
-        logger.info("wrote %d rows to %s", len(df), out)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
+        text = show.to_string(index=False, max_colwidth=80) + "\n"
+    click.echo(text, nl=not text.endswith("\n"))

@@ -8,68 +8,115 @@ from pathlib import Path
 
 import click
 
+from chelscreen.cli.options import (
+    attach_input_columns,
+    base_ligands,
+    ligand_columns,
+    metals_callback,
+    out_option,
+    read_cli_ligands,
+    write_output,
+)
+
 logger = logging.getLogger(__name__)
 
 
-def _write(df, out: str | None) -> None:
-    if out is None:
-        df.to_csv(sys.stdout, index=False, float_format="%.3f")
-        return
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        df.to_parquet(path, index=False)
-    elif suffix in (".tsv", ".tab"):
-        df.to_csv(path, sep="\t", index=False, float_format="%.4g")
-    else:
-        df.to_csv(path, index=False, float_format="%.4g")
-    click.echo(f"wrote {len(df)} rows to {path}", err=True)
-
-
 def _is_pairs_table(path: Path) -> bool:
-    if not path.is_file() or path.suffix.lower() not in (".csv", ".tsv", ".tab"):
+    """A CSV/TSV input whose header has a ``metal`` column (one prediction per row)."""
+    from chelscreen.io import _base_suffix
+
+    if not path.is_file() or _base_suffix(path) not in (".csv", ".tsv", ".tab"):
         return False
-    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        header = fh.readline()
-    cols = {c.strip().lower() for c in header.split(sep)}
-    return {"smiles", "metal"} <= cols
+    import csv
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+            first = next((ln for ln in fh if ln.strip()), "")
+    except OSError:
+        return False
+    sep = "\t" if "\t" in first else (";" if "," not in first and ";" in first else ",")
+    header = next(csv.reader([first], delimiter=sep), [])
+    return "metal" in {c.strip().lower() for c in header}
+
+
+def _predict_pairs_table(ligs, model_dir):  # noqa: ANN001, ANN202 - DataFrames
+    """One prediction per row of a pairs table read by ``read_ligands`` (same row errors)."""
+    import pandas as pd
+
+    from chelscreen.cli.options import base_ligands
+    from chelscreen.errors import UnsupportedMetalError
+    from chelscreen.metals import parse_metal
+    from chelscreen.model.predict import predict_stability
+
+    metal_col = next(c for c in ligs.columns if c.strip().lower() == "metal")
+    ligs = ligs.rename(columns={metal_col: "_metal"}).reset_index(drop=True)
+    base = base_ligands(ligs).copy()
+    for i, text in enumerate(ligs["_metal"].astype(str)):
+        problem = None
+        if not text.strip():
+            problem = "empty 'metal' cell; give an ion (Ac3+) or a radionuclide (Ac-225)"
+        else:
+            try:
+                parse_metal(text)
+            except UnsupportedMetalError as exc:
+                problem = str(exc).split(". Supported ions")[0]
+        if problem and base.at[i, "status"] != "invalid":
+            base.at[i, "status"] = "invalid"
+            base.at[i, "message"] = f"row {i + 1}: {problem}"
+    parts = []
+    for text, idx in base.groupby(ligs["_metal"].astype(str), sort=False).groups.items():
+        sub = base.loc[idx]
+        metal = text if text.strip() else "Ac3+"  # invalid rows only; never predicted
+        part = predict_stability(sub, [metal], model=model_dir)
+        part.index = idx
+        part["metal"] = text
+        parts.append(part)
+    out = pd.concat(parts).sort_index()
+    return out.reset_index(drop=True), ligs.drop(columns=["_metal"])
 
 
 @click.command("predict")
-@click.argument("input", metavar="INPUT")
-@click.option("--metals", "-m", default=None,
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--metals", "-m", default=None, callback=metals_callback,
               help="Comma-separated metals or nuclides, e.g. 'Ac3+,Lu-177,225Ac'. Not needed when "
-                   "INPUT is a pairs CSV with columns id, smiles, metal.")
-@click.option("--out", "-o", default=None, type=click.Path(dir_okay=False),
-              help="Output file (.csv, .tsv or .parquet); default: CSV on stdout.")
+                   "INPUT is a pairs CSV with a 'metal' column.")
+@out_option("CSV on standard output")
+@ligand_columns
 @click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False),
               help="Model folder made by 'chelscreen train' (default: the bundled model).")
-def predict(input: str, metals: str | None, out: str | None, model_dir: str | None) -> None:
+def predict(inputs: tuple[str, ...], metals: str | None, out: Path | None,
+            smiles_column: str | None, name_column: str | None, id_column: str | None,
+            model_dir: str | None) -> None:
     """Predict log K1 (M + L = ML, 25 C) with uncertainty for chelator-metal pairs.
 
-    INPUT is a ligand file (.smi/.csv/.sdf), a SMILES or a library name (then --metals is
-    required), or a pairs CSV with columns id, smiles, metal (one prediction per row, order
-    and ids kept; bad rows are marked invalid, not dropped).
+    INPUT is a ligand file (.smi/.csv/.sdf), SMILES or library names (then --metals is
+    required), or a pairs CSV with columns smiles, metal (optional id, name): one prediction
+    per row, order and ids kept; bad rows are marked invalid with their row number, never
+    dropped or shifted. Extra input columns are kept in the output.
     """
-    from chelscreen.model.predict import predict_pairs, predict_stability
+    from chelscreen.model.predict import predict_stability
 
-    path = Path(input)
-    if _is_pairs_table(path):
+    pairs = len(inputs) == 1 and _is_pairs_table(Path(inputs[0]))
+    if not pairs and not metals:
+        raise click.UsageError(
+            "--metals is required unless INPUT is a pairs CSV with a 'metal' column "
+            "(example: --metals Ac3+,Lu-177)"
+        )
+    ligs = read_cli_ligands(inputs, smiles_column, name_column, id_column)
+    if pairs:
         if metals:
-            logger.warning("--metals is ignored: %s has a 'metal' column", path)
-        df = predict_pairs(path, model=model_dir)
+            logger.warning("--metals is ignored: %s has a 'metal' column", inputs[0])
+        df, ligs = _predict_pairs_table(ligs, model_dir)
     else:
-        if not metals:
-            raise click.UsageError(
-                "--metals is required unless INPUT is a pairs CSV with a 'metal' column "
-                "(example: --metals Ac3+,Lu-177)"
-            )
-        df = predict_stability(input, metals, model=model_dir)
+        df = predict_stability(base_ligands(ligs), metals, model=model_dir)
+    df = attach_input_columns(df, ligs)
     bad = int((df["status"] == "invalid").sum())
     if bad:
         logger.warning("%d of %d rows are invalid (see the message column)", bad, len(df))
-    _write(df, out)
+    if not write_output(df, out):
+        df.to_csv(sys.stdout, index=False, float_format="%.3f")
 
 
 @click.command("train")
@@ -85,9 +132,10 @@ def train(data: str, out: str, folds: int, basicity: bool) -> None:
 
     Prints grouped-CV metrics (folds grouped by ligand) and writes a model folder.
     """
-    from chelscreen.model.estimator import train_user_model
+    from chelscreen.model.train import train_user_model
 
-    report = train_user_model(data, out, folds=folds, basicity=basicity)
+    with TrainingProgress(data, folds):
+        report = train_user_model(data, out, folds=folds, basicity=basicity)
     cv = report.get("cv")
     if cv:
         click.echo(
@@ -99,3 +147,73 @@ def train(data: str, out: str, folds: int, basicity: bool) -> None:
         click.echo("grouped CV skipped (too few ligands or --folds 0)")
     click.echo(f"trained on {report['rows']} rows ({report['ligands']} ligands, "
                f"{report['metals']} metals); model written to {out}")
+
+
+class TrainingProgress(logging.Handler):
+    """Progress and time estimate of ``chelscreen train`` (stderr; silent with ``-q``).
+
+    Training is ``folds`` cross-validation fits plus the final fit. Each fit of the stability
+    model logs its calibration (``chelscreen.model`` logger, "calibration: ..."); this handler
+    counts those records, so the bar advances per fit and tqdm's estimate of the time left
+    comes from the fits already done. The elapsed time ticks every second meanwhile.
+    """
+
+    def __init__(self, data: str, folds: int) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.data, self.folds = data, folds
+        self.bar = None
+        self.fits_done = 0
+        self._stop = None
+        self._level = logging.NOTSET
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("calibration:"):
+            self.fits_done += 1
+            if self.bar is not None:
+                self.bar.update(1)
+
+    def __enter__(self) -> TrainingProgress:
+        import threading
+
+        from tqdm.auto import tqdm
+
+        from chelscreen.cli import is_quiet
+
+        try:
+            import pandas as pd
+
+            n = len(pd.read_csv(self.data, usecols=lambda c: True, dtype=str))
+        except Exception:  # noqa: BLE001 - only for the message; train_user_model reports errors
+            n = None
+        fits = (self.folds + 1) if self.folds else 1
+        rows = f"{n} rows" if n is not None else self.data
+        from chelscreen.cli.options import note
+
+        note(f"training on {rows}: {fits} model fit(s) ({self.folds}-fold grouped CV + final); "
+             "the estimate of the time left appears after the first fit")
+        self.bar = tqdm(total=fits, desc="train", unit="fit", disable=True if is_quiet() else None,
+                        bar_format="{desc}: {n}/{total} fits |{bar}| {elapsed} elapsed, "
+                                   "~{remaining} left")
+        model_log = logging.getLogger("chelscreen.model")
+        model_log.addHandler(self)
+        self._level = model_log.level
+        if not model_log.isEnabledFor(logging.INFO):
+            model_log.setLevel(logging.INFO)  # the other handlers keep their own levels
+        self._stop = threading.Event()
+
+        def tick() -> None:
+            while not self._stop.wait(1.0):
+                self.bar.refresh()
+
+        threading.Thread(target=tick, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("chelscreen.model").removeHandler(self)
+        logging.getLogger("chelscreen.model").setLevel(self._level)
+        if self._stop is not None:
+            self._stop.set()
+        if self.bar is not None:
+            if exc[0] is None:
+                self.bar.n = self.bar.total
+            self.bar.close()

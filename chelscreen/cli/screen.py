@@ -6,20 +6,31 @@ import logging
 
 import click
 
+from chelscreen.cli.options import (
+    attach_input_columns,
+    base_ligands,
+    ligand_columns,
+    radionuclides_callback,
+    read_cli_ligands,
+)
+
 logger = logging.getLogger(__name__)
 
 
 @click.command("screen")
-@click.argument("input_", metavar="[INPUT]", required=False)
-@click.option("--radionuclides", "-r", default=None,
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@click.option("--radionuclides", "-r", default=None, callback=radionuclides_callback,
               help="Comma-separated list, e.g. Ac-225,Pb-212,Lu-177 (default: the therapy set "
                    "Ac-225,Bi-213,Pb-212,Th-227,Ra-223,Lu-177,Y-90,Tb-161,Sc-47,Ga-68,Cu-64,"
                    "In-111).")
+@ligand_columns
 @click.option("--simulate-top", type=click.IntRange(min=0), default=0, show_default=True,
               help="Run the OpenMM fast protocol on the N best pairs per radionuclide.")
 @click.option("--out", "-o", type=click.Path(file_okay=False), default="chelscreen-results",
               show_default=True, help="Output folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted screen in --out.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the results already in --out (otherwise a non-empty --out is refused).")
 @click.option("--n-jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (local) or workers (dask LocalCluster).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
@@ -33,37 +44,55 @@ logger = logging.getLogger(__name__)
                    "retention × daughters for every pair).")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="Pairs per radionuclide printed and written to top.sdf.")
-def screen(input_: str | None, radionuclides: str | None, simulate_top: int, out: str,
-           resume: bool, n_jobs: int, executor: str, scheduler: str | None,
+def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: str | None,
+           name_column: str | None, id_column: str | None, simulate_top: int, out: str,
+           resume: bool, overwrite: bool, n_jobs: int, executor: str, scheduler: str | None,
            chunk_size: int | None, no_labeling: bool, top: int) -> None:
     """Rank chelator × radionuclide pairs for in vivo retention and daughter release.
 
     INPUT is a file of chelators (.smi/.csv/.tsv/.sdf, optionally .gz), a SMILES or a library
-    name; without it the bundled chelator library is screened. Writes results.parquet,
-    results.csv, top.sdf and report.html to --out.
+    name, or several of them; without INPUT the bundled chelator library is screened. Writes
+    results.parquet, results.csv, top.sdf and report.html to --out (extra input columns kept).
     """
     from chelscreen.cli import is_quiet
     from chelscreen.screening import screen as run_screen
-    from chelscreen.screening import top_pairs, write_outputs
+    from chelscreen.screening import write_outputs
+    from chelscreen.store import check_out_folder
 
     if scheduler and executor != "dask":
         raise click.UsageError("--scheduler needs --executor dask")
+    if resume and overwrite:
+        raise click.UsageError("--resume and --overwrite exclude each other; give one")
+    check_out_folder(out, resume=resume, overwrite=overwrite)
     quiet = is_quiet()
+    ligs = (read_cli_ligands(inputs, smiles_column, name_column, id_column, n_jobs=n_jobs)
+            if inputs else None)
     result = run_screen(
-        input_, radionuclides, simulate_top=simulate_top, out=out, resume=resume,
+        None if ligs is None else base_ligands(ligs), radionuclides,
+        simulate_top=simulate_top, out=out, resume=resume,
         n_jobs=n_jobs, executor=executor, scheduler=scheduler, progress=not quiet,
         chunk_size=chunk_size, report=False, labeling=not no_labeling,
     )
+    if ligs is not None:
+        result = attach_input_columns(result, ligs)
     write_outputs(result, out, report=True, top_n=top)
     if quiet:
         return
-    best = top_pairs(result, top_n=min(top, 3))
-    for nuc, grp in best.groupby("radionuclide", sort=False):
-        click.echo(f"{nuc}:")
-        for r in grp.to_dict("records"):
-            click.echo(f"  {int(r['rank'])}. {r['chelator']}  score {r['score']:.2f}  — {r['why']}")
-    n_bad = int(result.drop_duplicates("id")["status"].isin(["invalid", "error"]).sum())
-    if n_bad:
-        click.echo(f"{n_bad} input row(s) could not be scored (status/message in results.csv).",
-                   err=True)
+    from chelscreen.reporting import console_summary
+
+    click.echo(console_summary(result, top_n=min(top, 3)))
+    _report_bad_inputs(result)
     click.echo(f"wrote {out}/results.parquet, results.csv, top.sdf, report.html")
+
+
+def _report_bad_inputs(result, limit: int = 10) -> None:  # noqa: ANN001 - DataFrame
+    """Name every chelator that could not be scored, with its reason (stderr)."""
+    bad = result.drop_duplicates("id")
+    bad = bad[bad["status"].isin(["invalid", "error"])]
+    if not len(bad):
+        return
+    click.echo(f"{len(bad)} input row(s) could not be scored:", err=True)
+    for r in bad.head(limit).to_dict("records"):
+        click.echo(f"  {r['id']} {r['chelator']}: {r['message']}", err=True)
+    if len(bad) > limit:
+        click.echo(f"  ... and {len(bad) - limit} more (status/message in results.csv)", err=True)

@@ -67,7 +67,7 @@ def _fmt_metrics(m: dict) -> list[str]:
 
 
 def target_check(m: dict) -> list[tuple[str, str, bool]]:
-    """(target, measured, met) for the accuracy targets of issue 4."""
+    """(target, measured, met) for the project's accuracy targets."""
     g15 = m["gt15"]
     return [
         ("MAE <= 1.0", f"{m['MAE']:.3f}", m["MAE"] <= 1.0),
@@ -177,7 +177,7 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
             f"{k} {v['MAE']:.2f} (n={v['n']})" for k, v in m["per_metal_MAE"].items())]
         checks = target_check(m)
         card["targets"] = {t: {"measured": v, "met": ok} for t, v, ok in checks}
-        lines += ["", "| issue-4 target | measured | met |", "|---|---|---|",
+        lines += ["", "| accuracy target | measured | met |", "|---|---|---|",
                   *[f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in checks]]
         lines += ["", "Most targets are **missed**; the model beats the baseline on every metric "
                   "but not by the margin asked. Why: (1) the error is dominated by strong, "
@@ -192,8 +192,8 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
                   "log units. The baseline as re-run here (MAE "
                   f"{validation.get('baseline', {}).get('MAE', float('nan')):.2f}) is weaker "
                   "than the figure "
-                  "quoted in the issue (MAE 1.21), which was measured on a different cut of "
-                  "the data; compare the two rows of this card, not the issue's number."]
+                  "quoted earlier (MAE 1.21), which was measured on a different cut of "
+                  "the data; compare the two rows of this card, not that number."]
         (out / "card.json").write_text(json.dumps(card, indent=2, default=str))
         if "featurized_pairs_per_s" in validation:
             lines += ["", f"Speed: {validation['featurized_pairs_per_s']:,.0f} featurized "

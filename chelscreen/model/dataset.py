@@ -16,6 +16,8 @@ Outputs (next to ``--out``):
     the merged measurements), ``logK_sd_rep`` (spread of repeats), ``n_measurements``,
     ``censored`` ("" / ">" / "<"), ``source`` (``NIST_SRD46``, ``SATCMF``, ``CMI_IUPAC_v2``),
     ``source_id`` (semicolon-joined raw row ids), ``nist_ligand_id`` and ``ligand_name``.
+``conflicts.csv``
+    pairs whose values disagree by more than 3 log units and which value was kept (and why).
 ``protonation.csv.gz``
     per training ligand: stepwise protonation constants (log K_H) from the NIST
     ``[H_nL]/[H_(n-1)L][H]`` rows and basicity summaries.
@@ -43,6 +45,14 @@ SATCMF_CSV = "satcmf/dataset.csv"
 CMI_IUPAC_V2 = "cmi_logkpredict/IUPAC_v2_ML_inp_train.csv"
 
 ML_DEFINITION = "[ML]/[M][L]"
+#: ionic strength (mol/L) given to rows whose source states none (flagged ``I_imputed``) and the
+#: default of every prediction
+IMPUTED_IONIC_STRENGTH = 0.1
+#: two values of one (ligand, metal) pair further apart than this (log units) are a conflict
+CONFLICT_SPREAD = 3.0
+#: source preference when two conflicting values are equally supported
+SOURCE_PRIORITY = {"literature": 0, "NIST_SRD46": 1, "SATCMF": 2, "CMI_IUPAC_v2": 3}
+LITERATURE_CSV = "molecules/stability_literature.csv"
 # stepwise protonation: [HL]/[L][H], [H<sub>2</sub>L]/[HL][H], ...
 _PROT_RE = re.compile(r"^\[H(?:<sub>(\d+)</sub>)?L\]/\[(?:H(?:<sub>(\d+)</sub>)?)?L\]\[H\]$")
 _SIMPLE_ION_RE = re.compile(r"^([A-Z][a-z]?)(\d*)\+$")
@@ -108,11 +118,36 @@ def mol_formula_counts(mol) -> Counter:
 # --------------------------------------------------------------------------------------------
 
 
+#: NIST molfiles that are wrong although their formula fits; the structure written out from the
+#: NIST ligand name (systematic name -> structure, no literature number involved)
+STRUCTURE_OVERRIDES: dict[int, tuple[str, str]] = {
+    7677: (
+        "NC(=O)CN1CCN(CC(N)=O)CCN(CC(N)=O)CCN(CC(N)=O)CC1",
+        "NIST molfile is a tetrakis(acetohydrazide) isomer (N-N bonds); structure from the NIST "
+        "name '1,4,7,10-tetraazacyclododecane-1,4,7,10-tetraacetic acid tetraamide (DOTAM)'; "
+        "NIST formula C16H32N8O2 is a typo for C16H32N8O4",
+    ),
+}
+
+
+def _formula_text(counts: dict) -> str:
+    return "".join(f"{el}{counts[el]}" for el in sorted(counts))
+
+
 def load_nist_structures(raw: Path) -> pd.DataFrame:
     """Decode the NIST ligand SDF, check each molfile against the NIST formula, standardize.
 
     Returns one row per NIST ligand id with ``smiles`` (canonical neutral acid form) or an empty
-    string and a ``structure_note`` saying why it was rejected.
+    string and a ``structure_note`` saying what was found:
+
+    * heavy-atom formula of the molfile (or of its standardized form, which drops a chloride
+      counter-ion) equal to NIST's: kept;
+    * exactly one element count differs: the NIST formula has a typo (reviewed on the names:
+      5-phenylpentanoic acid is C11 not C12, isonicotinic acid O2 not O3, DTMA O4 not O2 ...),
+      the molfile is kept and the typo recorded (``NIST formula typo``);
+    * :data:`STRUCTURE_OVERRIDES`: the molfile itself is wrong, the structure from the name is
+      used (DOTAM);
+    * more than one element differs: dropped (``heavy-atom formula mismatch``).
     """
     from rdkit import Chem, RDLogger
 
@@ -127,6 +162,11 @@ def load_nist_structures(raw: Path) -> pd.DataFrame:
         lig_id = int(rec.GetProp("nist_ligand_id"))
         formula = rec.GetProp("nist_formula") if rec.HasProp("nist_formula") else ""
         note, smiles = "", ""
+        if lig_id in STRUCTURE_OVERRIDES:
+            smi, why = STRUCTURE_OVERRIDES[lig_id]
+            rows.append((lig_id, formula, standardize_mol(Chem.MolFromSmiles(smi)),
+                         f"structure override: {why}"))
+            continue
         try:
             mol = Chem.Mol(rec)
             Chem.SanitizeMol(mol)
@@ -136,19 +176,29 @@ def load_nist_structures(raw: Path) -> pd.DataFrame:
             continue
         want = heavy_formula(parse_formula(formula))
         got = heavy_formula(mol_formula_counts(mol))
+        try:
+            std = standardize_mol(mol)
+        except Exception as exc:  # noqa: BLE001
+            rows.append((lig_id, formula, "", f"standardization failed: {exc}"))
+            continue
+        got_std = heavy_formula(mol_formula_counts(Chem.MolFromSmiles(std)))
         if not want:
             note = "no NIST formula"
-        elif want != got:
-            note = f"heavy-atom formula mismatch: molfile {got} vs NIST {want}"
-        else:
+        elif want == got or want == got_std:
             h_want = parse_formula(formula).get("H", 0)
             h_got = mol_formula_counts(mol).get("H", 0)
             if h_want != h_got:
                 note = f"H count differs (molfile {h_got}, NIST {h_want}); fixed by standardization"
-            try:
-                smiles = standardize_mol(mol)
-            except Exception as exc:  # noqa: BLE001
-                note, smiles = f"standardization failed: {exc}", ""
+            smiles = std
+        else:
+            diff = {e for e in set(want) | set(got_std) if want.get(e, 0) != got_std.get(e, 0)}
+            if len(diff) == 1:
+                smiles = std
+                note = (f"NIST formula typo (molfile kept): NIST {_formula_text(want)} vs "
+                        f"molfile {_formula_text(got_std)}")
+            else:
+                note = (f"heavy-atom formula mismatch: molfile {_formula_text(got_std)} vs NIST "
+                        f"{_formula_text(want)}")
         rows.append((lig_id, formula, smiles, note))
     df = pd.DataFrame(rows, columns=["nist_ligand_id", "nist_formula", "smiles", "structure_note"])
     # four ids have two molfiles: keep the first that passed
@@ -190,7 +240,8 @@ def load_nist(raw: Path, structures: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         {
             "smiles": ml["smiles"],
             "metal": ml["metal_canon"],
-            "ionic_strength": ml["ionic_strength"].astype(float),
+            "ionic_strength": ml["ionic_strength"].astype(float).fillna(IMPUTED_IONIC_STRENGTH),
+            "I_imputed": ml["ionic_strength"].isna().to_numpy(),
             "logK": ml["logK"].astype(float),
             "censored": censored,
             "source": "NIST_SRD46",
@@ -212,8 +263,39 @@ def load_nist(raw: Path, structures: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     return out, hp, stats
 
 
+def _basic_amines(smiles: str) -> int:
+    """Aliphatic amine N of a ligand (each is one basic protonation step)."""
+    from rdkit import Chem
+
+    from chelscreen.chem.donors import perceive_donors
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return 0
+    return sum(1 for d in perceive_donors(mol) if d.donor_type == "amine_N")
+
+
+def protonation_completeness(steps: list[float], n_amines: int) -> tuple[bool, str]:
+    """Is a measured list of stepwise log K_H complete enough to be used as measured?
+
+    Rule: a list with fewer steps than basic amines, or a polyamine (>= 2 amines) whose
+    highest log K_H is < 10, lacks its most basic step(s) - typically a macrocycle's first
+    protonation (> 11) that a glass electrode cannot reach - and is incomplete.
+    """
+    if len(steps) < n_amines:
+        return False, f"{len(steps)} steps for {n_amines} basic amines"
+    if n_amines >= 2 and max(steps) < 10:
+        return False, f"polyamine ({n_amines} amines) with highest log K_H {max(steps):.2f} < 10"
+    return True, ""
+
+
 def protonation_table(hp: pd.DataFrame) -> pd.DataFrame:
-    """Per canonical ligand: stepwise log K_H (median over I, preferring I ≈ 0.1) and summaries."""
+    """Per canonical ligand: stepwise log K_H (median over I, preferring I ≈ 0.1) and summaries.
+
+    ``complete`` applies :func:`protonation_completeness`; for an incomplete list
+    ``logKH_steps`` is left empty (users of the table then estimate the constants and say so)
+    and the measured steps stay in ``logKH_steps_measured`` with the reason in ``note``.
+    """
     hp = hp.copy()
     hp["pref"] = (hp["ionic_strength"] - 0.1).abs()
     rows = []
@@ -224,6 +306,9 @@ def protonation_table(hp: pd.DataFrame) -> pd.DataFrame:
             ks.append(float(best["logK"].median()))
         ks = sorted(ks, reverse=True)
         arr = np.array(ks)
+        n_am = _basic_amines(smi)
+        complete, why = protonation_completeness(ks, n_am)
+        steps = ";".join(f"{k:.2f}" for k in ks)
         rows.append(
             {
                 "smiles": smi,
@@ -232,7 +317,11 @@ def protonation_table(hp: pd.DataFrame) -> pd.DataFrame:
                 "logKH_max": float(arr.max()),
                 "n_pKa_gt4": int((arr > 4).sum()),
                 "n_pKa_gt8": int((arr > 8).sum()),
-                "logKH_steps": ";".join(f"{k:.2f}" for k in ks),
+                "logKH_steps": steps if complete else "",
+                "logKH_steps_measured": steps,
+                "n_basic_amines": n_am,
+                "complete": complete,
+                "note": "" if complete else f"incomplete measured list ({why}); estimate used",
                 "source_id": ";".join(sorted(set(g["source_id"]))[:20]),
             }
         )
@@ -269,7 +358,10 @@ def load_satcmf(raw: Path) -> pd.DataFrame:
         {
             "smiles": smiles,
             "metal": canon,
-            "ionic_strength": np.nan,
+            # SATCMF gives no ionic strength; imputed as 0.1 M (the usual medium of these
+            # studies) and flagged, so a missing value carries no information about the source
+            "ionic_strength": IMPUTED_IONIC_STRENGTH,
+            "I_imputed": True,
             "logK": df["LogK1"].astype(float),
             "censored": "",
             "source": "SATCMF",
@@ -301,7 +393,8 @@ def load_cmi_iupac_v2(raw: Path) -> pd.DataFrame:
         {
             "smiles": smis,
             "metal": metals,
-            "ionic_strength": np.nan,
+            "ionic_strength": IMPUTED_IONIC_STRENGTH,
+            "I_imputed": True,
             "logK": df.iloc[:, 1].astype(float),
             "censored": "",
             "source": "CMI_IUPAC_v2",
@@ -330,6 +423,7 @@ def dedupe(rows: pd.DataFrame) -> pd.DataFrame:
 
     agg = rows.groupby(keys, sort=True, dropna=False).agg(
         ionic_strength=("ionic_strength", "median"),
+        I_imputed=("I_imputed", "all"),
         logK=("logK", "median"),
         logK_sd_rep=("logK", lambda s: float(s.std(ddof=1)) if len(s) > 1 else np.nan),
         n_measurements=("logK", "size"),
@@ -339,6 +433,92 @@ def dedupe(rows: pd.DataFrame) -> pd.DataFrame:
         ligand_name=("ligand_name", lambda s: _join(s, 1)),
     )
     return agg.reset_index()
+
+
+def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one consistent set of values per (ligand, metal); report the conflicts.
+
+    Values of one pair (over sources and ionic-strength buckets) that span more than
+    :data:`CONFLICT_SPREAD` log units are a conflict (e.g. Sc-DOTA 30.8 vs 16.5). They are split
+    into clusters (sorted values, a new cluster after a gap > 1.5 log units); the cluster backed by
+    more measurements wins, then the one with the preferred source (:data:`SOURCE_PRIORITY`:
+    a cited literature value, NIST, SATCMF). When that still ties, the pair is dropped: a median of
+    conflicting values is never kept nor shown as measured.
+
+    Returns the cleaned table and one row per conflict (``smiles, metal, values, kept, reason``).
+    """
+    t = table.reset_index(drop=True)
+    keep = np.ones(len(t), bool)
+    report = []
+    for (smi, metal), g in t.groupby(["smiles", "metal"], sort=False):
+        if len(g) < 2 or g["logK"].max() - g["logK"].min() <= CONFLICT_SPREAD:
+            continue
+        g = g.sort_values("logK")
+        cl = np.concatenate([[0], np.cumsum(np.diff(g["logK"].to_numpy()) > 1.5)])
+        stats = []
+        for c in np.unique(cl):
+            gc = g[cl == c]
+            stats.append((int(gc["n_measurements"].sum()),
+                          -min(SOURCE_PRIORITY.get(s, 9) for s in gc["source"]), c))
+        stats.sort(reverse=True)
+        values = "; ".join(f"{v:.2f} ({s}, n={n})" for v, s, n in
+                           zip(g["logK"], g["source"], g["n_measurements"]))
+        if len(stats) > 1 and stats[0][:2] == stats[1][:2]:
+            keep[g.index] = False
+            report.append((smi, metal, values, "", "tie in support and source: pair dropped"))
+            continue
+        best = stats[0]
+        lose = g.index[cl != best[2]]
+        keep[lose] = False
+        kept = g[cl == best[2]]
+        why = ("more measurements" if len(stats) > 1 and best[0] > stats[1][0]
+               else "preferred source")
+        report.append((smi, metal, values,
+                       "; ".join(f"{v:.2f} ({s})" for v, s in zip(kept["logK"], kept["source"])),
+                       f"kept the cluster with {why} ({best[0]} measurement(s))"))
+    conflicts = pd.DataFrame(report, columns=["smiles", "metal", "values", "kept", "reason"])
+    return t[keep].reset_index(drop=True), conflicts
+
+
+def load_literature(path: Path) -> pd.DataFrame:
+    """Cited literature constants (``molecules/stability_literature.csv``) as training rows.
+
+    Only rows with a numeric ``logK`` (the M + L = ML constant; other definitions are kept in
+    the file with an empty ``logK``) and a DOI are used; ``source`` is ``literature`` and
+    ``source_id`` the DOI. A missing file gives an empty frame, and rows whose SMILES or metal
+    cannot be read are skipped with a logged reason, so the table may grow freely.
+    """
+    cols = ["smiles", "metal", "ionic_strength", "I_imputed", "logK", "censored", "source",
+            "source_id", "nist_ligand_id", "ligand_name"]
+    path = Path(path)
+    if not path.is_file():
+        logger.warning("no literature table at %s", path)
+        return pd.DataFrame(columns=cols)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    need = {"smiles", "metal", "logK", "doi"}
+    if not need <= set(df.columns):
+        raise ValueError(f"{path} lacks columns {sorted(need - set(df.columns))}")
+    out = []
+    for i, r in df.iterrows():
+        k = pd.to_numeric(r["logK"].strip(), errors="coerce")
+        if not np.isfinite(k) or not r["doi"].strip():
+            continue
+        m = re.fullmatch(r"([A-Z][a-z]?)(\d*)\+", r["metal"].strip())
+        smi = _std_smiles(r["smiles"])
+        if m is None or not smi:
+            logger.warning("%s row %d: unreadable metal %r or SMILES %r; skipped", path, i + 2,
+                           r["metal"], r["smiles"])
+            continue
+        ion = canonical_ion(m.group(1), int(m.group(2) or 1))
+        ionic = pd.to_numeric(r.get("ionic_strength_M", ""), errors="coerce")
+        out.append({
+            "smiles": smi, "metal": ion,
+            "ionic_strength": float(ionic) if np.isfinite(ionic) else IMPUTED_IONIC_STRENGTH,
+            "I_imputed": not np.isfinite(ionic), "logK": float(k), "censored": "",
+            "source": "literature", "source_id": "doi:" + r["doi"].strip().removeprefix("doi:"),
+            "nist_ligand_id": "", "ligand_name": r.get("chelator", ""),
+        })
+    return pd.DataFrame(out, columns=cols)
 
 
 def build_ion_table(raw: Path, metals: list[str]) -> pd.DataFrame:
@@ -410,7 +590,8 @@ def build_ion_table(raw: Path, metals: list[str]) -> pd.DataFrame:
     return ions
 
 
-def build(raw: Path, out: Path, include_iupac: bool = False) -> dict:
+def build(raw: Path, out: Path, include_iupac: bool = False,
+          literature: Path | None = None) -> dict:
     """Build all tables; returns a statistics dict that is also written to ``build_stats.json``."""
     import json
 
@@ -425,6 +606,12 @@ def build(raw: Path, out: Path, include_iupac: bool = False) -> dict:
     stats["nist_ligands_formula_mismatch"] = int(
         structures["structure_note"].str.startswith("heavy-atom").sum()
     )
+    stats["nist_ligands_formula_typo_kept"] = int(
+        structures["structure_note"].str.startswith("NIST formula typo").sum()
+    )
+    stats["nist_ligands_structure_override"] = int(
+        structures["structure_note"].str.startswith("structure override").sum()
+    )
     parts = [nist]
     sat = load_satcmf(raw)
     stats["satcmf_rows_used"] = len(sat)
@@ -433,11 +620,22 @@ def build(raw: Path, out: Path, include_iupac: bool = False) -> dict:
         cmi = load_cmi_iupac_v2(raw)
         stats["cmi_iupac_v2_rows_used"] = len(cmi)
         parts.append(cmi)
+    if literature is not None:
+        lit = load_literature(literature)
+        stats["literature_rows_used"] = len(lit)
+        parts.append(lit)
     rows = pd.concat(parts, ignore_index=True)
-    table = dedupe(rows)
+    rows["I_imputed"] = rows["I_imputed"].astype(bool)
+    # conflicts are resolved on the single measurements, before repeats are merged
+    rows["n_measurements"] = 1
+    rows, conflicts = resolve_conflicts(rows)
+    table = dedupe(rows.drop(columns="n_measurements"))
+    stats["conflicting_pairs"] = len(conflicts)
+    stats["conflicting_pairs_dropped"] = int((conflicts["kept"] == "").sum())
+    conflicts.to_csv(out.parent / "conflicts.csv", index=False)
     table = table[
-        ["smiles", "metal", "ionic_strength", "I_bucket", "logK", "logK_sd_rep", "n_measurements",
-         "censored", "source", "source_id", "nist_ligand_id", "ligand_name"]
+        ["smiles", "metal", "ionic_strength", "I_imputed", "I_bucket", "logK", "logK_sd_rep",
+         "n_measurements", "censored", "source", "source_id", "nist_ligand_id", "ligand_name"]
     ]
     stats["table_rows"] = len(table)
     stats["table_rows_by_source"] = table["source"].value_counts().to_dict()
@@ -467,9 +665,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also add the CMI IUPAC_v2 rows (IUPAC-derived; redistribution rights unclear)",
     )
+    parser.add_argument("--literature", type=Path, default=Path(LITERATURE_CSV),
+                        help="cited literature constants (stability_literature.csv)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    stats = build(args.raw, args.out, include_iupac=args.include_iupac)
+    stats = build(args.raw, args.out, include_iupac=args.include_iupac,
+                  literature=args.literature)
     for k, v in stats.items():
         logger.info("%s: %s", k, v)
 

@@ -3,9 +3,11 @@
 Everything here is computable for a *new* ligand from its structure alone (no measured
 protonation constants are needed), so a user can screen molecules that were never measured.
 
-* :func:`standardize_mol` — the canonical key of a ligand (neutral acid form, largest organic
-  fragment, no stereo). Used both when building the training table and at prediction time, so
-  ``logK_exp`` look-ups match.
+* :func:`standardize_mol` — the canonical key of a ligand: the project's one standardizer
+  (:func:`chelscreen.chem.standardize.standardize`) written without stereo. Used both when
+  building the training table and at prediction time, so ``logK_exp`` look-ups match.
+* :func:`skeleton_key` — InChIKey first block of the neutral metal-free ligand: the grouping key
+  of every validation split (stereoisomers and duplicate database entries share it).
 * :func:`ligand_feature_frame` — 2D ligand features: typed donor counts from SMARTS, chelate-ring
   counts between donor atoms, macrocycle size / donor count, charge after full deprotonation,
   RDKit descriptors and a hashed Morgan count fingerprint.
@@ -41,8 +43,10 @@ DONOR_SMARTS: dict[str, str] = {
     "carboxylate_O": "[CX3](=O)[OX2H1,OX1-]",
     "phosphonate_O": "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]",
     "phosphinate_O": "[PX4;!$(P([OX2H1,OX1-])([OX2H1,OX1-]))](=O)[OX2H1,OX1-]",
+    # hydroxamate, HOPO and catechol groups are taken from chelscreen.chem.donors (one
+    # perception of these O,O units; see _GROUP_TYPES); the SMARTS here are not searched
     "hydroxamate_O": "[CX3](=O)[NX3][OX2H1,OX1-]",
-    "hopo_O": "[#8;H1,-1][c,n]~[c,n]=,:[#8]",
+    "hopo_O": "[OX1]=[#6;r6]~[#6,#7;r6]-[OX2H1,OX1-]",
     "catechol_O": "c([OX2H1,OX1-])c[OX2H1,OX1-]",
     "phenolate_O": "c[OX2H1,OX1-]",
     "sulfonate_O": "[SX4](=O)(=O)[OX2H1,OX1-]",
@@ -101,7 +105,9 @@ def _patterns() -> tuple[dict, dict]:
 
 
 def standardize_mol(mol) -> str:
-    """Canonical ligand key: largest organic fragment, neutralized (acid form), no stereo.
+    """Canonical ligand key: :func:`chelscreen.chem.standardize.standardize` (the project's one
+    standardizer: metals and counter-ions split off, largest organic fragment, neutral acid form),
+    written as canonical SMILES without stereochemistry.
 
     Parameters
     ----------
@@ -115,20 +121,20 @@ def standardize_mol(mol) -> str:
     Raises
     ------
     ValueError
-        When RDKit cannot clean up the molecule.
+        When the structure cannot be standardized (the message says why).
     """
     from rdkit import Chem
-    from rdkit.Chem.MolStandardize import rdMolStandardize
 
-    mol = rdMolStandardize.Cleanup(Chem.Mol(mol))
-    frags = Chem.GetMolFrags(mol, asMols=True)
-    if len(frags) > 1:
-        organic = [f for f in frags if any(a.GetAtomicNum() == 6 for a in f.GetAtoms())]
-        pool = organic or list(frags)
-        mol = max(pool, key=lambda f: f.GetNumHeavyAtoms())
-    mol = rdMolStandardize.Uncharger(canonicalOrder=True).uncharge(mol)
-    Chem.RemoveStereochemistry(mol)
-    smi = Chem.MolToSmiles(mol, isomericSmiles=False)
+    from chelscreen.chem.standardize import standardize
+    from chelscreen.errors import InvalidStructureError
+
+    try:
+        std = standardize(mol, find_core=False)
+    except InvalidStructureError as exc:
+        raise ValueError(str(exc)) from exc
+    out = Chem.Mol(std.mol)
+    Chem.RemoveStereochemistry(out)
+    smi = Chem.MolToSmiles(out, isomericSmiles=False)
     if not smi:
         raise ValueError("empty molecule after standardization")
     return smi
@@ -143,7 +149,7 @@ def standardize_smiles(smiles: str) -> str | None:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
-    mol = Chem.MolFromSmiles(str(smiles)) if smiles is not None else None
+    mol = Chem.MolFromSmiles(str(smiles), sanitize=False) if smiles is not None else None
     if mol is None or mol.GetNumAtoms() == 0:
         return None
     try:
@@ -152,11 +158,57 @@ def standardize_smiles(smiles: str) -> str | None:
         return None
 
 
+#: model donor type -> chelscreen.chem.donors type for the bidentate O,O groups, which are
+#: counted once per group from that module's perception (HOPO needs a ring N or O, catechol a
+#: six-membered aromatic ring without exocyclic C=O, so oxocarbon acids are neither)
+_GROUP_TYPES = {"hydroxamate_O": "hydroxamate_O", "hopo_O": "hopo_O",
+                "catechol_O": "catecholate_O"}
+
+
+@lru_cache(maxsize=65536)
+def skeleton_key(smiles: str) -> str:
+    """Structure-skeleton key of a ligand: the first InChIKey block (connectivity, no stereo,
+    no protonation layer) of its standardized neutral metal-free form; ``""`` when unparsable.
+
+    Validation folds are grouped by this key, so stereoisomers, tautomer-free duplicates and
+    salts of one ligand never sit on both sides of a split.
+    """
+    from rdkit import Chem
+
+    key = standardize_smiles(smiles)
+    if not key:
+        return ""
+    mol = Chem.MolFromSmiles(key)
+    if mol is None:
+        return ""
+    try:
+        ik = Chem.MolToInchiKey(mol)
+    except Exception:  # noqa: BLE001 - InChI failures: fall back to the canonical SMILES
+        ik = ""
+    return ik.split("-")[0] if ik else key
+
+
 def _donor_atoms(mol, donors: dict) -> dict[str, set[int]]:
+    from chelscreen.chem.donors import analyse
+
     out: dict[str, set[int]] = {}
     used: set[int] = set()
+    groups: dict[str, dict[int, tuple]] = {k: {} for k in _GROUP_TYPES}
+    back = {v: k for k, v in _GROUP_TYPES.items()}
+    for d in analyse(mol).all_donors:
+        if d.donor_type in back:
+            groups[back[d.donor_type]].setdefault(d.group_id, d.group_atoms)
     # order matters: specific types first claim their atoms
     for name, patt in donors.items():
+        if name in groups:
+            # one atom per group (the lowest-index O of the group)
+            atoms = set()
+            for gatoms in groups[name].values():
+                o = [a for a in gatoms if mol.GetAtomWithIdx(a).GetAtomicNum() == 8]
+                atoms.add(min(o))
+                used.update(gatoms)
+            out[name] = atoms
+            continue
         atoms = set()
         for match in mol.GetSubstructMatches(patt):
             idx = match[DONOR_ATOM_INDEX.get(name, 0)]

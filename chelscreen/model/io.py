@@ -103,6 +103,23 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
     return d
 
 
+def _check_schema(found, path: Path) -> None:
+    """Refuse a schema other than :data:`SCHEMA_VERSION`, saying when it is a newer one."""
+    if found == SCHEMA_VERSION:
+        return
+    want_name, _, want_v = SCHEMA_VERSION.rpartition("/")
+    name, _, v = str(found).rpartition("/")
+    if name == want_name and v.isdigit() and int(v) > int(want_v):
+        raise ModelFileError(
+            f"{path} has model schema {found!r}, newer than this chelscreen reads "
+            f"({SCHEMA_VERSION!r}); upgrade chelscreen or retrain the model with this version"
+        )
+    raise ModelFileError(
+        f"{path} has model schema {found!r}, this chelscreen reads {SCHEMA_VERSION!r}; "
+        "retrain it with 'chelscreen train'"
+    )
+
+
 def _check(d: Path) -> dict:
     if not d.is_dir():
         raise ModelFileError(f"model directory {d} does not exist; pass a folder made by "
@@ -115,11 +132,11 @@ def _check(d: Path) -> dict:
         card = json.loads(card_path.read_text())
     except ValueError as exc:
         raise ModelFileError(f"{card_path} is not valid JSON ({exc}); the file is corrupt") from exc
-    if card.get("schema_version") != SCHEMA_VERSION:
-        raise ModelFileError(
-            f"{d} has model schema {card.get('schema_version')!r}, this chelscreen reads "
-            f"{SCHEMA_VERSION!r}; retrain it with 'chelscreen train'"
-        )
+    if not isinstance(card, dict):
+        raise ModelFileError(f"{card_path} is not a model card (a JSON object expected)")
+    _check_schema(card.get("schema_version"), card_path)
+    if not isinstance(card.get("files"), dict):
+        raise ModelFileError(f"{card_path} lists no file hashes; refusing to load")
     for name, want in card.get("files", {}).items():
         p = d / name
         if not p.is_file():
@@ -134,6 +151,23 @@ def _check(d: Path) -> dict:
         if name not in card.get("files", {}):
             raise ModelFileError(f"card.json in {d} does not list {name}; refusing to load")
     return card
+
+
+def _check_zip(path: Path) -> None:
+    """A skops file is a zip archive; anything else (a pickle renamed to ``.skops``) is refused
+    before any decoder sees it."""
+    import zipfile
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise ModelFileError(f"{path} cannot be read ({exc.strerror or exc})") from exc
+    if head[:1] == b"\x80":  # pickle protocol >= 2 opcode
+        raise ModelFileError(f"{path} is a Python pickle, not a skops file; chelscreen never "
+                             "unpickles model files. Refusing to load")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a skops (zip) archive; refusing to load")
 
 
 def load(path=None):
@@ -154,20 +188,29 @@ def load(path=None):
         path = models_dir() / "stability"
     d = Path(path)
     card = _check(d)
-    untrusted = sio.get_untrusted_types(file=d / MODEL_FILE)
+    _check_zip(d / MODEL_FILE)
+    try:
+        untrusted = sio.get_untrusted_types(file=d / MODEL_FILE)
+    except Exception as exc:  # noqa: BLE001 - any decoding failure means a bad file
+        raise ModelFileError(f"{d / MODEL_FILE} is not a readable skops file ({exc}); "
+                             "refusing to load") from exc
     bad = sorted(set(untrusted) - set(TRUSTED_TYPES))
     if bad:
         raise ModelFileError(
             f"{d / MODEL_FILE} contains types chelscreen does not trust: {bad}; refusing to load"
         )
-    try:
-        parts = sio.load(d / MODEL_FILE, trusted=[t for t in untrusted])
-        state = json.loads((d / STATE_FILE).read_text())
-        fps = np.load(d / FPS_FILE, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 - any decoding failure means a bad file
-        raise ModelFileError(f"could not read model files in {d}: {exc}") from exc
-    if state.get("schema_version") != SCHEMA_VERSION:
-        raise ModelFileError(f"{d / STATE_FILE} has an unknown schema; retrain the model")
+    def _read(name, reader):
+        try:
+            return reader(d / name)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure means a bad file
+            raise ModelFileError(f"could not read the model file {d / name}: {exc}") from exc
+
+    parts = _read(MODEL_FILE, lambda p: sio.load(p, trusted=list(untrusted)))
+    state = _read(STATE_FILE, lambda p: json.loads(p.read_text()))
+    fps = _read(FPS_FILE, lambda p: np.load(p, allow_pickle=False))
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{d / STATE_FILE} is not a model state (a JSON object expected)")
+    _check_schema(state.get("schema_version"), d / STATE_FILE)
     from chelscreen.model import features as _features
 
     model = StabilityModel(**state["params"])

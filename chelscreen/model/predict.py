@@ -174,6 +174,11 @@ def predict_stability(ligands: Any, metals: Any, *, model: Any = None) -> pd.Dat
         ``id, name, smiles, metal, ion, logK_pred, logK_sd, logK_lo90, logK_hi90, in_domain,
         domain_note, logK_exp, logK_exp_source, status, message``. Invalid ligands or metals give
         ``status="invalid"`` rows (never dropped); out-of-domain predictions ``"warning"``.
+
+    Examples
+    --------
+    >>> df = predict_stability(["DOTA", "EDTA"], "Lu-177,Cu2+")  # doctest: +SKIP
+    >>> df[["name", "metal", "logK_pred", "logK_exp", "status"]]  # doctest: +SKIP
     """
     mdl = resolve_model(model)
     lig = _ligand_table(ligands)

@@ -304,11 +304,14 @@ def coordinating_atoms(mol: Any, lig_pos_A: np.ndarray, metal_pos_A: np.ndarray,
 
 
 def make_system(mol: Any, ion: IonParameters | None, *, solvent: str = "implicit",
-                constraints: bool = True, hmr: bool = False) -> tuple[Any, Any]:
+                constraints: bool = True, hmr: bool = False,
+                electrostatics: bool = True, layout: str = "merged") -> tuple[Any, Any]:
     """OpenMM ``System`` of ligand (MMFF94) + metal ion (particle ``n_lig``) in GBSA-OBC2.
 
     ``solvent``: ``"implicit"`` (GBSA-OBC2, no cutoff) or ``"vacuum"``. ``ion=None`` builds the
-    free ligand. Returns ``(system, terms)``.
+    free ligand. ``electrostatics=False`` drops the ligand's intramolecular Coulomb term (strain
+    probe; combine with ``solvent="vacuum"``). ``layout``: MMFF force layout (see
+    :func:`chelscreen.simulate.mmff.add_mmff_forces`). Returns ``(system, terms)``.
     """
     import openmm as mm
 
@@ -327,7 +330,7 @@ def make_system(mol: Any, ion: IonParameters | None, *, solvent: str = "implicit
     for m in masses:
         system.addParticle(m)
     n = len(masses)
-    add_mmff_forces(system, terms)
+    add_mmff_forces(system, terms, electrostatics=electrostatics, layout=layout)
     if constraints:
         for i, j, _kb, r0 in terms.bonds:
             if 1 in (mol.GetAtomWithIdx(i).GetAtomicNum(), mol.GetAtomWithIdx(j).GetAtomicNum()):
@@ -386,9 +389,20 @@ def _initial_metal(pos: np.ndarray, donor_pos: np.ndarray, clearance: float = 2.
     return m
 
 
+SMALL_SYSTEM = 1000  # particles; below this one CPU thread is the efficient choice
+
+
 def choose_platform(n_particles: int, platform: str | None = None) -> Any:
-    """OpenMM platform: the requested one, else CUDA/OpenCL, else Reference (< 100 particles,
-    2-10x faster than CPU there) or CPU."""
+    """OpenMM platform: the requested one, else CUDA/OpenCL when present, else CPU.
+
+    On the CPU platform the thread count is ``$OPENMM_CPU_THREADS`` when set, else 1 below
+    :data:`SMALL_SYSTEM` particles (a complex in implicit water: threads only add overhead;
+    measured with ``benchmarks/bench_simulate.py``: CPU with 1 thread used 13 % less CPU time
+    per fast-protocol complex than the Reference platform, and 16 % less per MD step) and
+    OpenMM's default (all cores) for explicit-water boxes.
+    """
+    import os
+
     import openmm as mm
 
     names = [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())]
@@ -397,17 +411,26 @@ def choose_platform(n_particles: int, platform: str | None = None) -> Any:
             raise SimulationError(
                 f"OpenMM platform {platform!r} is not available here; available: {names}."
             )
-        return mm.Platform.getPlatformByName(platform)
-    for fast in ("CUDA", "OpenCL"):
-        if fast in names:
-            try:
-                p = mm.Platform.getPlatformByName(fast)
-                ctx = mm.Context(mm.System(), mm.VerletIntegrator(0.001), p)
-                del ctx
-                return p
-            except Exception:  # noqa: BLE001 - a broken GPU platform falls back to CPU
-                continue
-    return mm.Platform.getPlatformByName("Reference" if n_particles < 100 else "CPU")
+        chosen = mm.Platform.getPlatformByName(platform)
+    else:
+        chosen = None
+        for fast in ("CUDA", "OpenCL"):
+            if fast in names:
+                try:
+                    p = mm.Platform.getPlatformByName(fast)
+                    ctx = mm.Context(mm.System(), mm.VerletIntegrator(0.001), p)
+                    del ctx
+                    chosen = p
+                    break
+                except Exception:  # noqa: BLE001 - a broken GPU platform falls back to CPU
+                    continue
+        if chosen is None:
+            chosen = mm.Platform.getPlatformByName("CPU" if "CPU" in names else "Reference")
+    if chosen.getName() == "CPU":
+        threads = os.environ.get("OPENMM_CPU_THREADS") or (
+            "1" if n_particles < SMALL_SYSTEM else str(os.cpu_count() or 1))
+        chosen.setPropertyDefaultValue("Threads", threads)
+    return chosen
 
 
 # ------------------------------------------------------------------------------------------
@@ -439,6 +462,12 @@ def build_complex(ligand: Any, metal: Any, n_conformers: int = 4, seed: int = 42
         A metal without simulation parameters.
     SimulationError
         When no conformer can be embedded.
+
+    Examples
+    --------
+    >>> cx = build_complex("NOTA", "Ga3+", n_conformers=2)  # doctest: +SKIP
+    >>> cx.cn_initial                                       # doctest: +SKIP
+    6
     """
     import openmm as mm
     from openmm import unit

@@ -26,11 +26,36 @@ from chelscreen.simulate.protocols import FEATURE_COLUMNS, PROTOCOLS
 
 logger = logging.getLogger(__name__)
 
-CACHE_SCHEMA = 2
+CACHE_SCHEMA = 3  # 3: strain without Coulomb (bonded + vdW), stage timings, q_water
+TIMING_COLUMNS = ["build_s", "relax_s", "md_s", "strain_s", "pull_s", "wall_s"]
 OUTPUT_COLUMNS = [
-    "id", "name", "smiles", "metal", "protocol", *FEATURE_COLUMNS, "wall_s", "ns_per_day",
-    "platform", "ion_params_source", "structure_file", "cache_key", "cached", "status", "message",
+    "id", "name", "smiles", "metal", "protocol", *FEATURE_COLUMNS, *TIMING_COLUMNS,
+    "ns_per_day", "platform", "ion_params_source", "ion_model", "structure_file", "cache_key",
+    "cached", "status", "message",
 ]
+CACHE_ENV = "CHELSCREEN_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """Where simulation results are cached unless told otherwise.
+
+    ``$CHELSCREEN_CACHE_DIR/simulate`` when that variable is set, else
+    ``$XDG_CACHE_HOME/chelscreen/simulate`` (``~/.cache/chelscreen/simulate``). An interrupted
+    batch therefore loses nothing: finished pairs are read back on the next run.
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser() / "simulate"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "chelscreen" / "simulate"
+
+
+def _resolve_cache(cache_dir: str | Path | None) -> Path | None:
+    if cache_dir is None or cache_dir is False:
+        return None
+    if isinstance(cache_dir, str) and cache_dir == "default":
+        return default_cache_dir()
+    return Path(cache_dir)
 
 
 def versions() -> dict[str, str]:
@@ -126,16 +151,46 @@ def simulate_pair(ligand_smiles: str, metal: Any, protocol: str = "fast", *,
     logger.info("simulated %s %s (%s) in %.1f s", name or ligand_smiles, ion, protocol,
                 time.perf_counter() - t0)
     if cpath is not None:
-        _atomic_write_json(cpath, {"key": fields, "result": res})
+        try:
+            _atomic_write_json(cpath, {"key": fields, "result": res})
+        except OSError as exc:  # disk full, read-only: the result stands, it is just not cached
+            logger.warning("could not write the simulation cache file %s (%s); the result is "
+                           "kept but not cached", cpath, exc.strerror or exc)
     res["cached"] = False
     return res
 
 
+def _worker_init() -> None:
+    os.environ.setdefault("OPENMM_CPU_THREADS", "1")
+
+
+def _pair_task_in_worker(args: tuple) -> tuple[int, dict[str, Any] | None, str | None, str]:
+    """:func:`_pair_task` in a worker process of :mod:`chelscreen._parallel` (one OpenMM
+    thread per worker)."""
+    _worker_init()
+    return _pair_task(args)
+
+
+def _pair_task(args: tuple) -> tuple[int, dict[str, Any] | None, str | None, str]:
+    """Run one pair (in a worker); returns (row index, result | None, error kind, message)."""
+    idx, smi, metal, kwargs, label = args
+    try:
+        return idx, simulate_pair(smi, metal, **kwargs), None, ""
+    except (ChelscreenError, ValueError) as exc:
+        return idx, None, "invalid" if isinstance(exc, ValueError) else "error", \
+            f"{label} with {metal}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - an OpenMM failure must not kill the batch
+        logger.exception("simulation failed for %s %s", smi, metal)
+        return idx, None, "error", (f"{label} with {metal}: simulation failed "
+                                    f"({type(exc).__name__}: {exc})")
+
+
 def simulate_pairs(ligands: Any, metals: Any, protocol: str = "fast",
-                   cache_dir: str | Path | None = None, *,
+                   cache_dir: str | Path | None = "default", *,
                    structures_dir: str | Path | None = None, seed: int = 42,
                    n_conformers: int = 4, platform: str | None = None,
-                   lj_set: str = "hfe", progress: bool = False) -> pd.DataFrame:
+                   lj_set: str = "hfe", progress: bool = False,
+                   n_jobs: int | None = 1) -> pd.DataFrame:
     """Simulate every ligand x metal pair; one row per pair, ligand-major, input order.
 
     Parameters
@@ -147,18 +202,32 @@ def simulate_pairs(ligands: Any, metals: Any, protocol: str = "fast",
     protocol
         ``"fast"``, ``"standard"`` or ``"explicit"``.
     cache_dir
-        Folder for the per-pair JSON results (re-runs of finished pairs cost nothing).
+        Folder for the per-pair JSON results (re-runs of finished pairs cost nothing);
+        ``"default"`` (the default) is :func:`default_cache_dir`, ``None`` turns caching off.
     structures_dir
         When given, the built complex of each pair is written there as PDB and SDF.
     lj_set
         Li/Merz ion parameter set, ``"hfe"`` (default) or ``"iod"``.
+    progress
+        Show a progress bar (tqdm) over pairs.
+    n_jobs
+        Worker processes (joblib convention: -1 = all cores); each worker runs OpenMM with one
+        CPU thread. Rows keep the input order whatever the completion order.
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`OUTPUT_COLUMNS`; bad ligands/metals are kept as ``status="invalid"``
-        rows, failed simulations as ``status="error"``, with a message.
+        Columns :data:`OUTPUT_COLUMNS` (features, per-stage seconds ``build_s`` (embedding +
+        parametrization + restrained relaxation), ``relax_s`` (its relaxation part), ``md_s``,
+        ``strain_s``, ``pull_s``, ``wall_s``); bad ligands/metals are kept as
+        ``status="invalid"`` rows, failed simulations as ``status="error"``, with a message.
+
+    Examples
+    --------
+    >>> df = simulate_pairs(["NOTA", "DOTA"], "Ga-68", protocol="fast")  # doctest: +SKIP
+    >>> df[["name", "metal", "cn_initial", "status"]]                     # doctest: +SKIP
     """
+    from chelscreen._parallel import resolve_n_jobs
     from chelscreen.io import read_ligands
     from chelscreen.simulate.params import normalize_ion
 
@@ -169,43 +238,56 @@ def simulate_pairs(ligands: Any, metals: Any, protocol: str = "fast",
     metals = list(metals)
     if not metals:
         raise ValueError("no metals given; pass e.g. metals=['Lu3+', 'Ac3+'].")
+    cache = _resolve_cache(cache_dir)
     ligs = read_ligands(ligands)
     rows: list[dict[str, Any]] = []
-    pairs = [(i, m) for i in range(len(ligs)) for m in metals]
-    it = pairs
-    if progress:
+    tasks = []
+    for i in range(len(ligs)):
+        lig = ligs.iloc[i]
+        for metal in metals:
+            base = {"id": lig.get("id", ""), "name": lig.get("name", ""),
+                    "smiles": lig.get("smiles", ""), "metal": str(metal), "protocol": protocol}
+            rows.append(base)
+            if lig.get("status") == "invalid":
+                base.update(status="invalid", message=str(lig.get("message", "")))
+                continue
+            try:
+                base["metal"] = normalize_ion(metal)
+            except ChelscreenError as exc:
+                base.update(status="invalid", message=str(exc))
+                continue
+            smi = lig.get("core_smiles") or lig.get("smiles")
+            label = str(base["name"] or base["id"])
+            kwargs = {"protocol": protocol, "cache_dir": cache, "structures_dir": structures_dir,
+                      "name": label, "seed": seed, "n_conformers": n_conformers,
+                      "platform": platform, "lj_set": lj_set}
+            tasks.append((len(rows) - 1, smi, base["metal"], kwargs, label))
+    bar = None
+    if progress and tasks:
         from tqdm import tqdm
 
-        it = tqdm(pairs, desc=f"simulate ({protocol})", unit="pair")
-    for i, metal in it:
-        lig = ligs.iloc[i]
-        base = {"id": lig.get("id", ""), "name": lig.get("name", ""),
-                "smiles": lig.get("smiles", ""), "metal": str(metal), "protocol": protocol}
-        if lig.get("status") == "invalid":
-            rows.append({**base, "status": "invalid", "message": str(lig.get("message", ""))})
-            continue
-        try:
-            base["metal"] = normalize_ion(metal)
-        except ChelscreenError as exc:
-            rows.append({**base, "status": "invalid", "message": str(exc)})
-            continue
-        smi = lig.get("core_smiles") or lig.get("smiles")
-        try:
-            res = simulate_pair(smi, base["metal"], protocol, cache_dir=cache_dir,
-                                structures_dir=structures_dir, name=str(base["name"] or base["id"]),
-                                seed=seed, n_conformers=n_conformers, platform=platform,
-                                lj_set=lj_set)
-        except (ChelscreenError, ValueError) as exc:
-            rows.append({**base, "status": "invalid" if isinstance(exc, ValueError) else "error",
-                         "message": f"{base['name'] or base['id']} with {base['metal']}: {exc}"})
-            continue
-        except Exception as exc:  # noqa: BLE001 - an OpenMM failure must not kill the batch
-            logger.exception("simulation failed for %s %s", smi, metal)
-            rows.append({**base, "status": "error",
-                         "message": f"{base['name'] or base['id']} with {base['metal']}: "
-                                    f"simulation failed ({type(exc).__name__}: {exc})"})
-            continue
-        rows.append({**base, **{k: v for k, v in res.items() if k in OUTPUT_COLUMNS}})
+        bar = tqdm(total=len(tasks), desc=f"simulate ({protocol})", unit="pair")
+
+    def collect(out: tuple) -> None:
+        idx, res, kind, msg = out
+        if res is None:
+            rows[idx].update(status=kind, message=msg)
+        else:
+            rows[idx].update({k: v for k, v in res.items() if k in OUTPUT_COLUMNS})
+        if bar is not None:
+            bar.update(1)
+
+    jobs = min(resolve_n_jobs(n_jobs), max(1, len(tasks)))
+    if jobs == 1:
+        for t in tasks:
+            collect(_pair_task(t))
+    else:
+        from chelscreen._parallel import imap_unordered
+
+        for _, out in imap_unordered(_pair_task_in_worker, tasks, n_jobs=jobs):
+            collect(out)
+    if bar is not None:
+        bar.close()
     df = pd.DataFrame(rows)
     for c in OUTPUT_COLUMNS:
         if c not in df.columns:

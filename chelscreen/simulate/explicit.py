@@ -1,18 +1,18 @@
 """Explicit-water (TIP3P + PME) run of a built complex (the ``explicit`` protocol).
 
 The water box is cut from OpenMM's bundled equilibrated TIP3P box (``openmm/app/data/tip3p.pdb``,
-3 nm cube, tiled as needed): a cube with >= 1.0 nm padding around the complex, waters whose O
-is within 2.4 A of a solute atom removed. TIP3P (Jorgensen 1983) parameters as in OpenMM's
-``tip3p.xml``; rigid waters. Ligand-ligand interactions stay the exact MMFF94 pair force; the
-ligand's MMFF-mapped LJ sites and charges and the ion's Li/Merz 12-6 site interact with water
-through a PME ``NonbondedForce`` (cutoff 0.9 nm, Lorentz-Berthelot). No counter-ions: the
-net charge is handled by PME's uniform neutralizing background.
+3 nm cube, tiled as needed; :func:`chelscreen.simulate.hydration.water_box`): a cube with
+>= 1.0 nm padding around the complex, waters whose O is within 2.4 A of a solute atom removed.
+TIP3P (Jorgensen 1983) parameters as in OpenMM's ``tip3p.xml``; rigid waters. Ligand-ligand
+interactions stay the exact MMFF94 pair force; the ligand's MMFF-mapped LJ sites and charges and
+the ion interact with water through a PME ``NonbondedForce`` (cutoff 0.9 nm, Lorentz-Berthelot).
+The ion is the water-validated 12-6-4 model (``benchmarks/validate_ions.py``) where the ion has
+one. No counter-ions: the net charge is handled by PME's uniform neutralizing background.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Any
 
@@ -22,74 +22,66 @@ from chelscreen.simulate.build import Complex, choose_platform
 
 logger = logging.getLogger(__name__)
 
-TIP3P = {"qO": -0.834, "qH": 0.417, "sigO": 0.31507524065751241, "epsO": 0.635968,
-         "rOH": 0.09572, "rHH": 0.15139065}
 PADDING_NM = 1.0
 CUTOFF_NM = 0.9
-CLASH_A = 2.4
 ACCESS_A = 3.0
+Q_SHELL_MARGIN_A = 0.6
 
 
-def _water_box(solute_A: np.ndarray) -> tuple[np.ndarray, float]:
-    """Water coordinates (n_wat, 3, 3) in A around the solute, and the cubic box edge (A)."""
-    import openmm.app as app
+def q_cutoff_A(ion: Any) -> float:
+    """First-shell cutoff for ``q_water``: the ion's hydration reference distance (12-6-4 table
+    target, else Shannon CN8 radius + 1.37 A) + 0.6 A (the same margin as the coordination
+    cutoff of the ligand donors). Fixed before any complex was compared with a measured q."""
+    from chelscreen.simulate.hydration import read_1264_table
 
-    pdb = app.PDBFile(os.path.join(os.path.dirname(app.__file__), "data", "tip3p.pdb"))
-    ref = np.asarray(pdb.getPositions(asNumpy=True).value_in_unit(pdb.positions.unit)) * 10.0
-    edge0 = 30.0
-    ref = ref.reshape(-1, 3, 3)
-    centre = solute_A.mean(axis=0)
-    extent = np.ptp(solute_A, axis=0).max()
-    edge = extent + 2 * PADDING_NM * 10.0
-    reps = int(np.ceil(edge / edge0))
-    tiles = []
-    for i in range(reps):
-        for j in range(reps):
-            for k in range(reps):
-                tiles.append(ref + np.array([i, j, k]) * edge0)
-    wat = np.concatenate(tiles)
-    o = wat[:, 0, :]
-    keep = np.all((o >= 0) & (o < edge), axis=1)
-    wat = wat[keep] - edge / 2.0 + centre
-    d = np.linalg.norm(wat[:, 0, None, :] - solute_A[None, :, :], axis=2).min(axis=1)
-    return wat[d > CLASH_A], float(edge)
+    row = read_1264_table().get(ion.ion)
+    if row and str(row.get("target_r_A") or "").strip():
+        base = float(row["target_r_A"])
+    else:
+        base = ion.radius_for_cn(8) / 100.0 + 1.37
+    return base + Q_SHELL_MARGIN_A
 
 
 def run_explicit(cx: Complex, cfg: dict, seed: int,
                  platform: str | None) -> tuple[np.ndarray, np.ndarray, float, Any, dict]:
-    """Explicit TIP3P run; returns (ligand frames, metal frames, MD wall s, platform, extra)."""
+    """Explicit TIP3P run; returns (ligand frames, metal frames, MD wall s, platform, extra).
+
+    The ion is the 12-6-4 model of ``data/ion_1264.csv`` when the ion has one (C4 between the ion
+    and water oxygens only; ligand atoms keep the 12-6 term), else the Li/Merz 12-6 HFE set.
+    ``extra``: ``q_water`` (mean number of water O within :func:`q_cutoff_A` of the metal over
+    the production frames), ``q_water_sd``, ``q_water_cutoff_A``, ``solvent_access`` (water O
+    within 3 A), ``n_waters``, ``ion_model``.
+    """
     import openmm as mm
     from openmm import unit
-    from rdkit import Chem
 
+    from chelscreen.errors import UnsupportedMetalError
     from chelscreen.simulate.build import make_system
+    from chelscreen.simulate.hydration import add_waters, c4_force, ion_model, water_box
 
     system, terms = make_system(cx.mol, cx.ion, solvent="vacuum", constraints=True)
     n_lig = cx.mol.GetNumAtoms()
     solute = np.vstack([cx.ligand_positions_A, cx.metal_pos_A])
-    wat, edge = _water_box(solute)
+    wat, edge = water_box(0, solute_A=solute, padding_A=PADDING_NM * 10.0)
     nb = next(f for f in system.getForces() if isinstance(f, mm.NonbondedForce))
     nb.setNonbondedMethod(mm.NonbondedForce.PME)
     nb.setCutoffDistance(CUTOFF_NM)
-    mO, mH = (Chem.GetPeriodicTable().GetAtomicWeight(e) for e in ("O", "H"))
-    first = system.getNumParticles()
-    for _w in range(len(wat)):
-        o = system.addParticle(mO)
-        h1 = system.addParticle(mH)
-        h2 = system.addParticle(mH)
-        nb.addParticle(TIP3P["qO"], TIP3P["sigO"], TIP3P["epsO"])
-        nb.addParticle(TIP3P["qH"], 1.0, 0.0)
-        nb.addParticle(TIP3P["qH"], 1.0, 0.0)
-        for a, b in ((o, h1), (o, h2), (h1, h2)):
-            nb.addException(a, b, 0.0, 1.0, 0.0)
-        system.addConstraint(o, h1, TIP3P["rOH"])
-        system.addConstraint(o, h2, TIP3P["rOH"])
-        system.addConstraint(h1, h2, TIP3P["rHH"])
+    try:
+        model = ion_model(cx.ion.ion, "12-6-4")
+        nb.setParticleParameters(n_lig, float(cx.ion.charge), model.sigma_nm, model.epsilon_kJ)
+    except UnsupportedMetalError:
+        model = ion_model(cx.ion.ion, "12-6")
+    first = add_waters(system, nb, len(wat))
+    ow = list(range(first, system.getNumParticles(), 3))
+    if model.c4_kJ_nm4:
+        system.addForce(c4_force(system.getNumParticles(), n_lig, ow, model.c4_kJ_nm4,
+                                 CUTOFF_NM, nonbonded=nb))
     box = edge / 10.0
     system.setDefaultPeriodicBoxVectors(mm.Vec3(box, 0, 0), mm.Vec3(0, box, 0),
                                         mm.Vec3(0, 0, box))
     for f in system.getForces():  # MMFF custom forces: no periodic images inside the ligand
-        if hasattr(f, "setUsesPeriodicBoundaryConditions"):
+        if hasattr(f, "setUsesPeriodicBoundaryConditions") and not isinstance(
+                f, (mm.NonbondedForce, mm.CustomNonbondedForce)):
             f.setUsesPeriodicBoundaryConditions(False)
     pos = np.vstack([solute, wat.reshape(-1, 3)]) / 10.0
     plat = choose_platform(len(pos), platform)
@@ -103,8 +95,8 @@ def run_explicit(cx: Complex, cfg: dict, seed: int,
     integ.step(int(round(cfg["equil_ps"] * 1000.0 / cfg["dt_fs"])))
     spf = int(round(cfg["frame_ps"] * 1000.0 / cfg["dt_fs"]))
     n_frames = int(round(cfg["prod_ps"] / cfg["frame_ps"]))
-    lig, met, access = [], [], []
-    ow = np.arange(first, system.getNumParticles(), 3)
+    qcut = q_cutoff_A(cx.ion)
+    lig, met, access, q = [], [], [], []
     t0 = time.perf_counter()
     for _ in range(n_frames):
         integ.step(spf)
@@ -113,11 +105,15 @@ def run_explicit(cx: Complex, cfg: dict, seed: int,
         m = xyz[n_lig]
         dv = xyz[ow] - m
         dv -= edge * np.round(dv / edge)  # minimum image
-        access.append(int((np.linalg.norm(dv, axis=1) <= ACCESS_A).sum()))
+        d = np.linalg.norm(dv, axis=1)
+        access.append(int((d <= ACCESS_A).sum()))
+        q.append(int((d <= qcut).sum()))
         lig.append(xyz[:n_lig])
         met.append(m)
     wall = time.perf_counter() - t0
     del ctx
     logger.info("explicit run: %d waters, box %.1f A, %.1f s", len(wat), edge, wall)
     return (np.array(lig), np.array(met), wall, plat,
-            {"solvent_access": float(np.mean(access)), "n_waters": int(len(wat))})
+            {"solvent_access": float(np.mean(access)), "q_water": float(np.mean(q)),
+             "q_water_sd": float(np.std(q)), "q_water_cutoff_A": round(qcut, 3),
+             "n_waters": int(len(wat)), "ion_model": model.source})

@@ -8,10 +8,9 @@
 - ``binding_energy_kJ_mol``: E(complex, built and minimized) - E(relaxed free ligand) -
   E(solvated ion), all MMFF94 + ion + GBSA-OBC2: a continuum-solvent binding energy (no
   entropy; dominated by charge and desolvation, so compare it within one ion charge);
-- ``strain_kJ_mol``: MMFF94 + GBSA-OBC2 energy of the free ligand frozen in the complex geometry
-  minus that of the relaxed free ligand (lowest of: the complex geometry minimized without the
-  metal, and ETKDG conformers minimized); both in implicit water so a polyanion's charge
-  repulsion is screened as in solution.
+- ``strain_kJ_mol``: conformational strain, MMFF94 bonded + van der Waals energy (no Coulomb) of
+  the ligand frozen in the complex geometry minus that of the relaxed free ligand (lowest of:
+  the complex geometry minimized without the metal, and ETKDG conformers minimized).
 """
 
 from __future__ import annotations
@@ -68,9 +67,18 @@ def coordination_features(cx: Complex, lig_frames_A: np.ndarray,
 
 
 def strain_energy(cx: Complex, platform: Any, n_conformers: int = 4) -> tuple[float, float]:
-    """Ligand strain (kJ/mol): complex geometry vs relaxed free ligand, MMFF94 + GBSA-OBC2.
+    """Ligand conformational strain (kJ/mol) and the relaxed free ligand's energy (kJ/mol).
 
-    Returns ``(strain, E_relaxed_free_ligand)``, both kJ/mol.
+    ``strain``: intramolecular MMFF94 energy *without* the Coulomb term (bonded + van der
+    Waals, vacuum) of the ligand frozen in the complex geometry, minus the lowest energy of the
+    same function over relaxed free-ligand conformers (the complex geometry minimized without
+    the metal, and ``n_conformers`` ETKDG conformers minimized). The Coulomb repulsion of the
+    bound anionic donors is left out on purpose: with it (earlier versions) the "strain" of a
+    small trivalent ion in DOTA reached 1,000-1,900 kJ/mol, i.e. the donor-donor repulsion
+    that the metal pays for, which belongs to the binding energy, not to the ligand's shape.
+
+    The second value, ``E_relaxed`` (MMFF94 + GBSA-OBC2, lowest over the same starting
+    geometries), is the free-ligand reference of the binding energy.
     """
     import openmm as mm
     from openmm import unit
@@ -80,26 +88,33 @@ def strain_energy(cx: Complex, platform: Any, n_conformers: int = 4) -> tuple[fl
     from chelscreen.simulate.build import make_system
 
     mol = Chem.Mol(cx.mol)
-    system, _ = make_system(mol, None, solvent="implicit", constraints=False)
-    ctx = mm.Context(system, mm.VerletIntegrator(0.001), platform)
     pos = cx.ligand_positions_A / 10.0
-    ctx.setPositions(pos * unit.nanometer)
-    e_cx = ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
     candidates = [pos]
     params = AllChem.ETKDGv3()
     params.randomSeed = int(cx.seed) + 1000
     cids = AllChem.EmbedMultipleConfs(mol, numConfs=int(n_conformers), params=params)
     for cid in cids:
         candidates.append(np.asarray(mol.GetConformer(cid).GetPositions()) / 10.0)
-    best = np.inf
-    for p in candidates:
-        ctx.setPositions(p * unit.nanometer)
-        mm.LocalEnergyMinimizer.minimize(ctx, 1.0, 1500)
-        e = ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(
+
+    def lowest(system: Any) -> tuple[float, float]:
+        ctx = mm.Context(system, mm.VerletIntegrator(0.001), platform)
+        ctx.setPositions(pos * unit.nanometer)
+        e0 = ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(
             unit.kilojoule_per_mole)
-        best = min(best, e)
-    del ctx
-    return float(e_cx - best), float(best)
+        best = np.inf
+        for p in candidates:
+            ctx.setPositions(p * unit.nanometer)
+            mm.LocalEnergyMinimizer.minimize(ctx, 1.0, 1500)
+            e = ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(
+                unit.kilojoule_per_mole)
+            best = min(best, e)
+        del ctx
+        return float(e0), float(best)
+
+    e_cx, e_min = lowest(make_system(mol, None, solvent="vacuum", constraints=False,
+                                     electrostatics=False)[0])
+    _, e_free = lowest(make_system(mol, None, solvent="implicit", constraints=False)[0])
+    return float(max(e_cx - e_min, 0.0)), e_free
 
 
 def ion_solvation_energy(cx: Complex, platform: Any) -> float:

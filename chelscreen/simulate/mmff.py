@@ -1,7 +1,7 @@
 """RDKit MMFF94 terms rebuilt as OpenMM forces (no conda, no AmberTools).
 
 Every bonded MMFF94 term of the ligand is read from ``MMFFGetMoleculeProperties`` and written as
-an OpenMM custom force with the MMFF functional form (Halgren, J. Comput. Chem. 1996, 17, 490;
+OpenMM forces with the MMFF functional form (see :func:`add_mmff_forces` for the force layout) (Halgren, J. Comput. Chem. 1996, 17, 490;
 constants as in RDKit's ``ForceField/MMFF`` code):
 
 - bond stretch (quartic): ``0.5*143.9325*kb*dr^2*(1 + cs*dr + 7/12*cs^2*dr^2)``, cs = -2 /A
@@ -157,13 +157,31 @@ def extract_terms(mol: Any, *, variant: str = "MMFF94") -> MMFFTerms:
     return terms
 
 
-def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int = 0) -> list[Any]:
+LAYOUTS = ("merged", "separate", "fused")
+
+
+def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int = 0,
+                    electrostatics: bool = True, layout: str = "merged") -> list[Any]:
     """Add the ligand's MMFF94 terms to an OpenMM ``System`` (particles ``offset``...).
 
-    Returns the list of forces added (bond, angle, stretch-bend, oop, torsion, nonbonded pairs).
+    ``layout="merged"`` (default, fewer and cheaper forces): bond stretch (``CustomBondForce``),
+    angle bend + stretch-bend in one ``CustomCompoundBondForce`` (the angle is computed once per
+    triple), out-of-plane (``CustomCompoundBondForce``), torsions as OpenMM's native
+    ``PeriodicTorsionForce`` (MMFF's ``0.5 V1 (1 + cos phi) + 0.5 V2 (1 - cos 2phi) +
+    0.5 V3 (1 + cos 3phi)`` is exactly three periodic terms, phases 0, pi, 0), and the
+    nonbonded pairs (``CustomBondForce``). The MMFF bond and angle terms are quartic/cubic, so
+    OpenMM's harmonic forces cannot represent them exactly; they stay custom.
+    ``layout="separate"``: one force per MMFF term (bond, angle, stretch-bend, oop, torsion,
+    nonbonded), used to check each term against RDKit.
+
+    ``electrostatics=False`` leaves out the intramolecular Coulomb term (used for the
+    conformational strain, bonded + van der Waals only).
+    Returns the list of forces added.
     """
     import openmm as mm
 
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     forces = []
     o = offset
     # distances in nm inside expressions are converted to A (x10); energies kcal -> kJ
@@ -176,26 +194,40 @@ def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int =
         bond.addBond(i + o, j + o, [kb, r])
     forces.append(bond)
 
-    ang = mm.CustomAngleForce(
-        f"{KCAL}*(lin*{C_BOND}*ka*(1+cos(theta)) + (1-lin)*0.5*{C_ANGLE}*ka*dt^2*(1+({CB})*dt));"
-        f" dt=theta*{180.0 / math.pi}-t0"
-    )
-    for name in ("ka", "t0", "lin"):
-        ang.addPerAngleParameter(name)
-    for i, j, k, ka, t0, lin in terms.angles:
-        ang.addAngle(i + o, j + o, k + o, [ka, t0, 1.0 if lin else 0.0])
-    forces.append(ang)
+    angle_expr = (f"lin*{C_BOND}*ka*(1+cos(theta)) + (1-lin)*0.5*{C_ANGLE}*ka*dt^2*(1+({CB})*dt)")
+    if layout == "fused":
+        sb_of = {(i, j, k): (kijk, kkji, rij, rkj)
+                 for i, j, k, kijk, kkji, rij, rkj, _t0 in terms.stretch_bends}
+        ang = mm.CustomCompoundBondForce(
+            3,
+            f"{KCAL}*({angle_expr} + {C_STBN}*(kijk*(10*distance(p1,p2)-rij)"
+            f" + kkji*(10*distance(p3,p2)-rkj))*dt);"
+            f" dt=theta*{180.0 / math.pi}-t0; theta=angle(p1,p2,p3)",
+        )
+        for name in ("ka", "t0", "lin", "kijk", "kkji", "rij", "rkj"):
+            ang.addPerBondParameter(name)
+        for i, j, k, ka, t0, lin in terms.angles:
+            kijk, kkji, rij, rkj = sb_of.get((i, j, k), (0.0, 0.0, 0.0, 0.0))
+            ang.addBond([i + o, j + o, k + o], [ka, t0, 1.0 if lin else 0.0, kijk, kkji, rij, rkj])
+        forces.append(ang)
+    else:
+        ang = mm.CustomAngleForce(f"{KCAL}*({angle_expr}); dt=theta*{180.0 / math.pi}-t0")
+        for name in ("ka", "t0", "lin"):
+            ang.addPerAngleParameter(name)
+        for i, j, k, ka, t0, lin in terms.angles:
+            ang.addAngle(i + o, j + o, k + o, [ka, t0, 1.0 if lin else 0.0])
+        forces.append(ang)
 
-    sb = mm.CustomCompoundBondForce(
-        3,
-        f"{KCAL}*{C_STBN}*(kijk*(10*distance(p1,p2)-rij) + kkji*(10*distance(p3,p2)-rkj))*dt;"
-        f" dt=angle(p1,p2,p3)*{180.0 / math.pi}-t0",
-    )
-    for name in ("kijk", "kkji", "rij", "rkj", "t0"):
-        sb.addPerBondParameter(name)
-    for i, j, k, kijk, kkji, rij, rkj, t0 in terms.stretch_bends:
-        sb.addBond([i + o, j + o, k + o], [kijk, kkji, rij, rkj, t0])
-    forces.append(sb)
+        sb = mm.CustomCompoundBondForce(
+            3,
+            f"{KCAL}*{C_STBN}*(kijk*(10*distance(p1,p2)-rij) + kkji*(10*distance(p3,p2)-rkj))*dt;"
+            f" dt=angle(p1,p2,p3)*{180.0 / math.pi}-t0",
+        )
+        for name in ("kijk", "kkji", "rij", "rkj", "t0"):
+            sb.addPerBondParameter(name)
+        for i, j, k, kijk, kkji, rij, rkj, t0 in terms.stretch_bends:
+            sb.addBond([i + o, j + o, k + o], [kijk, kkji, rij, rkj, t0])
+        forces.append(sb)
 
     # Wilson angle: p1=i, p2=j (centre), p3=k, p4=l (out of plane)
     oop = mm.CustomCompoundBondForce(
@@ -212,13 +244,20 @@ def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int =
         oop.addBond([i + o, j + o, k + o, l_ + o], [koop])
     forces.append(oop)
 
-    tor = mm.CustomTorsionForce(
-        f"{KCAL}*0.5*(v1*(1+cos(theta)) + v2*(1-cos(2*theta)) + v3*(1+cos(3*theta)))"
-    )
-    for name in ("v1", "v2", "v3"):
-        tor.addPerTorsionParameter(name)
-    for i, j, k, l_, v1, v2, v3 in terms.torsions:
-        tor.addTorsion(i + o, j + o, k + o, l_ + o, [v1, v2, v3])
+    if layout == "merged":
+        tor = mm.PeriodicTorsionForce()
+        for i, j, k, l_, v1, v2, v3 in terms.torsions:
+            for n, v, phase in ((1, v1, 0.0), (2, v2, math.pi), (3, v3, 0.0)):
+                if v != 0.0:
+                    tor.addTorsion(i + o, j + o, k + o, l_ + o, n, phase, 0.5 * KCAL * v)
+    else:
+        tor = mm.CustomTorsionForce(
+            f"{KCAL}*0.5*(v1*(1+cos(theta)) + v2*(1-cos(2*theta)) + v3*(1+cos(3*theta)))"
+        )
+        for name in ("v1", "v2", "v3"):
+            tor.addPerTorsionParameter(name)
+        for i, j, k, l_, v1, v2, v3 in terms.torsions:
+            tor.addTorsion(i + o, j + o, k + o, l_ + o, [v1, v2, v3])
     forces.append(tor)
 
     nb = mm.CustomBondForce(
@@ -228,7 +267,7 @@ def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int =
     for name in ("rs", "eps", "qq"):
         nb.addPerBondParameter(name)
     for i, j, rs, eps, qq in terms.pairs:
-        nb.addBond(i + o, j + o, [rs, eps, qq])
+        nb.addBond(i + o, j + o, [rs, eps, qq if electrostatics else 0.0])
     forces.append(nb)
 
     for f in forces:
@@ -245,7 +284,7 @@ def lj_from_mmff(terms: MMFFTerms) -> list[tuple[float, float, float]]:
     return out
 
 
-def openmm_mmff_energy(mol: Any, conf_id: int = -1) -> float:
+def openmm_mmff_energy(mol: Any, conf_id: int = -1, layout: str = "merged") -> float:
     """MMFF94 energy (kJ/mol) of ``mol`` evaluated with the OpenMM translation (vacuum).
 
     Used to check the translation against ``rdkit`` (see tests); not needed for simulations.
@@ -257,7 +296,7 @@ def openmm_mmff_energy(mol: Any, conf_id: int = -1) -> float:
     system = mm.System()
     for a in mol.GetAtoms():
         system.addParticle(a.GetMass())
-    add_mmff_forces(system, terms)
+    add_mmff_forces(system, terms, layout=layout)
     ctx = mm.Context(
         system, mm.VerletIntegrator(0.001), mm.Platform.getPlatformByName("Reference")
     )

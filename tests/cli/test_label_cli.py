@@ -6,10 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
-from chelscreen.errors import UnsupportedNuclideError
-
 
 def test_label_macropa_table(run_cli):
     res = run_cli("label", "macropa", "--radionuclides", "Ac-225,Lu-177")
@@ -38,8 +34,10 @@ def test_label_csv_file_input(run_cli, tmp_path):
 
 
 def test_label_bad_nuclide_in_process(run_cli):
-    with pytest.raises(UnsupportedNuclideError):
-        run_cli("label", "macropa", "-r", "Qq-1")
+    # validated while the options are parsed (before the model loads): a usage error, exit 2
+    res = run_cli("label", "macropa", "-r", "Qq-1")
+    assert res.exit_code == 2
+    assert "unknown radionuclide 'Qq-1'" in res.output and "Ac-225" in res.output
 
 
 def test_label_bad_nuclide_exit_code():

@@ -35,14 +35,12 @@ def test_scheduler_without_dask_is_a_usage_error(run_cli, tmp_path: Path) -> Non
 
 
 def test_unknown_radionuclide_exits_2(tmp_path: Path, capsys) -> None:
-    pytest.importorskip("chelscreen.model.predict")
     code = _main(["screen", "DOTA", "--radionuclides", "Qq-12", "--out", str(tmp_path)])
     assert code == 2
     assert "Qq" in capsys.readouterr().err
 
 
 def test_screen_writes_four_outputs_and_prints_ranking(run_cli, tmp_path: Path) -> None:
-    pytest.importorskip("chelscreen.model.predict")
     out = tmp_path / "res"
     res = run_cli("screen", "macropa", "--radionuclides", "Ac-225,Lu-177", "--out", str(out))
     assert res.exit_code == 0, res.output
@@ -55,7 +53,6 @@ def test_screen_writes_four_outputs_and_prints_ranking(run_cli, tmp_path: Path) 
 
 
 def test_quiet_prints_nothing_and_resume_mismatch_exits_2(tmp_path: Path, capsys) -> None:
-    pytest.importorskip("chelscreen.model.predict")
     out = tmp_path / "q"
     assert _main(["-q", "screen", "DOTA", "-r", "Lu-177", "--out", str(out)]) == 0
     cap = capsys.readouterr()

@@ -8,7 +8,7 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("chelscreen.model.predict")
+import chelscreen.model.predict  # noqa: E402,F401 - a hard dependency: fail, never skip
 
 
 def test_example_notebook_executes(repo_root: Path) -> None:

@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("chelscreen.model.predict")
-pytest.importorskip("chelscreen.radiolabeling")
-
 import chelscreen  # noqa: E402
+import chelscreen.model.predict  # noqa: F401 - a hard dependency: fail, never skip
+import chelscreen.radiolabeling  # noqa: F401 - a hard dependency: fail, never skip
 from chelscreen.screening import COLUMNS, screen  # noqa: E402
 from chelscreen.store import ResumeMismatchError  # noqa: E402
 
@@ -107,7 +106,6 @@ def test_resume_with_other_radionuclides_refused(tmp_path: Path) -> None:
 
 
 def test_dask_local_cluster_matches_local(tmp_path: Path) -> None:
-    pytest.importorskip("dask.distributed")
     ligs = ["DOTA", "macropa", "EDTA", "NOTA", "DTPA"]
     a = screen(ligs, ["Pb-212", "Lu-177"], out=tmp_path / "a", chunk_size=2, progress=False,
                report=False)

@@ -121,16 +121,51 @@ def test_why_sentence_reports_domain_and_reasons() -> None:
 
 
 def test_report_is_self_contained(tmp_path) -> None:
-    from chelscreen.rank import add_rank as _rank
-    from chelscreen.report import render_report
+    import chelscreen
+    from chelscreen.rank import add_confidence
+    from chelscreen.reporting import render_report
 
     s = score_pairs(_pairs())
     s["smiles"] = [DOTA, DOTA, EDTA, "", MACROPA]
     s["id"] = [f"L{i}" for i in range(5)]
-    s = _rank(s)
+    s = add_confidence(add_rank(s))
     s["why"] = [why_sentence(r) for r in s.to_dict("records")]
     html = render_report(s)
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
     assert "data:image/png;base64," in html and html.count("<svg") >= 3
     assert "Rejected inputs" in html and "row 4: bad SMILES" in html
-    assert "<script" not in html and "src='http" not in html
+    assert "<script" not in html and "src='http" not in html and 'src="http' not in html
+    # the first screen answers the question: summary table before the table of contents
+    first = html.index("Which chelator for which radionuclide")
+    assert first < html.index('class="toc"') < html.index('id="heatmap"')
+    assert "best choice" in html and "runner-up" in html and "distinguishable?" in html
+    # no template holes
+    visible = html.split("</style>", 1)[1]
+    for hole in (">nan<", " nan ", "None", "suggested °C", ", min,", "pH ;"):
+        assert hole not in visible, hole
+    # the public function writes the same page
+    out = chelscreen.report(s, tmp_path / "sub" / "r.html")
+    assert out.exists() and "Which chelator" in out.read_text(encoding="utf-8")
+    fig = chelscreen.heatmap(s)
+    assert fig.axes and len(fig.axes[0].get_yticks()) == 4
+
+
+def test_report_says_indistinguishable_and_flags_extrapolation() -> None:
+    from chelscreen.rank import add_confidence
+    from chelscreen.reporting import console_summary, relative_scores, render_report
+
+    s = score_pairs(_pairs())
+    s["smiles"] = [DOTA, DOTA, EDTA, "", MACROPA]
+    s = add_confidence(add_rank(s))
+    s["in_domain"] = False
+    s["why"] = [why_sentence(r) for r in s.to_dict("records")]
+    html = render_report(s)
+    assert "Every estimate for Lu-177 is an extrapolation" in html
+    best = s.sort_values("rank").iloc[0]
+    text = console_summary(s)
+    if best["tied_with"]:
+        assert "indistinguishable" in html and "indistinguishable" in text
+    else:
+        assert "distinguishable from the runner-up" in text
+    rel = relative_scores(s)
+    assert rel.max().max() == pytest.approx(1.0) and (rel.fillna(0) <= 1.0 + 1e-12).all().all()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SCREEN_SNAPSHOT = DATA / "screen_snapshot.csv"
@@ -69,7 +68,6 @@ def assert_same(fresh: pd.DataFrame, stored_path: Path) -> None:
 
 
 def test_screen_matches_snapshot() -> None:
-    pytest.importorskip("chelscreen.model.predict")
     assert_same(screen_frame(), SCREEN_SNAPSHOT)
 
 

@@ -54,6 +54,7 @@ def test_atomic_writes_leave_no_temporary_files(tmp_path: Path) -> None:
 def test_resume_with_other_inputs_is_refused(tmp_path: Path) -> None:
     store = ResultStore(tmp_path, stable_hash({"x": 1}), manifest_extra={"radionuclides": ["A"]})
     store.write_chunk(0, pd.DataFrame({"a": [1]}))
+    store.close()  # one job per folder at a time
     with pytest.raises(ResumeMismatchError, match="different inputs or settings") as err:
         ResultStore(tmp_path, stable_hash({"x": 2}), resume=True,
                     manifest_extra={"radionuclides": ["B"]})
@@ -67,6 +68,7 @@ def test_resume_same_job_keeps_chunks_and_fresh_start_clears(tmp_path: Path) -> 
     h = stable_hash({"x": 1})
     store = ResultStore(tmp_path, h)
     store.write_chunk(3, pd.DataFrame({"a": [1]}))
+    store.close()  # one job per folder at a time
     assert ResultStore(tmp_path, h, resume=True).done_units() == {3}
     assert ResultStore(tmp_path, h, resume=False).done_units() == set()
 
@@ -87,7 +89,6 @@ def test_run_units_skips_done_units(tmp_path: Path) -> None:
 
 
 def test_local_and_dask_executors_give_identical_chunks(tmp_path: Path) -> None:
-    pytest.importorskip("dask.distributed")
     payloads = _payloads()
     local = ResultStore(tmp_path / "local", "h")
     run_units(_unit_fn, payloads, local, executor="local", n_jobs=1, progress=False)

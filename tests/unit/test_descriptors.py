@@ -166,7 +166,6 @@ def test_describe_parallel_equals_serial():
 
 
 def test_describe_through_read_ligands():
-    pytest.importorskip("chelscreen.io")
     df = describe(["DOTA", "not_a_smiles((", "C1COCCOCCOCCOCCOCCO1", "macropa"])
     assert len(df) == 4
     assert df["status"].tolist()[1] == "invalid"
@@ -179,7 +178,7 @@ def test_describe_through_read_ligands():
 
 
 def test_describe_reference_library_denticity():
-    io = pytest.importorskip("chelscreen.io")
+    from chelscreen import io
     lib = io.load_library()
     df = describe(lib["smiles"].tolist())
     expected = {"DOTA": 8, "NOTA": 6, "EDTA": 6, "DTPA": 8, "TETA": 8, "DOTAM": 8,
@@ -193,7 +192,6 @@ def test_describe_reference_library_denticity():
 
 
 def test_describe_list_source_parallel_keeps_ids_and_order():
-    pytest.importorskip("chelscreen.io")
     items = [SMILES["DOTA"], SMILES["EDTA"], "C1CC((", SMILES["macropa"]] * 60
     serial = describe(items, n_jobs=1)
     parallel = describe(items, n_jobs=2)

@@ -188,3 +188,31 @@ def test_far_apart_hopo_units_are_not_merged():
     near = "O=C(NCCCCCCNC(=O)c1cccc(=O)n1O)c1cccc(=O)n1O"
     assert n_donors(Chem.MolFromSmiles(far)) == 2
     assert n_donors(Chem.MolFromSmiles(near)) == 4
+
+
+# ---- look-alikes of the bidentate O,O donors (issue 10 §1): each must be typed for what it is
+@pytest.mark.parametrize("name,smiles,expected", [
+    ("squaric acid", "OC1=C(O)C(=O)C1=O", {"phenolate_O": 2}),
+    ("croconic acid", "OC1=C(O)C(=O)C(=O)C1=O", {"phenolate_O": 2}),
+    ("rhodizonic acid", "OC1=C(O)C(=O)C(=O)C(=O)C1=O", {"phenolate_O": 2}),
+    ("2-hydroxy-1,4-benzoquinone", "OC1=CC(=O)C=CC1=O", {}),
+    ("tropolone", "O=C1C=CC=CC=C1O", {"phenolate_O": 1}),
+    ("maltol", "CC1=C(O)C(=O)C=CO1", {"hopo_O": 2}),
+    ("kojic acid", "OCC1=CC(=O)C(O)=CO1", {"hopo_O": 2, "alcohol_O": 1}),
+    ("deferiprone", "CC1=C(O)C(=O)C=CN1C", {"hopo_O": 2}),
+    ("catechol", "Oc1ccccc1O", {"catecholate_O": 2}),
+    ("acetohydroxamic acid", "CC(=O)NO", {"hydroxamate_O": 2}),
+    ("N-methylacetohydroxamic acid", "CC(=O)N(C)O", {"hydroxamate_O": 2}),
+    ("N-hydroxysuccinimide", "O=C1CCC(=O)N1O", {"amide_O": 2}),
+    ("O-methyl hydroxamate", "CC(=O)NOC", {"amide_O": 1}),
+])
+def test_oxo_donor_look_alikes(name, smiles, expected):
+    donors = perceive_donors(Chem.MolFromSmiles(smiles))
+    assert dict(Counter(d.donor_type for d in donors)) == expected, name
+
+
+def test_pyrone_subtype_and_pyridinone_subtype_differ():
+    maltol = perceive_donors(Chem.MolFromSmiles("CC1=C(O)C(=O)C=CO1"))
+    dfp = perceive_donors(Chem.MolFromSmiles("CC1=C(O)C(=O)C=CN1C"))
+    assert {d.subtype for d in maltol} == {"3,4-pyrone"}
+    assert {d.subtype for d in dfp} == {"3,4"}

@@ -152,7 +152,9 @@ def test_csv_column_options(tmp_path, test_data):
     f = tmp_path / "cols.csv"
     f.write_text("Structure,Label,Code\nCCO,ethanol,E1\n")
     df = read_ligands(f, smiles_column="structure", name_column="Label", id_column="Code")
-    assert table(df) == [("E1", "ethanol", "CCO", "ok")]
+    # ethanol has one donor atom: read, but flagged (it cannot chelate)
+    assert table(df) == [("E1", "ethanol", "CCO", "warning")]
+    assert "only 1 donor atom" in df["message"][0]
     with pytest.raises(InputFileError, match="no column 'Nom'.*Structure, Label, Code"):
         read_ligands(f, smiles_column="Structure", name_column="Nom")
 
@@ -279,7 +281,7 @@ def test_ids_widen_beyond_9999():
     df = read_ligands(["C"] + [None] * 10000)  # None rows are cheap (no parsing)
     assert df["id"].iloc[0] == "L00001" and df["id"].iloc[-1] == "L10001"
     assert df["id"].is_unique
-    assert df["status"].tolist() == ["ok"] + ["invalid"] * 10000
+    assert df["status"].tolist() == ["warning"] + ["invalid"] * 10000  # methane: no donors
 
 
 # --- file-level errors ----------------------------------------------------------------------

@@ -73,12 +73,14 @@ def test_committed_training_table(repo_root):
     t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
     key = ["smiles", "metal", "I_bucket", "source"]
     assert not t.duplicated(key).any()
-    assert set(t["source"]) <= {"NIST_SRD46", "SATCMF", "CMI_IUPAC_v2"}
+    assert set(t["source"]) <= {"NIST_SRD46", "SATCMF", "CMI_IUPAC_v2", "literature"}
     assert t["source_id"].str.len().gt(0).all()
     assert t["metal"].str.fullmatch(r"[A-Z][a-z]?\d*\+").all()
-    # SATCMF rows have no ionic strength; NIST rows do
-    assert t.loc[t["source"] == "SATCMF", "ionic_strength"].isna().all()
-    assert t.loc[t["source"] == "NIST_SRD46", "ionic_strength"].notna().all()
+    # ionic strength is never missing: SATCMF rows are imputed (0.1 M) and flagged, so NaN
+    # cannot stand for "SATCMF" (issue 10 §1)
+    assert t["ionic_strength"].notna().all()
+    assert t.loc[t["source"] == "SATCMF", "I_imputed"].all()
+    assert not t.loc[t["source"] == "NIST_SRD46", "I_imputed"].all()
     edta_cu = t[(t["smiles"] == features.standardize_smiles(EDTA)) & (t["metal"] == "Cu2+")]
     assert 18.0 < edta_cu["logK"].median() < 19.5
 
@@ -105,3 +107,91 @@ def test_metal_reference_fingerprint_from_training_rows_only():
     assert np.isnan(fr["mref_edta"].iloc[2])  # metal without reference data → NaN, not invented
     assert fr["mref_affinity"].iloc[1] > fr["mref_affinity"].iloc[0]
     assert fr["mref_n"].tolist() == [2.0, 2.0, 0.0]
+
+
+@pytest.mark.parametrize("smiles", ["OC1=C(O)C(=O)C1=O", "OC1=C(O)C(=O)C(=O)C1=O"])
+def test_oxocarbon_acids_are_not_hopo_or_catechol(smiles):
+    """Squaric and croconic acid were read as two HOPO donors (issue 10 §1)."""
+    f = features.ligand_features(Chem.MolFromSmiles(smiles))
+    assert f["n_hopo_O"] == 0
+    assert f["n_catechol_O"] == 0
+
+
+def test_hopo_and_catechol_groups_counted_once_per_group():
+    f = features.ligand_features(Chem.MolFromSmiles("CC1=C(O)C(=O)C=CN1C"))  # deferiprone
+    assert f["n_hopo_O"] == 1 and f["n_phenolate_O"] == 0
+    f = features.ligand_features(Chem.MolFromSmiles("Oc1ccccc1O"))
+    assert f["n_catechol_O"] == 1 and f["n_phenolate_O"] == 0
+
+
+DOTAM = "NC(=O)CN1CCN(CC(N)=O)CCN(CC(N)=O)CCN(CC(N)=O)CC1"
+
+
+def test_dotam_constants_back_in_the_table(repo_root):
+    """DOTAM/TCMC was dropped for a NIST formula typo (O2 for O4) and its molfile is a hydrazide
+    isomer; the structure from its name is used and all its NIST 1:1 constants are kept."""
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    d = t[(t["smiles"] == features.standardize_smiles(DOTAM)) & (t["source"] == "NIST_SRD46")]
+    assert {"Ca2+", "Sr2+", "Ba2+", "Cu2+", "Zn2+", "La3+", "Gd3+", "Hg2+"} <= set(d["metal"])
+    issues = pd.read_csv(repo_root / "models/stability/structure_issues.csv.gz")
+    notes = issues.set_index("nist_ligand_id")["structure_note"]
+    assert notes[7677].startswith("structure override")
+    assert notes[7678].startswith("NIST formula typo")  # DTMA: molfile right, NIST O2 wrong
+    prot = pd.read_csv(repo_root / "models/stability/protonation.csv.gz")
+    assert features.standardize_smiles(DOTAM) in set(prot["smiles"])
+
+
+def test_conflicting_values_are_not_merged_as_medians():
+    rows = pd.DataFrame({
+        "smiles": ["A"] * 4 + ["B"] * 2, "metal": ["Sc3+"] * 4 + ["Cu2+"] * 2,
+        "logK": [30.8, 30.2, 16.5, 30.5, 10.0, 14.5],
+        "source": ["SATCMF", "NIST_SRD46", "SATCMF", "literature", "SATCMF", "SATCMF"],
+        "n_measurements": 1,
+    })
+    kept, conflicts = dataset.resolve_conflicts(rows)
+    assert sorted(kept.loc[kept["smiles"] == "A", "logK"]) == [30.2, 30.5, 30.8]
+    assert "B" not in set(kept["smiles"])  # 1 vs 1 from one source: dropped, not averaged
+    assert len(conflicts) == 2
+    assert conflicts.set_index("smiles").loc["B", "kept"] == ""
+
+
+def test_committed_table_has_no_conflicting_pair(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    spread = t.groupby(["smiles", "metal"])["logK"].agg(lambda s: s.max() - s.min())
+    assert spread.max() <= dataset.CONFLICT_SPREAD
+
+
+@pytest.mark.parametrize(("steps", "amines", "complete"), [
+    ([9.69, 4.47, 4.23], 4, False),         # DOTA's NIST list: no step > 11
+    ([11.1, 9.7, 4.5, 4.1], 4, True),
+    ([10.2, 9.5, 2.6, 2.0], 2, True),        # EDTA-like
+    ([9.4, 8.0], 2, False),                  # polyamine with highest < 10
+    ([4.76], 0, True),                       # acetic acid
+])
+def test_protonation_completeness_rule(steps, amines, complete):
+    assert dataset.protonation_completeness(steps, amines)[0] is complete
+
+
+def test_committed_protonation_table_flags_incomplete_lists(repo_root):
+    prot = pd.read_csv(repo_root / "models/stability/protonation.csv.gz",
+                       keep_default_na=False)
+    dota = prot[prot["smiles"] == features.standardize_smiles(DOTA)].iloc[0]
+    assert str(dota["complete"]) == "False" and dota["logKH_steps"] == ""
+    assert dota["logKH_steps_measured"] != ""
+
+
+def test_literature_loader_tolerates_growth(tmp_path):
+    path = tmp_path / "lit.csv"
+    pd.DataFrame({
+        "id": ["a", "b", "c", "d"], "chelator": ["DOTA", "x", "y", "z"],
+        "smiles": [DOTA, "not a smiles", EDTA, EDTA], "metal": ["Ac3+", "Lu3+", "Bi3+", "Pb2+"],
+        "logK": ["20.5", "10", "", "18.0"], "logK_definition": ["ML"] * 4,
+        "temperature_C": ["25"] * 4, "ionic_strength_M": ["0.1", "", "", ""],
+        "medium": [""] * 4, "method": [""] * 4, "doi": ["10.1/x", "10.1/y", "10.1/z", "10.1/w"],
+        "quote": ["q"] * 4, "notes": [""] * 4, "an_extra_column": [1, 2, 3, 4],
+    }).to_csv(path, index=False)
+    lit = dataset.load_literature(path)
+    assert list(lit["metal"]) == ["Ac3+", "Pb2+"]  # bad SMILES and empty logK skipped
+    assert list(lit["source_id"]) == ["doi:10.1/x", "doi:10.1/w"]
+    assert lit["I_imputed"].tolist() == [False, True]
+    assert dataset.load_literature(tmp_path / "missing.csv").empty

@@ -96,7 +96,6 @@ def test_json_roundtrip_and_schema_check(tmp_path) -> None:
 # ------------------------------------------------------------------ screen funnel
 @pytest.fixture(scope="module")
 def screens() -> tuple[pd.DataFrame, pd.DataFrame]:
-    pytest.importorskip("openmm")
     from chelscreen.screening import screen
 
     plain = screen(["DOTA", "EDTA"], ["Lu-177"], progress=False)

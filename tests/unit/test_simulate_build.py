@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rdkit import Chem
 
-pytest.importorskip("openmm")
-from rdkit import Chem  # noqa: E402
-
-from chelscreen.errors import InvalidStructureError, UnsupportedMetalError  # noqa: E402
-from chelscreen.simulate import build_complex  # noqa: E402
+from chelscreen.errors import InvalidStructureError, UnsupportedMetalError
+from chelscreen.simulate import build_complex
 
 DOTA = "OC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
 EDTA = "OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O"

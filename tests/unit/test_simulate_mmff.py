@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from rdkit import Chem
+from rdkit.Chem import AllChem
 
-pytest.importorskip("openmm")
-from rdkit import Chem  # noqa: E402
-from rdkit.Chem import AllChem  # noqa: E402
-
-from chelscreen.simulate.mmff import (  # noqa: E402
+from chelscreen.simulate.mmff import (
     add_mmff_forces,
     extract_terms,
     openmm_mmff_energy,
@@ -33,11 +31,23 @@ def _mol(smi: str, seed: int = 7):
 
 
 @pytest.mark.parametrize("name", list(LIGANDS))
-def test_total_energy_matches_rdkit(name):
+@pytest.mark.parametrize("layout", ["merged", "separate"])
+def test_total_energy_matches_rdkit(name, layout):
     m = _mol(LIGANDS[name])
-    e_omm = openmm_mmff_energy(m)
+    e_omm = openmm_mmff_energy(m, layout=layout)
     e_rd = rdkit_mmff_energy(m)
-    assert abs(e_omm - e_rd) < 0.1, (name, e_omm, e_rd)
+    assert abs(e_omm - e_rd) < 0.1, (name, layout, e_omm, e_rd)
+
+
+def test_merged_layout_has_fewer_forces_and_native_torsions():
+    import openmm as mm
+
+    terms = extract_terms(_mol(LIGANDS["DOTA"]))
+    merged = add_mmff_forces(mm.System(), terms)
+    separate = add_mmff_forces(mm.System(), terms, layout="separate")
+    assert len(merged) == len(separate) - 1
+    assert any(isinstance(f, mm.PeriodicTorsionForce) for f in merged)
+    assert not any(isinstance(f, mm.CustomAngleForce) for f in merged)
 
 
 def test_each_term_matches_rdkit():
@@ -49,7 +59,7 @@ def test_each_term_matches_rdkit():
     system = mm.System()
     for a in m.GetAtoms():
         system.addParticle(a.GetMass())
-    forces = add_mmff_forces(system, terms)
+    forces = add_mmff_forces(system, terms, layout="separate")
     for g, f in enumerate(forces):
         f.setForceGroup(g)
     ctx = mm.Context(system, mm.VerletIntegrator(0.001), mm.Platform.getPlatformByName("Reference"))

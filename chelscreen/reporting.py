@@ -1,0 +1,405 @@
+"""Self-contained HTML report of a screen, rendered from a jinja2 template.
+
+:func:`report` (also ``chelscreen.report``) writes the page for the DataFrame returned by
+:func:`chelscreen.screen`; :func:`render_report` returns it as a string. The first screen
+answers "which chelator for which radionuclide": a summary table (best choice, runner-up,
+whether they are distinguishable, the evidence behind the pick, in domain or not) and a table
+of contents. Then a heatmap normalized within each radionuclide (score relative to the best,
+best cell marked; :func:`heatmap`), and per radionuclide a banner when every estimate is an
+extrapolation, the ranked table with intervals and ``p_best``, and a card per top pair
+(structure, reasons, scores, labeling conditions, decay chain with the daughters' fate).
+Inline CSS, base64 PNG, inline SVG: nothing is loaded from the network.
+
+>>> import chelscreen
+>>> df = chelscreen.screen(["DOTA", "macropa"], ["Ac-225"], out=None)   # doctest: +SKIP
+>>> chelscreen.report(df, "report.html")                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from datetime import datetime, timezone
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+MAX_HEATMAP_ROWS = 40
+TABLE_ROWS = 15
+CARDS_PER_NUCLIDE = 3
+
+
+# --------------------------------------------------------------------------------------------
+# small formatting helpers (used by the template as filters)
+# --------------------------------------------------------------------------------------------
+def _finite(x) -> bool:
+    try:
+        return bool(np.isfinite(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(x, nd: int = 2) -> str:
+    return f"{float(x):.{nd}f}" if _finite(x) else ""
+
+
+def _human_time(seconds) -> str:
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        return ""
+    if not np.isfinite(s):
+        return "stable" if s == np.inf else ""
+    for unit, div in (("y", 31557600.0), ("d", 86400.0), ("h", 3600.0), ("min", 60.0),
+                      ("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if s >= div:
+            return f"{s / div:.3g} {unit}"
+    return f"{s:.3g} s"
+
+
+def _text(x) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return ""
+    return str(x)
+
+
+# --------------------------------------------------------------------------------------------
+# pictures
+# --------------------------------------------------------------------------------------------
+def relative_scores(result: pd.DataFrame, max_rows: int = MAX_HEATMAP_ROWS) -> pd.DataFrame:
+    """Chelator × radionuclide matrix of ``score`` divided by the best score of each radionuclide.
+
+    Rows: the ``max_rows`` chelators with the highest relative score anywhere (input order among
+    equals); columns: radionuclides in screen order. 1.0 marks the best chelator of a column.
+    """
+    nuclides = list(dict.fromkeys(result["radionuclide"]))
+    piv = result.pivot_table(index="chelator", columns="radionuclide", values="score",
+                             aggfunc="max", sort=False).reindex(columns=nuclides)
+    order = list(dict.fromkeys(result["chelator"]))
+    piv = piv.reindex([c for c in order if c in piv.index])
+    best = piv.max(axis=0)
+    rel = piv / best.where(best > 0)
+    if len(rel) > max_rows:
+        keep = rel.max(axis=1).sort_values(ascending=False, kind="stable").index[:max_rows]
+        rel = rel.loc[[c for c in rel.index if c in set(keep)]]
+    return rel
+
+
+def heatmap(result: pd.DataFrame, path: str | Path | None = None, *,
+            max_rows: int = MAX_HEATMAP_ROWS):
+    """Heatmap of the score relative to the best chelator of each radionuclide.
+
+    Each column is normalized to its best score (1.0, outlined in black and starred), so
+    radionuclides with weak chelators overall are as readable as easy ones; the absolute
+    scores are in the tables. Returns the matplotlib Figure; with ``path`` it is also saved
+    (format from the suffix).
+
+    Examples
+    --------
+    >>> fig = chelscreen.reporting.heatmap(df, "heatmap.png")   # doctest: +SKIP
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    rel = relative_scores(result, max_rows=max_rows)
+    nuclides = list(rel.columns)
+    n = len(rel)
+    fig_h = max(2.8, 0.26 * n + 1.6)
+    fig_w = max(5.0, 0.6 * len(nuclides) + 3.2)
+    fig, ax = plt.subplots(figsize=(fig_w, fig_h), dpi=110)
+    data = rel.to_numpy(dtype=float)
+    im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(len(nuclides)), labels=nuclides, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), labels=[str(i)[:28] for i in rel.index], fontsize=8)
+    for j in range(len(nuclides)):
+        col = data[:, j]
+        if not np.isfinite(col).any():
+            continue
+        i = int(np.nanargmax(col))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", lw=2))
+        ax.text(j, i, "★", ha="center", va="center", fontsize=9, color="black")
+    fig.colorbar(im, ax=ax, label="score / best score of the radionuclide", shrink=0.8)
+    ax.set_title("chelator × radionuclide (relative to the best; ★ = best)", fontsize=10)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path)
+    return fig
+
+
+def heatmap_png(result: pd.DataFrame, max_rows: int = MAX_HEATMAP_ROWS) -> tuple[str, int]:
+    """Base64 PNG of :func:`heatmap` and the number of chelators shown."""
+    import matplotlib.pyplot as plt
+
+    fig = heatmap(result, max_rows=max_rows)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    n = len(fig.axes[0].get_yticks())
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii"), n
+
+
+def structure_svg(smiles: str, size: tuple[int, int] = (320, 220)) -> str:
+    """Inline SVG drawing of a molecule (empty string when the SMILES does not parse)."""
+    from rdkit import Chem
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    mol = Chem.MolFromSmiles(smiles or "")
+    if mol is None:
+        return ""
+    drawer = rdMolDraw2D.MolDraw2DSVG(*size)
+    drawer.drawOptions().clearBackground = False
+    rdMolDraw2D.PrepareAndDrawMolecule(drawer, mol)
+    drawer.FinishDrawing()
+    svg = drawer.GetDrawingText()
+    return svg[svg.find("<svg"):] if "<svg" in svg else svg
+
+
+@lru_cache(maxsize=64)
+def _chain(nuclide: str) -> dict[str, Any]:
+    """Decay chain rows and daughter-fate rows of a radionuclide for the template."""
+    try:
+        from chelscreen.decay import daughter_fate, decay_chain
+
+        chain = decay_chain(nuclide)
+        fate = daughter_fate(nuclide)
+    except Exception as exc:  # noqa: BLE001 - the report must still render
+        return {"error": f"decay data unavailable: {exc}"}
+    rows = [{"parent": _text(r.get("parent")), "daughter": _text(r.get("daughter")),
+             "mode": _text(r.get("mode")), "branch": _num(r.get("branching"), 4),
+             "half_life": _human_time(r.get("half_life_s")),
+             "e_alpha": _num(r.get("E_alpha_MeV"), 2), "e_recoil": _num(r.get("E_recoil_keV"), 1)}
+            for r in chain.to_dict("records")]
+    preferred = ["nuclide", "half_life", "arrives_by", "p_release_on_formation",
+                 "alpha_decays_per_parent_decay", "frac_decays_released"]
+    cols = [c for c in preferred if c in fate.columns] or list(fate.columns[:6])
+    frows = [[_num(r[c], 3) if isinstance(r[c], float) else _text(r[c]) for c in cols]
+             for r in fate.to_dict("records")]
+    attrs = getattr(fate, "attrs", {}) or {}
+    return {"rows": rows, "fate_cols": [c.replace("_", " ") for c in cols], "fate_rows": frows,
+            "alphas": _num(attrs.get("alphas_per_decay"), 2),
+            "released": _num(attrs.get("released_alpha_energy_fraction"), 3),
+            "scenario": _text(attrs.get("scenario", ""))}
+
+
+# --------------------------------------------------------------------------------------------
+# the content
+# --------------------------------------------------------------------------------------------
+def _logk_text(r: dict) -> str:
+    basis = _text(r.get("logK_basis"))
+    if _finite(r.get("logK_exp")) and basis in ("", "measured"):
+        return f"{float(r['logK_exp']):.1f} (measured)"
+    if _finite(r.get("logK_pred")):
+        sd = f" ± {float(r['logK_sd']):.1f}" if _finite(r.get("logK_sd")) else ""
+        return f"{float(r['logK_pred']):.1f}{sd} ({basis or 'model'})"
+    return ""
+
+
+def _domain(r: dict) -> str:
+    if _finite(r.get("logK_exp")) and _text(r.get("logK_basis")) in ("", "measured"):
+        return "measured"
+    v = r.get("in_domain")
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "unknown"
+    return "yes" if bool(v) else "no"
+
+
+def _evidence_short(r: dict) -> str:
+    n = r.get("evidence_n")
+    parts = []
+    if _finite(n) and float(n) > 0:
+        parts.append(f"retention: {_text(r.get('evidence_text'))}")
+    if _finite(r.get("logK_exp")) and _text(r.get("logK_basis")) in ("", "measured"):
+        src = _text(r.get("logK_exp_source"))
+        parts.append(f"measured log K {float(r['logK_exp']):.1f}" + (f" ({src})" if src else ""))
+    if _text(r.get("labeling_basis")) == "precedent":
+        parts.append("labeling precedent for this pair")
+    return "; ".join(parts) if parts else "none: model estimates only"
+
+
+def _is_extrapolation(r: dict) -> bool:
+    """No evidence, no measured constant, and the log K prediction out of domain."""
+    if _finite(r.get("evidence_n")) and float(r["evidence_n"]) > 0:
+        return False
+    if _domain(r) in ("measured", "yes"):
+        return False
+    return True
+
+
+def _labeling_text(r: dict) -> str:
+    """Labeling line built only from the values that exist (no empty template slots)."""
+    if not _finite(r.get("mild_labeling_prob")):
+        return ""
+    parts = [f"p(mild) {float(r['mild_labeling_prob']):.2f}"]
+    basis = _text(r.get("labeling_basis"))
+    if basis:
+        parts.append(f"basis: {basis}")
+    if _finite(r.get("labeling_weight")):
+        parts.append(f"weight in score {float(r['labeling_weight']):.2f}")
+    cond = []
+    if _finite(r.get("suggested_temperature_C")):
+        t = float(r["suggested_temperature_C"])
+        cond.append("RT" if t <= 30 else f"{t:.0f} °C")
+    if _finite(r.get("suggested_time_min")):
+        cond.append(f"{float(r['suggested_time_min']):.0f} min")
+    if _finite(r.get("suggested_pH")):
+        cond.append(f"pH {float(r['suggested_pH']):.1f}")
+    if cond:
+        parts.append("suggested " + ", ".join(cond))
+    if _finite(r.get("decay_loss_frac")):
+        parts.append(f"decay loss {float(r['decay_loss_frac']) * 100:.1f} %")
+    return "; ".join(parts)
+
+
+def _row_view(r: dict) -> dict[str, Any]:
+    tied = [t for t in _text(r.get("tied_with")).split("; ") if t]
+    return {
+        "rank": int(r["rank"]) if _finite(r.get("rank")) else "",
+        "chelator": _text(r.get("chelator")), "smiles": _text(r.get("smiles")),
+        "radionuclide": _text(r.get("radionuclide")),
+        "score": _num(r.get("score")), "score_lo": _num(r.get("score_lo")),
+        "score_hi": _num(r.get("score_hi")), "p_best": _num(r.get("p_best")),
+        "tied": tied, "retention": _num(r.get("retention_score")),
+        "thermo": _num(r.get("thermo_score")), "inertness": _num(r.get("inertness")),
+        "daughters": _num(r.get("daughter_score")), "labeling": _num(r.get("labeling_score")),
+        "pm": _num(r.get("pM_pH7_4"), 1), "logk": _logk_text(r), "domain": _domain(r),
+        "evidence": _evidence_short(r), "why": _text(r.get("why")),
+        "labeling_text": _labeling_text(r), "precedents": _text(r.get("precedents"))[:600],
+        "sim": (f"donors retained {_num(r.get('sim_donors_retained_frac'))}, mean CN "
+                f"{_num(r.get('sim_cn_mean'), 1)}, strain {_num(r.get('sim_strain_kJ_mol'), 0)}"
+                " kJ/mol") if _finite(r.get("sim_donors_retained_frac")) else "",
+        "extrapolation": _is_extrapolation(r),
+    }
+
+
+def _anchor(nuc: str) -> str:
+    return "n-" + "".join(c if c.isalnum() else "-" for c in nuc)
+
+
+def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per radionuclide: best choice, runner-up, distinguishable or not, evidence, domain."""
+    out = []
+    for nuc in dict.fromkeys(result["radionuclide"]):
+        sub = result[(result["radionuclide"] == nuc) & result["rank"].notna()]
+        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r")
+        if not len(sub):
+            out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": None})
+            continue
+        best = _row_view(sub.iloc[0].to_dict())
+        second = _row_view(sub.iloc[1].to_dict()) if len(sub) > 1 else None
+        distinct = second is None or second["chelator"] not in best["tied"]
+        n_tied = len(best["tied"])
+        all_extrap = all(_is_extrapolation(r) for r in sub.to_dict("records"))
+        out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
+                    "second": second, "distinct": distinct, "n_tied": n_tied,
+                    "n": len(sub), "all_extrapolated": all_extrap})
+    return out
+
+
+def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
+    """Plain-text summary of the best pairs per radionuclide (the CLI prints it)."""
+    lines = []
+    for s in summary_rows(result):
+        nuc = s["radionuclide"]
+        if s["best"] is None:
+            lines.append(f"{nuc}: no chelator could be scored")
+            continue
+        b = s["best"]
+        verdict = ("distinguishable from the runner-up" if s["distinct"] else
+                   f"indistinguishable from {s['n_tied']} other(s): " + ", ".join(b["tied"][:5])
+                   + (" …" if s["n_tied"] > 5 else ""))
+        lines.append(f"{nuc}: best {b['chelator']} (score {b['score']} [{b['score_lo']}–"
+                     f"{b['score_hi']}], p_best {b['p_best']}) — {verdict}")
+        if s["all_extrapolated"]:
+            lines.append("  every estimate for this radionuclide is an extrapolation "
+                         "(no evidence, no measured constant, log K out of domain)")
+        sub = result[(result["radionuclide"] == nuc) & result["rank"].notna()]
+        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r").head(top_n)
+        for r in sub.to_dict("records"):
+            lines.append(f"  {int(r['rank'])}. {r['chelator']}  score {r['score']:.2f} "
+                         f"[{r['score_lo']:.2f}–{r['score_hi']:.2f}]  — {r['why']}")
+    return "\n".join(lines)
+
+
+@cache
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("chelscreen", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
+                  title: str = "chelscreen report", table_rows: int = TABLE_ROWS) -> str:
+    """The report page for a screen result (one self-contained HTML string)."""
+    from chelscreen._version import __version__
+
+    nuclides = list(dict.fromkeys(result["radionuclide"]))
+    n_chel = result["chelator"].nunique() if len(result) else 0
+    bad = result[result["status"].isin(["invalid", "error"])].drop_duplicates("chelator")
+    sections = []
+    for s in summary_rows(result):
+        nuc = s["radionuclide"]
+        sub = result[(result["radionuclide"] == nuc) & result["rank"].notna()]
+        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r")
+        rows = [_row_view(r) for r in sub.head(table_rows).to_dict("records")]
+        cards = []
+        for r in sub.head(top_n).to_dict("records"):
+            v = _row_view(r)
+            v["svg"] = structure_svg(v["smiles"])
+            cards.append(v)
+        sections.append({**s, "rows": rows, "cards": cards, "n_more": max(0, len(sub)
+                                                                          - table_rows),
+                         "chain": _chain(nuc)})
+    png, shown = ("", 0)
+    if result["score"].notna().any():
+        png, shown = heatmap_png(result)
+    page = _environment().get_template("report.html.j2").render(
+        title=title, version=__version__,
+        when=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        n_chel=n_chel, nuclides=nuclides, sections=sections, heatmap=png,
+        heatmap_note="" if shown >= n_chel else f"best {shown} of {n_chel} chelators",
+        rejected=[{"id": _text(r.get("id")), "chelator": _text(r.get("chelator")),
+                   "status": _text(r.get("status")), "message": _text(r.get("message"))}
+                  for r in bad.to_dict("records")],
+    )
+    return page
+
+
+def report(results: pd.DataFrame, path: str | Path, *, top_n: int = CARDS_PER_NUCLIDE,
+           title: str = "chelscreen report") -> Path:
+    """Write the HTML report of a screen result to ``path`` (folders created); return the path.
+
+    Parameters
+    ----------
+    results
+        The DataFrame returned by :func:`chelscreen.screen` (or read back from its
+        ``results.parquet``).
+    path
+        Output file (``.html``).
+    top_n
+        Cards per radionuclide.
+    title
+        Page title.
+
+    Examples
+    --------
+    >>> df = chelscreen.screen(["DOTA", "macropa"], ["Ac-225", "Lu-177"], out=None)  # doctest: +SKIP
+    >>> chelscreen.report(df, "out/report.html")                                     # doctest: +SKIP
+    """
+    from chelscreen.store import atomic_write_text
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Path(atomic_write_text(path, render_report(results, top_n=top_n, title=title)))

@@ -1,0 +1,195 @@
+"""The ranking's rules (issue 11): lower confidence bound, evidence before topology, p_best,
+indistinguishable pairs, labeling weighted by validated skill. Small real frames, no model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chelscreen.rank import (
+    add_confidence,
+    add_rank,
+    ligand_key,
+    override,
+    parent_key,
+    sample_scores,
+    score_pairs,
+    why_sentence,
+)
+
+DOTA = "OC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+DOTAM = "NC(=O)CN1CCN(CC(N)=O)CCN(CC(N)=O)CCN(CC(N)=O)CC1"
+EDTA = "OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O"
+DTPA = "O=C(O)CN(CCN(CC(=O)O)CC(=O)O)CCN(CC(=O)O)CC(=O)O"
+
+BASE = {"metal": "Lu3+", "radionuclide": "Lu-177", "status": "ok", "cn_preferred": 8,
+        "r_ionic_pm": 97.7, "log_beta1_hydrolysis": -7.27, "released_alpha_energy_frac": 0.0,
+        "ion_pauling_en": 1.27, "log_alphaL_pH7_4": 4.45}
+MACRO = {"topology": "macrocycle", "n_donors": 8, "ring_donors": 4, "cavity_radius_pm": 38.3,
+         "macrocycle_ring_size": 12, "preorganization_code": 2, "n_donor_O": 4,
+         "n_donor_amide_O": 0}
+OPEN = {"topology": "acyclic", "n_donors": 8, "ring_donors": 0, "cavity_radius_pm": 0.0,
+        "preorganization_code": 0, "n_donor_O": 5, "n_donor_amide_O": 0}
+
+
+def _row(name: str, smiles: str, **kw) -> dict:
+    return {**BASE, "chelator": name, "smiles": smiles, **kw}
+
+
+def _ranked(df: pd.DataFrame) -> pd.DataFrame:
+    return add_confidence(add_rank(score_pairs(df)))
+
+
+def test_decision_rule_does_not_prefer_an_unknown() -> None:
+    # weak metal: the known chelator has a modest measured constant, the unknown a lower
+    # prediction with a huge interval. An expectation of σ(pM) pulls the unknown to ~0.5 and
+    # ranks it first; the lower confidence bound must not.
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = pd.DataFrame([
+        _row("known", DOTA, logK_exp=16.0, **MACRO),
+        _row("unknown", DTPA, logK_pred=14.0, logK_sd=12.0, **MACRO),
+    ])
+    with override(evidence_table=empty):
+        s = score_pairs(df).set_index("chelator")
+        draws = sample_scores(score_pairs(df))
+    assert s.loc["known", "score"] > s.loc["unknown", "score"]
+    assert s.loc["known", "thermo_score"] > s.loc["unknown", "thermo_score"]
+    # the expectation (the old rule) prefers the unknown here: the test is not vacuous
+    assert draws["thermo"][1].mean() > draws["thermo"][0].mean()
+    assert s.loc["unknown", "score_hi"] - s.loc["unknown", "score_lo"] > (
+        s.loc["known", "score_hi"] - s.loc["known", "score_lo"])
+    # the interval holds the decision value
+    for name in ("known", "unknown"):
+        assert s.loc[name, "score_lo"] <= s.loc[name, "score"] <= s.loc[name, "score_hi"]
+
+
+def test_an_uncertain_prediction_never_beats_the_same_value_measured() -> None:
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = pd.DataFrame([_row("measured", DOTA, logK_exp=15.0, **MACRO),
+                       _row("predicted", DOTA + ".", logK_pred=15.0, logK_sd=6.0, **MACRO)])
+    df.loc[1, "smiles"] = DOTAM  # another key, same structure terms
+    with override(evidence_table=empty):
+        s = score_pairs(df).set_index("chelator")
+    assert s.loc["measured", "score"] > s.loc["predicted", "score"]
+
+
+def test_evidence_beats_topology() -> None:
+    evidence = pd.DataFrame([
+        {"chelator_smiles": EDTA, "radionuclide": "Lu-177", "assay": "serum_stability",
+         "outcome": "stable", "doi": "10.0000/example.serum", "chelator": "EDTA"},
+        {"chelator_smiles": EDTA, "radionuclide": "Lu-177", "assay": "in_vivo_stability",
+         "outcome": "stable", "doi": "10.0000/example.vivo", "chelator": "EDTA"},
+        {"chelator_smiles": DOTA, "radionuclide": "Y-90", "assay": "serum_stability",
+         "outcome": "unstable", "doi": "10.0000/other.metal", "chelator": "DOTA"},
+    ])
+    df = pd.DataFrame([
+        _row("macrocycle without evidence", DOTA, logK_pred=20.0, logK_sd=2.0, **MACRO),
+        _row("open chain with evidence", EDTA, logK_pred=20.0, logK_sd=2.0,
+             **{**OPEN, "n_donors": 6, "n_donor_O": 4}),
+    ])
+    with override(evidence_table=pd.DataFrame(columns=evidence.columns)):
+        plain = score_pairs(df).set_index("chelator")
+    with override(evidence_table=evidence):
+        s = score_pairs(df).set_index("chelator")
+    # topology alone prefers the macrocycle ...
+    assert plain.loc["macrocycle without evidence", "score"] > plain.loc[
+        "open chain with evidence", "score"]
+    # ... the cited outcomes for the pair overturn it; evidence for another metal is not used
+    assert s.loc["open chain with evidence", "score"] > s.loc["macrocycle without evidence",
+                                                               "score"]
+    assert s.loc["macrocycle without evidence", "evidence_n"] == 0
+    assert s.loc["open chain with evidence", "evidence_n"] == 2
+    why = why_sentence(s.reset_index().iloc[1])
+    assert "2 stable" in why and "10.0000/example.serum" in why and "weight 0.67" in why
+
+
+def test_a_conjugate_counts_for_its_core() -> None:
+    # the evidence key is the core's skeleton: charge/protonation state does not matter
+    assert ligand_key(DOTA) == ligand_key("[O-]C(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1")
+    assert ligand_key(DOTA) != ligand_key(DOTAM) and ligand_key("") == ""
+    # a DOTA-peptide's core (N-methyl amide cap from the core finder) maps to DOTA's evidence
+    core = "CNC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    conj = "CC(C)NC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    assert parent_key(core, conj) == ligand_key(DOTA)
+    assert parent_key(DOTA, DOTA) == ""
+    evidence = pd.DataFrame([{"chelator_smiles": DOTA, "radionuclide": "Lu-177",
+                              "assay": "serum_stability", "outcome": "stable",
+                              "doi": "10.0000/dota.serum", "chelator": "DOTA"}])
+    df = pd.DataFrame([_row("DOTA-peptide", conj, logK_pred=20.0, logK_sd=2.0,
+                            ligand_parent_key=parent_key(core, conj), **MACRO)])
+    with override(evidence_table=evidence):
+        s = score_pairs(df)
+    assert s.loc[0, "evidence_n"] == 1
+    assert "via its chelating core" in s.loc[0, "evidence_text"]
+
+
+def test_amide_arms_are_told_from_carboxylates() -> None:
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = pd.DataFrame([_row("acid", DOTA, logK_pred=20, logK_sd=1, **MACRO),
+                       _row("amide", DOTAM, logK_pred=20, logK_sd=1,
+                            **{**MACRO, "n_donor_amide_O": 4})])
+    with override(evidence_table=empty):
+        s = score_pairs(df).set_index("chelator")
+    assert s.loc["amide", "inertness_struct"] > s.loc["acid", "inertness_struct"]
+
+
+def _panel(n: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(n):
+        rows.append(_row(f"L{i}", f"C{'C' * i}N(CC(=O)O)CC(=O)O", logK_pred=14.0 + 1.5 * i,
+                         logK_sd=0.8 + 0.3 * (i % 3), mild_labeling_prob=float(rng.uniform()),
+                         decay_loss_frac=0.0, **MACRO))
+    return pd.DataFrame(rows)
+
+
+def test_p_best_sums_to_one_and_ties_are_symmetric() -> None:
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = pd.concat([_panel(), _panel().assign(radionuclide="Y-90", metal="Y3+")],
+                   ignore_index=True)
+    with override(evidence_table=empty, labeling_auc=0.5):
+        r = _ranked(df)
+    for _nuc, g in r.groupby("radionuclide"):
+        assert g["p_best"].sum() == pytest.approx(1.0)
+        assert g["p_best"].between(0, 1).all()
+        best = g.sort_values("rank").iloc[0]
+        assert best["p_best"] == g["p_best"].max()
+        ties = {c: set(filter(None, t.split("; "))) for c, t in zip(g["chelator"],
+                                                                     g["tied_with"])}
+        for a, tied in ties.items():
+            for b in tied:
+                assert a in ties[b]
+    # the strongest and the weakest ligand (ΔlogK 10.5) are distinguishable
+    lu = r[r["radionuclide"] == "Lu-177"].set_index("chelator")
+    assert "L0" not in lu.loc["L7", "tied_with"]
+
+
+def test_labeling_model_at_chance_does_not_reorder_the_top_five() -> None:
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = _panel()
+    flipped = df.assign(mild_labeling_prob=1.0 - df["mild_labeling_prob"])
+    no_lab = df.drop(columns=["mild_labeling_prob", "decay_loss_frac"])
+
+    def top5(frame, auc):
+        with override(evidence_table=empty, labeling_auc=auc):
+            r = add_rank(score_pairs(frame))
+        return r.sort_values("rank")["chelator"].head(5).tolist()
+
+    reference = top5(no_lab, 0.5)
+    assert top5(df, 0.5) == reference == top5(flipped, 0.5)
+    # the same frames with a skilled model do reorder (the test can fail)
+    assert top5(df, 1.0) != top5(flipped, 1.0)
+
+
+def test_a_labeling_precedent_counts_as_evidence_at_zero_skill() -> None:
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = _panel(2)
+    df["logK_pred"] = 20.0
+    df["mild_labeling_prob"] = [0.05, 0.95]
+    df["labeling_basis"] = ["model", "precedent"]
+    with override(evidence_table=empty, labeling_auc=0.5):
+        s = score_pairs(df)
+    assert list(s["labeling_weight"]) == [0.0, 1.0]
+    w = why_sentence(s.iloc[1])
+    assert "precedent for this pair" in w

@@ -159,3 +159,28 @@ def test_number_check_catches_a_wrong_value() -> None:
     """The quote check is not vacuous: a value absent from its quote is detected."""
     assert 30.3 in _numbers("log K= 30.3 and 26.8, respectively")
     assert 30.4 not in _numbers("log K= 30.3 and 26.8, respectively")
+
+
+def _library_structures() -> dict[str, str]:
+    lib = pd.read_csv(molecules_dir() / "chelators.csv", dtype=str, keep_default_na=False)
+    out: dict[str, str] = {}
+    for r in lib.itertuples():
+        canon = Chem.MolToSmiles(Chem.MolFromSmiles(r.smiles))
+        for n in [r.name, *r.aliases.split(";")]:
+            if n.strip():
+                out[n.strip().lower()] = canon
+    return out
+
+
+def test_library_names_carry_the_library_structure(table: pd.DataFrame) -> None:
+    """A row naming a library chelator (name or alias) must use that chelator's structure, so that
+    the 'measured' look-up and training join the right ligand."""
+    lib = _library_structures()
+    assert {"dota", "aazta", "nota"} <= lib.keys()
+    bad = [
+        r.id
+        for r in table.itertuples()
+        if r.chelator.lower() in lib
+        and Chem.MolToSmiles(Chem.MolFromSmiles(r.smiles)) != lib[r.chelator.lower()]
+    ]
+    assert bad == []

@@ -821,7 +821,12 @@ def _resolve(rec: _Record, library: _Library | None) -> tuple[Chem.Mol | None, s
                 f"library entry {lib_name!r} has an unreadable SMILES; report this chelscreen bug"
             )
             return None, "", []
-        return Chem.Mol(mol), lib_name, [f"library name {text!r} resolved to {lib_name}"]
+        notes = [f"library name {text!r} resolved to {lib_name}"]
+        status = str(df["structure_status"].iloc[i]) if "structure_status" in df.columns else ""
+        if status and status.strip().lower() not in ("verified", "nan"):
+            notes.append(f"library structure_status={status}: not every part of this structure "
+                         "is stated in a source (see molecules/README.md)")
+        return Chem.Mol(mol), lib_name, notes
     mol = Chem.MolFromSmiles(text, sanitize=False)
     if mol is None:
         detail = _smiles_error(text)

@@ -105,6 +105,18 @@ def _read_input(ligands: Any) -> pd.DataFrame:
         from chelscreen._resources import molecules_dir
 
         df = read_ligands(molecules_dir() / "chelators.csv")
+        from chelscreen.io import load_library
+
+        lib = load_library()
+        if "structure_status" in lib.columns and "name" in df.columns:
+            status = dict(zip(lib["name"].astype(str), lib["structure_status"].astype(str),
+                              strict=True))
+            note = ("library structure_status=probable: not every part of this structure is "
+                    "stated in a source (see molecules/README.md)")
+            msgs = df["message"].fillna("").astype(str) if "message" in df else ""
+            df["message"] = [
+                (m + "; " + note if m else note) if status.get(str(n), "") == "probable" else m
+                for n, m in zip(df["name"].astype(str), msgs, strict=True)]
     else:
         df = read_ligands(ligands)
     if len(df) == 0:

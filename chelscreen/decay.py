@@ -108,8 +108,6 @@ DEFAULT_BETA_RELEASE = 0.36
 _DR01 = ("daughter_release.csv DR01: ~36 % of 212Bi released per 212Pb decay from 212Pb-DOTA "
          "(status SECONDARY: quoted by PMC4513904, primary study not retrieved)")
 
-_DOTA_TYPE = ("dota", "dotam", "tcmc", "dotatate", "dotatoc", "dotanoc", "dotaga", "p-scn-bn-dota",
-              "dota-tate", "dota-toc", "psma-617", "psma617", "dota-psma", "dotmp", "pcta")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -422,9 +420,18 @@ def _chelator_class(chelator: str | None) -> tuple[str, str]:
         except Exception as exc:  # noqa: BLE001 - lookup problems must not break decay tools
             logger.debug("library_lookup(%r) failed: %s", name, exc)
             row = None
-    if row is None and library_lookup is not None:
-        logger.warning("chelator %r is not in the reference library; classified by name only "
-                       "(DOTA-type if it starts with 'DOTA')", name)
+    if row is None:  # not a library name: a SMILES is classified by its structure
+        from rdkit import Chem, RDLogger
+
+        RDLogger.DisableLog("rdApp.*")
+        try:
+            mol = Chem.MolFromSmiles(name)
+        finally:
+            RDLogger.EnableLog("rdApp.*")
+        if mol is not None:
+            return name, "DOTA-type" if _is_dota_core(name) else "other"
+        logger.warning("chelator %r is not in the reference library and is not a SMILES; its "
+                       "beta-decay release uses the default figure", name)
     if row is not None:
         try:
             name = str(row["name"])
@@ -432,10 +439,6 @@ def _chelator_class(chelator: str | None) -> tuple[str, str]:
         except (KeyError, TypeError):
             smiles = ""
         if smiles and _is_dota_core(smiles):
-            cls = "DOTA-type"
-    if cls != "DOTA-type":
-        key = name.lower().replace(" ", "").replace("_", "-")
-        if key in _DOTA_TYPE or key.startswith("dota"):
             cls = "DOTA-type"
     return name, cls
 
@@ -475,9 +478,8 @@ def _beta_release_for(parent: str, daughter: str, chelator: str | None, chel_cla
         else:
             return _check_p(float(beta_release), "beta_release"), "beta_release (user)"
     if parent == "Pb-212" and daughter == "Bi-212" and chel_class == "DOTA-type":
-        if (chelator or "").strip().lower() == "dota":
-            return 0.36, _DR01
-        return 0.36, (_DR01 + "; measured for DOTA, applied to this DOTA-type chelator by "
+        return 0.36, (_DR01 + "; applied to every DOTA-type chelator (cyclen with >= 3 "
+                      "N-CH2-C(=O) arms, recognised from the structure) by "
                       "structural analogy (no TCMC/DOTAM figure found: DR02 GAP)")
     return DEFAULT_BETA_RELEASE, (
         "default beta_release 0.36: modelling choice, the only published figure (212Pb-DOTA, "

@@ -635,8 +635,11 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 pred[idx] += mean[0]
                 half[idx] *= np.sqrt(ratio[0])
                 basis[idx] = "anchored"
+                shown = list(other.index)
+                text = ", ".join(shown[:4]) + (f" and {len(shown) - 4} more ions"
+                                               if len(shown) > 4 else "")
                 for i in idx:
-                    notes[i] = "anchored on measured " + ", ".join(other.index)
+                    notes[i] = f"anchored on {len(shown)} measured constant(s) of this ligand ({text})"
 
     def _apply_analogues(self, anchors, feats, ionic, pred, half, basis, notes) -> None:
         from chelscreen.model.transfer import ANALOGUE_MAX_ROWS, ANALOGUE_MIN_ROWS, family_of

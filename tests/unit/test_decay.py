@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 
 import pytest
 import radioactivedecay  # noqa: F401 - a hard dependency: fail, never skip
@@ -289,3 +290,14 @@ def test_bundled_nuclides_csv_matches_radioactivedecay():
         assert set(listed) == set(actual), name
         for d, bf in listed.items():
             assert actual[d] == pytest.approx(bf, rel=1e-3, abs=1e-9), (name, d)
+
+
+def test_chelator_class_comes_from_structure_not_name():
+    from chelscreen.decay import _chelator_class
+
+    dota = "OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1"
+    assert _chelator_class(dota)[1] == "DOTA-type"  # an unnamed SMILES, recognised by structure
+    assert _chelator_class("DOTAM")[1] == "DOTA-type"  # library entry, by its SMILES
+    assert _chelator_class("DOTA-like-but-unknown")[1] == "other"  # a name alone decides nothing
+    src = (Path(__file__).resolve().parents[2] / "chelscreen" / "decay.py").read_text()
+    assert '"dota"' not in src.lower().replace("'dota'", '"dota"')

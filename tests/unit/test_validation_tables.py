@@ -47,10 +47,10 @@ def practice() -> pd.DataFrame:
 def test_ranking_columns_ids_and_size(ranking):
     assert list(ranking.columns) == RANKING_COLUMNS
     assert ranking["id"].is_unique
-    # floor = rows committed on 2026-12-03 after the second round (57); the target of 60 is not
-    # reached (see README)
-    assert len(ranking) >= 57
-    assert ranking.radionuclide.nunique() >= 13
+    # floor = rows committed on 2026-12-03 after the third round (60; target 60 reached, see
+    # README)
+    assert len(ranking) >= 60
+    assert ranking.radionuclide.nunique() >= 14
 
 
 def test_ranking_pairs_are_well_formed(ranking):

@@ -97,6 +97,8 @@ def _report_bad_inputs(result, limit: int = 10) -> None:  # noqa: ANN001 - DataF
         return
     click.echo(f"{len(bad)} input row(s) could not be scored:", err=True)
     for r in bad.head(limit).to_dict("records"):
-        click.echo(f"  {r['id']} {r['chelator']}: {r['message']}", err=True)
+        label = str(r["id"]) if str(r["chelator"]) in ("", str(r["id"])) else (
+            f"{r['id']} ({r['chelator']})")
+        click.echo(f"  {label}: {r['message']}", err=True)
     if len(bad) > limit:
         click.echo(f"  ... and {len(bad) - limit} more (status/message in results.parquet)", err=True)

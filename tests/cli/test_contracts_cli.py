@@ -113,6 +113,9 @@ def test_did_you_mean_in_describe_and_screen(run_cli, tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err
     assert "could not be scored" in err and "macrpa" in err and "did you mean 'macropa'" in err
+    bad_line = next(ln for ln in err.splitlines() if "did you mean 'macropa'" in ln)
+    row_id = bad_line.strip().split(":")[0].split()[0]
+    assert f"{row_id} {row_id}" not in bad_line  # the id is not printed twice
 
 
 def test_library_command(run_cli, tmp_path):

@@ -374,6 +374,33 @@ def train_bundled(table_path: Path, out: Path, validation_path: Path | None = No
     return write_card(out, table, validation, stats, dt, sha256(table_path))
 
 
+def refresh_measured(model_dir: Path, table_path: Path, literature_csv: Path) -> int:
+    """Rebuild ``known_pairs.csv.gz`` from the training table plus the literature table.
+
+    Literature constants entered after the model was trained are then shown and used as
+    measured values (``logK_basis='measured'``, the DOI as source) without retraining; the
+    file's hash in ``card.json`` is updated so the model folder still verifies. Returns the
+    number of (ligand, metal) pairs in the look-up.
+    """
+    from chelscreen.model.dataset import load_literature
+    from chelscreen.model.io import KNOWN_FILE, sha256
+
+    table = pd.read_csv(table_path)
+    lit = load_literature(literature_csv)
+    if len(lit):
+        table = pd.concat([table, lit[[c for c in lit.columns if c in table.columns]]],
+                          ignore_index=True)
+    known = known_pairs_table(table)
+    d = Path(model_dir)
+    known.to_csv(d / KNOWN_FILE, index=False, compression="gzip")
+    card = json.loads((d / "card.json").read_text())
+    card.setdefault("files", {})[KNOWN_FILE] = sha256(d / KNOWN_FILE)
+    card["measured_lookup"] = (f"{len(known)} pairs; literature rows from "
+                               f"{Path(literature_csv).name} ({len(lit)} usable)")
+    (d / "card.json").write_text(json.dumps(card, indent=2, default=str))
+    return len(known)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Train the bundled stability model + card")
     ap.add_argument("--table", type=Path, default=Path("models/stability/training_table.csv.gz"))
@@ -381,8 +408,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--validation", type=Path, default=Path("models/stability/validation.json"))
     ap.add_argument("--card-only", action="store_true",
                     help="only rewrite CARD.md/card.json for the saved model (no training)")
+    ap.add_argument("--refresh-measured", type=Path, default=None, metavar="LITERATURE_CSV",
+                    help="rebuild the measured look-up (known_pairs.csv.gz) from the training table "
+                         "plus this literature table, without retraining")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if args.refresh_measured is not None:
+        n = refresh_measured(args.out, args.table, args.refresh_measured)
+        logger.info("measured look-up: %d (ligand, metal) pairs", n)
+        return
     if args.card_only:
         from chelscreen.model.io import sha256
 

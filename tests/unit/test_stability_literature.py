@@ -184,3 +184,23 @@ def test_library_names_carry_the_library_structure(table: pd.DataFrame) -> None:
         and Chem.MolToSmiles(Chem.MolFromSmiles(r.smiles)) != lib[r.chelator.lower()]
     ]
     assert bad == []
+
+
+def test_every_cited_constant_is_shown_as_measured():
+    """Literature rows are evidence: the bundled look-up shows each one with its DOI."""
+    import numpy as np
+
+    from chelscreen.model.predict import predict_pairs
+
+    lit = pd.read_csv(molecules_dir() / "stability_literature.csv", dtype=str,
+                      keep_default_na=False)
+    lit["k"] = pd.to_numeric(lit["logK"], errors="coerce")
+    use = lit[np.isfinite(lit["k"]) & (lit["doi"].str.strip() != "")]
+    pairs = use[["smiles", "metal"]].drop_duplicates().reset_index(drop=True)
+    out = predict_pairs(pairs)
+    assert len(out) == len(pairs)
+    for (smi, metal), r in zip(pairs.itertuples(index=False), out.itertuples(), strict=True):
+        cited = use[(use.smiles == smi) & (use.metal == metal)]
+        assert r.logK_basis == "measured", (smi, metal, r.logK_basis)
+        assert any(abs(r.logK_exp - v) < 1e-6 for v in cited["k"]), (smi, metal, r.logK_exp)
+        assert "doi:" in r.logK_exp_source

@@ -1106,6 +1106,11 @@ def _str(x) -> str:
     return str(x).strip()
 
 
+#: a predicted log K with this sd or more (90 % interval wider than ~16 log units) is reported
+#: as uninformative in the ``why`` sentence rather than as a number to reason with
+UNINFORMATIVE_LOGK_SD = 5.0
+
+
 def why_sentence(row: pd.Series | dict) -> str:
     """One sentence of reasons, in words, for one scored pair."""
     r = dict(row)
@@ -1155,7 +1160,12 @@ def why_sentence(row: pd.Series | dict) -> str:
             dom_txt += f": {note}"
         sd = f" ± {_fmt(r.get('logK_sd'))}" if _finite(r.get("logK_sd")) else ""
         how = f"{basis} estimate, " if basis and basis != "model" else ""
-        parts.append(f"log K {_fmt(r.get('logK_pred'))}{sd} ({how}{dom_txt})")
+        if _finite(r.get("logK_sd")) and float(r.get("logK_sd")) >= UNINFORMATIVE_LOGK_SD:
+            # a 90 % interval wider than ~16 log units says nothing about this pair
+            parts.append(f"log K uninformative ({_fmt(r.get('logK_pred'))}{sd}; {how}"
+                         f"{dom_txt}): the score rests on its lower bound")
+        else:
+            parts.append(f"log K {_fmt(r.get('logK_pred'))}{sd} ({how}{dom_txt})")
     if not _finite(r.get("log_beta1_hydrolysis")):
         parts.append(f"no hydrolysis constant for {ion}, pM not hydrolysis-corrected")
     if _finite(r.get("sim_donors_retained_frac")):

@@ -198,3 +198,12 @@ def test_no_defensible_pick_when_the_best_is_an_unsupported_tie() -> None:
     df.loc[0, "evidence_n"] = 0.0
     df["tied_with"] = ""
     assert not summary_rows(df)[0]["no_pick"]
+
+
+def test_why_calls_a_very_wide_log_k_uninformative() -> None:
+    base = {"chelator": "x", "radionuclide": "Zr-89", "metal": "Zr4+", "status": "ok",
+            "logK_pred": 30.2, "in_domain": False, "domain_note": "few training rows"}
+    wide = why_sentence({**base, "logK_sd": 10.0})
+    assert "log K uninformative (30.2 ± 10" in wide
+    narrow = why_sentence({**base, "logK_sd": 1.2})
+    assert "uninformative" not in narrow and "log K 30.2 ± 1.2" in narrow

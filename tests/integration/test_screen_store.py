@@ -10,7 +10,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,23 +21,7 @@ from chelscreen.store import (
     atomic_write_parquet,
     stable_hash,
 )
-
-
-def _unit_fn(payload: dict) -> pd.DataFrame:
-    """A deterministic unit of work: statistics of the payload's numbers."""
-    x = np.asarray(payload["values"], dtype=float)
-    return pd.DataFrame({
-        "unit": [payload["unit"]] * len(x),
-        "row": np.arange(len(x)),
-        "value": x,
-        "z": (x - x.mean()) / (x.std() + 1.0),
-        "label": [f"u{payload['unit']}-{i}" for i in range(len(x))],
-    })
-
-
-def _payloads(n_units: int = 6, size: int = 5) -> list[dict]:
-    rng = np.random.default_rng(7)
-    return [{"unit": u, "values": rng.normal(size=size).round(6).tolist()} for u in range(n_units)]
+from tests.work_units import make_payloads, unit_fn
 
 
 def test_atomic_writes_leave_no_temporary_files(tmp_path: Path) -> None:
@@ -74,14 +57,14 @@ def test_resume_same_job_keeps_chunks_and_fresh_start_clears(tmp_path: Path) -> 
 
 
 def test_run_units_skips_done_units(tmp_path: Path) -> None:
-    payloads = _payloads()
+    payloads = make_payloads()
     store = ResultStore(tmp_path, "h")
     store.write_chunk(2, pd.DataFrame({"unit": [99]}))  # pretend unit 2 is done
     calls: list[int] = []
 
     def counting(p: dict) -> pd.DataFrame:
         calls.append(p["unit"])
-        return _unit_fn(p)
+        return unit_fn(p)
 
     run_units(counting, payloads, store, progress=False)
     assert calls == [0, 1, 3, 4, 5]
@@ -89,11 +72,11 @@ def test_run_units_skips_done_units(tmp_path: Path) -> None:
 
 
 def test_local_and_dask_executors_give_identical_chunks(tmp_path: Path) -> None:
-    payloads = _payloads()
+    payloads = make_payloads()
     local = ResultStore(tmp_path / "local", "h")
-    run_units(_unit_fn, payloads, local, executor="local", n_jobs=1, progress=False)
+    run_units(unit_fn, payloads, local, executor="local", n_jobs=1, progress=False)
     dask = ResultStore(tmp_path / "dask", "h")
-    run_units(_unit_fn, payloads, dask, executor="dask", n_jobs=1, progress=False)
+    run_units(unit_fn, payloads, dask, executor="dask", n_jobs=1, progress=False)
     a = local.read_units(range(len(payloads)))
     b = dask.read_units(range(len(payloads)))
     assert len(a) == 30
@@ -102,7 +85,7 @@ def test_local_and_dask_executors_give_identical_chunks(tmp_path: Path) -> None:
 
 def test_unknown_executor_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown executor 'spark'"):
-        run_units(_unit_fn, _payloads(1), ResultStore(tmp_path, "h"), executor="spark")
+        run_units(unit_fn, make_payloads(1), ResultStore(tmp_path, "h"), executor="spark")
 
 
 _SCRIPT = textwrap.dedent("""

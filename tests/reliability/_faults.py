@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .conftest import unit_fn
+from tests.work_units import unit_fn
 
 
 def die_once(payload: dict) -> pd.DataFrame:

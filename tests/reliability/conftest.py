@@ -1,27 +1,8 @@
-"""Shared helpers of the reliability tests: small deterministic work units and the CLI entry point."""
+"""Shared fixture of the reliability tests: the CLI entry point (work units: ``tests.work_units``)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
-
-
-def unit_fn(payload: dict) -> pd.DataFrame:
-    """A deterministic unit of work (importable, so process pools and Dask can run it)."""
-    x = np.asarray(payload["values"], dtype=float)
-    return pd.DataFrame({
-        "unit": [payload["unit"]] * len(x),
-        "row": np.arange(len(x)),
-        "value": x,
-        "z": (x - x.mean()) / (x.std() + 1.0),
-        "label": [f"u{payload['unit']}-{i}" for i in range(len(x))],
-    })
-
-
-def make_payloads(n_units: int = 6, size: int = 5) -> list[dict]:
-    rng = np.random.default_rng(7)
-    return [{"unit": u, "values": rng.normal(size=size).round(6).tolist()} for u in range(n_units)]
 
 
 @pytest.fixture

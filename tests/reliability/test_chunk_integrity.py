@@ -12,8 +12,7 @@ import pytest
 
 from chelscreen.screening import run_units
 from chelscreen.store import CorruptChunkError, ResultStore, ResumeMismatchError
-
-from .conftest import make_payloads, unit_fn
+from tests.work_units import make_payloads, unit_fn
 
 
 def _flip(path: Path, at: int) -> None:

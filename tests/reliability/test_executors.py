@@ -18,9 +18,9 @@ import pytest
 from chelscreen._parallel import DASK_CONNECT_TIMEOUT_S, ExecutorError
 from chelscreen.screening import run_units, screen
 from chelscreen.store import ResultStore
+from tests.work_units import make_payloads, unit_fn
 
 from ._faults import die_always, die_once
-from .conftest import make_payloads, unit_fn
 
 LIGANDS = ["DOTA", "macropa", "NOTA", "DTPA"]
 

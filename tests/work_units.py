@@ -1,0 +1,26 @@
+"""Small deterministic work units for executor and store tests.
+
+Module-level (importable) so that process pools and Dask workers can run them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def unit_fn(payload: dict) -> pd.DataFrame:
+    """A deterministic unit of work (importable, so process pools and Dask can run it)."""
+    x = np.asarray(payload["values"], dtype=float)
+    return pd.DataFrame({
+        "unit": [payload["unit"]] * len(x),
+        "row": np.arange(len(x)),
+        "value": x,
+        "z": (x - x.mean()) / (x.std() + 1.0),
+        "label": [f"u{payload['unit']}-{i}" for i in range(len(x))],
+    })
+
+
+def make_payloads(n_units: int = 6, size: int = 5) -> list[dict]:
+    rng = np.random.default_rng(7)
+    return [{"unit": u, "values": rng.normal(size=size).round(6).tolist()} for u in range(n_units)]

@@ -429,7 +429,7 @@ def _chelator_class(chelator: str | None) -> tuple[str, str]:
         finally:
             RDLogger.EnableLog("rdApp.*")
         if mol is not None:
-            return name, "DOTA-type" if _is_dota_core(name) else "other"
+            return name, "DOTA-type" if _is_dota_core(mol) else "other"
         logger.warning("chelator %r is not in the reference library and is not a SMILES; its "
                        "beta-decay release uses the default figure", name)
     if row is not None:
@@ -443,13 +443,16 @@ def _chelator_class(chelator: str | None) -> tuple[str, str]:
     return name, cls
 
 
-def _is_dota_core(smiles: str) -> bool:
-    """Cyclen (12-membered N4 ring) carrying >=3 N-CH2-C(=O) arms: DOTA, DOTAM/TCMC, DOTA-conj."""
+def _is_dota_core(smiles: Any) -> bool:
+    """Cyclen (12-membered N4 ring) carrying >=3 N-CH2-C(=O) arms: DOTA, DOTAM/TCMC, DOTA-conj.
+
+    ``smiles`` is a SMILES string or an RDKit Mol already parsed by the caller.
+    """
     try:
         from rdkit import Chem
     except ImportError:  # pragma: no cover
         return False
-    mol = Chem.MolFromSmiles(smiles)
+    mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else smiles
     if mol is None:
         return False
     cyclen = Chem.MolFromSmarts("[NX3]1CC[NX3]CC[NX3]CC[NX3]CC1")

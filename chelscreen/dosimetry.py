@@ -173,7 +173,10 @@ class _System:
     e_alpha_J: np.ndarray                       # alpha energy per decay of each state
 
 
+@cache
 def _chain_data(nuclide: str):
+    """Chain steps, members, decay constants (per day) and alpha energy per decay of each member;
+    computed once per nuclide (every parameter sample reuses it)."""
     from chelscreen import decay
 
     name = decay.normalize_nuclide(nuclide)

@@ -205,6 +205,22 @@ def _library_row_index(name: str, lib: _Library | None = None) -> tuple[pd.DataF
     return df, i
 
 
+def structure_status_note(status: Any) -> str:
+    """The note every output row of a library chelator carries when its structure is not
+    fully verified (``structure_status`` other than ``verified``); ``""`` otherwise.
+
+    Examples
+    --------
+    >>> structure_status_note("verified"), structure_status_note("probable")[:33]
+    ('', 'library structure_status=probable')
+    """
+    status = "" if status is None else str(status).strip()
+    if not status or status.lower() in ("verified", "nan"):
+        return ""
+    return (f"library structure_status={status}: not every part of this structure is stated "
+            "in a source (see molecules/README.md)")
+
+
 def library_lookup(name: str) -> dict[str, Any] | None:
     """Find a chelator of the reference library by name or alias (case-insensitive).
 
@@ -822,10 +838,10 @@ def _resolve(rec: _Record, library: _Library | None) -> tuple[Chem.Mol | None, s
             )
             return None, "", []
         notes = [f"library name {text!r} resolved to {lib_name}"]
-        status = str(df["structure_status"].iloc[i]) if "structure_status" in df.columns else ""
-        if status and status.strip().lower() not in ("verified", "nan"):
-            notes.append(f"library structure_status={status}: not every part of this structure "
-                         "is stated in a source (see molecules/README.md)")
+        status_note = structure_status_note(
+            df["structure_status"].iloc[i] if "structure_status" in df.columns else "")
+        if status_note:
+            notes.append(status_note)
         return Chem.Mol(mol), lib_name, notes
     mol = Chem.MolFromSmiles(text, sanitize=False)
     if mol is None:

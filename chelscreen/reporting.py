@@ -285,23 +285,18 @@ def _dose_text(nuclide: str, chelator: str, smiles: str = "") -> str:
 
     From :func:`chelscreen.dosimetry.daughter_dose_summary` (ICRP systemic models for the free
     daughters, the preset's generic vector kinetics); empty for chains without alpha emitters.
-    The chelator enters only through its release probability after beta decay (its structural
-    class), so the value is computed once per radionuclide and class.
+    The chelator enters only through its release probability after beta decay, which depends on
+    its structural class alone, so one value is computed per radionuclide and class.
     """
-    import logging
-
     try:
         from chelscreen import decay, dosimetry
 
         dota_type = bool(smiles) and decay._is_dota_core(smiles)
-        log = logging.getLogger("chelscreen.decay")
-        level = log.level
-        log.setLevel(logging.ERROR)  # an unnamed chelator is classified by structure here
-        try:
-            s = dosimetry.daughter_dose_summary(nuclide, chelator if dota_type else None,
-                                                "human")
-        finally:
-            log.setLevel(level)
+        key = (nuclide, dota_type)
+        if key not in _DOSE_BY_CLASS:  # the SMILES is classified by structure in decay
+            _DOSE_BY_CLASS[key] = dosimetry.daughter_dose_summary(
+                nuclide, smiles if dota_type else None, "human")
+        s = _DOSE_BY_CLASS[key]
     except Exception as exc:  # noqa: BLE001 - the report never fails on the dose sentence
         return f"(dosimetry not available: {exc})"
     if not (s["kidneys_released_Gy_per_MBq"] > 0 or s["released_offtarget_frac"] > 0):
@@ -311,6 +306,10 @@ def _dose_text(nuclide: str, chelator: str, smiles: str = "") -> str:
             f"α energy outside the tumour (most in {organ}, {s['top_organ_frac']:.0%}); "
             f"kidneys {s['kidneys_released_Gy_per_MBq']:.3g} Gy/MBq from released daughters "
             "(human preset, generic vector kinetics; run chelscreen dose with your own)")
+
+
+#: daughter-dose summaries per (radionuclide, DOTA-type class) for :func:`_dose_text`
+_DOSE_BY_CLASS: dict[tuple[str, bool], dict] = {}
 
 
 def _anchor(nuc: str) -> str:

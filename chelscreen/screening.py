@@ -99,24 +99,20 @@ def _parse_radionuclides(radionuclides: str | Sequence[str] | None) -> list[str]
 
 
 def _read_input(ligands: Any) -> pd.DataFrame:
-    from chelscreen.io import read_ligands
+    from chelscreen.io import load_library, read_ligands, structure_status_note
 
     if ligands is None:
         from chelscreen._resources import molecules_dir
 
         df = read_ligands(molecules_dir() / "chelators.csv")
-        from chelscreen.io import load_library
-
         lib = load_library()
         if "structure_status" in lib.columns and "name" in df.columns:
-            status = dict(zip(lib["name"].astype(str), lib["structure_status"].astype(str),
-                              strict=True))
-            note = ("library structure_status=probable: not every part of this structure is "
-                    "stated in a source (see molecules/README.md)")
-            msgs = df["message"].fillna("").astype(str) if "message" in df else ""
-            df["message"] = [
-                (m + "; " + note if m else note) if status.get(str(n), "") == "probable" else m
-                for n, m in zip(df["name"].astype(str), msgs, strict=True)]
+            note = dict(zip(lib["name"].astype(str),
+                            (structure_status_note(v) for v in lib["structure_status"]),
+                            strict=True))
+            msgs = df["message"].fillna("").astype(str) if "message" in df else [""] * len(df)
+            df["message"] = ["; ".join(x for x in (m, note.get(str(n), "")) if x)
+                             for n, m in zip(df["name"].astype(str), msgs, strict=True)]
     else:
         df = read_ligands(ligands)
     if len(df) == 0:

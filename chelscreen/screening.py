@@ -272,9 +272,13 @@ def _protonation_table() -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for smi, steps in zip(tab["smiles"], tab["logKH_steps"]):
         try:
-            out[str(smi)] = [float(x) for x in str(steps).split(";") if x.strip()]
+            vals = [float(x) for x in str(steps).split(";") if x.strip()]
         except ValueError:
             continue
+        # an incomplete measured list is stored as an empty step list ("estimate used"):
+        # it must fall back to the estimate, not become NaN (which made log αL = 0)
+        if vals and all(math.isfinite(v) for v in vals):
+            out[str(smi)] = vals
     return out
 
 

@@ -21,6 +21,13 @@ Run (about 30-40 min on a busy 2-core machine; fold results are cached in
         --write models/stability/validation.json
 
 ``--speed-only`` times model load and prediction of the bundled model.
+
+Fast inner loop for model development (minutes, not 40): ``--inner-only`` fits each candidate of
+``--candidates`` (also the experimental :data:`EXPERIMENTS`) on the inner training part of one
+outer training set and scores it on the inner hold-out only -- the outer folds stay untouched::
+
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_stability.py --inner-only \
+        --candidates "linear base,trees only" --outer-fold 0 --inner-iter 100
 """
 
 from __future__ import annotations
@@ -46,6 +53,15 @@ RANGES = [(-np.inf, 5), (5, 10), (10, 15), (15, 20), (20, np.inf)]
 CANDIDATES = {
     "linear base": {"linear_base": True, "strong_weight": 0.0},
     "trees only": {"linear_base": False, "strong_weight": 0.0},
+}
+#: variants tried in the fast inner loop (``--inner-only``) before one becomes a candidate
+EXPERIMENTS: dict[str, dict] = {
+    "no analogues": {"linear_base": True, "_analogues": False},
+    "strong weight 1": {"linear_base": True, "strong_weight": 1.0},
+    "strong weight 3": {"linear_base": True, "strong_weight": 3.0},
+    "impute reference": {"linear_base": True, "impute_reference": True},
+    "analogue extrapolation": {"linear_base": True, "analogue_extrapolation_sd": 0.17},
+    "quantile recalibration": {"linear_base": True, "recalibration": "quantile"},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 
@@ -221,6 +237,55 @@ def run_fold(k, tr, te, X, y, groups, prot, lig, ions, args) -> dict:
     }
 
 
+def inner_only(args, X, y, groups, prot, lig, ions) -> dict:
+    """Score candidates on the inner hold-out of outer fold ``args.outer_fold`` (no outer data)."""
+    from sklearn.model_selection import GroupKFold
+
+    tr, _te = list(GroupKFold(args.folds).split(X, y, groups))[args.outer_fold]
+    inner_tr, inner_te = next(GroupKFold(4).split(tr, y[tr], groups[tr]))
+    itr, ite = tr[inner_tr], tr[inner_te]
+    ev = args.eval_mask[ite]
+    yv = y[ite][ev]
+    mv = X["metal"].to_numpy(dtype=object)[ite][ev]
+    src = args.source[ite][ev]
+    print(f"inner split of outer fold {args.outer_fold + 1}: {len(itr)} train / {len(ite)} "
+          f"hold-out rows ({int(ev.sum())} NIST/literature)", flush=True)
+    print("| variant | MAE | RMSE | Spearman | radiometal MAE | 15-20 bias | >20 bias | >20 MAE "
+          "| literature MAE | literature bias | fit s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    res = {}
+    pool = {**CANDIDATES, **EXPERIMENTS}
+    for name in args.candidates:
+        params = {**pool[name], "max_iter": args.inner_iter, "learning_rate": 0.3}
+        use_analogues = params.pop("_analogues", True)
+        t0 = time.perf_counter()
+        m = _fit_predict(params, X, y, itr, ite, prot, lig, ions, calib=args.inner_calib)
+        fit_s = time.perf_counter() - t0
+        p = m.predict_full(X.iloc[ite].reset_index(drop=True), analogues=use_analogues)[
+            "logK_pred"].to_numpy()[ev]
+        a, rm = metrics(yv, p), np.isin(mv, RADIO_TARGET)
+        hi, mid, lit = yv > 20, (yv > 15) & (yv <= 20), src == "literature"
+        r = {"all": a, "radio": metrics(yv[rm], p[rm]), "15-20": metrics(yv[mid], p[mid]),
+             ">20": metrics(yv[hi], p[hi]), "literature": metrics(yv[lit], p[lit]),
+             "per_metal": metal_table(yv, p, mv), "fit_s": fit_s}
+        res[name] = r
+        g = {k: r[k].get(f, float("nan")) for k, f in
+             (("radio", "MAE"), ("15-20", "bias"), (">20", "bias"), ("literature", "MAE"))}
+        print(f"| {name} | {a['MAE']:.3f} | {a['RMSE']:.3f} | {a['Spearman']:.3f} | "
+              f"{g['radio']:.3f} | {g['15-20']:+.2f} | {g['>20']:+.2f} | "
+              f"{r['>20'].get('MAE', float('nan')):.2f} (n={r['>20']['n']}) | "
+              f"{g['literature']:.2f} (n={r['literature']['n']}) | "
+              f"{r['literature'].get('bias', float('nan')):+.2f} | {fit_s:.0f} |", flush=True)
+    print("\nper metal (MAE / bias):")
+    for mt in RADIOMETALS:
+        cells = [f"{r['per_metal'][mt]['MAE']:.2f}/{r['per_metal'][mt]['bias']:+.2f}"
+                 for r in res.values() if mt in r["per_metal"]]
+        if cells:
+            n = next(iter(res.values()))["per_metal"][mt]["n"]
+            print(f"  {mt} (n={n}): " + "  ".join(cells))
+    return res
+
+
 def fmt_row(name: str, m: dict) -> str:
     if not m.get("n"):
         return f"| {name} | 0 | | | | |"
@@ -246,6 +311,14 @@ def main(argv: list[str] | None = None) -> dict:
                     help="smoke test: only this many ligand skeletons and 60 boosting iterations")
     ap.add_argument("--speed-only", action="store_true",
                     help="only time the bundled model (load and prediction)")
+    ap.add_argument("--inner-only", action="store_true",
+                    help="fast development loop: score --candidates (and EXPERIMENTS) on the inner "
+                         "hold-out of one outer training set; no outer figures")
+    ap.add_argument("--outer-fold", type=int, default=0, help="outer fold for --inner-only")
+    ap.add_argument("--inner-iter", type=int, default=100,
+                    help="boosting iterations for --inner-only (learning rate 0.3)")
+    ap.add_argument("--inner-calib", type=int, default=2,
+                    help="calibration folds for --inner-only (>= 2 fits the recalibration map)")
     args = ap.parse_args(argv)
     if args.speed_only:
         return bundled_speed()
@@ -269,6 +342,8 @@ def main(argv: list[str] | None = None) -> dict:
     args.source = t["source"].to_numpy(dtype=object)
     args.eval_mask = np.isin(args.source, EVAL_SOURCES)
     lig = _ligand_cache(list(dict.fromkeys(list(t["smiles"]) + list(prot["smiles"]))))
+    if args.inner_only:
+        return inner_only(args, X, y, groups, prot, lig, ions)
     args.Xb = baseline_matrix(t["smiles"].to_numpy(dtype=object), metal,
                               t["ionic_strength"].to_numpy(float))
     sig = hashlib.sha256((Path(args.table).read_bytes().hex()[:2_000_000] + json.dumps(

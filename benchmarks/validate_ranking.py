@@ -126,6 +126,15 @@ def concordance(res: pd.DataFrame, protocol: str) -> tuple[float, int, int, int]
     return conc, ok, n, tie
 
 
+def _top(res: pd.DataFrame) -> pd.Series:
+    """The first-ranked chelator (a conjugate sharing its core's rank is not a pick)."""
+    from chelscreen.reporting import chelator_rows
+
+    ranked = chelator_rows(res)
+    ranked = ranked[ranked["rank"].notna()]
+    return ranked.sort_values("rank", kind="stable").iloc[0]
+
+
 def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
     """Rank of each established chelator in a screen of the bundled library."""
     from chelscreen._resources import molecules_dir
@@ -152,7 +161,7 @@ def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
             continue
         if not smi:
             res = screen(lib, [nuc], out=None, progress=False, report=False)
-            top = res.sort_values("rank").iloc[0]
+            top = _top(res)
             out.update(rank="–", n=int(res["rank"].notna().sum()), top_pick=top["chelator"],
                        agrees="n/a (no chelator established)",
                        note=f"top pick has {int(top['evidence_n'])} evidence row(s) for the "
@@ -171,7 +180,7 @@ def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
         with override(exclude_keys={key}):
             res_loco = screen(ligs, [nuc], out=None, progress=False, report=False)
         mine = res[res["chelator"] == name].iloc[0]
-        top = res.sort_values("rank").iloc[0]
+        top = _top(res)
         tied_top = name in str(top["tied_with"]).split("; ")
         rk = int(mine["rank"])
         rk_loco = int(res_loco[res_loco["chelator"] == name]["rank"].iloc[0])

@@ -63,10 +63,11 @@ COLUMNS: tuple[str, ...] = (
     "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol", "inertness",
     "ligand_key", "ligand_parent_key", "evidence_n", "evidence_weight", "evidence_mean", "evidence_text",
     "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
-    "mild_labeling_prob", "labeling_basis", "labeling_weight", "suggested_temperature_C",
+    "mild_labeling_prob", "labeling_basis", "labeling_weight", "labeling_span",
+    "suggested_temperature_C",
     "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents",
     "thermo_score", "retention_score", "daughter_score", "labeling_score", "score",
-    "score_mean", "score_lo", "score_hi", "rank", "p_best", "tied_with", "why",
+    "score_mean", "score_lo", "score_hi", "rank", "ranked_with", "p_best", "tied_with", "why",
 )
 
 
@@ -272,9 +273,13 @@ def _protonation_table() -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for smi, steps in zip(tab["smiles"], tab["logKH_steps"]):
         try:
-            out[str(smi)] = [float(x) for x in str(steps).split(";") if x.strip()]
+            vals = [float(x) for x in str(steps).split(";") if x.strip()]
         except ValueError:
             continue
+        # an incomplete measured list is stored as an empty step list ("estimate used"):
+        # it must fall back to the estimate, not become NaN (which made log αL = 0)
+        if vals and all(math.isfinite(v) for v in vals):
+            out[str(smi)] = vals
     return out
 
 
@@ -509,7 +514,8 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
                  "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
                  "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
-                 "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with")
+                 "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with",
+                 "ranked_with")
     for c in text_cols:
         if c in out:
             out[c] = out[c].map(_text).astype(object)

@@ -135,6 +135,11 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     strong_weight : float
         Sample weight ``1 + strong_weight * max(log K − 10, 0) / 10`` in the boosting fit, so
         the rare strong chelators count more (0 = unweighted).
+    impute_reference : bool
+        Complete the metal reference fingerprint (:func:`chelscreen.model.features.
+        impute_metal_reference`): a missing reference constant (Ga³⁺–EDTA, Ac³⁺, or every
+        metal when a reference ligand is held out) is estimated from the other references and
+        the ion descriptors instead of left empty.
     n_jobs : int or None
         OpenMP threads for the boosting models (None = library default). On a busy shared
         machine 1 is much faster than oversubscribing.
@@ -163,6 +168,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         n_jobs: int | None = 1,
         linear_base: bool = True,
         strong_weight: float = 0.0,
+        impute_reference: bool = False,
+        analogue_extrapolation_sd: float = 0.0,
+        recalibration: str = "mean",
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -176,6 +184,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.linear_base = linear_base
         self.strong_weight = strong_weight
+        self.impute_reference = impute_reference
+        self.analogue_extrapolation_sd = analogue_extrapolation_sd
+        self.recalibration = recalibration
 
     # ------------------------------------------------------------------ featurization
     def _ligand_frame(self, smiles: list[str]) -> pd.DataFrame:
@@ -348,6 +359,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         ionic = _ionic(X)
         # metal chemistry fingerprint: log K1 with small reference ligands, training rows only
         self.metal_reference_logK_ = _features.metal_reference_table(std, metal, y)
+        if self.impute_reference:
+            self.metal_reference_logK_ = _features.impute_metal_reference(
+                self.metal_reference_logK_, self.ion_frame_)
         probe = _features.pair_features(
             lig.iloc[:1].reset_index(drop=True), self.ion_frame_.iloc[:1].reset_index(drop=True),
             np.array([0.1]),
@@ -367,6 +381,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.train_fps_ = _domain.fps_to_array(_domain.fingerprints(uniq))
         self._fps_cache = None
         embed = _transfer.ion_embedding(self.ion_frame_)
+        self.analogue_extrapolation_sd_ = float(self.analogue_extrapolation_sd)
         self.analogue_sd_ = _transfer.calibrate_analogue_sd(std, metal, y, self.ion_frame_,
                                                             self.metal_rows_)
         # uncertainty calibration and residual transfer on inner out-of-fold residuals, folds
@@ -397,7 +412,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 nrows[te] = c.reindex(metal[te]).fillna(0).to_numpy()
             # monotone recalibration of the predictions on the out-of-fold values (boosted trees
             # shrink the strongest chelators towards the mean; E[log K | prediction] undoes it)
-            self.calibration_map_ = _monotone_map(oof, y)
+            self.calibration_map_ = (_quantile_map(oof, y) if self.recalibration == "quantile"
+                                     else _monotone_map(oof, y))
             oof = _apply_map(oof, self.calibration_map_)
             Z = self._scale_inputs(oof, sim, nrows, Xm)
             absr = np.abs(oof - y)
@@ -679,7 +695,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             t = str(feats.metal[i])
             est = _transfer.analogue_estimate(t, vals.get(feats.smiles[i], {}), self.ion_frame_,
                                               self.metal_rows_,
-                                              sd_fam[family_of(t, self.ion_frame_)])
+                                              sd_fam[family_of(t, self.ion_frame_)],
+                                              extrapolation_sd=float(getattr(
+                                                  self, "analogue_extrapolation_sd_", 0.0)))
             if est is None:
                 continue
             mu_a, var_a, used = est
@@ -709,6 +727,20 @@ def _monotone_map(pred: np.ndarray, y: np.ndarray, bins: int = 40) -> dict:
             ys.append(float(y[m].mean()))
     ys = np.maximum.accumulate(np.array(ys)) if ys else np.array([])
     return {"x": xs, "y": [float(v) for v in ys]}
+
+
+def _quantile_map(pred: np.ndarray, y: np.ndarray, knots: int = 41) -> dict:
+    """Monotone map that gives the out-of-fold predictions the distribution of the measured
+    values (quantile matching, ``F_y⁻¹(F_pred(p))``): it undoes the shrinkage of the tails
+    (strong chelators predicted too low) rather than estimating E[log K | prediction], which
+    keeps the shrinkage by construction. Slope 1 beyond the end knots."""
+    qs = np.linspace(0.0, 1.0, knots)
+    qs = np.concatenate([qs[:-1], [0.99, 0.995, 1.0]])
+    qs = np.unique(np.clip(qs, 0.0025, 0.9975))
+    xs, ys = np.quantile(pred, qs), np.quantile(y, qs)
+    keep = np.concatenate([[True], np.diff(xs) > 1e-9])
+    return {"x": [float(v) for v in xs[keep]],
+            "y": [float(v) for v in np.maximum.accumulate(ys[keep])]}
 
 
 def _apply_map(p: np.ndarray, cmap: dict | None) -> np.ndarray:

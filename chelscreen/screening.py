@@ -990,38 +990,21 @@ def _nuclide_columns(store: ResultStore, n_units: int, k: int, cols: Sequence[st
     return _apply_overrides(df, overrides)
 
 
-def _fetch_rows(store: ResultStore, size: int, lig_idx: np.ndarray, k: int,
-                overrides: pd.DataFrame | None) -> pd.DataFrame:
-    """Full stored rows of chelators ``lig_idx`` with radionuclide ``k``, in that order."""
-    want = np.asarray(lig_idx, dtype=np.int64)
-    frames = []
-    for u in sorted({int(v) // size for v in want}):
-        part = store.read_chunk(u)
-        sel = (part["_nuc_idx"].to_numpy() == k) & np.isin(part["_lig_idx"].to_numpy(), want)
-        frames.append(part[sel])
-    df = _apply_overrides(pd.concat(frames, ignore_index=True), overrides)
-    order = pd.Index(df["_lig_idx"].to_numpy(np.int64)).get_indexer(want)
-    if (order < 0).any():
-        raise ChelscreenError("the stored units lack rows the ranking needs; run the screen "
-                              "again with --resume")
-    return df.iloc[order].reset_index(drop=True)
-
-
 def _simulation_candidates(store: ResultStore, n_units: int, size: int, n_nuc: int,
                            n_top: int) -> pd.DataFrame:
     """Full rows of the ``n_top`` best scored (ok/warning) pairs of each radionuclide: the
     pairs :func:`_simulate_top` picks (it selects them again by the same rule)."""
-    frames = []
+    want = {}
     for k in range(n_nuc):
         cols = _nuclide_columns(store, n_units, k, ["score", "status"], None)
         ok = cols[cols["status"].isin(["ok", "warning"]) & cols["score"].notna()]
         best = ok.sort_values(["score", "_lig_idx"], ascending=[False, True]).head(n_top)
         if len(best):
-            frames.append(_fetch_rows(store, size, np.sort(best["_lig_idx"].to_numpy()), k,
-                                      None))
-    if not frames:
+            want[k] = np.sort(best["_lig_idx"].to_numpy(np.int64))
+    if not want:
         return store.read_chunk(0).iloc[:0]
-    return pd.concat(frames, ignore_index=True)
+    rows = _fetch_rows_multi(store, size, want, None)
+    return pd.concat([rows[k] for k in sorted(rows)], ignore_index=True)
 
 
 class _Ranking:
@@ -1069,15 +1052,49 @@ def _report_rows() -> int:
     return int(TABLE_ROWS)
 
 
+#: bytes of columns-only data the ranking holds at once (several radionuclides per pass over
+#: the stored units while they fit: one pass for up to ~2.6·10^5 chelators × 12)
+RANK_BUFFER_BYTES = 128 * 2**20
+
+
+def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray],
+                      overrides: pd.DataFrame | None) -> dict[int, pd.DataFrame]:
+    """Full stored rows of chelators ``want[k]`` (ascending) for each radionuclide ``k``,
+    reading every unit that holds one of them once."""
+    units: dict[int, None] = {}
+    for ligs in want.values():
+        for v in ligs:
+            units[int(v) // size] = None
+    frames: dict[int, list[pd.DataFrame]] = {k: [] for k in want}
+    for u in sorted(units):
+        part = store.read_chunk(u)
+        nuc = part["_nuc_idx"].to_numpy()
+        lig = part["_lig_idx"].to_numpy()
+        for k, ligs in want.items():
+            sel = (nuc == k) & np.isin(lig, ligs)
+            if sel.any():
+                frames[k].append(part[sel])
+    out = {}
+    for k, ligs in want.items():
+        df = _apply_overrides(pd.concat(frames[k], ignore_index=True), overrides)
+        order = pd.Index(df["_lig_idx"].to_numpy(np.int64)).get_indexer(ligs)
+        if (order < 0).any():
+            raise ChelscreenError("the stored units lack rows the ranking needs; run the "
+                                  "screen again with --resume")
+        out[k] = df.iloc[order].reset_index(drop=True)
+    return out
+
+
 def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
               names: np.ndarray, smiles: np.ndarray, overrides: pd.DataFrame | None,
               keep: int) -> _Ranking:
     """Rank every radionuclide from a columns-only pass (exact, bounded memory).
 
     Per radionuclide: its pairs' :data:`RANK_COLUMNS` are read from every unit (32 bytes per
-    chelator) and ranked with :func:`_ranked` (``rank``, and ``p_best``/``tied_with`` of the
-    pairs below the confidence candidates, which need only the score's mean and interval);
-    the candidates' full rows are then read and ranked again on their own, which gives their
+    chelator; as many radionuclides per pass as fit in :data:`RANK_BUFFER_BYTES`) and ranked
+    with :func:`_ranked` (``rank``, and ``p_best``/``tied_with`` of the pairs below the
+    confidence candidates, which need only the score's mean and interval); the candidates'
+    full rows are then read and ranked again on their own, which gives their
     ``p_best``/``tied_with`` exactly as on the whole table (the candidates are compared only
     with each other). The table is stored in the job (``rank-NNN``) and read back in batches
     by :func:`_final_parts`.
@@ -1088,50 +1105,67 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     n = len(names)
     ranking = _Ranking(nuclides, keep)
     relmax = np.full(n, np.nan)
-    for k, nuc in enumerate(nuclides):
-        cols = _nuclide_columns(store, n_units, k, RANK_COLUMNS, overrides)
-        lig = cols["_lig_idx"].to_numpy(np.int64)
-        if len(lig) != n or (lig != np.arange(n)).any():
-            raise ChelscreenError(f"the stored units hold {len(lig)} pairs of {nuc} for {n} "
-                                  "chelators; run the screen again without --resume")
-        red = pd.DataFrame({
-            "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64), "chelator": names,
-            "smiles": smiles, "radionuclide": np.full(n, nuc, dtype=object),
-            "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
-            **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
-        })
-        del cols
-        score = red["score"].to_numpy(float)
-        fin = np.isfinite(score)
-        if fin.any() and score[fin].max() > 0:  # the heatmap: score / best of the column
-            relmax = np.fmax(relmax, score / score[fin].max())
-        ranked = _ranked(red)
-        rank = pd.to_numeric(ranked["rank"], errors="coerce").to_numpy(float)
-        p_best = ranked["p_best"].to_numpy(dtype=float, copy=True)
-        tied = ranked["tied_with"].to_numpy(dtype=object, copy=True)
-        del ranked, red
-        top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
-        n_ranked = int(np.isfinite(rank).sum())
-        ranking.n_ranked[nuc] = n_ranked
-        if len(top):
-            full = _fetch_rows(store, size, top, k, overrides)
-            conf = _ranked(full)
-            if not np.array_equal(pd.to_numeric(conf["rank"]).to_numpy(float), rank[top]):
-                raise ChelscreenError(f"ranking of {nuc}: the candidates' ranks differ from "
-                                      "the columns-only pass (a bug; please report it)")
-            p_best[top] = conf["p_best"].to_numpy(float)
-            tied[top] = conf["tied_with"].to_numpy(object)
-            if any(not _is_extrapolation(r) for r in full.to_dict("records")):
-                ranking.all_extrapolated[nuc] = False
-            elif len(top) == n_ranked:
-                ranking.all_extrapolated[nuc] = True
-            else:
-                ranking.pending.add(nuc)
-            del full, conf
-        name = f"rank-{k:03d}"
-        store.write_chunk(name, pd.DataFrame({"_lig_idx": lig, "rank": rank, "p_best": p_best,
-                                              "tied_with": tied}))
-        ranking.tables.append(name)
+    per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
+    for g0 in range(0, len(nuclides), per_pass):
+        group = list(range(g0, min(len(nuclides), g0 + per_pass)))
+        pieces: dict[int, list[pd.DataFrame]] = {k: [] for k in group}
+        for u in range(n_units):
+            part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS])
+            nuc = part["_nuc_idx"].to_numpy()
+            for k in group:
+                pieces[k].append(part[nuc == k])
+        state: dict[int, tuple] = {}
+        for k in group:
+            nuc = nuclides[k]
+            cols = _apply_overrides(pd.concat(pieces.pop(k), ignore_index=True), overrides)
+            lig = cols["_lig_idx"].to_numpy(np.int64)
+            if len(lig) != n or (lig != np.arange(n)).any():
+                raise ChelscreenError(f"the stored units hold {len(lig)} pairs of {nuc} for "
+                                      f"{n} chelators; run the screen again without --resume")
+            red = pd.DataFrame({
+                "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64), "chelator": names,
+                "smiles": smiles, "radionuclide": np.full(n, nuc, dtype=object),
+                "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
+                **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
+            })
+            del cols
+            score = red["score"].to_numpy(float)
+            fin = np.isfinite(score)
+            if fin.any() and score[fin].max() > 0:  # the heatmap: score / best of the column
+                relmax = np.fmax(relmax, score / score[fin].max())
+            ranked = _ranked(red)
+            rank = pd.to_numeric(ranked["rank"], errors="coerce").to_numpy(float)
+            p_best = ranked["p_best"].to_numpy(dtype=float, copy=True)
+            tied = ranked["tied_with"].to_numpy(dtype=object, copy=True)
+            del ranked, red
+            top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
+            ranking.n_ranked[nuc] = int(np.isfinite(rank).sum())
+            state[k] = (rank, p_best, tied, top)
+        full_rows = _fetch_rows_multi(store, size, {k: st[3] for k, st in state.items()
+                                                    if len(st[3])}, overrides)
+        for k in group:
+            nuc = nuclides[k]
+            rank, p_best, tied, top = state.pop(k)
+            if len(top):
+                full = full_rows.pop(k)
+                conf = _ranked(full)
+                if not np.array_equal(pd.to_numeric(conf["rank"]).to_numpy(float), rank[top]):
+                    raise ChelscreenError(f"ranking of {nuc}: the candidates' ranks differ from "
+                                          "the columns-only pass (a bug; please report it)")
+                p_best[top] = conf["p_best"].to_numpy(float)
+                tied[top] = conf["tied_with"].to_numpy(object)
+                if any(not _is_extrapolation(r) for r in full.to_dict("records")):
+                    ranking.all_extrapolated[nuc] = False
+                elif len(top) == ranking.n_ranked[nuc]:
+                    ranking.all_extrapolated[nuc] = True
+                else:
+                    ranking.pending.add(nuc)
+                del full, conf
+            name = f"rank-{k:03d}"
+            store.write_chunk(name, pd.DataFrame({"_lig_idx": np.arange(n, dtype=np.int64),
+                                                  "rank": rank, "p_best": p_best,
+                                                  "tied_with": tied}))
+            ranking.tables.append(name)
     # the heatmap's rows (reporting.relative_scores): the chelators (by name) with the highest
     # relative score anywhere, input order among equals; all their pairs go to the report
     by_name = pd.Series(relmax).groupby(pd.Series(names), sort=False).max()

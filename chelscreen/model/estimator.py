@@ -55,6 +55,10 @@ LINEAR_FEATURES = [
     "n_chelating_donors", "z2_over_r", "charge", "charge_full_deprot", "basicity_x_z2r",
     "basicity_x_z", "basicity_x_aff", "basicity_x_edta",
 ]
+#: a metal group needs this many training rows for its own linear-base slopes
+GROUP_MIN_ROWS = 150
+#: ridge penalty of the per-group slopes (standardized columns; the global base uses 10)
+GROUP_ALPHA = 100.0
 #: metal groups with their own calibrated interval width
 METAL_GROUP_ORDER = ["alkali", "alkaline earth", "3d/4d/5d M2+", "M3+ d/p block",
                      "lanthanide/Y/Sc", "actinide", "M4+", "soft p block", "other"]
@@ -140,6 +144,21 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         impute_metal_reference`): a missing reference constant (Ga³⁺–EDTA, Ac³⁺, or every
         metal when a reference ligand is held out) is estimated from the other references and
         the ion descriptors instead of left empty.
+    analogue_extrapolation_sd : float
+        Variance of an analogue estimate grows by (this × Δr)² when the target ion's radius lies
+        Δr pm outside its analogues' radii (see :func:`chelscreen.model.transfer.
+        analogue_estimate`).
+    recalibration : {"blend", "mean", "quantile"}
+        Out-of-fold recalibration map of the predictions (:func:`_recalibration_map`).
+    linear_by_group : bool
+        Per-metal-group slopes of the linear base on top of the global ones (tried; off).
+    analogue_evidence : {"measured", "any"}
+        Which analogue constants a data-poor ion may borrow: ``"measured"`` (anchors and the
+        measured look-up only) or ``"any"`` (also the model's own predictions for the
+        analogues, which on held-out ligands made Sc³⁺ and actinide estimates worse).
+    calibration_counts : {"fold", "full"}
+        Metal row counts seen by the interval calibration: the inner fold's or the whole
+        training set's (what a prediction sees).
     n_jobs : int or None
         OpenMP threads for the boosting models (None = library default). On a busy shared
         machine 1 is much faster than oversubscribing.
@@ -170,7 +189,10 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         strong_weight: float = 0.0,
         impute_reference: bool = False,
         analogue_extrapolation_sd: float = 0.0,
-        recalibration: str = "mean",
+        recalibration: str = "blend",
+        linear_by_group: bool = False,
+        analogue_evidence: str = "measured",
+        calibration_counts: str = "full",
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -187,6 +209,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.impute_reference = impute_reference
         self.analogue_extrapolation_sd = analogue_extrapolation_sd
         self.recalibration = recalibration
+        self.linear_by_group = linear_by_group
+        self.analogue_evidence = analogue_evidence
+        self.calibration_counts = calibration_counts
 
     # ------------------------------------------------------------------ featurization
     def _ligand_frame(self, smiles: list[str]) -> pd.DataFrame:
@@ -382,6 +407,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self._fps_cache = None
         embed = _transfer.ion_embedding(self.ion_frame_)
         self.analogue_extrapolation_sd_ = float(self.analogue_extrapolation_sd)
+        self.analogue_evidence_ = str(self.analogue_evidence)
         self.analogue_sd_ = _transfer.calibrate_analogue_sd(std, metal, y, self.ion_frame_,
                                                             self.metal_rows_)
         # uncertainty calibration and residual transfer on inner out-of-fold residuals, folds
@@ -408,12 +434,15 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 te_lig = list(dict.fromkeys(std[te]))
                 s_map = dict(zip(te_lig, _domain.max_similarity([fp_of[s] for s in te_lig], ref)))
                 sim[te] = [s_map[s] for s in std[te]]
-                c = pd.Series(metal[tr]).value_counts()
+                # the metal's row count as a prediction will see it (the whole training set):
+                # with the fold's smaller count the few-rows inflation was larger in
+                # calibration than in use, and rare ions' intervals came out too narrow
+                c = (pd.Series(metal) if self.calibration_counts == "full"
+                     else pd.Series(metal[tr])).value_counts()
                 nrows[te] = c.reindex(metal[te]).fillna(0).to_numpy()
             # monotone recalibration of the predictions on the out-of-fold values (boosted trees
             # shrink the strongest chelators towards the mean; E[log K | prediction] undoes it)
-            self.calibration_map_ = (_quantile_map(oof, y) if self.recalibration == "quantile"
-                                     else _monotone_map(oof, y))
+            self.calibration_map_ = _recalibration_map(oof, y, self.recalibration)
             oof = _apply_map(oof, self.calibration_map_)
             Z = self._scale_inputs(oof, sim, nrows, Xm)
             absr = np.abs(oof - y)
@@ -460,8 +489,44 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         Zs = (A - mu) / sd
         ym = float(y.mean())
         coef = np.linalg.solve(Zs.T @ Zs + 10.0 * np.eye(len(idx)), Zs.T @ (y - ym))
-        return {"features": names, "fill": fill.tolist(), "mean": mu.tolist(),
-                "scale": sd.tolist(), "coef": coef.tolist(), "intercept": ym}
+        lin = {"features": names, "fill": fill.tolist(), "mean": mu.tolist(),
+               "scale": sd.tolist(), "coef": coef.tolist(), "intercept": ym}
+        if getattr(self, "linear_by_group", False):
+            # Hancock-style metal-specific slopes: per metal group, a ridge on the global
+            # base's residual (shrunk towards the global slopes by a stronger penalty)
+            res = y - (Zs @ coef + ym)
+            grp = self._group_codes(Xm)
+            lin["groups"] = {}
+            for g in np.unique(grp):
+                m = grp == g
+                if m.sum() < GROUP_MIN_ROWS:
+                    continue
+                Zg = Zs[m]
+                rg = res[m]
+                cg = np.linalg.solve(Zg.T @ Zg + GROUP_ALPHA * np.eye(len(idx)),
+                                     Zg.T @ (rg - rg.mean()))
+                lin["groups"][str(g)] = {"coef": cg.tolist(), "intercept": float(rg.mean())}
+        return lin
+
+    def _group_codes(self, Xm: np.ndarray) -> np.ndarray:
+        """Metal group (:func:`metal_group`) of each feature row, from its ion columns."""
+        col = {c: self.feature_names_.index(c) for c in ("charge", "group_id", "atomic_number")}
+        z, g, za = (np.nan_to_num(Xm[:, col[c]].astype(float), nan=-1.0)
+                    for c in ("charge", "group_id", "atomic_number"))
+        out = np.full(len(Xm), "other", dtype=object)
+        rules = [
+            (z >= 4, "M4+"), ((z == 1) & (g == 1), "alkali"), ((z == 2) & (g == 2), "alkaline earth"),
+            ((za >= 89) & (za <= 103), "actinide"),
+            (((za >= 57) & (za <= 71)) | ((z == 3) & (g == 3)), "lanthanide/Y/Sc"),
+            (np.isin(g, [11, 12, 13, 14, 15]) & (za >= 47), "soft p block"),
+            (z == 2, "3d/4d/5d M2+"), (z == 3, "M3+ d/p block"),
+        ]
+        done = np.zeros(len(Xm), bool)
+        for mask, name in rules:
+            sel = mask & ~done
+            out[sel] = name
+            done |= mask
+        return out
 
     def _linear(self, Xm: np.ndarray, lin: dict | None) -> np.ndarray:
         if not lin:
@@ -470,7 +535,14 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         A = Xm[:, idx].astype(float)
         A = np.where(np.isnan(A), np.asarray(lin["fill"]), A)
         z = (A - np.asarray(lin["mean"])) / np.asarray(lin["scale"])
-        return np.clip(z @ np.asarray(lin["coef"]) + lin["intercept"], -10.0, 50.0)
+        out = z @ np.asarray(lin["coef"]) + lin["intercept"]
+        if lin.get("groups"):
+            grp = self._group_codes(Xm)
+            for g, gl in lin["groups"].items():
+                m = grp == g
+                if m.any():
+                    out[m] += z[m] @ np.asarray(gl["coef"]) + gl["intercept"]
+        return np.clip(out, -10.0, 50.0)
 
     def _main_model(self):
         return _hgb(
@@ -673,6 +745,14 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         need = sorted({(feats.smiles[i], a, float(ionic[i])) for i in todo
                        for a in fam_members.get(family_of(str(feats.metal[i]),
                                                           self.ion_frame_), [])})
+        known = {}
+        if anchors is not None and len(anchors):
+            a = self._anchor_frame(anchors)
+            known = {(s, m): k for s, m, k in zip(a["std"], a["ion"], a["logK"])}
+        if getattr(self, "analogue_evidence_", "any") == "measured":
+            # only measured analogue constants are evidence; the model's own predictions for
+            # the analogues add its error to the radius extrapolation's and no information
+            need = [t for t in need if (t[0], t[1]) in known]
         if not need:
             return
         extra = pd.DataFrame(need, columns=["smiles", "metal", "ionic_strength"])
@@ -681,10 +761,6 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             ex = self.predict_full(extra, anchors, analogues=False)
         finally:
             self._lig_reuse = None
-        known = {}
-        if anchors is not None and len(anchors):
-            a = self._anchor_frame(anchors)
-            known = {(s, m): k for s, m, k in zip(a["std"], a["ion"], a["logK"])}
         vals: dict[str, dict[str, tuple[float, float]]] = {}
         for (s, m, _i), p, sd in zip(need, ex["logK_pred"], ex["logK_sd"]):
             if (s, m) in known:
@@ -741,6 +817,31 @@ def _quantile_map(pred: np.ndarray, y: np.ndarray, knots: int = 41) -> dict:
     keep = np.concatenate([[True], np.diff(xs) > 1e-9])
     return {"x": [float(v) for v in xs[keep]],
             "y": [float(v) for v in np.maximum.accumulate(ys[keep])]}
+
+
+def _recalibration_map(pred: np.ndarray, y: np.ndarray, kind: str) -> dict:
+    """The out-of-fold recalibration map: ``"mean"`` (:func:`_monotone_map`, E[log K |
+    prediction]), ``"quantile"`` (:func:`_quantile_map`) or ``"blend"``, their average.
+
+    The conditional mean keeps the shrinkage of the strongest chelators; quantile matching
+    removes it but over-stretches when the out-of-fold models (trained on (k−1)/k of the rows)
+    shrink more than the final one. Their average was the best of the three on the inner
+    skeleton-grouped splits (benchmarks/bench_stability.py --inner-only). The average of two
+    piecewise-linear maps is piecewise linear on the union of their knots, so it is stored
+    as one map.
+    """
+    if kind == "mean":
+        return _monotone_map(pred, y)
+    if kind == "quantile":
+        return _quantile_map(pred, y)
+    if kind != "blend":
+        raise ValueError(f"recalibration must be 'mean', 'quantile' or 'blend', not {kind!r}")
+    a, b = _monotone_map(pred, y), _quantile_map(pred, y)
+    if len(a["x"]) < 2:
+        return b
+    x = np.unique(np.concatenate([a["x"], b["x"]]))
+    yy = 0.5 * (_apply_map(x, a) + _apply_map(x, b))
+    return {"x": [float(v) for v in x], "y": [float(v) for v in np.maximum.accumulate(yy)]}
 
 
 def _apply_map(p: np.ndarray, cmap: dict | None) -> np.ndarray:

@@ -67,11 +67,8 @@ EXPERIMENTS: dict[str, dict] = {
     "impute reference": {"linear_base": True, "impute_reference": True},
     "analogue extrapolation": {"linear_base": True, "analogue_extrapolation_sd": 0.17},
     "quantile recalibration": {"linear_base": True, "recalibration": "quantile"},
-    "linear by group": {"linear_base": True, "linear_by_group": True},
     "quantile + measured analogues": {"linear_base": True, "recalibration": "quantile",
                                       "analogue_evidence": "measured"},
-    "quantile + by group": {"linear_base": True, "recalibration": "quantile",
-                            "linear_by_group": True},
     "blend + measured analogues": {
         "linear_base": True, "recalibration": "blend", "analogue_evidence": "measured"},
     "blend + measured analogues + full counts": {
@@ -80,9 +77,6 @@ EXPERIMENTS: dict[str, dict] = {
     "quantile + measured analogues + full counts": {
         "linear_base": True, "recalibration": "quantile", "analogue_evidence": "measured",
         "calibration_counts": "full"},
-    "quantile + by group + measured analogues": {
-        "linear_base": True, "recalibration": "quantile", "linear_by_group": True,
-        "analogue_evidence": "measured"},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 

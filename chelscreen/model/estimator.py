@@ -55,10 +55,6 @@ LINEAR_FEATURES = [
     "n_chelating_donors", "z2_over_r", "charge", "charge_full_deprot", "basicity_x_z2r",
     "basicity_x_z", "basicity_x_aff", "basicity_x_edta",
 ]
-#: a metal group needs this many training rows for its own linear-base slopes
-GROUP_MIN_ROWS = 150
-#: ridge penalty of the per-group slopes (standardized columns; the global base uses 10)
-GROUP_ALPHA = 100.0
 #: metal groups with their own calibrated interval width
 METAL_GROUP_ORDER = ["alkali", "alkaline earth", "3d/4d/5d M2+", "M3+ d/p block",
                      "lanthanide/Y/Sc", "actinide", "M4+", "soft p block", "other"]
@@ -150,8 +146,6 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         analogue_estimate`).
     recalibration : {"blend", "mean", "quantile"}
         Out-of-fold recalibration map of the predictions (:func:`_recalibration_map`).
-    linear_by_group : bool
-        Per-metal-group slopes of the linear base on top of the global ones (tried; off).
     analogue_evidence : {"measured", "any"}
         Which analogue constants a data-poor ion may borrow: ``"measured"`` (anchors and the
         measured look-up only) or ``"any"`` (also the model's own predictions for the
@@ -190,7 +184,6 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         impute_reference: bool = False,
         analogue_extrapolation_sd: float = 0.0,
         recalibration: str = "blend",
-        linear_by_group: bool = False,
         analogue_evidence: str = "measured",
         calibration_counts: str = "full",
     ) -> None:
@@ -209,7 +202,6 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.impute_reference = impute_reference
         self.analogue_extrapolation_sd = analogue_extrapolation_sd
         self.recalibration = recalibration
-        self.linear_by_group = linear_by_group
         self.analogue_evidence = analogue_evidence
         self.calibration_counts = calibration_counts
 
@@ -489,44 +481,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         Zs = (A - mu) / sd
         ym = float(y.mean())
         coef = np.linalg.solve(Zs.T @ Zs + 10.0 * np.eye(len(idx)), Zs.T @ (y - ym))
-        lin = {"features": names, "fill": fill.tolist(), "mean": mu.tolist(),
-               "scale": sd.tolist(), "coef": coef.tolist(), "intercept": ym}
-        if getattr(self, "linear_by_group", False):
-            # Hancock-style metal-specific slopes: per metal group, a ridge on the global
-            # base's residual (shrunk towards the global slopes by a stronger penalty)
-            res = y - (Zs @ coef + ym)
-            grp = self._group_codes(Xm)
-            lin["groups"] = {}
-            for g in np.unique(grp):
-                m = grp == g
-                if m.sum() < GROUP_MIN_ROWS:
-                    continue
-                Zg = Zs[m]
-                rg = res[m]
-                cg = np.linalg.solve(Zg.T @ Zg + GROUP_ALPHA * np.eye(len(idx)),
-                                     Zg.T @ (rg - rg.mean()))
-                lin["groups"][str(g)] = {"coef": cg.tolist(), "intercept": float(rg.mean())}
-        return lin
-
-    def _group_codes(self, Xm: np.ndarray) -> np.ndarray:
-        """Metal group (:func:`metal_group`) of each feature row, from its ion columns."""
-        col = {c: self.feature_names_.index(c) for c in ("charge", "group_id", "atomic_number")}
-        z, g, za = (np.nan_to_num(Xm[:, col[c]].astype(float), nan=-1.0)
-                    for c in ("charge", "group_id", "atomic_number"))
-        out = np.full(len(Xm), "other", dtype=object)
-        rules = [
-            (z >= 4, "M4+"), ((z == 1) & (g == 1), "alkali"), ((z == 2) & (g == 2), "alkaline earth"),
-            ((za >= 89) & (za <= 103), "actinide"),
-            (((za >= 57) & (za <= 71)) | ((z == 3) & (g == 3)), "lanthanide/Y/Sc"),
-            (np.isin(g, [11, 12, 13, 14, 15]) & (za >= 47), "soft p block"),
-            (z == 2, "3d/4d/5d M2+"), (z == 3, "M3+ d/p block"),
-        ]
-        done = np.zeros(len(Xm), bool)
-        for mask, name in rules:
-            sel = mask & ~done
-            out[sel] = name
-            done |= mask
-        return out
+        return {"features": names, "fill": fill.tolist(), "mean": mu.tolist(),
+                "scale": sd.tolist(), "coef": coef.tolist(), "intercept": ym}
 
     def _linear(self, Xm: np.ndarray, lin: dict | None) -> np.ndarray:
         if not lin:
@@ -535,14 +491,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         A = Xm[:, idx].astype(float)
         A = np.where(np.isnan(A), np.asarray(lin["fill"]), A)
         z = (A - np.asarray(lin["mean"])) / np.asarray(lin["scale"])
-        out = z @ np.asarray(lin["coef"]) + lin["intercept"]
-        if lin.get("groups"):
-            grp = self._group_codes(Xm)
-            for g, gl in lin["groups"].items():
-                m = grp == g
-                if m.any():
-                    out[m] += z[m] @ np.asarray(gl["coef"]) + gl["intercept"]
-        return np.clip(out, -10.0, 50.0)
+        return np.clip(z @ np.asarray(lin["coef"]) + lin["intercept"], -10.0, 50.0)
 
     def _main_model(self):
         return _hgb(

@@ -1152,8 +1152,9 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
                 # the core in another acid/linker form (HBED-CC for PSMA-11, whose core finder
                 # keeps the HBED unit only): the largest screened chelator that holds the
                 # conjugate's chelating core and whose skeleton the conjugate holds
-                cands = [j for j in plain if _is_core_of(str(smiles[members[0]]),
-                                                         str(smiles[j]))]
+                conj = str(smiles[members[0]])
+                cands = [j for j in plain if _could_be_core_of(conj, str(smiles[j]))
+                         and _is_core_of(conj, str(smiles[j]))]
                 if cands:
                     head = max(cands, key=lambda j: (_heavy_atoms(str(smiles[j])), -j))
                 else:  # core not screened: the best-scored conjugate (first on ties) stands
@@ -1161,6 +1162,36 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
             for i in members:
                 rep[i] = head
     return rep
+
+
+@cache
+def _element_counts(smiles: str, core: bool = False) -> tuple[int, ...]:
+    """Heavy atoms and N, O, S, P counts of a ligand (or of its chelating core)."""
+    from rdkit import Chem
+
+    mol = None
+    if core:
+        try:
+            from chelscreen.chem.standardize import standardize
+
+            mol = standardize(smiles).core
+        except Exception:  # noqa: BLE001 - no core: nothing can match
+            return (10**6,) * 5
+    else:
+        mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return (10**6,) * 5
+    sym = [a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
+    return (len(sym), sym.count("N"), sym.count("O"), sym.count("S"), sym.count("P"))
+
+
+def _could_be_core_of(conjugate: str, chelator: str) -> bool:
+    """Cheap necessary condition of :func:`_is_core_of` (atom counts), so that a large screen
+    with many conjugates does not run a substructure search for every chelator."""
+    core = _element_counts(conjugate, core=True)
+    x = _element_counts(chelator)
+    whole = _element_counts(conjugate)
+    return all(c <= v for c, v in zip(core[1:], x[1:])) and x[0] <= whole[0]
 
 
 @cache

@@ -172,9 +172,25 @@ class ResidualKernel:
         return mean, np.clip(post / prior, 0.05, 1.0)
 
 
+_RADII_CACHE: dict[int, tuple[pd.DataFrame, dict[str, float]]] = {}
+
+
+def _radii(ion_frame: pd.DataFrame) -> dict[str, float]:
+    """Ionic radius per ion (CN 8, else CN 6), computed once per ion table (the analogue step
+    asks for it once per pair; the pandas ``where``/``to_dict`` cost ~1 ms each time)."""
+    hit = _RADII_CACHE.get(id(ion_frame))
+    if hit is not None and hit[0] is ion_frame:
+        return hit[1]
+    r = ion_frame["r_ionic_cn8_pm"].where(ion_frame["r_ionic_cn8_pm"].notna(),
+                                          ion_frame["r_ionic_cn6_pm"]).to_dict()
+    _RADII_CACHE[id(ion_frame)] = (ion_frame, r)
+    return r
+
+
 def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
                       ion_frame: pd.DataFrame, metal_rows: dict[str, int],
-                      size_sd: float, ion_sd: float = ION_SPECIFIC_SD
+                      size_sd: float, ion_sd: float = ION_SPECIFIC_SD,
+                      extrapolation_sd: float = 0.0,
                       ) -> tuple[float, float, list[str]] | None:
     """Estimate a data-poor ion's log K from its family.
 
@@ -188,6 +204,12 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
         Calibrated error (log units) of the radius extrapolation for this family.
     ion_sd
         Added error for the target ion's own chemistry (:data:`ION_SPECIFIC_SD`).
+    extrapolation_sd
+        Error (log units per pm) of the radius trend outside the analogues' radius range: the
+        variance grows by ``(extrapolation_sd · Δr)²`` with Δr the distance from the target's
+        radius to the nearest analogue radius when the target lies outside their range (Sc³⁺,
+        11 pm smaller than Lu³⁺, is far outside; Ac³⁺ 3 pm beyond La³⁺). The family
+        calibration only sees interpolation, so this term is what an extrapolation costs.
 
     Returns
     -------
@@ -196,8 +218,7 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
     fam = family_of(target, ion_frame)
     if not fam:
         return None
-    r = ion_frame["r_ionic_cn8_pm"].where(ion_frame["r_ionic_cn8_pm"].notna(),
-                                          ion_frame["r_ionic_cn6_pm"]).to_dict()
+    r = _radii(ion_frame)
     cands = [m for m in values if m != target and family_of(m, ion_frame) == fam
              and metal_rows.get(m, 0) >= ANALOGUE_MIN_ROWS and np.isfinite(r.get(m, np.nan))]
     if not cands or not np.isfinite(r.get(target, np.nan)):
@@ -213,7 +234,9 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
         est = float(np.mean(yv + slope * (r[target] - x)))
     else:
         est = float(yv[0])
-    return est, float(size_sd**2 + ion_sd**2 + np.mean(var)), cands
+    dr = max(float(x.min() - r[target]), float(r[target] - x.max()), 0.0)
+    extra = (extrapolation_sd * dr) ** 2
+    return est, float(size_sd**2 + ion_sd**2 + np.mean(var) + extra), cands
 
 
 def calibrate_analogue_sd(smiles: np.ndarray, metal: np.ndarray, y: np.ndarray,

@@ -955,7 +955,8 @@ def _model_fingerprint() -> str:
 #: from the input): ``rank`` needs the score, ``p_best``/``tied_with`` below the confidence
 #: candidates need the score's mean and interval; the candidates' full rows are read apart
 RANK_COLUMNS: tuple[str, ...] = ("score", "score_mean", "score_lo", "score_hi")
-_RANK_KEY_COLUMNS: tuple[str, ...] = ("ligand_key", "ligand_parent_key")
+#: per-chelator columns the ranking needs besides the scores (conjugates rank with their core)
+KEY_COLUMNS: tuple[str, ...] = ("ligand_key", "ligand_parent_key")
 _KEY_BASE = 1 << 20  # pair key = lig × base + radionuclide index (≤ 2^20 radionuclides)
 
 
@@ -1112,13 +1113,22 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     n = len(names)
     ranking = _Ranking(nuclides, keep)
     relmax = np.full(n, np.nan)
+    # the chelating-core keys (one per chelator): a conjugate is ranked with its core
+    # (rank.core_representatives), so the columns-only pass needs them as the full rows have them
+    lig_keys = np.full(n, "", dtype=object)
+    parent_keys = np.full(n, "", dtype=object)
+    for u in range(n_units):
+        part = store.read_chunk(u, columns=["_lig_idx", *KEY_COLUMNS])
+        idx = part["_lig_idx"].to_numpy(np.int64)
+        lig_keys[idx] = part["ligand_key"].fillna("").astype(str).to_numpy()
+        parent_keys[idx] = part["ligand_parent_key"].fillna("").astype(str).to_numpy()
+        del part
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
         group = list(range(g0, min(len(nuclides), g0 + per_pass)))
         pieces: dict[int, list[pd.DataFrame]] = {k: [] for k in group}
         for u in range(n_units):
-            part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS,
-                                                *_RANK_KEY_COLUMNS])
+            part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS])
             nuc = part["_nuc_idx"].to_numpy()
             for k in group:
                 pieces[k].append(part[nuc == k])
@@ -1134,10 +1144,8 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                 "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64), "chelator": names,
                 "smiles": smiles, "radionuclide": np.full(n, nuc, dtype=object),
                 "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
+                "ligand_key": lig_keys, "ligand_parent_key": parent_keys,
                 **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
-                # a conjugate is ranked with its chelating core (rank.core_representatives) in
-                # this pass too, as in the candidates' pass below
-                **{c: cols[c].to_numpy(object) for c in _RANK_KEY_COLUMNS},
             })
             del cols
             score = red["score"].to_numpy(float)

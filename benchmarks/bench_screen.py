@@ -192,12 +192,10 @@ def _dask_task_overhead(n_jobs: int, n_tasks: int = 200) -> float:
 
 def run_one(args, n: int) -> dict:
     t0 = time.perf_counter()
-    if args.input:  # e.g. the output of `chelscreen enumerate`
-        from chelscreen.io import read_ligands
-
-        smiles = read_ligands(args.input)["smiles"].tolist()[:n]
-        print(f"read {len(smiles)} chelators from {args.input} in "
-              f"{time.perf_counter() - t0:.1f} s")
+    if args.input:  # e.g. the output of `chelscreen enumerate` (SMILES in its first column)
+        with open(args.input) as fh:
+            smiles = [ln.split()[0] for ln in fh if ln.strip() and not ln.startswith("#")][:n]
+        print(f"read {len(smiles)} chelators from {args.input}")
     else:
         smiles = generate(n)
         print(f"generated {len(smiles)} unique chelators in {time.perf_counter() - t0:.1f} s")

@@ -112,3 +112,19 @@ def test_screen_load_false_streams_the_same_tables(tmp_path):
     assert summary["n_chelators"] == 5
     assert summary["n_ranked"] == {"Ac-225": 4, "Lu-177": 4}
     assert (tmp_path / "b" / "report.html").exists() and (tmp_path / "b" / "top.sdf").exists()
+
+
+def test_atomic_file_is_published_only_when_complete(tmp_path):
+    import pytest
+
+    from chelscreen.store import AtomicFile
+
+    path = tmp_path / "results.parquet"
+    with pytest.raises(RuntimeError):
+        with AtomicFile(path) as fh:
+            fh.write(b"half a table")
+            raise RuntimeError("killed mid-write")
+    assert not path.exists() and not list(tmp_path.iterdir()), "a partial file was left"
+    with AtomicFile(path) as fh:
+        fh.write(b"whole")
+    assert path.read_bytes() == b"whole" and [p.name for p in tmp_path.iterdir()] == [path.name]

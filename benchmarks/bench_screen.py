@@ -112,12 +112,13 @@ class _TreeRssSampler:
     _last_log = 0.0
 
     def sample(self) -> None:
-        total, main, largest = 0.0, 0.0, 0.0
+        total, main, largest, cpu = 0.0, 0.0, 0.0, 0.0
         for p in [self._pid, *_descendants(self._pid)]:
             st = _proc_stats(p)
             if st is None:
                 continue
             total += st[0]
+            cpu += st[2]
             if p == self._pid:
                 main = st[0]
             else:
@@ -134,9 +135,9 @@ class _TreeRssSampler:
             with open(path, "a") as fh:
                 if new:
                     fh.write("utc,units_done,rss_total_mb,rss_main_mb,rss_largest_worker_mb,"
-                             "load1\n")
+                             "cpu_s_live_processes,load1\n")
                 fh.write(f"{time.strftime('%H:%M:%S', time.gmtime())},{done},{total:.0f},"
-                         f"{main:.0f},{largest:.0f},{os.getloadavg()[0]:.2f}\n")
+                         f"{main:.0f},{largest:.0f},{cpu:.1f},{os.getloadavg()[0]:.2f}\n")
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -203,6 +204,11 @@ def run_one(args, n: int) -> dict:
 
     from chelscreen.screening import THERAPY_SET, screen
 
+    over = None
+    if args.executor == "dask":  # first, so that a screen cut short still has it
+        over = _dask_task_overhead(args.n_jobs)
+        print(f"dask per-task overhead (no-op tasks, {args.n_jobs} workers): {over * 1e3:.1f} "
+              f"worker-ms per task", flush=True)
     out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
     chunk_dir = __import__("pathlib").Path(out) / ".chelscreen-job" / "chunks"
     units_before = len(list(chunk_dir.glob("unit-*.parquet"))) if args.resume else 0
@@ -260,15 +266,12 @@ def run_one(args, n: int) -> dict:
     res = {"n": len(smiles), "pairs": n_pairs, "cpu_s": cpu, "wall_s": wall, "units": n_units,
            "ref_cpu_s": ref_cpu, "main_mb": self_mb, "worker_mb": big[0] if big else 0.0,
            "load": os.getloadavg()[0], "per_pair_cpu_s": per_pair}
-    if args.executor == "dask":
-        over = _dask_task_overhead(args.n_jobs)
+    if over is not None:
         n6, pairs6 = 10**6, 10**6 * len(THERAPY_SET)
         from chelscreen.screening import default_chunk_size
 
         tasks6 = -(-n6 // default_chunk_size(n6))
         cpu6 = pairs6 * per_pair + tasks6 * over
-        print(f"dask per-task overhead (no-op tasks, {args.n_jobs} workers): {over * 1e3:.1f} "
-              f"worker-ms per task")
         print(f"extrapolation: 10^6 chelators × {len(THERAPY_SET)} = {pairs6:.2e} pairs × "
               f"{per_pair * 1e3:.3f} CPU-ms + {tasks6} tasks × {over * 1e3:.1f} ms = "
               f"{cpu6 / 3600:.1f} CPU-hours: {cpu6 / 3600 / 2:.1f} h on 2 workers, "

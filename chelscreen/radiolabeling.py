@@ -28,9 +28,10 @@ Row labels (:func:`label_row`, also documented in ``molecules/LABELING_CARD.md``
 
 * ``T <= 40 degC``, ``time <= 30 min``, yield >= 95 %        -> positive (weight 1)
 * ``T <= 40 degC``, yield >= 95 %, time not reported          -> positive (weight 0.5)
+* ``T <= 40 degC``, yield >= 95 % after 30-60 min (e.g. a "10-40 min" range stored at its
+  upper end)                                                  -> positive (weight 0.5)
 * ``T <= 40 degC`` and yield < 95 % within <= 60 min           -> negative (weight 1)
-* ``T <= 40 degC``, >= 95 % but only after > 30 min, or < 95 % after > 60 min -> weak negative
-  (weight 0.3)
+* ``T <= 40 degC``, >= 95 % or < 95 % only after > 60 min      -> weak negative (weight 0.3)
 * ``T > 40 degC`` (heated only, with or without a yield)      -> weak negative (weight 0.3):
   authors heat when room temperature is not enough, but a heated-only row does not prove it fails
 * anything else (no temperature; RT without yield)            -> conditions precedent only
@@ -66,6 +67,8 @@ logger = logging.getLogger(__name__)
 MILD_MAX_TEMPERATURE_C = 40.0
 MILD_MAX_TIME_MIN = 30.0
 MILD_MIN_RCY_PERCENT = 95.0
+#: A complete labeling at <= 40 degC reported after 30-60 min counts as a half-weight positive.
+SLOW_MILD_MAX_TIME_MIN = 60.0
 #: Yield at which a published result counts as a successful labeling (source of conditions).
 SUCCESS_RCY_PERCENT = 90.0
 #: Sample weights of the kinds of labeled rows.
@@ -460,8 +463,13 @@ def label_row(row: Any) -> tuple[float, float]:
         return float("nan"), 0.0  # a mild failure without its time cannot be judged
     if rcy >= MILD_MIN_RCY_PERCENT and time <= MILD_MAX_TIME_MIN:
         return 1.0, WEIGHT_DIRECT
-    # a slow success (> 30 min) or a failure after more than an hour: weak negative
-    return 0.0, (WEIGHT_WEAK if time > 60 or rcy >= MILD_MIN_RCY_PERCENT else WEIGHT_DIRECT)
+    if rcy >= MILD_MIN_RCY_PERCENT and time <= SLOW_MILD_MAX_TIME_MIN:
+        # complete at room temperature, but the source reports (the upper end of) 30-60 min:
+        # the temperature is mild, the time only probably within 30 min
+        return 1.0, WEIGHT_NO_TIME
+    # a success only after more than an hour, or a failure after more than an hour: weak negative
+    return 0.0, (WEIGHT_WEAK if time > SLOW_MILD_MAX_TIME_MIN or rcy >= MILD_MIN_RCY_PERCENT
+                 else WEIGHT_DIRECT)
 
 
 def _row_features(smiles: str, element: str, conditions: dict[str, float] | None
@@ -769,7 +777,11 @@ def _condition_source(rows: np.ndarray, tab: _TableArrays, rank: np.ndarray | No
     if cond_only.any():
         return (_mildest(rows[cond_only], tab, None if rank is None else rank[cond_only]),
                 "conditions")
-    return -1, "failed"
+    if tab.success[rows].any():  # successful, but the source does not give the temperature
+        return -1, "unstated"
+    if np.isfinite(tab.rcy[rows]).any():
+        return -1, "failed"
+    return -1, "unreported"
 
 
 def rigidity_class(smiles: str) -> int:
@@ -856,6 +868,12 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         if kind == "failed":
             notes.append("the precedents report labeling below 90 % at the conditions tried; "
                          "no conditions suggested")
+        elif kind == "unreported":
+            notes.append("the precedents report neither a usable temperature nor a yield; no "
+                         "conditions suggested")
+        elif kind == "unstated":
+            notes.append("the precedents report labeling of 90 % or more but not the "
+                         "temperature used; no conditions suggested")
         elif kind == "conditions":
             notes.append("conditions of a published protocol whose yield was not reported")
     elif basis == "model":

@@ -1,22 +1,37 @@
-"""Throughput and memory of a model-only screen: 10,000 chelators × 12 radionuclides.
+"""Throughput and memory of a screen: N chelators × 12 radionuclides, labeling on.
 
 Generates chelators by enumerating pendant arms on DOTA-like (cyclen, cyclam), NOTA-like (TACN),
 macropa-like (4,13-diaza-18-crown-6) and open-chain picolinate/aminocarboxylate (ethylenediamine,
-diethylenetriamine) backbones, keeps the first N unique canonical SMILES, screens them against
-the therapy set and prints wall time, pairs/s and peak resident memory (this process and its
-worker processes).
+diethylenetriamine) backbones (``chelscreen.enumerate``), keeps the first N unique canonical
+SMILES and screens them against the therapy set the way the CLI does (``load=False``: results
+streamed to ``--out`` one work unit at a time). Prints CPU time (this process and every worker)
+as pairs per CPU-second, a reference measured in the same run (plain RDKit parse + descriptors
+of the same chelators, ``bench_describe.plain_rdkit``), wall time, peak resident memory of each
+process and the load average.
+
+Several sizes (``--n 2000 8000``) run one after the other, each in a fresh process, and the peak
+RSS of the main and worker processes is compared: flat in n means the growth per 1,000
+chelators is small against the total.
+
+With ``--executor dask`` the per-task overhead of the cluster (no-op tasks through the same
+executor) is measured and a 10^6-chelator screen extrapolated from it and the per-pair cost.
 
 Usage::
 
-    nice -n 10 python benchmarks/bench_screen.py [--n 10000] [--n-jobs 2] [--out DIR]
-    nice -n 10 python benchmarks/bench_screen.py --n 500 --n-jobs 1 --profile   # where the time goes
+    nice -n 10 python benchmarks/bench_screen.py --n 2000 --n-jobs 2
+    nice -n 10 python benchmarks/bench_screen.py --n 2000 8000 --n-jobs 2      # RSS at two sizes
+    nice -n 10 python benchmarks/bench_screen.py --n 500 --n-jobs 1 --profile  # where time goes
+    nice -n 10 python benchmarks/bench_screen.py --n 2000 --executor dask --n-jobs 2
 
-Target (issue 6): ≤ 3 min and ≤ 2 GB on 2 cores.
+Targets (issue 16): >= 1,500 pairs per CPU-second; peak RSS of any process <= 1.5 GB and
+independent of n.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import sys
 import tempfile
@@ -92,17 +107,37 @@ class _TreeRssSampler:
         self._interval = interval
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    #: optional CSV log of memory over time: (file, chunk folder, interval s)
+    log: tuple | None = None
+    _last_log = 0.0
+
     def sample(self) -> None:
-        total = 0.0
+        total, main, largest, cpu = 0.0, 0.0, 0.0, 0.0
         for p in [self._pid, *_descendants(self._pid)]:
             st = _proc_stats(p)
             if st is None:
                 continue
             total += st[0]
+            cpu += st[2]
+            if p == self._pid:
+                main = st[0]
+            else:
+                largest = max(largest, st[0])
             self.peak_by_pid[p] = max(self.peak_by_pid.get(p, 0.0), st[1])
             if p != self._pid:
                 self.cpu_by_pid[p] = st[2] - self._before.get(p, 0.0)
         self.peak_mb = max(self.peak_mb, total)
+        if self.log is not None and time.time() - self._last_log >= self.log[2]:
+            self._last_log = time.time()
+            path, chunks, _ = self.log
+            done = len(list(chunks.glob("unit-*.parquet"))) if chunks.exists() else 0
+            new = not path.exists()
+            with open(path, "a") as fh:
+                if new:
+                    fh.write("utc,units_done,rss_total_mb,rss_main_mb,rss_largest_worker_mb,"
+                             "cpu_s_live_processes,load1\n")
+                fh.write(f"{time.strftime('%H:%M:%S', time.gmtime())},{done},{total:.0f},"
+                         f"{main:.0f},{largest:.0f},{cpu:.1f},{os.getloadavg()[0]:.2f}\n")
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -129,11 +164,133 @@ def _cpu_s() -> float:
     return r_self.ru_utime + r_self.ru_stime + r_child.ru_utime + r_child.ru_stime
 
 
+def _reference_cpu(smiles: list[str]) -> float:
+    """CPU-s of the plain-RDKit reference (parse + 9 descriptors + a donor SMARTS) on the same
+    chelators, in this process (bench_describe.plain_rdkit)."""
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from bench_describe import plain_rdkit
+
+    plain_rdkit(smiles[:20])  # imports and SMARTS compilation
+    c0 = time.process_time()
+    plain_rdkit(smiles)
+    return time.process_time() - c0
+
+
+def _noop(payload):  # a task that does nothing: the executor's own cost per task
+    return payload
+
+
+def _dask_task_overhead(n_jobs: int, n_tasks: int = 200) -> float:
+    """Wall seconds per task × workers of no-op tasks through chelscreen's Dask executor (a
+    LocalCluster like the screen's), from the first result to the last (cluster start-up
+    excluded)."""
+    from chelscreen._parallel import imap_unordered
+
+    stamps = [time.perf_counter() for _ in imap_unordered(
+        _noop, [{"unit": k} for k in range(n_tasks)], n_jobs=n_jobs, executor="dask")]
+    return (stamps[-1] - stamps[0]) / max(len(stamps) - 1, 1) * max(n_jobs, 1)
+
+
+def run_one(args, n: int) -> dict:
+    t0 = time.perf_counter()
+    if args.input:  # e.g. the output of `chelscreen enumerate` (SMILES in its first column)
+        with open(args.input) as fh:
+            smiles = [ln.split()[0] for ln in fh if ln.strip() and not ln.startswith("#")][:n]
+        print(f"read {len(smiles)} chelators from {args.input}")
+    else:
+        smiles = generate(n)
+        print(f"generated {len(smiles)} unique chelators in {time.perf_counter() - t0:.1f} s")
+    ref_cpu = _reference_cpu(smiles)
+
+    from chelscreen.screening import THERAPY_SET, screen
+
+    over = None
+    if args.executor == "dask":  # first, so that a screen cut short still has it
+        over = _dask_task_overhead(args.n_jobs)
+        print(f"dask per-task overhead (no-op tasks, {args.n_jobs} workers): {over * 1e3:.1f} "
+              f"worker-ms per task", flush=True)
+    out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
+    chunk_dir = __import__("pathlib").Path(out) / ".chelscreen-job" / "chunks"
+    units_before = len(list(chunk_dir.glob("unit-*.parquet"))) if args.resume else 0
+    load0 = os.getloadavg()
+    t1 = time.perf_counter()
+    cpu0 = _cpu_s()
+    prof = None
+    if args.profile:
+        import cProfile
+
+        prof = cProfile.Profile(time.process_time)  # CPU time, not wall (shared machine)
+    sampler = _TreeRssSampler()
+    if args.rss_log:
+        sampler.log = (__import__("pathlib").Path(args.rss_log),
+                       __import__("pathlib").Path(out) / ".chelscreen-job" / "chunks", 30.0)
+    with sampler:
+        if prof is not None:
+            prof.enable()
+        # as the CLI: streamed to `out`, only the report's rows come back
+        view = screen(smiles, list(THERAPY_SET), out=out, n_jobs=args.n_jobs, progress=False,
+                      labeling=not args.no_labeling, executor=args.executor,
+                      chunk_size=args.chunk_size, load=False, resume=args.resume)
+        if prof is not None:
+            prof.disable()
+    wall = time.perf_counter() - t1
+    # this process + reaped workers (rusage) + workers still alive (loky keeps them): /proc
+    cpu = _cpu_s() - cpu0 + sampler.alive_worker_cpu()
+    n_pairs = int(view.attrs["screen_summary"]["n_rows"])
+    self_mb, _child_mb = _peak_rss_mb()
+    workers = {p: mb for p, mb in sampler.peak_by_pid.items() if p != os.getpid()}
+    big = sorted(workers.values(), reverse=True)
+    n_units = len(list(chunk_dir.glob("unit-*.parquet")))
+    if units_before:  # resumed: this run's CPU paid for the units it computed (+ assembly)
+        n_all = n_pairs
+        n_pairs = round(n_all * (n_units - units_before) / max(n_units, 1))
+        print(f"resumed: {units_before} of {n_units} units were done before; the figures "
+              f"below count the {n_pairs} pairs of the {n_units - units_before} units run now")
+    print(f"screened {len(smiles)} chelators × {len(THERAPY_SET)} radionuclides = {n_pairs} "
+          f"pairs in {wall:.1f} s wall with {args.executor} n_jobs={args.n_jobs}"
+          f"{', labeling skipped' if args.no_labeling else ', labeling on'}"
+          f"{' (resumed)' if args.resume else ''}")
+    print(f"CPU time (this process + all workers): {cpu:.1f} s = "
+          f"{n_pairs / max(cpu, 1e-9):.0f} pairs per CPU-second; {n_units} work units, "
+          f"{cpu / max(n_units, 1):.2f} CPU-s per unit")
+    print(f"reference in the same run: plain RDKit parse + descriptors of the same {len(smiles)} "
+          f"chelators {ref_cpu:.2f} CPU-s = {len(smiles) / max(ref_cpu, 1e-9):.0f} chelators/"
+          f"CPU-s; the screen costs {cpu / max(ref_cpu, 1e-9):.1f}× the reference "
+          f"({cpu / len(smiles) * 1e3:.1f} CPU-ms per chelator for 12 radionuclides)")
+    print(f"peak RSS per process: main {self_mb:.0f} MB; {len(workers)} worker/helper "
+          f"process(es), largest {', '.join(f'{x:.0f}' for x in big[:4]) or '-'} MB; sampled "
+          f"peak of all together {sampler.peak_mb:.0f} MB")
+    print(f"load average 1/5/15 min: before {' '.join(f'{x:.2f}' for x in load0)}, after "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    per_pair = cpu / max(n_pairs, 1)
+    res = {"n": len(smiles), "pairs": n_pairs, "cpu_s": cpu, "wall_s": wall, "units": n_units,
+           "ref_cpu_s": ref_cpu, "main_mb": self_mb, "worker_mb": big[0] if big else 0.0,
+           "load": os.getloadavg()[0], "per_pair_cpu_s": per_pair}
+    if over is not None:
+        n6, pairs6 = 10**6, 10**6 * len(THERAPY_SET)
+        from chelscreen.screening import default_chunk_size
+
+        tasks6 = -(-n6 // default_chunk_size(n6))
+        cpu6 = pairs6 * per_pair + tasks6 * over
+        print(f"extrapolation: 10^6 chelators × {len(THERAPY_SET)} = {pairs6:.2e} pairs × "
+              f"{per_pair * 1e3:.3f} CPU-ms + {tasks6} tasks × {over * 1e3:.1f} ms = "
+              f"{cpu6 / 3600:.1f} CPU-hours: {cpu6 / 3600 / 2:.1f} h on 2 workers, "
+              f"{cpu6 / 3600 / 64:.2f} h on 64")
+        res["task_overhead_s"] = over
+    print(f"outputs in {out}")
+    if prof is not None:
+        _print_profile(prof, cpu, args.profile_top)
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--n", type=int, nargs="+", default=[10_000],
+                    help="chelators; several sizes run one after the other in fresh processes "
+                         "and their peak RSS is compared")
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--resume", action="store_true", help="continue the screen in --out")
     ap.add_argument("--executor", choices=["local", "dask"], default="local",
                     help="local process pool, or a dask LocalCluster with --n-jobs workers")
     ap.add_argument("--no-labeling", action="store_true",
@@ -142,64 +299,50 @@ def main(argv: list[str] | None = None) -> int:
                     help="cProfile the screen in CPU time (needs --n-jobs 1: in-process) and "
                          "print the top costs")
     ap.add_argument("--chunk-size", type=int, default=None,
-                    help="chelators per work unit (default: the screen's rule, 8-256)")
+                    help="chelators per work unit (default: the screen's rule)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
+    ap.add_argument("--input", default=None,
+                    help="screen the first N chelators of this file (e.g. written by "
+                         "`chelscreen enumerate`) instead of generating them")
+    ap.add_argument("--rss-log", default=None,
+                    help="append the RSS of the main process and its workers and the units "
+                         "done every 30 s to this CSV")
+    ap.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.profile and (args.n_jobs != 1 or args.executor != "local"):
         ap.error("--profile measures this process only: use --n-jobs 1 --executor local")
-    t0 = time.perf_counter()
-    smiles = generate(args.n)
-    t_gen = time.perf_counter() - t0
-    print(f"generated {len(smiles)} unique chelators in {t_gen:.1f} s")
+    if len(args.n) == 1:
+        res = run_one(args, args.n[0])
+        if args.json:
+            __import__("pathlib").Path(args.json).write_text(json.dumps(res))
+        return 0
+    if args.out:
+        ap.error("--out takes one size")
+    import subprocess
 
-    from chelscreen.screening import THERAPY_SET, screen
-
-    out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
-    t1 = time.perf_counter()
-    cpu0 = _cpu_s()
-    prof = None
-    if args.profile:
-        import cProfile
-
-        prof = cProfile.Profile(time.process_time)  # CPU time, not wall (shared machine)
-    with _TreeRssSampler() as sampler:
-        if prof is not None:
-            prof.enable()
-        df = screen(smiles, list(THERAPY_SET), out=out, n_jobs=args.n_jobs, progress=False,
-                    labeling=not args.no_labeling, executor=args.executor,
-                    chunk_size=args.chunk_size)
-        if prof is not None:
-            prof.disable()
-    wall = time.perf_counter() - t1
-    # this process + reaped workers (rusage) + workers still alive (loky keeps them): /proc
-    cpu = _cpu_s() - cpu0 + sampler.alive_worker_cpu()
-    n_pairs = len(df)
-    n_ok = int(df["score"].notna().sum())
-    self_mb, _child_mb = _peak_rss_mb()
-    workers = {p: mb for p, mb in sampler.peak_by_pid.items() if p != __import__("os").getpid()}
-    big = sorted(workers.values(), reverse=True)
-    print(f"screened {len(smiles)} chelators × {len(THERAPY_SET)} radionuclides = {n_pairs} "
-          f"pairs ({n_ok} scored) in {wall:.1f} s with n_jobs={args.n_jobs}"
-          f"{', labeling skipped' if args.no_labeling else ''}: "
-          f"{n_pairs / wall:.0f} pairs/s wall")
-    print(f"peak RSS per process: main {self_mb:.0f} MB; {len(workers)} worker/helper "
-          f"process(es), largest {', '.join(f'{x:.0f}' for x in big[:4]) or '-'} MB; sampled "
-          f"peak of all together {sampler.peak_mb:.0f} MB")
-    n_units = len(list((__import__("pathlib").Path(out) / ".chelscreen-job" / "chunks")
-                       .glob("unit-*.parquet")))
-    print(f"CPU time (this process + all workers): {cpu:.1f} s = "
-          f"{n_pairs / max(cpu, 1e-9):.0f} pairs per CPU-second ({args.executor}); "
-          f"{n_units} work units, {cpu / max(n_units, 1):.2f} CPU-s and "
-          f"{wall / max(n_units, 1) * args.n_jobs:.2f} worker-wall-s per unit")
-    per_pair = cpu / max(n_pairs, 1)
-    print(f"extrapolation: 10^6 chelators x {len(THERAPY_SET)} radionuclides = "
-          f"{1e6 * len(THERAPY_SET):.2e} pairs x {per_pair * 1e3:.2f} CPU-ms = "
-          f"{1e6 * len(THERAPY_SET) * per_pair / 3600:.1f} CPU-hours "
-          f"(e.g. {1e6 * len(THERAPY_SET) * per_pair / 3600 / 64:.2f} h on 64 cores)")
-    print(f"load average: {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())}")
-    print(f"outputs in {out}")
-    if prof is not None:
-        _print_profile(prof, cpu, args.profile_top)
+    rows = []
+    for n in args.n:
+        with tempfile.TemporaryDirectory() as tmp:
+            js = f"{tmp}/res.json"
+            cmd = [sys.executable, __file__, "--n", str(n), "--n-jobs", str(args.n_jobs),
+                   "--executor", args.executor, "--json", js]
+            cmd += ["--no-labeling"] if args.no_labeling else []
+            cmd += ["--chunk-size", str(args.chunk_size)] if args.chunk_size else []
+            print(f"\n$ {' '.join(cmd[1:])}", flush=True)
+            subprocess.run(cmd, check=True)
+            rows.append(json.loads(__import__("pathlib").Path(js).read_text()))
+    print("\n     n     pairs  pairs/CPU-s  screen/reference  main MB  worker MB  load")
+    for r in rows:
+        print(f"{r['n']:6d} {r['pairs']:9d} {r['pairs'] / r['cpu_s']:12.0f} "
+              f"{r['cpu_s'] / r['ref_cpu_s']:17.1f} {r['main_mb']:8.0f} {r['worker_mb']:10.0f} "
+              f"{r['load']:5.2f}")
+    a, b = rows[0], rows[-1]
+    dn = (b["n"] - a["n"]) / 1000.0
+    for key, what in (("main_mb", "main process"), ("worker_mb", "largest worker")):
+        slope = (b[key] - a[key]) / dn if dn else float("nan")
+        print(f"peak RSS of the {what}: {a[key]:.0f} MB at n={a['n']}, {b[key]:.0f} MB at "
+              f"n={b['n']}: {slope:+.1f} MB per 1,000 chelators "
+              f"({slope * 1000:+.0f} MB extrapolated to 10^6)")
     return 0
 
 

@@ -872,13 +872,16 @@ def _few_donors_note(mol: Chem.Mol, key: str = "") -> str:
     """A warning when a molecule has fewer than two donor atoms (it cannot chelate).
 
     ``key`` (the core's canonical SMILES) memoizes the count: a screen reads each ligand twice.
+    The donors come from :func:`chelscreen.chem.donors.analyse`, cached on the Mol: the core
+    finder has already perceived them, and ``describe``'s features reuse them (one donor
+    perception per plain chelator, not two).
     """
-    from chelscreen.chem.donors import perceive_donors
+    from chelscreen.chem.donors import analyse
 
     n = _DONOR_COUNTS.get(key) if key else None
     if n is None:
         try:
-            n = len({d.atom_idx for d in perceive_donors(mol)})
+            n = len({d.atom_idx for d in analyse(mol).all_donors})
         except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the row
             logger.debug("donor perception failed: %s", exc)
             return ""

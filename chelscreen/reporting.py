@@ -335,10 +335,19 @@ def _anchor(nuc: str) -> str:
     return "n-" + "".join(c if c.isalnum() else "-" for c in nuc)
 
 
+def _screen_summary(result: pd.DataFrame) -> dict[str, Any]:
+    """Counts of the whole screen when ``result`` holds only the rows the report shows: a
+    streamed screen (``screen(load=False)``, the CLI) keeps the best pairs per radionuclide
+    and puts ``n_chelators``, ``n_ranked`` and ``all_extrapolated`` in
+    ``attrs["screen_summary"]``; a whole result has none and is counted directly."""
+    return dict(result.attrs.get("screen_summary") or {})
+
+
 def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
     """Per radionuclide: best choice, runner-up, distinguishable or not, evidence, domain."""
     out = []
     competing = chelator_rows(result)
+    whole = _screen_summary(result)
     for nuc in dict.fromkeys(result["radionuclide"]):
         sub = competing[(competing["radionuclide"] == nuc) & competing["rank"].notna()]
         sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r", kind="stable")
@@ -350,10 +359,13 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
         second = _row_view(sub.iloc[1].to_dict()) if len(sub) > 1 else None
         distinct = second is None or second["chelator"] not in best["tied"]
         n_tied = len(best["tied"])
-        all_extrap = all(_is_extrapolation(r) for r in sub.to_dict("records"))
+        all_extrap = whole.get("all_extrapolated", {}).get(nuc)
+        if all_extrap is None:
+            all_extrap = all(_is_extrapolation(r) for r in sub.to_dict("records"))
         out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
                     "second": second, "distinct": distinct, "n_tied": n_tied,
-                    "n": len(sub), "all_extrapolated": all_extrap,
+                    "n": whole.get("n_ranked", {}).get(nuc, len(sub)),
+                    "all_extrapolated": all_extrap,
                     # a pick that rests on no evidence, no measured constant and an
                     # out-of-domain prediction, and cannot be told from the runner-up
                     "no_pick": best["extrapolation"] and not distinct})
@@ -408,7 +420,8 @@ def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
     from chelscreen._version import __version__
 
     nuclides = list(dict.fromkeys(result["radionuclide"]))
-    n_chel = result["chelator"].nunique() if len(result) else 0
+    whole = _screen_summary(result)
+    n_chel = whole.get("n_chelators", result["chelator"].nunique() if len(result) else 0)
     bad = result[result["status"].isin(["invalid", "error"])].drop_duplicates("chelator")
     sections = []
     for s in summary_rows(result):
@@ -426,8 +439,8 @@ def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
             v["svg"] = structure_svg(v["smiles"])
             v["dose"] = _dose_text(nuc, v["chelator"], v["smiles"])
             cards.append(v)
-        sections.append({**s, "rows": rows, "cards": cards, "n_more": max(0, len(sub)
-                                                                          - table_rows),
+        n_sub = whole.get("n_ranked", {}).get(nuc, len(sub))
+        sections.append({**s, "rows": rows, "cards": cards, "n_more": max(0, n_sub - table_rows),
                          "chain": _chain(nuc)})
     png, shown = ("", 0)
     if result["score"].notna().any():

@@ -32,8 +32,6 @@ from chelscreen._parallel import resolve_n_jobs
 from chelscreen.errors import ChelscreenError
 from chelscreen.store import (
     ResultStore,
-    atomic_write_csv,
-    atomic_write_parquet,
     atomic_write_text,
     stable_hash,
 )
@@ -99,7 +97,7 @@ def _parse_radionuclides(radionuclides: str | Sequence[str] | None) -> list[str]
     return out
 
 
-def _read_input(ligands: Any) -> pd.DataFrame:
+def _read_input(ligands: Any, n_jobs: int = 1) -> pd.DataFrame:
     from chelscreen.io import load_library, read_ligands, structure_status_note
 
     if ligands is None:
@@ -115,7 +113,8 @@ def _read_input(ligands: Any) -> pd.DataFrame:
             df["message"] = ["; ".join(x for x in (m, note.get(str(n), "")) if x)
                              for n, m in zip(df["name"].astype(str), msgs, strict=True)]
     else:
-        df = read_ligands(ligands)
+        # standardized in parallel on this machine (a read_ligands result passes through)
+        df = read_ligands(ligands, n_jobs=n_jobs)
     if len(df) == 0:
         raise ScreenError("the input holds no chelators; give SMILES, library names or a file")
     df = df.drop(columns=[c for c in ("mol",) if c in df.columns]).reset_index(drop=True)
@@ -565,7 +564,9 @@ def run_units(
     if executor not in EXECUTORS:
         raise ScreenError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     done = store.done_units()
-    todo = [p for p in payloads if int(p["unit"]) not in done]
+    ids = (payloads.unit_ids() if isinstance(payloads, _UnitPayloads)
+           else [int(p["unit"]) for p in payloads])
+    todo = _Subset(payloads, [i for i, u in enumerate(ids) if u not in done])
     if len(todo) < len(payloads):
         logger.info("%d of %d unit(s) already done, %d to run", len(payloads) - len(todo),
                     len(payloads), len(todo))
@@ -638,9 +639,11 @@ def _simulate_top(df: pd.DataFrame, n_top: int, store: ResultStore) -> dict[tupl
 # public entry point
 # ============================================================================================
 def default_chunk_size(n_ligands: int) -> int:
-    """Chelators per work unit: ~64 units per job, 8–256 chelators each (not n_jobs-dependent,
-    so a job can be resumed with another ``n_jobs``)."""
-    return int(min(256, max(8, math.ceil(n_ligands / 64))))
+    """Chelators per work unit: ~64 units per job, 64–256 chelators each (not n_jobs-dependent,
+    so a job can be resumed with another ``n_jobs``). A unit has a fixed cost of ≈ 0.2 CPU-s
+    (model calls, tables); at 64 chelators × 12 radionuclides that is ≈ 0.3 CPU-ms per pair,
+    at 8 it was 2 CPU-ms (``benchmarks/bench_screen.py --chunk-size``)."""
+    return int(min(256, max(64, math.ceil(n_ligands / 64))))
 
 
 def screen(
@@ -659,6 +662,9 @@ def screen(
     labeling: bool = True,
     csv: bool | None = None,
     write: bool = True,
+    load: bool = True,
+    top_n: int = TOP_PER_NUCLIDE,
+    each_part: Callable[[pd.DataFrame, int, int], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Score and rank every chelator × radionuclide pair.
 
@@ -694,7 +700,19 @@ def screen(
         always written).
     write
         Write the final tables to ``out`` (default); ``False`` keeps only the resumable job
-        there, for a caller that writes them itself (the CLI, after attaching input columns).
+        there.
+    load
+        Return the whole result (default). ``False`` returns only the rows the report uses
+        (the best pairs of each radionuclide, the heatmap's chelators and the rejected inputs)
+        with the screen's counts in ``attrs["screen_summary"]``: the results are then streamed
+        from the job's chunks to ``results.parquet`` one work unit at a time and never held in
+        memory together (the CLI; screens of 10⁵–10⁶ chelators).
+    top_n
+        Pairs per radionuclide in ``top.sdf`` and in the report's cards.
+    each_part
+        ``each_part(part, start, stop)`` returns a streamed part (the pairs of chelators
+        ``start:stop`` of the input, ligand-major) with columns added (the CLI appends the
+        user's extra input columns this way).
     labeling
         Run the labeling-feasibility model for every pair (default). ``False`` skips it (much
         faster for very large screens): the labeling columns stay empty and the score is
@@ -705,6 +723,7 @@ def screen(
     pandas.DataFrame
         One row per chelator × radionuclide (input order, radionuclides in the given order),
         columns :data:`COLUMNS`. Invalid chelators are kept with ``status="invalid"``.
+        (``load=False``: the report's rows only, see ``load``.)
 
     Raises
     ------
@@ -726,7 +745,7 @@ def screen(
     if simulate_top < 0:
         raise ScreenError(f"simulate_top must be ≥ 0 (got {simulate_top})")
     nuclides = _parse_radionuclides(radionuclides)
-    ligs = _read_input(ligands)
+    ligs = _read_input(ligands, n_jobs if scheduler is None else 1)
     size = int(chunk_size) if chunk_size else default_chunk_size(len(ligs))
     if size < 1:
         raise ScreenError(f"chunk_size must be ≥ 1 (got {chunk_size})")
@@ -734,10 +753,7 @@ def screen(
     from chelscreen._version import __version__
 
     lib_names = _library_names(ligs["chelator"])
-    inputs = {
-        "ligands": [[r.id, r.chelator, r.smiles, r.status] for r in ligs.itertuples()],
-        "radionuclides": nuclides,
-    }
+    inputs = {"ligands": _ligands_hash(ligs), "radionuclides": nuclides}
     settings = {"simulate_top": int(simulate_top), "chunk_size": size, "labeling": bool(labeling),
                 "chelscreen_version": __version__, "model": _model_fingerprint()}
     job_hash = stable_hash({"inputs": inputs, "settings": settings})
@@ -751,7 +767,7 @@ def screen(
         out_dir = Path(out)
     # the store creates out_dir; an unwritable folder is a one-line OutputWriteError
     store = ResultStore(out_dir, job_hash, resume=resume, manifest_extra={
-        "n_ligands": len(ligs), "ligands_hash": stable_hash(inputs["ligands"]),
+        "n_ligands": len(ligs), "ligands_hash": inputs["ligands"],
         "radionuclides": nuclides, "settings": settings,
     })
     try:
@@ -761,29 +777,55 @@ def screen(
             from chelscreen.radiolabeling import fitted_model
 
             shared["labeling_model"] = fitted_model()
-        payloads = []
-        for u, start in enumerate(range(0, len(ligs), size)):
-            block = ligs.iloc[start:start + size]
-            payloads.append({
-                "unit": u, "job": job_hash, "radionuclides": nuclides, "labeling": labeling,
-                "ligands": block.to_dict("list"),
-                "library_names": {n: True for n in block["chelator"] if n in lib_names},
-                **shared,
-            })
+        payloads = _UnitPayloads(ligs, size, {
+            "job": job_hash, "radionuclides": nuclides, "labeling": labeling, **shared},
+            lib_names)
         run_units(_score_unit, payloads, store, executor=executor, n_jobs=n_jobs,
                   scheduler=scheduler, progress=progress)
-        df = store.read_units(range(len(payloads)))
-        df = df.sort_values(["_lig_idx", "_nuc_idx"], kind="stable").reset_index(drop=True)
+        n_units = len(payloads)
+        overrides = None
         if simulate_top:
-            sim = _simulate_top(_ranked(df), int(simulate_top), store)
+            cand = _simulation_candidates(store, n_units, size, len(nuclides), int(simulate_top))
+            sim = _simulate_top(cand, int(simulate_top), store)
             if sim:
-                df = _rescore_with_simulation(df, sim)
-        df = _ranked(df)
-        result = count_dtypes(df[list(COLUMNS)].copy())
+                keys = list(zip(cand["_lig_idx"].astype(int), cand["_nuc_idx"].astype(int)))
+                hit = np.array([k in sim for k in keys], dtype=bool)
+                overrides = _rescore_with_simulation(cand[hit].reset_index(drop=True), sim)
+        names = ligs["chelator"].astype(str).to_numpy(dtype=object)
+        smiles = ligs["smiles"].astype(str).to_numpy(dtype=object)
+        keep = max(int(top_n), _report_rows())
+        ranking = _rank_all(store, n_units, size, nuclides, names, smiles, overrides, keep)
+        to_disk = out is not None and write
+        parts = _final_parts(store, n_units, size, len(nuclides), overrides, ranking, each_part)
+        collected: list[pd.DataFrame] = []
+        view_parts: list[pd.DataFrame] = []
+
+        def tee(it: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
+            for part in it:
+                if load:
+                    collected.append(part)
+                view_parts.append(ranking.view_rows(part))
+                yield part
+
+        n_rows = len(ligs) * len(nuclides)
+        written: dict[str, Path] = {}
+        if to_disk:
+            written.update(_write_tables(tee(parts), out_dir, csv=_csv_wanted(csv, n_rows)))
+        else:
+            for _ in tee(parts):
+                pass
+        view = (pd.concat(view_parts, ignore_index=True) if view_parts
+                else pd.DataFrame(columns=list(COLUMNS)))
+        view.attrs["screen_summary"] = ranking.summary(view, n_chelators=int(
+            pd.Series(names).nunique()), n_rows=n_rows)
+        if to_disk and report:
+            written.update(_write_report(view, out_dir, top_n=int(top_n)))
+        result = pd.concat(collected, ignore_index=True) if load else view
+        if load:
+            result.attrs["screen_summary"] = view.attrs["screen_summary"]
         result.attrs["radionuclides"] = nuclides
         result.attrs["job_hash"] = job_hash
-        if out is not None and write:
-            write_outputs(result, out_dir, report=report, csv=csv)
+        result.attrs["written"] = {k: str(v) for k, v in written.items()}
         logger.info("screened %d chelators × %d radionuclides in %.1f s", len(ligs),
                     len(nuclides), time.perf_counter() - t0)
         return result
@@ -791,6 +833,55 @@ def screen(
         store.close()
         if tmp is not None:
             tmp.cleanup()
+
+
+class _Subset(Sequence):
+    """``payloads[i] for i in index``, built when asked for."""
+
+    def __init__(self, payloads: Sequence[Any], index: list[int]) -> None:
+        self._payloads, self._index = payloads, index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, k: int) -> Any:  # type: ignore[override]
+        return self._payloads[self._index[k]]
+
+
+def _ligands_hash(ligs: pd.DataFrame) -> str:
+    """SHA-256 of the chelators' id, name, SMILES and status, row by row (no copy of the
+    input is built to hash it)."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for row in zip(ligs["id"].astype(str), ligs["chelator"].astype(str), ligs["smiles"],
+                   ligs["status"], strict=True):
+        h.update(json.dumps(list(row), separators=(",", ":")).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+class _UnitPayloads(Sequence):
+    """The work units' payloads, built when asked for (the input is not copied into one dict
+    per unit up front: a million-chelator screen keeps one copy of its input)."""
+
+    def __init__(self, ligs: pd.DataFrame, size: int, common: dict[str, Any],
+                 lib_names: set[str]) -> None:
+        self._ligs, self._size, self._common, self._lib = ligs, size, common, lib_names
+
+    def __len__(self) -> int:
+        return -(-len(self._ligs) // self._size)
+
+    def unit_ids(self) -> range:
+        return range(len(self))
+
+    def __getitem__(self, u: int) -> dict[str, Any]:  # type: ignore[override]
+        if not 0 <= u < len(self):
+            raise IndexError(u)
+        block = self._ligs.iloc[u * self._size:(u + 1) * self._size]
+        return {"unit": u, **self._common, "ligands": block.to_dict("list"),
+                "library_names": {n: True for n in block["chelator"] if n in self._lib}}
 
 
 #: integer counts, nullable ``Int64`` as in :func:`chelscreen.describe`
@@ -861,29 +952,382 @@ def _model_fingerprint() -> str:
 
 
 # ============================================================================================
+# streamed assembly: ranking from a columns-only pass, results written one unit at a time
+# ============================================================================================
+#: the per-pair columns the ranking reads (besides chelator, SMILES and radionuclide, which come
+#: from the input): ``rank`` needs the score, ``p_best``/``tied_with`` below the confidence
+#: candidates need the score's mean and interval; the candidates' full rows are read apart
+RANK_COLUMNS: tuple[str, ...] = ("score", "score_mean", "score_lo", "score_hi")
+#: per-chelator columns the ranking needs besides the scores (conjugates rank with their core)
+KEY_COLUMNS: tuple[str, ...] = ("ligand_key", "ligand_parent_key")
+_KEY_BASE = 1 << 20  # pair key = lig × base + radionuclide index (≤ 2^20 radionuclides)
+
+
+def _pair_keys(df: pd.DataFrame) -> np.ndarray:
+    return (df["_lig_idx"].to_numpy(np.int64) * _KEY_BASE + df["_nuc_idx"].to_numpy(np.int64))
+
+
+def _apply_overrides(df: pd.DataFrame, overrides: pd.DataFrame | None) -> pd.DataFrame:
+    """``df`` with the rows re-scored after the simulation funnel replaced (same columns)."""
+    if overrides is None or not len(overrides) or not len(df):
+        return df
+    keys = _pair_keys(df)
+    okeys = _pair_keys(overrides)
+    hit = np.isin(keys, okeys)
+    if not hit.any():
+        return df
+    pos = pd.Index(okeys).get_indexer(keys[hit])
+    out = df.copy()
+    for c in out.columns:
+        if c.startswith("_") or c not in overrides.columns:
+            continue
+        col = out[c].to_numpy(copy=True)
+        if col.dtype != object and overrides[c].dtype == object:
+            col = col.astype(object)
+        col[hit] = overrides[c].to_numpy()[pos]
+        out[c] = col
+    return out
+
+
+def _nuclide_columns(store: ResultStore, n_units: int, k: int, cols: Sequence[str],
+                     overrides: pd.DataFrame | None) -> pd.DataFrame:
+    """``cols`` of radionuclide ``k``'s pairs from every stored unit, in chelator order (a
+    columns-only read: a few numbers per chelator are held, never whole rows)."""
+    frames = []
+    for u in range(n_units):
+        part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *cols])
+        frames.append(part[part["_nuc_idx"].to_numpy() == k])
+    df = pd.concat(frames, ignore_index=True)
+    return _apply_overrides(df, overrides)
+
+
+def _simulation_candidates(store: ResultStore, n_units: int, size: int, n_nuc: int,
+                           n_top: int) -> pd.DataFrame:
+    """Full rows of the ``n_top`` best scored (ok/warning) pairs of each radionuclide: the
+    pairs :func:`_simulate_top` picks (it selects them again by the same rule)."""
+    want = {}
+    for k in range(n_nuc):
+        cols = _nuclide_columns(store, n_units, k, ["score", "status"], None)
+        ok = cols[cols["status"].isin(["ok", "warning"]) & cols["score"].notna()]
+        best = ok.sort_values(["score", "_lig_idx"], ascending=[False, True]).head(n_top)
+        if len(best):
+            want[k] = np.sort(best["_lig_idx"].to_numpy(np.int64))
+    if not want:
+        return store.read_chunk(0).iloc[:0]
+    rows = _fetch_rows_multi(store, size, want, None)
+    return pd.concat([rows[k] for k in sorted(rows)], ignore_index=True)
+
+
+class _Ranking:
+    """What the ranking pass leaves for the assembly: the stored rank tables (one per
+    radionuclide: ``_lig_idx, rank, p_best, tied_with`` in chelator order) and what the report
+    needs of the whole screen (counts, the heatmap's chelators, which rows to keep)."""
+
+    def __init__(self, nuclides: list[str], keep: int) -> None:
+        self.nuclides = nuclides
+        self.keep = keep
+        self.tables: list[str] = []
+        self.n_ranked: dict[str, int] = {}
+        self.all_extrapolated: dict[str, bool] = {}
+        self.pending: set[str] = set()
+        self.heat_names: set[str] = set()
+
+    def view_rows(self, part: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a final part the report, ``top.sdf`` and the console summary use."""
+        rank = pd.to_numeric(part["rank"], errors="coerce").to_numpy(float)
+        keep = ((np.nan_to_num(rank, nan=np.inf) <= self.keep)
+                | part["chelator"].isin(self.heat_names).to_numpy()
+                | part["status"].isin(["invalid", "error"]).to_numpy())
+        if self.pending:  # radionuclides whose candidates were all extrapolations
+            from chelscreen.reporting import _is_extrapolation
+
+            ranked = part[np.isfinite(rank)]
+            for nuc in list(self.pending):
+                rows = ranked[ranked["radionuclide"] == nuc]
+                if any(not _is_extrapolation(r) for r in rows.to_dict("records")):
+                    self.all_extrapolated[nuc] = False
+                    self.pending.discard(nuc)
+        return part[keep]
+
+    def summary(self, view: pd.DataFrame, *, n_chelators: int, n_rows: int) -> dict[str, Any]:
+        for nuc in self.pending:
+            self.all_extrapolated[nuc] = True
+        self.pending.clear()
+        return {"n_chelators": n_chelators, "n_rows": n_rows, "n_ranked": dict(self.n_ranked),
+                "all_extrapolated": dict(self.all_extrapolated)}
+
+
+def _report_rows() -> int:
+    from chelscreen.reporting import TABLE_ROWS
+
+    return int(TABLE_ROWS)
+
+
+#: bytes of columns-only data the ranking holds at once (several radionuclides per pass over
+#: the stored units while they fit: one pass for up to ~2.6·10^5 chelators × 12)
+RANK_BUFFER_BYTES = 128 * 2**20
+
+
+def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray],
+                      overrides: pd.DataFrame | None) -> dict[int, pd.DataFrame]:
+    """Full stored rows of chelators ``want[k]`` (ascending) for each radionuclide ``k``,
+    reading every unit that holds one of them once."""
+    units: dict[int, None] = {}
+    for ligs in want.values():
+        for v in ligs:
+            units[int(v) // size] = None
+    frames: dict[int, list[pd.DataFrame]] = {k: [] for k in want}
+    for u in sorted(units):
+        part = store.read_chunk(u)
+        nuc = part["_nuc_idx"].to_numpy()
+        lig = part["_lig_idx"].to_numpy()
+        for k, ligs in want.items():
+            sel = (nuc == k) & np.isin(lig, ligs)
+            if sel.any():
+                frames[k].append(part[sel])
+    out = {}
+    for k, ligs in want.items():
+        df = _apply_overrides(pd.concat(frames[k], ignore_index=True), overrides)
+        order = pd.Index(df["_lig_idx"].to_numpy(np.int64)).get_indexer(ligs)
+        if (order < 0).any():
+            raise ChelscreenError("the stored units lack rows the ranking needs; run the "
+                                  "screen again with --resume")
+        out[k] = df.iloc[order].reset_index(drop=True)
+    return out
+
+
+def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
+              names: np.ndarray, smiles: np.ndarray, overrides: pd.DataFrame | None,
+              keep: int) -> _Ranking:
+    """Rank every radionuclide from a columns-only pass (exact, bounded memory).
+
+    Per radionuclide: its pairs' :data:`RANK_COLUMNS` are read from every unit (32 bytes per
+    chelator; as many radionuclides per pass as fit in :data:`RANK_BUFFER_BYTES`) and ranked
+    with :func:`_ranked` (``rank``, and ``p_best``/``tied_with`` of the pairs below the
+    confidence candidates, which need only the score's mean and interval); the candidates'
+    full rows are then read and ranked again on their own, which gives their
+    ``p_best``/``tied_with`` exactly as on the whole table (the candidates are compared only
+    with each other). The table is stored in the job (``rank-NNN``) and read back in batches
+    by :func:`_final_parts`.
+    """
+    from chelscreen.rank import CONFIDENCE_CANDIDATES
+    from chelscreen.reporting import MAX_HEATMAP_ROWS, _is_extrapolation
+
+    n = len(names)
+    ranking = _Ranking(nuclides, keep)
+    relmax = np.full(n, np.nan)
+    # the chelating-core keys (one per chelator): a conjugate is ranked with its core
+    # (rank.core_representatives), so the columns-only pass needs them as the full rows have them
+    lig_keys = np.full(n, "", dtype=object)
+    parent_keys = np.full(n, "", dtype=object)
+    for u in range(n_units):
+        part = store.read_chunk(u, columns=["_lig_idx", *KEY_COLUMNS])
+        idx = part["_lig_idx"].to_numpy(np.int64)
+        lig_keys[idx] = part["ligand_key"].fillna("").astype(str).to_numpy()
+        parent_keys[idx] = part["ligand_parent_key"].fillna("").astype(str).to_numpy()
+        del part
+    per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
+    for g0 in range(0, len(nuclides), per_pass):
+        group = list(range(g0, min(len(nuclides), g0 + per_pass)))
+        pieces: dict[int, list[pd.DataFrame]] = {k: [] for k in group}
+        for u in range(n_units):
+            part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS])
+            nuc = part["_nuc_idx"].to_numpy()
+            for k in group:
+                pieces[k].append(part[nuc == k])
+        state: dict[int, tuple] = {}
+        for k in group:
+            nuc = nuclides[k]
+            cols = _apply_overrides(pd.concat(pieces.pop(k), ignore_index=True), overrides)
+            lig = cols["_lig_idx"].to_numpy(np.int64)
+            if len(lig) != n or (lig != np.arange(n)).any():
+                raise ChelscreenError(f"the stored units hold {len(lig)} pairs of {nuc} for "
+                                      f"{n} chelators; run the screen again without --resume")
+            red = pd.DataFrame({
+                "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64), "chelator": names,
+                "smiles": smiles, "radionuclide": np.full(n, nuc, dtype=object),
+                "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
+                "ligand_key": lig_keys, "ligand_parent_key": parent_keys,
+                **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
+            })
+            del cols
+            score = red["score"].to_numpy(float)
+            fin = np.isfinite(score)
+            if fin.any() and score[fin].max() > 0:  # the heatmap: score / best of the column
+                relmax = np.fmax(relmax, score / score[fin].max())
+            ranked = _ranked(red)
+            rank = pd.to_numeric(ranked["rank"], errors="coerce").to_numpy(float)
+            p_best = ranked["p_best"].to_numpy(dtype=float, copy=True)
+            tied = ranked["tied_with"].to_numpy(dtype=object, copy=True)
+            del ranked, red
+            top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
+            ranking.n_ranked[nuc] = int(np.isfinite(rank).sum())
+            state[k] = (rank, p_best, tied, top)
+        full_rows = _fetch_rows_multi(store, size, {k: st[3] for k, st in state.items()
+                                                    if len(st[3])}, overrides)
+        for k in group:
+            nuc = nuclides[k]
+            rank, p_best, tied, top = state.pop(k)
+            if len(top):
+                full = full_rows.pop(k)
+                conf = _ranked(full)
+                if not np.array_equal(pd.to_numeric(conf["rank"]).to_numpy(float), rank[top]):
+                    raise ChelscreenError(f"ranking of {nuc}: the candidates' ranks differ from "
+                                          "the columns-only pass (a bug; please report it)")
+                p_best[top] = conf["p_best"].to_numpy(float)
+                tied[top] = conf["tied_with"].to_numpy(object)
+                if any(not _is_extrapolation(r) for r in full.to_dict("records")):
+                    ranking.all_extrapolated[nuc] = False
+                elif len(top) == ranking.n_ranked[nuc]:
+                    ranking.all_extrapolated[nuc] = True
+                else:
+                    ranking.pending.add(nuc)
+                del full, conf
+            name = f"rank-{k:03d}"
+            store.write_chunk(name, pd.DataFrame({"_lig_idx": np.arange(n, dtype=np.int64),
+                                                  "rank": rank, "p_best": p_best,
+                                                  "tied_with": tied}))
+            ranking.tables.append(name)
+    # the heatmap's rows (reporting.relative_scores): the chelators (by name) with the highest
+    # relative score anywhere, input order among equals; all their pairs go to the report
+    by_name = pd.Series(relmax).groupby(pd.Series(names), sort=False).max()
+    ranking.heat_names = set(by_name.sort_values(ascending=False, kind="stable")
+                             .index[:MAX_HEATMAP_ROWS])
+    return ranking
+
+
+class _Slices:
+    """Consecutive row slices of a stream of Arrow record batches."""
+
+    def __init__(self, batches: Iterable[Any]) -> None:
+        self._it = iter(batches)
+        self._buf: pd.DataFrame | None = None
+
+    def take(self, m: int) -> pd.DataFrame:
+        frames = []
+        while m > 0:
+            if self._buf is None or not len(self._buf):
+                self._buf = next(self._it).to_pandas()
+            piece = self._buf.iloc[:m]
+            self._buf = self._buf.iloc[m:]
+            frames.append(piece)
+            m -= len(piece)
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _final_parts(store: ResultStore, n_units: int, size: int, n_nuc: int,
+                 overrides: pd.DataFrame | None, ranking: _Ranking,
+                 each_part: Callable[[pd.DataFrame, int, int], pd.DataFrame] | None,
+                 ) -> Iterable[pd.DataFrame]:
+    """The final table one work unit at a time (ligand-major, :data:`COLUMNS`): each stored
+    unit with its ``rank``, ``p_best`` and ``tied_with`` from the rank tables."""
+    import pyarrow.parquet as pq
+
+    files = [pq.ParquetFile(store.chunk_file(name)) for name in ranking.tables]
+    try:
+        readers = [_Slices(f.iter_batches(batch_size=max(size, 1024))) for f in files]
+        for u in range(n_units):
+            part = _apply_overrides(store.read_chunk(u), overrides)
+            a = u * size
+            m = len(part) // max(n_nuc, 1)
+            tabs = [r.take(m) for r in readers]
+            for t in tabs:
+                if not np.array_equal(t["_lig_idx"].to_numpy(np.int64), np.arange(a, a + m)):
+                    raise ChelscreenError(f"rank table out of step with unit {u}; run the "
+                                          "screen again with --resume")
+            li = part["_lig_idx"].to_numpy(np.int64) - a
+            ni = part["_nuc_idx"].to_numpy(np.int64)
+            part = part.copy()
+            part["rank"] = np.stack([t["rank"].to_numpy(float) for t in tabs])[ni, li]
+            part["p_best"] = np.stack([t["p_best"].to_numpy(float) for t in tabs])[ni, li]
+            part["tied_with"] = np.stack(
+                [t["tied_with"].to_numpy(dtype=object) for t in tabs])[ni, li]
+            part = count_dtypes(part[list(COLUMNS)])
+            if each_part is not None:
+                part = each_part(part, a, a + m)
+            yield part
+    finally:
+        for f in files:
+            f.close()
+
+
+def _csv_wanted(csv: bool | None, n_rows: int) -> bool:
+    return bool(csv) or (csv is None and n_rows <= CSV_MAX_ROWS)
+
+
+def _arrow_table(part: pd.DataFrame, schema: Any = None) -> Any:
+    """``part`` as an Arrow table; the first part fixes the schema (an all-empty column is
+    typed by what it holds elsewhere: ``in_domain`` bool, text otherwise)."""
+    import pyarrow as pa
+
+    if schema is None:
+        schema = pa.Schema.from_pandas(part, preserve_index=False)
+        for i, field in enumerate(schema):
+            if pa.types.is_null(field.type):
+                typ = pa.bool_() if field.name == "in_domain" else pa.string()
+                schema = schema.set(i, pa.field(field.name, typ))
+    return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+
+
+def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
+                  ) -> dict[str, Path]:
+    """``results.parquet`` (one row group per part) and, with ``csv``, ``results.csv``, both
+    streamed part by part into temporary files published atomically at the end."""
+    import contextlib
+
+    import pyarrow.parquet as pq
+
+    from chelscreen.store import AtomicFile
+
+    paths = {"parquet": out_dir / "results.parquet"}
+    if csv:
+        paths["csv"] = out_dir / "results.csv"
+    with contextlib.ExitStack() as stack:
+        pfh = stack.enter_context(AtomicFile(paths["parquet"]))
+        cfh = stack.enter_context(AtomicFile(paths["csv"])) if csv else None
+        writer = None
+        for part in parts:
+            table = _arrow_table(part, None if writer is None else writer.schema)
+            if writer is None:
+                writer = pq.ParquetWriter(pfh, table.schema)
+            writer.write_table(table)
+            if cfh is not None:
+                cfh.write(part.to_csv(index=False, header=cfh.tell() == 0).encode("utf-8"))
+        if writer is None:
+            raise ChelscreenError("the screen produced no rows to write")
+        writer.close()
+    if not csv:
+        (out_dir / "results.csv").unlink(missing_ok=True)
+        logger.info("results.csv not written (pass csv=True / --csv to force); "
+                    "results.parquet holds the table")
+    return paths
+
+
+def _write_report(view: pd.DataFrame, out_dir: Path, *, top_n: int) -> dict[str, Path]:
+    """``top.sdf`` and ``report.html`` from the report's rows (the whole result or the rows a
+    streamed screen kept, with its counts in ``attrs["screen_summary"]``)."""
+    from chelscreen.reporting import render_report
+
+    return {"sdf": atomic_write_text(out_dir / "top.sdf", top_sdf(view, top_n=top_n)),
+            "html": atomic_write_text(out_dir / "report.html",
+                                      render_report(view, top_n=top_n))}
+
+
+# ============================================================================================
 # outputs
 # ============================================================================================
 def write_outputs(result: pd.DataFrame, out_dir: str | Path, *, report: bool = True,
                   top_n: int = TOP_PER_NUCLIDE, csv: bool | None = None) -> dict[str, Path]:
-    """Write ``results.parquet``, ``results.csv`` (atomic), ``top.sdf`` and ``report.html``.
+    """Write ``results.parquet``, ``results.csv`` (atomic), ``top.sdf`` and ``report.html``
+    of a result held in memory (:func:`screen` streams its own through the same writer).
 
     ``csv=None`` writes ``results.csv`` only for at most :data:`CSV_MAX_ROWS` rows (a CSV of a
     10,000 × 12 screen is already 130 MB; the Parquet file holds the same table); a stale
     ``results.csv`` of an earlier run in ``out_dir`` is then removed."""
     out_dir = Path(out_dir)
-    paths = {"parquet": atomic_write_parquet(out_dir / "results.parquet", result)}
-    if csv or (csv is None and len(result) <= CSV_MAX_ROWS):
-        paths["csv"] = atomic_write_csv(out_dir / "results.csv", result)
-    else:
-        (out_dir / "results.csv").unlink(missing_ok=True)
-        logger.info("results.csv not written (%d rows > %d; pass csv=True / --csv to force); "
-                    "results.parquet holds the table", len(result), CSV_MAX_ROWS)
+    paths = _write_tables([result], out_dir, csv=_csv_wanted(csv, len(result)))
     if report:
-        paths["sdf"] = atomic_write_text(out_dir / "top.sdf", top_sdf(result, top_n=top_n))
-        from chelscreen.reporting import render_report
-
-        paths["html"] = atomic_write_text(out_dir / "report.html",
-                                          render_report(result, top_n=top_n))
+        paths.update(_write_report(result, out_dir, top_n=top_n))
     return paths
 
 

@@ -289,6 +289,52 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+class AtomicFile:
+    """A file written in pieces and published atomically: ``with AtomicFile(path) as fh:``
+    writes to a temporary file in the same folder; a clean exit fsyncs it and renames it onto
+    ``path`` (then fsyncs the folder), an exception removes it (``path`` is never half-written).
+    Used to stream the final tables part by part without holding them in memory."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._tmp: str | None = None
+        self._fh: Any = None
+
+    def __enter__(self):  # noqa: ANN204 - a binary file object
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                             dir=self.path.parent)
+            os.chmod(self._tmp, 0o666 & ~_umask())
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
+        self._fh = os.fdopen(fd, "wb")
+        return self._fh
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        tmp, fh = self._tmp, self._fh
+        if exc_type is None:
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+                os.replace(tmp, self.path)
+            except OSError as err:
+                with contextlib.suppress(OSError):
+                    fh.close()
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise write_error(self.path, err) from err
+            _fsync_dir(self.path.parent)
+            return
+        with contextlib.suppress(OSError):
+            fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputWriteError):
+            raise write_error(self.path, exc) from exc
+
+
 def _to_parquet_bytes(df: pd.DataFrame) -> bytes:
     import io
 
@@ -344,6 +390,8 @@ class ResultStore:
         self.manifest_path = self.job_dir / MANIFEST_NAME
         self.journal_path = self.job_dir / JOURNAL_NAME
         self._pending = 0
+        #: chunk name → (bytes, mtime_ns, inode) of the version whose SHA-256 was checked
+        self._hashed: dict[str, tuple[int, int, int]] = {}
         self.job_hash = job_hash
         self.lock = JobLock(self.job_dir / LOCK_NAME)
         try:
@@ -510,6 +558,7 @@ class ResultStore:
                        path.name, why, path.name, CORRUPT_SUFFIX)
         self.rejected.append(path.name)
         self._chunks.pop(path.name, None)
+        self._hashed.pop(path.name, None)
         with contextlib.suppress(OSError):
             os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
 
@@ -527,8 +576,12 @@ class ResultStore:
         is reported, set aside and counts as missing)."""
         return self._verified(self.chunk_path(unit_id))
 
-    def read_chunk(self, unit_id: int | str) -> pd.DataFrame:
-        """Read one unit's chunk, verified against the manifest.
+    def read_chunk(self, unit_id: int | str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Read one unit's chunk (or only ``columns`` of it), verified against the manifest.
+
+        A chunk is hashed once per store object: a later read of the same file (same size and
+        modification time) skips the SHA-256, so the passes of the final assembly that read a
+        few columns of every chunk do not hash every chunk again.
 
         Raises
         ------
@@ -540,20 +593,36 @@ class ResultStore:
 
         path = self.chunk_path(unit_id)
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                data = fh.read()
         except OSError as exc:
             raise CorruptChunkError(
                 f"chunk {path} cannot be read ({exc.strerror or exc}); run the same command "
                 "again with --resume to recompute it"
             ) from exc
-        why = self._problem(path, data)
-        if why is not None:
-            self._reject(path, why)
-            raise CorruptChunkError(
-                f"chunk {path} is not usable: {why}. Run the same command again with --resume "
-                "to recompute it"
-            )
-        return pd.read_parquet(io.BytesIO(data))
+        stamp = (len(data), st.st_mtime_ns, st.st_ino)
+        if self._hashed.get(path.name) != stamp:
+            why = self._problem(path, data)
+            if why is not None:
+                self._reject(path, why)
+                raise CorruptChunkError(
+                    f"chunk {path} is not usable: {why}. Run the same command again with "
+                    "--resume to recompute it"
+                )
+            self._hashed[path.name] = stamp
+        return pd.read_parquet(io.BytesIO(data), columns=columns)
+
+    def chunk_file(self, unit_id: int | str) -> Path:
+        """Path of a stored chunk after verifying its SHA-256 (for reading it in batches).
+
+        Raises
+        ------
+        CorruptChunkError
+            As :meth:`read_chunk`.
+        """
+        self.read_chunk(unit_id, columns=[])
+        return self.chunk_path(unit_id)
 
     def done_units(self) -> set[int]:
         """Integer ids of the units whose chunk exists and matches the manifest (bad chunks are

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import click
 
@@ -60,7 +61,6 @@ def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: st
     """
     from chelscreen.cli import is_quiet
     from chelscreen.screening import screen as run_screen
-    from chelscreen.screening import write_outputs
     from chelscreen.store import check_out_folder
 
     if scheduler and executor != "dask":
@@ -71,15 +71,18 @@ def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: st
     quiet = is_quiet()
     ligs = (read_cli_ligands(inputs, smiles_column, name_column, id_column, n_jobs=n_jobs)
             if inputs else None)
+    # streamed: the results go to --out one work unit at a time (with the user's extra input
+    # columns); only the rows the report and the summary show come back
+    each_part = None if ligs is None else (
+        lambda part, a, b: attach_input_columns(part, ligs.iloc[a:b]))
     result = run_screen(
         None if ligs is None else base_ligands(ligs), radionuclides,
         simulate_top=simulate_top, out=out, resume=resume,
         n_jobs=n_jobs, executor=executor, scheduler=scheduler, progress=not quiet,
-        chunk_size=chunk_size, report=False, labeling=not no_labeling, write=False,
+        chunk_size=chunk_size, report=True, labeling=not no_labeling, write=True, load=False,
+        top_n=top, csv=csv, each_part=each_part,
     )
-    if ligs is not None:
-        result = attach_input_columns(result, ligs)
-    written = write_outputs(result, out, report=True, top_n=top, csv=csv)
+    written = {k: Path(v) for k, v in result.attrs.get("written", {}).items()}
     if quiet:
         return
     from chelscreen.reporting import console_summary

@@ -140,6 +140,19 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         impute_metal_reference`): a missing reference constant (Ga³⁺–EDTA, Ac³⁺, or every
         metal when a reference ligand is held out) is estimated from the other references and
         the ion descriptors instead of left empty.
+    analogue_extrapolation_sd : float
+        Variance of an analogue estimate grows by (this × Δr)² when the target ion's radius lies
+        Δr pm outside its analogues' radii (see :func:`chelscreen.model.transfer.
+        analogue_estimate`).
+    recalibration : {"blend", "mean", "quantile"}
+        Out-of-fold recalibration map of the predictions (:func:`_recalibration_map`).
+    analogue_evidence : {"measured", "any"}
+        Which analogue constants a data-poor ion may borrow: ``"measured"`` (anchors and the
+        measured look-up only) or ``"any"`` (also the model's own predictions for the
+        analogues, which on held-out ligands made Sc³⁺ and actinide estimates worse).
+    calibration_counts : {"fold", "full"}
+        Metal row counts seen by the interval calibration: the inner fold's or the whole
+        training set's (what a prediction sees).
     n_jobs : int or None
         OpenMP threads for the boosting models (None = library default). On a busy shared
         machine 1 is much faster than oversubscribing.
@@ -170,7 +183,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         strong_weight: float = 0.0,
         impute_reference: bool = False,
         analogue_extrapolation_sd: float = 0.0,
-        recalibration: str = "mean",
+        recalibration: str = "blend",
+        analogue_evidence: str = "measured",
+        calibration_counts: str = "full",
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -187,6 +202,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.impute_reference = impute_reference
         self.analogue_extrapolation_sd = analogue_extrapolation_sd
         self.recalibration = recalibration
+        self.analogue_evidence = analogue_evidence
+        self.calibration_counts = calibration_counts
 
     # ------------------------------------------------------------------ featurization
     def _ligand_frame(self, smiles: list[str]) -> pd.DataFrame:
@@ -382,6 +399,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self._fps_cache = None
         embed = _transfer.ion_embedding(self.ion_frame_)
         self.analogue_extrapolation_sd_ = float(self.analogue_extrapolation_sd)
+        self.analogue_evidence_ = str(self.analogue_evidence)
         self.analogue_sd_ = _transfer.calibrate_analogue_sd(std, metal, y, self.ion_frame_,
                                                             self.metal_rows_)
         # uncertainty calibration and residual transfer on inner out-of-fold residuals, folds
@@ -408,12 +426,15 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 te_lig = list(dict.fromkeys(std[te]))
                 s_map = dict(zip(te_lig, _domain.max_similarity([fp_of[s] for s in te_lig], ref)))
                 sim[te] = [s_map[s] for s in std[te]]
-                c = pd.Series(metal[tr]).value_counts()
+                # the metal's row count as a prediction will see it (the whole training set):
+                # with the fold's smaller count the few-rows inflation was larger in
+                # calibration than in use, and rare ions' intervals came out too narrow
+                c = (pd.Series(metal) if self.calibration_counts == "full"
+                     else pd.Series(metal[tr])).value_counts()
                 nrows[te] = c.reindex(metal[te]).fillna(0).to_numpy()
             # monotone recalibration of the predictions on the out-of-fold values (boosted trees
             # shrink the strongest chelators towards the mean; E[log K | prediction] undoes it)
-            self.calibration_map_ = (_quantile_map(oof, y) if self.recalibration == "quantile"
-                                     else _monotone_map(oof, y))
+            self.calibration_map_ = _recalibration_map(oof, y, self.recalibration)
             oof = _apply_map(oof, self.calibration_map_)
             Z = self._scale_inputs(oof, sim, nrows, Xm)
             absr = np.abs(oof - y)
@@ -627,7 +648,15 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         a = a[np.isfinite(a["logK"].to_numpy(float))]
         if not len(a):
             return a.assign(std="", ion="", resid=np.nan)
-        fa = self.featurize(a)
+        # the anchors' ligands are (usually) among the rows just featurized: reuse their
+        # ligand features, and keep them as the frame the analogue step reuses (featurizing
+        # the anchors alone used to replace it, so every ligand was featurized twice)
+        prev_reuse, prev_last = getattr(self, "_lig_reuse", None), getattr(self, "_lig_last", None)
+        self._lig_reuse = prev_reuse if prev_reuse is not None else prev_last
+        try:
+            fa = self.featurize(a)
+        finally:
+            self._lig_reuse, self._lig_last = prev_reuse, prev_last
         a = a.assign(std=fa.smiles, ion=fa.metal)
         a["resid"] = a["logK"].to_numpy(float) - self._raw(fa)
         return a[fa.valid & np.isfinite(a["resid"].to_numpy(float))]
@@ -673,6 +702,14 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         need = sorted({(feats.smiles[i], a, float(ionic[i])) for i in todo
                        for a in fam_members.get(family_of(str(feats.metal[i]),
                                                           self.ion_frame_), [])})
+        known = {}
+        if anchors is not None and len(anchors):
+            a = self._anchor_frame(anchors)
+            known = {(s, m): k for s, m, k in zip(a["std"], a["ion"], a["logK"])}
+        if getattr(self, "analogue_evidence_", "any") == "measured":
+            # only measured analogue constants are evidence; the model's own predictions for
+            # the analogues add its error to the radius extrapolation's and no information
+            need = [t for t in need if (t[0], t[1]) in known]
         if not need:
             return
         extra = pd.DataFrame(need, columns=["smiles", "metal", "ionic_strength"])
@@ -681,10 +718,6 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             ex = self.predict_full(extra, anchors, analogues=False)
         finally:
             self._lig_reuse = None
-        known = {}
-        if anchors is not None and len(anchors):
-            a = self._anchor_frame(anchors)
-            known = {(s, m): k for s, m, k in zip(a["std"], a["ion"], a["logK"])}
         vals: dict[str, dict[str, tuple[float, float]]] = {}
         for (s, m, _i), p, sd in zip(need, ex["logK_pred"], ex["logK_sd"]):
             if (s, m) in known:
@@ -741,6 +774,31 @@ def _quantile_map(pred: np.ndarray, y: np.ndarray, knots: int = 41) -> dict:
     keep = np.concatenate([[True], np.diff(xs) > 1e-9])
     return {"x": [float(v) for v in xs[keep]],
             "y": [float(v) for v in np.maximum.accumulate(ys[keep])]}
+
+
+def _recalibration_map(pred: np.ndarray, y: np.ndarray, kind: str) -> dict:
+    """The out-of-fold recalibration map: ``"mean"`` (:func:`_monotone_map`, E[log K |
+    prediction]), ``"quantile"`` (:func:`_quantile_map`) or ``"blend"``, their average.
+
+    The conditional mean keeps the shrinkage of the strongest chelators; quantile matching
+    removes it but over-stretches when the out-of-fold models (trained on (k−1)/k of the rows)
+    shrink more than the final one. Their average was the best of the three on the inner
+    skeleton-grouped splits (benchmarks/bench_stability.py --inner-only). The average of two
+    piecewise-linear maps is piecewise linear on the union of their knots, so it is stored
+    as one map.
+    """
+    if kind == "mean":
+        return _monotone_map(pred, y)
+    if kind == "quantile":
+        return _quantile_map(pred, y)
+    if kind != "blend":
+        raise ValueError(f"recalibration must be 'mean', 'quantile' or 'blend', not {kind!r}")
+    a, b = _monotone_map(pred, y), _quantile_map(pred, y)
+    if len(a["x"]) < 2:
+        return b
+    x = np.unique(np.concatenate([a["x"], b["x"]]))
+    yy = 0.5 * (_apply_map(x, a) + _apply_map(x, b))
+    return {"x": [float(v) for v in x], "y": [float(v) for v in np.maximum.accumulate(yy)]}
 
 
 def _apply_map(p: np.ndarray, cmap: dict | None) -> np.ndarray:

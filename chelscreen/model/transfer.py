@@ -172,6 +172,21 @@ class ResidualKernel:
         return mean, np.clip(post / prior, 0.05, 1.0)
 
 
+_RADII_CACHE: dict[int, tuple[pd.DataFrame, dict[str, float]]] = {}
+
+
+def _radii(ion_frame: pd.DataFrame) -> dict[str, float]:
+    """Ionic radius per ion (CN 8, else CN 6), computed once per ion table (the analogue step
+    asks for it once per pair; the pandas ``where``/``to_dict`` cost ~1 ms each time)."""
+    hit = _RADII_CACHE.get(id(ion_frame))
+    if hit is not None and hit[0] is ion_frame:
+        return hit[1]
+    r = ion_frame["r_ionic_cn8_pm"].where(ion_frame["r_ionic_cn8_pm"].notna(),
+                                          ion_frame["r_ionic_cn6_pm"]).to_dict()
+    _RADII_CACHE[id(ion_frame)] = (ion_frame, r)
+    return r
+
+
 def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
                       ion_frame: pd.DataFrame, metal_rows: dict[str, int],
                       size_sd: float, ion_sd: float = ION_SPECIFIC_SD,
@@ -203,8 +218,7 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
     fam = family_of(target, ion_frame)
     if not fam:
         return None
-    r = ion_frame["r_ionic_cn8_pm"].where(ion_frame["r_ionic_cn8_pm"].notna(),
-                                          ion_frame["r_ionic_cn6_pm"]).to_dict()
+    r = _radii(ion_frame)
     cands = [m for m in values if m != target and family_of(m, ion_frame) == fam
              and metal_rows.get(m, 0) >= ANALOGUE_MIN_ROWS and np.isfinite(r.get(m, np.nan))]
     if not cands or not np.isfinite(r.get(target, np.nan)):

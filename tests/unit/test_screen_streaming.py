@@ -1,0 +1,153 @@
+"""The streamed assembly of a screen (issue 16): the ranking from a columns-only pass over the
+stored units equals the ranking of the whole table held in memory, and the final parts
+carry exactly its rank, p_best and tied_with (more chelators than the confidence candidates,
+so both branches of ``add_confidence`` are exercised; ties and unscored rows included)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from chelscreen import screening
+from chelscreen.rank import CONFIDENCE_CANDIDATES
+from chelscreen.store import ResultStore
+
+NUCLIDES = ["Ac-225", "Lu-177"]
+DRAW_COLUMNS = ("logK_used", "logK_sd_used", "log_alphaL_pH7_4", "log_alphaM_pH7_4",
+                "inertness", "inertness_logit_sd", "evidence_weight", "evidence_mean",
+                "daughter_score", "mild_labeling_prob", "decay_loss_frac", "labeling_weight")
+
+
+def _pairs(n: int, seed: int = 0) -> pd.DataFrame:
+    """A scored pair table as the work units store it (ligand-major, random scores)."""
+    rng = np.random.default_rng(seed)
+    m = n * len(NUCLIDES)
+    df = pd.DataFrame({
+        "_lig_idx": np.repeat(np.arange(n), len(NUCLIDES)),
+        "_nuc_idx": np.tile(np.arange(len(NUCLIDES)), n),
+        "chelator": np.repeat([f"C{i % (n - 7)}" for i in range(n)], len(NUCLIDES)),
+        "smiles": np.repeat([f"C{'C' * (i % 50)}N{i}" for i in range(n)], len(NUCLIDES)),
+        "radionuclide": np.tile(NUCLIDES, n),
+        "metal": np.tile(["Ac", "Lu"], n),
+        "status": "ok",
+    })
+    score = rng.uniform(0.2, 0.8, m).round(2)  # rounded: many exact ties
+    score[rng.uniform(size=m) < 0.05] = np.nan  # unscored pairs have no rank
+    df["score"] = score
+    df["score_mean"] = score + rng.normal(0, 0.01, m)
+    df["score_lo"] = df["score_mean"] - rng.uniform(0.01, 0.2, m)
+    df["score_hi"] = df["score_mean"] + rng.uniform(0.01, 0.2, m)
+    for c in DRAW_COLUMNS:
+        df[c] = rng.uniform(0.05, 0.95, m)
+    for c in screening.COLUMNS:
+        if c not in df:
+            df[c] = np.nan
+    df["rank"] = np.nan
+    df["tied_with"] = ""
+    return df
+
+
+def _store(tmp_path, df: pd.DataFrame, size: int) -> tuple[ResultStore, int]:
+    store = ResultStore(tmp_path / "job", "h")
+    n = int(df["_lig_idx"].max()) + 1
+    units = list(range(0, n, size))
+    for u, a in enumerate(units):
+        store.write_chunk(u, df[(df["_lig_idx"] >= a) & (df["_lig_idx"] < a + size)])
+    return store, len(units)
+
+
+def test_streamed_ranking_equals_the_whole_table(tmp_path):
+    n, size = CONFIDENCE_CANDIDATES + 60, 16
+    df = _pairs(n)
+    store, n_units = _store(tmp_path, df, size)
+    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
+    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
+    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=15)
+    whole = screening._ranked(df)
+    parts = list(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
+                                        None))
+    got = pd.concat(parts, ignore_index=True)
+    assert len(got) == len(df)
+    assert got["rank"].notna().sum() == whole["rank"].notna().sum() > 2 * CONFIDENCE_CANDIDATES
+    want = screening.count_dtypes(whole[list(screening.COLUMNS)])
+    for col in ("rank", "p_best", "tied_with"):
+        pd.testing.assert_series_equal(got[col], want[col], check_names=False)
+    # pairs below the candidates are compared with their neighbours: some are tied
+    below = got[got["rank"] > CONFIDENCE_CANDIDATES]
+    assert (below["tied_with"] != "").any() and (below["p_best"] == 0).all()
+    assert ranking.n_ranked == {nuc: int(whole[(whole["radionuclide"] == nuc)]["rank"].notna()
+                                         .sum()) for nuc in NUCLIDES}
+
+
+def test_report_rows_are_the_best_per_radionuclide_and_the_rejected(tmp_path):
+    n, size = 60, 16
+    df = _pairs(n, seed=1)
+    df.loc[df["_lig_idx"] == 3, ["status", "score", "score_mean"]] = ["invalid", np.nan, np.nan]
+    store, n_units = _store(tmp_path, df, size)
+    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
+    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
+    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=5)
+    view = pd.concat([ranking.view_rows(p) for p in screening._final_parts(
+        store, n_units, size, len(NUCLIDES), None, ranking, None)], ignore_index=True)
+    for nuc in NUCLIDES:
+        ranks = view.loc[view["radionuclide"] == nuc, "rank"].dropna().astype(int)
+        assert set(range(1, 6)) <= set(ranks)
+    assert set(view.loc[view["status"] == "invalid", "smiles"]) == {df["smiles"][6]}
+    # far fewer rows than the screen: the report never holds the whole table
+    assert len(view) < len(df) * 0.9
+
+
+def test_screen_load_false_streams_the_same_tables(tmp_path):
+    ligs = ["DOTA", "macropa", "NOTA", "DTPA", "not_a_smiles"]
+    whole = screening.screen(ligs, ["Ac-225", "Lu-177"], out=tmp_path / "a", chunk_size=2,
+                             progress=False)
+    view = screening.screen(ligs, ["Ac-225", "Lu-177"], out=tmp_path / "b", chunk_size=2,
+                            progress=False, load=False, top_n=1)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "results.parquet"),
+                                  pd.read_parquet(tmp_path / "b" / "results.parquet"))
+    assert (tmp_path / "a" / "results.csv").read_bytes() == (
+        tmp_path / "b" / "results.csv").read_bytes()
+    summary = view.attrs["screen_summary"]
+    assert summary["n_rows"] == len(whole) == 10
+    assert summary["n_chelators"] == 5
+    assert summary["n_ranked"] == {"Ac-225": 4, "Lu-177": 4}
+    assert (tmp_path / "b" / "report.html").exists() and (tmp_path / "b" / "top.sdf").exists()
+
+
+def test_streamed_ranking_ranks_a_conjugate_with_its_core(tmp_path):
+    """A conjugate and its chelating core among the best pairs: the columns-only pass must rank
+    the conjugate with its core as the whole table does (it used to rank them apart and stop
+    with 'the candidates' ranks differ from the columns-only pass')."""
+    n, size = CONFIDENCE_CANDIDATES + 20, 16
+    df = _pairs(n, seed=3)
+    lig = df["_lig_idx"].to_numpy()
+    df["ligand_key"] = [f"K{i}" for i in lig]
+    df["ligand_parent_key"] = np.where(lig == 1, "K0", "")
+    df.loc[lig == 0, "score"] = 0.99  # the core and its conjugate lead every radionuclide
+    df.loc[lig == 1, "score"] = 0.98
+    store, n_units = _store(tmp_path, df, size)
+    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
+    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
+    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=15)
+    whole = screening._ranked(df)
+    got = pd.concat(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
+                                           None), ignore_index=True)
+    want = screening.count_dtypes(whole[list(screening.COLUMNS)])
+    pd.testing.assert_series_equal(got["rank"], want["rank"], check_names=False)
+    assert (got["rank"].to_numpy()[lig == 1] == 1).all()
+
+
+def test_atomic_file_is_published_only_when_complete(tmp_path):
+    import pytest
+
+    from chelscreen.store import AtomicFile
+
+    path = tmp_path / "results.parquet"
+    with pytest.raises(RuntimeError):
+        with AtomicFile(path) as fh:
+            fh.write(b"half a table")
+            raise RuntimeError("killed mid-write")
+    assert not path.exists() and not list(tmp_path.iterdir()), "a partial file was left"
+    with AtomicFile(path) as fh:
+        fh.write(b"whole")
+    assert path.read_bytes() == b"whole" and [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -135,3 +135,19 @@ def test_streamed_ranking_ranks_a_conjugate_with_its_core(tmp_path):
     want = screening.count_dtypes(whole[list(screening.COLUMNS)])
     pd.testing.assert_series_equal(got["rank"], want["rank"], check_names=False)
     assert (got["rank"].to_numpy()[lig == 1] == 1).all()
+
+
+def test_atomic_file_is_published_only_when_complete(tmp_path):
+    import pytest
+
+    from chelscreen.store import AtomicFile
+
+    path = tmp_path / "results.parquet"
+    with pytest.raises(RuntimeError):
+        with AtomicFile(path) as fh:
+            fh.write(b"half a table")
+            raise RuntimeError("killed mid-write")
+    assert not path.exists() and not list(tmp_path.iterdir()), "a partial file was left"
+    with AtomicFile(path) as fh:
+        fh.write(b"whole")
+    assert path.read_bytes() == b"whole" and [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -1123,8 +1123,8 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     for u in range(n_units):
         part = store.read_chunk(u, columns=["_lig_idx", *KEY_COLUMNS])
         idx = part["_lig_idx"].to_numpy(np.int64)
-        lig_keys[idx] = part["ligand_key"].fillna("").astype(str).to_numpy()
-        parent_keys[idx] = part["ligand_parent_key"].fillna("").astype(str).to_numpy()
+        for col, dest in (("ligand_key", lig_keys), ("ligand_parent_key", parent_keys)):
+            dest[idx] = [k if isinstance(k, str) else "" for k in part[col].tolist()]
         del part
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):

@@ -107,17 +107,37 @@ class _TreeRssSampler:
         self._interval = interval
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    #: optional CSV log of memory over time: (file, chunk folder, interval s)
+    log: tuple | None = None
+    _last_log = 0.0
+
     def sample(self) -> None:
-        total = 0.0
+        total, main, largest, cpu = 0.0, 0.0, 0.0, 0.0
         for p in [self._pid, *_descendants(self._pid)]:
             st = _proc_stats(p)
             if st is None:
                 continue
             total += st[0]
+            cpu += st[2]
+            if p == self._pid:
+                main = st[0]
+            else:
+                largest = max(largest, st[0])
             self.peak_by_pid[p] = max(self.peak_by_pid.get(p, 0.0), st[1])
             if p != self._pid:
                 self.cpu_by_pid[p] = st[2] - self._before.get(p, 0.0)
         self.peak_mb = max(self.peak_mb, total)
+        if self.log is not None and time.time() - self._last_log >= self.log[2]:
+            self._last_log = time.time()
+            path, chunks, _ = self.log
+            done = len(list(chunks.glob("unit-*.parquet"))) if chunks.exists() else 0
+            new = not path.exists()
+            with open(path, "a") as fh:
+                if new:
+                    fh.write("utc,units_done,rss_total_mb,rss_main_mb,rss_largest_worker_mb,"
+                             "cpu_s_live_processes,load1\n")
+                fh.write(f"{time.strftime('%H:%M:%S', time.gmtime())},{done},{total:.0f},"
+                         f"{main:.0f},{largest:.0f},{cpu:.1f},{os.getloadavg()[0]:.2f}\n")
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -173,13 +193,25 @@ def _dask_task_overhead(n_jobs: int, n_tasks: int = 200) -> float:
 
 def run_one(args, n: int) -> dict:
     t0 = time.perf_counter()
-    smiles = generate(n)
-    print(f"generated {len(smiles)} unique chelators in {time.perf_counter() - t0:.1f} s")
+    if args.input:  # e.g. the output of `chelscreen enumerate` (SMILES in its first column)
+        with open(args.input) as fh:
+            smiles = [ln.split()[0] for ln in fh if ln.strip() and not ln.startswith("#")][:n]
+        print(f"read {len(smiles)} chelators from {args.input}")
+    else:
+        smiles = generate(n)
+        print(f"generated {len(smiles)} unique chelators in {time.perf_counter() - t0:.1f} s")
     ref_cpu = _reference_cpu(smiles)
 
     from chelscreen.screening import THERAPY_SET, screen
 
+    over = None
+    if args.executor == "dask":  # first, so that a screen cut short still has it
+        over = _dask_task_overhead(args.n_jobs)
+        print(f"dask per-task overhead (no-op tasks, {args.n_jobs} workers): {over * 1e3:.1f} "
+              f"worker-ms per task", flush=True)
     out = args.out or tempfile.mkdtemp(prefix="chelscreen-bench-")
+    chunk_dir = __import__("pathlib").Path(out) / ".chelscreen-job" / "chunks"
+    units_before = len(list(chunk_dir.glob("unit-*.parquet"))) if args.resume else 0
     load0 = os.getloadavg()
     t1 = time.perf_counter()
     cpu0 = _cpu_s()
@@ -188,7 +220,11 @@ def run_one(args, n: int) -> dict:
         import cProfile
 
         prof = cProfile.Profile(time.process_time)  # CPU time, not wall (shared machine)
-    with _TreeRssSampler() as sampler:
+    sampler = _TreeRssSampler()
+    if args.rss_log:
+        sampler.log = (__import__("pathlib").Path(args.rss_log),
+                       __import__("pathlib").Path(out) / ".chelscreen-job" / "chunks", 30.0)
+    with sampler:
         if prof is not None:
             prof.enable()
         # as the CLI: streamed to `out`, only the report's rows come back
@@ -204,8 +240,12 @@ def run_one(args, n: int) -> dict:
     self_mb, _child_mb = _peak_rss_mb()
     workers = {p: mb for p, mb in sampler.peak_by_pid.items() if p != os.getpid()}
     big = sorted(workers.values(), reverse=True)
-    n_units = len(list((__import__("pathlib").Path(out) / ".chelscreen-job" / "chunks")
-                       .glob("unit-*.parquet")))
+    n_units = len(list(chunk_dir.glob("unit-*.parquet")))
+    if units_before:  # resumed: this run's CPU paid for the units it computed (+ assembly)
+        n_all = n_pairs
+        n_pairs = round(n_all * (n_units - units_before) / max(n_units, 1))
+        print(f"resumed: {units_before} of {n_units} units were done before; the figures "
+              f"below count the {n_pairs} pairs of the {n_units - units_before} units run now")
     print(f"screened {len(smiles)} chelators × {len(THERAPY_SET)} radionuclides = {n_pairs} "
           f"pairs in {wall:.1f} s wall with {args.executor} n_jobs={args.n_jobs}"
           f"{', labeling skipped' if args.no_labeling else ', labeling on'}"
@@ -226,15 +266,12 @@ def run_one(args, n: int) -> dict:
     res = {"n": len(smiles), "pairs": n_pairs, "cpu_s": cpu, "wall_s": wall, "units": n_units,
            "ref_cpu_s": ref_cpu, "main_mb": self_mb, "worker_mb": big[0] if big else 0.0,
            "load": os.getloadavg()[0], "per_pair_cpu_s": per_pair}
-    if args.executor == "dask":
-        over = _dask_task_overhead(args.n_jobs)
+    if over is not None:
         n6, pairs6 = 10**6, 10**6 * len(THERAPY_SET)
         from chelscreen.screening import default_chunk_size
 
         tasks6 = -(-n6 // default_chunk_size(n6))
         cpu6 = pairs6 * per_pair + tasks6 * over
-        print(f"dask per-task overhead (no-op tasks, {args.n_jobs} workers): {over * 1e3:.1f} "
-              f"worker-ms per task")
         print(f"extrapolation: 10^6 chelators × {len(THERAPY_SET)} = {pairs6:.2e} pairs × "
               f"{per_pair * 1e3:.3f} CPU-ms + {tasks6} tasks × {over * 1e3:.1f} ms = "
               f"{cpu6 / 3600:.1f} CPU-hours: {cpu6 / 3600 / 2:.1f} h on 2 workers, "
@@ -264,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-size", type=int, default=None,
                     help="chelators per work unit (default: the screen's rule)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
+    ap.add_argument("--input", default=None,
+                    help="screen the first N chelators of this file (e.g. written by "
+                         "`chelscreen enumerate`) instead of generating them")
+    ap.add_argument("--rss-log", default=None,
+                    help="append the RSS of the main process and its workers and the units "
+                         "done every 30 s to this CSV")
     ap.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.profile and (args.n_jobs != 1 or args.executor != "local"):

@@ -4,7 +4,8 @@ Part 1 (per-stage seconds): build (embedding, parametrization, restrained relaxa
 starting conformers), MD (setup + equilibration + production), strain probe, pulling, for
 Lu-DOTA, Ac-macropa and Pb-TCMC (DOTAM), with ns/day and the platform.
 
-Part 2 (``--layouts``, MD only, Lu-DOTA in GBSA-OBC2, 4 fs HMR, H bonds constrained): CPU seconds
+Part 2 (``--layouts``, MD only, ``--case`` Lu-DOTA (default), Ac-macropa or Pb-TCMC in GBSA-OBC2,
+4 fs HMR, H bonds constrained): CPU seconds
 per 1,000 Langevin steps of the same complex with
 
 - ``separate``: one custom force per MMFF term, OpenMM's angle()/distance() functions (the
@@ -120,7 +121,8 @@ def layouts(args: argparse.Namespace) -> None:
     from chelscreen.simulate import build_complex
     from chelscreen.simulate.build import make_system
 
-    cx = build_complex(CASES[0][1], CASES[0][2], seed=args.seed, n_conformers=2)
+    name, smi, metal = next(c for c in CASES if c[0] == args.case)
+    cx = build_complex(smi, metal, seed=args.seed, n_conformers=2)
     systems = {
         "separate": make_system(cx.mol, cx.ion, solvent="implicit", hmr=True,
                                 layout="separate")[0],
@@ -153,7 +155,7 @@ def layouts(args: argparse.Namespace) -> None:
                 ctx.getIntegrator().step(steps)
                 times[k].append((time.process_time() - t0) * 1000.0 / steps)
         ref = min(times["native"])
-        print(f"\n{plat_name} platform, Lu-DOTA ({cx.n_atoms} particles), {steps} steps x "
+        print(f"\n{plat_name} platform, {name} ({cx.n_atoms} particles), {steps} steps x "
               f"{args.reps} reps interleaved, load {min(loads):.2f}-{max(loads):.2f}")
         print(f"  {'layout':9s} {'CPU s/1000 steps min':>21s} {'median':>7s} {'vs native':>9s}")
         for k, v in times.items():
@@ -171,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--layouts", action="store_true", help="only the force-layout comparison")
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--case", default="Lu-DOTA", choices=[c[0] for c in CASES],
+                    help="complex of the --layouts comparison")
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args(argv)
     os.environ.setdefault("OPENMM_CPU_THREADS", "1")

@@ -1130,6 +1130,7 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
         return own
     keys = _text_col(df, "ligand_key")
     parents = _text_col(df, "ligand_parent_key")
+    smiles = _text_col(df, "smiles")
     sc = _col(df, score) if score in df.columns else np.zeros(n)
     groups = df[by].astype(str).to_numpy() if by in df.columns else np.full(n, "")
     rep = own.copy()
@@ -1143,14 +1144,93 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
         for i in idx:
             if parents[i]:
                 by_core.setdefault(parents[i], []).append(int(i))
+        plain = [i for i in idx if keys[i] and not parents[i]]
         for pk, members in by_core.items():
             if pk in core_row:
                 head = core_row[pk]
-            else:  # core not screened: the best-scored conjugate (first on ties) stands for it
-                head = members[int(np.argmax(sc[members]))]
+            else:
+                # the core in another acid/linker form (HBED-CC for PSMA-11, whose core finder
+                # keeps the HBED unit only): the largest screened chelator that holds the
+                # conjugate's chelating core and whose skeleton the conjugate holds
+                conj = str(smiles[members[0]])
+                cands = [j for j in plain if _could_be_core_of(conj, str(smiles[j]))
+                         and _is_core_of(conj, str(smiles[j]))]
+                if cands:
+                    head = max(cands, key=lambda j: (_heavy_atoms(str(smiles[j])), -j))
+                else:  # core not screened: the best-scored conjugate (first on ties) stands
+                    head = members[int(np.argmax(sc[members]))]
             for i in members:
                 rep[i] = head
     return rep
+
+
+@cache
+def _element_counts(smiles: str, core: bool = False) -> tuple[int, ...]:
+    """Heavy atoms and N, O, S, P counts of a ligand (or of its chelating core)."""
+    from rdkit import Chem
+
+    mol = None
+    if core:
+        try:
+            from chelscreen.chem.standardize import standardize
+
+            mol = standardize(smiles).core
+        except Exception:  # noqa: BLE001 - no core: nothing can match
+            return (10**6,) * 5
+    else:
+        mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return (10**6,) * 5
+    sym = [a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
+    return (len(sym), sym.count("N"), sym.count("O"), sym.count("S"), sym.count("P"))
+
+
+def _could_be_core_of(conjugate: str, chelator: str) -> bool:
+    """Cheap necessary condition of :func:`_is_core_of` (atom counts), so that a large screen
+    with many conjugates does not run a substructure search for every chelator."""
+    core = _element_counts(conjugate, core=True)
+    x = _element_counts(chelator)
+    whole = _element_counts(conjugate)
+    return all(c <= v for c, v in zip(core[1:], x[1:])) and x[0] <= whole[0]
+
+
+@cache
+def _heavy_atoms(smiles: str) -> int:
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    return mol.GetNumHeavyAtoms() if mol is not None else 0
+
+
+@cache
+def _is_core_of(conjugate: str, chelator: str) -> bool:
+    """Whether ``chelator`` is the chelating core of ``conjugate`` in another form.
+
+    Both must hold: the conjugate's chelating core (:func:`chelscreen.chem.standardize`'s core
+    finder) is a substructure of the chelator (same elements: the donor set is the
+    chelator's), and the chelator's skeleton — any atom, any bond — is a substructure of the
+    conjugate (the conjugate was made from it by turning a group into the linker, e.g. an
+    acid into an amide). DO3A is not DOTATATE's core (DOTATATE's core has a fourth arm);
+    HBED-CC is PSMA-11's.
+    """
+    from rdkit import Chem
+
+    from chelscreen.chem.standardize import standardize
+
+    try:
+        std = standardize(conjugate)
+    except Exception:  # noqa: BLE001 - no core: no match
+        return False
+    x = Chem.MolFromSmiles(chelator)
+    if x is None or std.core is None:
+        return False
+    if not x.HasSubstructMatch(std.core):
+        return False
+    params = Chem.AdjustQueryParameters.NoAdjustments()
+    params.makeAtomsGeneric = True
+    params.makeBondsGeneric = True
+    generic = Chem.AdjustQueryProperties(x, params)
+    return bool(std.mol.HasSubstructMatch(generic))
 
 
 def add_rank(df: pd.DataFrame, by: str = "radionuclide", score: str = "score") -> pd.DataFrame:

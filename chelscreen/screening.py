@@ -97,7 +97,7 @@ def _parse_radionuclides(radionuclides: str | Sequence[str] | None) -> list[str]
     return out
 
 
-def _read_input(ligands: Any) -> pd.DataFrame:
+def _read_input(ligands: Any, n_jobs: int = 1) -> pd.DataFrame:
     from chelscreen.io import load_library, read_ligands, structure_status_note
 
     if ligands is None:
@@ -113,7 +113,8 @@ def _read_input(ligands: Any) -> pd.DataFrame:
             df["message"] = ["; ".join(x for x in (m, note.get(str(n), "")) if x)
                              for n, m in zip(df["name"].astype(str), msgs, strict=True)]
     else:
-        df = read_ligands(ligands)
+        # standardized in parallel on this machine (a read_ligands result passes through)
+        df = read_ligands(ligands, n_jobs=n_jobs)
     if len(df) == 0:
         raise ScreenError("the input holds no chelators; give SMILES, library names or a file")
     df = df.drop(columns=[c for c in ("mol",) if c in df.columns]).reset_index(drop=True)
@@ -638,9 +639,11 @@ def _simulate_top(df: pd.DataFrame, n_top: int, store: ResultStore) -> dict[tupl
 # public entry point
 # ============================================================================================
 def default_chunk_size(n_ligands: int) -> int:
-    """Chelators per work unit: ~64 units per job, 8–256 chelators each (not n_jobs-dependent,
-    so a job can be resumed with another ``n_jobs``)."""
-    return int(min(256, max(8, math.ceil(n_ligands / 64))))
+    """Chelators per work unit: ~64 units per job, 64–256 chelators each (not n_jobs-dependent,
+    so a job can be resumed with another ``n_jobs``). A unit has a fixed cost of ≈ 0.2 CPU-s
+    (model calls, tables); at 64 chelators × 12 radionuclides that is ≈ 0.3 CPU-ms per pair,
+    at 8 it was 2 CPU-ms (``benchmarks/bench_screen.py --chunk-size``)."""
+    return int(min(256, max(64, math.ceil(n_ligands / 64))))
 
 
 def screen(
@@ -742,7 +745,7 @@ def screen(
     if simulate_top < 0:
         raise ScreenError(f"simulate_top must be ≥ 0 (got {simulate_top})")
     nuclides = _parse_radionuclides(radionuclides)
-    ligs = _read_input(ligands)
+    ligs = _read_input(ligands, n_jobs if scheduler is None else 1)
     size = int(chunk_size) if chunk_size else default_chunk_size(len(ligs))
     if size < 1:
         raise ScreenError(f"chunk_size must be ≥ 1 (got {chunk_size})")

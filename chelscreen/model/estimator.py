@@ -648,7 +648,15 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         a = a[np.isfinite(a["logK"].to_numpy(float))]
         if not len(a):
             return a.assign(std="", ion="", resid=np.nan)
-        fa = self.featurize(a)
+        # the anchors' ligands are (usually) among the rows just featurized: reuse their
+        # ligand features, and keep them as the frame the analogue step reuses (featurizing
+        # the anchors alone used to replace it, so every ligand was featurized twice)
+        prev_reuse, prev_last = getattr(self, "_lig_reuse", None), getattr(self, "_lig_last", None)
+        self._lig_reuse = prev_reuse if prev_reuse is not None else prev_last
+        try:
+            fa = self.featurize(a)
+        finally:
+            self._lig_reuse, self._lig_last = prev_reuse, prev_last
         a = a.assign(std=fa.smiles, ion=fa.metal)
         a["resid"] = a["logK"].to_numpy(float) - self._raw(fa)
         return a[fa.valid & np.isfinite(a["resid"].to_numpy(float))]

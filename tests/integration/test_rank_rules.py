@@ -342,3 +342,34 @@ def test_conjugates_of_an_unscreened_core_share_one_rank() -> None:
     assert r.loc["DOTA-peptide", "rank"] == r.loc["DOTA-other", "rank"]
     heads = r[r["ranked_with"] == ""].index.tolist()
     assert len(heads) == 2 and "EDTA" in heads
+
+
+def test_a_conjugate_is_ranked_with_its_core_in_another_acid_form() -> None:
+    # PSMA-11's core finder keeps the HBED unit (its propionic arm is the linker), so its
+    # parent key is not HBED-CC's: the structural rule must still find HBED-CC, and must not
+    # take a smaller chelator (DO3A) for a DOTA conjugate's core
+    from chelscreen.chem.standardize import standardize
+    from chelscreen.rank import _is_core_of, core_representatives
+
+    psma11 = ("O=C(O)CCc1ccc(O)c(CN(CCN(CC(=O)O)Cc2cc(CCC(=O)NCCCCCC(=O)NCCCC[C@H](NC(=O)N"
+              "[C@@H](CCC(=O)O)C(=O)O)C(=O)O)ccc2O)CC(=O)O)c1")
+    hbedcc = "O=C(O)CCc1ccc(O)c(CN(CCN(CC(=O)O)Cc2cc(CCC(=O)O)ccc2O)CC(=O)O)c1"
+    do3a = "OC(=O)CN1CCNCCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    conj = "CC(C)NC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    assert _is_core_of(psma11, hbedcc) and not _is_core_of(conj, do3a)
+    assert not _is_core_of(psma11, EDTA)
+    from rdkit import Chem
+
+    rows = []
+    for name, smi in (("HBED-CC", hbedcc), ("PSMA-11", psma11), ("DO3A", do3a),
+                      ("DOTA-peptide", conj)):
+        core = Chem.MolToSmiles(standardize(smi).core)
+        rows.append({"chelator": name, "smiles": smi, "radionuclide": "Ga-68", "score": 0.5,
+                     "ligand_key": ligand_key(smi), "ligand_parent_key": parent_key(core, smi)})
+    df = pd.DataFrame(rows)
+    assert df.loc[1, "ligand_parent_key"] not in ("", ligand_key(hbedcc))
+    rep = core_representatives(df)
+    assert list(rep) == [0, 0, 2, 3]
+    ranked = add_rank(df).set_index("chelator")
+    assert ranked.loc["PSMA-11", "ranked_with"] == "HBED-CC"
+    assert ranked.loc["DOTA-peptide", "ranked_with"] == ""

@@ -301,3 +301,28 @@ def test_message_never_calls_a_successful_precedent_a_failure():
     unstated = res[res.message.str.contains("not the temperature used", regex=False)]
     assert len(unstated) >= 1
     assert unstated.suggested_temperature_C.isna().all()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [(NOTA, "O=C(O)CCC(C(=O)O)N1CCN(CC(=O)O)CCN(CC(=O)O)CC1", True),  # NOTA / NODAGA
+     ("OC(=O)CN(Cc1ccccc1O)CCN(CC(=O)O)Cc1ccccc1O",  # HBED / HBED-CC
+      "O=C(O)CCc1ccc(O)c(CN(CCN(CC(=O)O)Cc2cc(CCC(=O)O)ccc2O)CC(=O)O)c1", True),
+     (NOTA, DOTA, False),  # 9- vs 12-membered ring: not the same skeleton
+     (DOTA, "NC(=O)CN1CCN(CC(N)=O)CCN(CC(N)=O)CCN(CC(N)=O)CC1", False),  # DOTA / DOTAM
+     ("OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O", DOTA, False),  # open chain vs macrocycle
+     ("OC(=O)CN", DOTA, False)])  # a fragment far smaller than the core
+def test_skeleton_containment(a, b, same):
+    assert lab.skeleton_containment(a, b) is same
+    assert lab.skeleton_containment(b, a) is same
+
+
+def test_derivative_of_a_table_core_is_its_analogue():
+    """DTPA (not in the table with In) is the donor skeleton of p-SCN-Bn-CHX-A''-DTPA, whose
+    room-temperature In-111 labeling is in the table: analogue, with that precedent's mild
+    conditions and the reason in the message."""
+    dtpa = "OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC(=O)O"
+    r = labeling([dtpa], "In-111").iloc[0]
+    assert r.labeling_basis == "analogue"
+    assert "CHX-A''-DTPA" in r.message and "substructure" in r.message
+    assert r.suggested_temperature_C <= 40 and r.mild_labeling_prob >= 0.5

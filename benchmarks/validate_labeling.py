@@ -53,7 +53,7 @@ def run() -> tuple[dict, str]:
         "loco_auc", "brier", "n", "n_rows", "n_training_rows", "n_positive", "n_cores",
         "n_chelators", "model_auc", "model_brier", "baseline_auc", "baseline_brier",
         "loco_auc_unweighted", "baseline_auc_unweighted", "loco_auc_trainrate_fallback",
-        "baseline_auc_trainrate_fallback", "n_informed", "loco_auc_informed", "n_folds",
+        "baseline_auc_trainrate_fallback", "baseline_auc_fingerprint_only", "n_informed", "loco_auc_informed", "n_folds",
         "n_folds_model_used", "temperature_mae_C",
         "temperature_n", "temperature_n_total", "temperature_class_accuracy",
         "calibration", "feature_sets_chosen")}
@@ -83,6 +83,8 @@ def run() -> tuple[dict, str]:
         f"| precedent-only baseline (analogue evidence, else uninformed) | "
         f"{_f(v['baseline_auc'])} | {_f(v['baseline_auc_unweighted'])} | "
         f"{_f(v['baseline_brier'], 3)} |",
+        f"| precedent-only baseline, close cores by fingerprint similarity only (no "
+        f"skeleton containment) | {_f(v['baseline_auc_fingerprint_only'])} | – | – |",
         "",
         f"- 'insufficient' answers are scored {UNINFORMED_PROB:g} (the tool prints NaN). With "
         f"the older scoring (training cores' base rate) the tool reads "

@@ -55,8 +55,15 @@ def _resolve(name: str, smiles: str) -> str | None:
     return None if hit is None else str(hit["smiles"])
 
 
+#: the second score compared on every head-to-head row (same screens): the outcomes are
+#: retention read-outs (serum/in vivo stability, challenges), which ``retention_score`` is
+#: about; ``score`` adds the daughter and labeling terms a user chooses by
+SECONDARY = "retention_score"
+
+
 def _screen(ligs: dict[str, str], nuclide: str, score: str) -> tuple[dict, dict, str]:
-    """Scores and log K by chelator name (or an error text)."""
+    """Scores (``score`` and :data:`SECONDARY` as ``(a, b)`` tuples) and log K by chelator
+    name (or an error text)."""
     from chelscreen.errors import ChelscreenError
     from chelscreen.screening import screen
 
@@ -65,8 +72,8 @@ def _screen(ligs: dict[str, str], nuclide: str, score: str) -> tuple[dict, dict,
         res = screen(inp, [nuclide], out=None, progress=False, report=False)
     except (ChelscreenError, ValueError) as exc:
         return {}, {}, str(exc).splitlines()[0]
-    return (dict(zip(res["chelator"], res[score])), dict(zip(res["chelator"], res["logK_used"])),
-            "")
+    return (dict(zip(res["chelator"], zip(res[score], res[SECONDARY]))),
+            dict(zip(res["chelator"], res["logK_used"])), "")
 
 
 def _verdict(sa, sb, better: str) -> str:
@@ -107,11 +114,17 @@ def head_to_head(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
         for p, sc, e in (("loco", s_loco, err), ("study_out", s_study, err2),
                          ("shipped", s_ship, err3), ("baseline", logk, err3)):
             if e:
-                row[p] = f"skipped: {e}"
+                row[p] = row[f"{p}_{SECONDARY}"] = f"skipped: {e}"
                 continue
             a, b = sc.get(r.chelator_a), sc.get(r.chelator_b)
-            row[p] = _verdict(a, b, r.better)
-            row[f"{p}_a"], row[f"{p}_b"] = a, b
+            if p == "baseline":
+                row[p] = _verdict(a, b, r.better)
+                row[f"{p}_a"], row[f"{p}_b"] = a, b
+                continue
+            a, b = (a or (None, None)), (b or (None, None))
+            row[p] = _verdict(a[0], b[0], r.better)
+            row[f"{p}_a"], row[f"{p}_b"] = a[0], b[0]
+            row[f"{p}_{SECONDARY}"] = _verdict(a[1], b[1], r.better)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -124,6 +137,15 @@ def concordance(res: pd.DataFrame, protocol: str) -> tuple[float, int, int, int]
     tie = int((col == "tied prediction").sum())
     conc = (ok + 0.5 * tie) / n if n else float("nan")
     return conc, ok, n, tie
+
+
+def _top(res: pd.DataFrame) -> pd.Series:
+    """The first-ranked chelator (a conjugate sharing its core's rank is not a pick)."""
+    from chelscreen.reporting import chelator_rows
+
+    ranked = chelator_rows(res)
+    ranked = ranked[ranked["rank"].notna()]
+    return ranked.sort_values("rank", kind="stable").iloc[0]
 
 
 def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
@@ -152,7 +174,7 @@ def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
             continue
         if not smi:
             res = screen(lib, [nuc], out=None, progress=False, report=False)
-            top = res.sort_values("rank").iloc[0]
+            top = _top(res)
             out.update(rank="–", n=int(res["rank"].notna().sum()), top_pick=top["chelator"],
                        agrees="n/a (no chelator established)",
                        note=f"top pick has {int(top['evidence_n'])} evidence row(s) for the "
@@ -171,13 +193,13 @@ def established(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
         with override(exclude_keys={key}):
             res_loco = screen(ligs, [nuc], out=None, progress=False, report=False)
         mine = res[res["chelator"] == name].iloc[0]
-        top = res.sort_values("rank").iloc[0]
+        top = _top(res)
         tied_top = name in str(top["tied_with"]).split("; ")
         rk = int(mine["rank"])
         rk_loco = int(res_loco[res_loco["chelator"] == name]["rank"].iloc[0])
         out.update(rank=rk, n=int(res["rank"].notna().sum()), rank_loco=rk_loco,
                    p_best=float(mine["p_best"]), top_pick=top["chelator"],
-                   top3="yes" if rk <= 3 else "no",
+                   top3="yes" if rk <= 3 else "no",  # ranks count chelating cores
                    agrees="yes" if (rk == 1 or tied_top) else "no",
                    evidence_n=int(mine["evidence_n"]))
         rows.append(out)
@@ -222,6 +244,10 @@ def run(args: argparse.Namespace) -> int:
                  "baseline": "baseline: higher log K wins"}[p]
         print(f"{p:>9}: concordance {conc:.2f} ({ok} of {n} reproduced, {tie} tied "
               f"predictions count ½; {skipped} skipped) — {label}")
+        if p != "baseline" and args.score != SECONDARY:
+            conc2, ok2, n2, tie2 = concordance(res, f"{p}_{SECONDARY}")
+            print(f"{'':>9}  {SECONDARY}: concordance {conc2:.2f} ({ok2} of {n2}, {tie2} "
+                  "tied) — the retention term alone, what the outcomes measure")
     if args.csv:
         res.to_csv(args.csv, index=False)
     est_path = Path(args.established)
@@ -231,9 +257,11 @@ def run(args: argparse.Namespace) -> int:
               "radionuclide")
         print(est.to_string(index=False))
         judged = est[est["agrees"].isin(["yes", "no"])]
+        both = (judged["agrees"] == "yes") & (judged["top3"] == "yes")
         print(f"agreement: {int((judged['agrees'] == 'yes').sum())} of {len(judged)} "
               "established chelators ranked first or indistinguishable from the first; "
-              f"{int((judged['top3'] == 'yes').sum())} of {len(judged)} in the top 3")
+              f"{int((judged['top3'] == 'yes').sum())} of {len(judged)} in the top 3; "
+              f"{int(both.sum())} of {len(judged)} both")
     else:
         print(f"\n(no {est_path.name}: established-practice check not run)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -28,9 +28,10 @@ Row labels (:func:`label_row`, also documented in ``molecules/LABELING_CARD.md``
 
 * ``T <= 40 degC``, ``time <= 30 min``, yield >= 95 %        -> positive (weight 1)
 * ``T <= 40 degC``, yield >= 95 %, time not reported          -> positive (weight 0.5)
+* ``T <= 40 degC``, yield >= 95 % after 30-60 min (e.g. a "10-40 min" range stored at its
+  upper end)                                                  -> positive (weight 0.5)
 * ``T <= 40 degC`` and yield < 95 % within <= 60 min           -> negative (weight 1)
-* ``T <= 40 degC``, >= 95 % but only after > 30 min, or < 95 % after > 60 min -> weak negative
-  (weight 0.3)
+* ``T <= 40 degC``, >= 95 % or < 95 % only after > 60 min      -> weak negative (weight 0.3)
 * ``T > 40 degC`` (heated only, with or without a yield)      -> weak negative (weight 0.3):
   authors heat when room temperature is not enough, but a heated-only row does not prove it fails
 * anything else (no temperature; RT without yield)            -> conditions precedent only
@@ -66,6 +67,8 @@ logger = logging.getLogger(__name__)
 MILD_MAX_TEMPERATURE_C = 40.0
 MILD_MAX_TIME_MIN = 30.0
 MILD_MIN_RCY_PERCENT = 95.0
+#: A complete labeling at <= 40 degC reported after 30-60 min counts as a half-weight positive.
+SLOW_MILD_MAX_TIME_MIN = 60.0
 #: Yield at which a published result counts as a successful labeling (source of conditions).
 SUCCESS_RCY_PERCENT = 90.0
 #: Sample weights of the kinds of labeled rows.
@@ -74,6 +77,11 @@ WEIGHT_NO_TIME = 0.5
 WEIGHT_WEAK = 0.3
 #: Tanimoto similarity at which another core counts as a close analogue.
 CLOSE_SIMILARITY = 0.75
+#: A table core and a query's chelating unit of which one is a substructure of the other (same
+#: number of macrocyclic rings; the smaller with at least this fraction of the larger one's heavy
+#: atoms) are close cores whatever their fingerprint similarity: a bifunctional handle or a
+#: backbone substituent added to the same donor skeleton (DTPA / p-SCN-Bn-CHX-A''-DTPA shape).
+CONTAINMENT_MIN_FRACTION = 0.5
 #: Largest CN8 Shannon-radius difference (pm) between two ions of the same charge and group
 #: for one to stand in for the other (Ac3+/La3+/Ce3+: 2-4 pm; Lu3+/Y3+/Tb3+: 2-6 pm).
 ANALOGUE_MAX_DR_PM = 10.0
@@ -460,8 +468,13 @@ def label_row(row: Any) -> tuple[float, float]:
         return float("nan"), 0.0  # a mild failure without its time cannot be judged
     if rcy >= MILD_MIN_RCY_PERCENT and time <= MILD_MAX_TIME_MIN:
         return 1.0, WEIGHT_DIRECT
-    # a slow success (> 30 min) or a failure after more than an hour: weak negative
-    return 0.0, (WEIGHT_WEAK if time > 60 or rcy >= MILD_MIN_RCY_PERCENT else WEIGHT_DIRECT)
+    if rcy >= MILD_MIN_RCY_PERCENT and time <= SLOW_MILD_MAX_TIME_MIN:
+        # complete at room temperature, but the source reports (the upper end of) 30-60 min:
+        # the temperature is mild, the time only probably within 30 min
+        return 1.0, WEIGHT_NO_TIME
+    # a success only after more than an hour, or a failure after more than an hour: weak negative
+    return 0.0, (WEIGHT_WEAK if time > SLOW_MILD_MAX_TIME_MIN or rcy >= MILD_MIN_RCY_PERCENT
+                 else WEIGHT_DIRECT)
 
 
 def _row_features(smiles: str, element: str, conditions: dict[str, float] | None
@@ -731,8 +744,44 @@ def _default_arrays() -> _TableArrays:
     return table_arrays(load_table())
 
 
-def table_similarity(smiles: str, tab: _TableArrays) -> np.ndarray:
-    """:func:`tanimoto` of ``smiles`` against every table row."""
+@lru_cache(maxsize=4096)
+def _neutral_mol(smiles: str):
+    from rdkit import Chem, RDLogger
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return None
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        from rdkit.Chem.MolStandardize import rdMolStandardize
+
+        return rdMolStandardize.Uncharger().uncharge(mol)
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+
+
+def _n_macrocycles(mol) -> int:
+    return sum(1 for r in mol.GetRingInfo().AtomRings() if len(r) >= 9)
+
+
+def skeleton_containment(a: str, b: str) -> bool:
+    """True if one chelating unit is a substructure of the other (neutral forms), both have the
+    same number of macrocyclic rings (>= 9 atoms) and the smaller has at least
+    :data:`CONTAINMENT_MIN_FRACTION` of the larger one's heavy atoms."""
+    ma, mb = _neutral_mol(a), _neutral_mol(b)
+    if ma is None or mb is None or _n_macrocycles(ma) != _n_macrocycles(mb):
+        return False
+    small, big = (ma, mb) if ma.GetNumHeavyAtoms() <= mb.GetNumHeavyAtoms() else (mb, ma)
+    if small.GetNumHeavyAtoms() < CONTAINMENT_MIN_FRACTION * big.GetNumHeavyAtoms():
+        return False
+    return bool(big.HasSubstructMatch(small))
+
+
+def table_similarity(smiles: str, tab: _TableArrays, containment: bool = True) -> np.ndarray:
+    """:func:`tanimoto` of ``smiles`` against every table row, raised to
+    :data:`CLOSE_SIMILARITY` for a table core that shares its donor skeleton
+    (:func:`skeleton_containment`; ``containment=False`` leaves the fingerprint similarity
+    alone, for the validation's comparison)."""
     from rdkit import DataStructs
 
     sim_u = np.zeros(len(tab.uniq_ok))
@@ -741,6 +790,9 @@ def table_similarity(smiles: str, tab: _TableArrays) -> np.ndarray:
         a = np.array(DataStructs.BulkTanimotoSimilarity(fa[0], tab.morgan))
         b = np.array(DataStructs.BulkTanimotoSimilarity(fa[1], tab.pairs))
         sim_u[tab.uniq_ok] = (a + b) / 2.0
+        for k in np.flatnonzero(tab.uniq_ok & (sim_u < CLOSE_SIMILARITY) & containment):
+            if skeleton_containment(smiles, tab.uniq_smiles[k]):
+                sim_u[k] = CLOSE_SIMILARITY
     return sim_u[tab.uniq_of_row]
 
 
@@ -769,7 +821,11 @@ def _condition_source(rows: np.ndarray, tab: _TableArrays, rank: np.ndarray | No
     if cond_only.any():
         return (_mildest(rows[cond_only], tab, None if rank is None else rank[cond_only]),
                 "conditions")
-    return -1, "failed"
+    if tab.success[rows].any():  # successful, but the source does not give the temperature
+        return -1, "unstated"
+    if np.isfinite(tab.rcy[rows]).any():
+        return -1, "failed"
+    return -1, "unreported"
 
 
 def rigidity_class(smiles: str) -> int:
@@ -828,8 +884,12 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
                              f"close radiometal(s) {drs}")
             if len(core_rows):
                 best = core_rows[np.argmax(sims[core_rows])]
-                notes.append(f"close chelating core {tab.chelator[best]} (similarity "
-                             f"{sims[best]:.2f}) labeled with {el}")
+                how = (f"similarity {sims[best]:.2f}"
+                       if sims[best] > CLOSE_SIMILARITY or not skeleton_containment(
+                           smiles, tab.uniq_smiles[tab.uniq_of_row[best]])
+                       else "same donor skeleton: one is a substructure of the other")
+                notes.append(f"close chelating core {tab.chelator[best]} ({how}) labeled with "
+                             f"{el}")
         elif (in_domain := model_domain(smiles, el, trained)) and np.isfinite(p_model):
             basis, rows, w = "model", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"no precedent or analogue for this chelating core with {el}: "
@@ -856,6 +916,12 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         if kind == "failed":
             notes.append("the precedents report labeling below 90 % at the conditions tried; "
                          "no conditions suggested")
+        elif kind == "unreported":
+            notes.append("the precedents report neither a usable temperature nor a yield; no "
+                         "conditions suggested")
+        elif kind == "unstated":
+            notes.append("the precedents report labeling of 90 % or more but not the "
+                         "temperature used; no conditions suggested")
         elif kind == "conditions":
             notes.append("conditions of a published protocol whose yield was not reported")
     elif basis == "model":
@@ -1065,7 +1131,8 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
     used = training_rows(df)
     keys = list(dict.fromkeys(used["core_key"]))
     n = len(used)
-    p_model, p_tool, p_base, p_tool_tr, p_base_tr = (np.full(n, np.nan) for _ in range(5))
+    p_model, p_tool, p_base, p_tool_tr, p_base_tr, p_base_fp = (np.full(n, np.nan)
+                                                                 for _ in range(6))
     basis = np.array([""] * n, dtype=object)
     chosen: dict[str, int] = {}
     n_skilful = 0
@@ -1102,6 +1169,11 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
             p_base[j] = b["mild_labeling_prob"] if has_ev else UNINFORMED_PROB
             b = assess(r.chelator_smiles, nuc, base_rate, sims, tab, model.trained_elements_)
             p_base_tr[j] = b["mild_labeling_prob"] if has_ev else base_rate
+            b = assess(r.chelator_smiles, nuc, UNINFORMED_PROB,
+                       table_similarity(r.chelator_smiles, tab, containment=False), tab,
+                       model.trained_elements_)
+            p_base_fp[j] = (b["mild_labeling_prob"] if b["labeling_basis"] in
+                            ("precedent", "analogue") else UNINFORMED_PROB)
         for r in succ[succ["core_key"] == key].itertuples(index=False):
             nuc = parse_nuclide(r.radionuclide)
             X1 = feature_matrix([r.chelator_smiles], [nuc.element], model.features)
@@ -1123,7 +1195,8 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
     class_ok = (mild_pub & mild_sugg) | (~mild_pub & (heated_sugg | trows["suggested_C"].isna()))
     preds = used[["id", "chelator", "radionuclide", "temperature_C", "time_min", "rcy_percent",
                   "mild_label", "label_weight"]].assign(
-        p_model=p_model, p_tool=p_tool, p_baseline=p_base, p_tool_trainrate=p_tool_tr,
+        p_model=p_model, p_tool=p_tool, p_baseline=p_base, p_baseline_fingerprint=p_base_fp,
+        p_tool_trainrate=p_tool_tr,
         p_baseline_trainrate=p_base_tr, basis_held_out=basis)
     scored = np.isfinite(p_model)
     return {
@@ -1136,6 +1209,7 @@ def validate(table: pd.DataFrame | None = None) -> dict[str, Any]:
         "model_brier": _brier(y[scored], p_model[scored], w[scored]),
         "baseline_auc": weighted_auc(y[scored], p_base[scored], w[scored]),
         "baseline_brier": _brier(y[scored], p_base[scored], w[scored]),
+        "baseline_auc_fingerprint_only": weighted_auc(y[scored], p_base_fp[scored], w[scored]),
         "loco_auc_unweighted": weighted_auc(y[scored], p_tool[scored]),
         "baseline_auc_unweighted": weighted_auc(y[scored], p_base[scored]),
         "loco_auc_trainrate_fallback": weighted_auc(y[scored], p_tool_tr[scored], w[scored]),

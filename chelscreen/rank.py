@@ -96,15 +96,39 @@ Retention: evidence before the model
     chelate (recoil, or chemistry after β⁻/EC), from ``chelscreen.decay.daughter_fate``. 1 for
     nuclides without alpha-emitting progeny.
 
-Labeling, weighted by what the labeling model is known to be worth
+Labeling: evidence counts, the model by its skill, an unknown is not good, short half-lives weigh
     ``L = (1 - decay_loss_frac) × (0.5 + 0.5 × mild)``, ``mild`` drawn as a Bernoulli of
-    ``mild_labeling_prob``; the factor in the score is ``0.7 + 0.3 × (w·L + (1 − w)·0.5)``.
-    ``w = 1`` for a precedent for the exact pair (``labeling_basis == "precedent"``),
-    ``w = clip(2·(loco_auc − 0.5), 0, 1)`` for model estimates (the validated skill from
-    ``chelscreen.radiolabeling.labeling_skill()`` / ``molecules/labeling_validation.json``; a
-    missing file is zero skill), 0 for ``insufficient``. A model at chance therefore gives
-    every unproven pair the same factor and cannot reorder them, and 0.5 — the value of a
-    chelator known to need heating — keeps an unknown from looking better than a known one.
+    ``mild_labeling_prob``: a labeling shown to work scores between 0.5 (needs heating) and 1
+    (mild), less the activity that decays during it. It is combined with the value of a
+    labeling *not shown*, ``L₀ = 0.25`` (:data:`LABELING_UNKNOWN_SCORE`: feasibility itself is
+    unproven, so an unknown scores half of a proven-but-heated labeling — the lower-bound rule
+    applied to labeling), as ``w·L + (1 − w)·L₀`` with the weight of its basis
+    (:func:`labeling_weights`): ``w = 1`` for a precedent for the exact pair (evidence,
+    whatever the model's skill), ``w = 0.5`` for an analogue precedent (same core with a close
+    ion, or a close core with the same ion; the labeling module's ``ANALOGUE_WEIGHT``),
+    ``w = clip(2·(loco_auc − 0.5), 0, 1)`` for a model estimate (the validated skill from
+    ``chelscreen.radiolabeling.labeling_skill()``; a missing file is zero skill) and 0 for
+    ``insufficient`` (no probability). A model at chance gives every unproven pair the same
+    ``L₀`` and cannot reorder them.
+
+    The factor in the score is ``1 − span + span × (w·L + (1 − w)·L₀)`` with a span that
+    grows as the half-life shrinks (:func:`labeling_span`)::
+
+        span = 0.3 + 0.7 × (1 − 2^(−1 h / t½))
+
+    ``1 − 2^(−1 h / t½)`` is the share of the activity that decays during one hour of
+    preparation (labeling, purification, quality control): 0.59 for ²¹³Bi (46 min), 0.46 for
+    ⁶⁸Ga (68 min), 0.06 for ²¹²Pb (10.6 h), 0.003 for ²²⁵Ac (10 d). For a long-lived nuclide
+    the span stays 0.3 (mild labeling still matters for heat-sensitive vectors); for a nuclide
+    that decays while it is labeled a slow, hot or unproven labeling costs most of the score.
+    The decay loss during the suggested labeling time is in ``L`` itself.
+
+Structures that are not fully verified
+    A library chelator whose ``structure_status`` is not ``verified`` (``probable``: not every
+    part of the SMILES is stated in a source; :func:`chelscreen.io.structure_status_note`) has
+    its model estimates widened in quadrature: log K sd + 2 log units (unless measured) and
+    inertness + 1 logit (:data:`PROBABLE_LOGK_SD`, :data:`PROBABLE_INERTNESS_LOGIT_SD`) — the
+    predictions may be of a different molecule, and the lower bound makes that cost score.
 
 Decision rule: what is known to be good beats what might be good
     Every uncertain input is sampled (401 draws per pair: log K ~ N(log K, sd) with sd the
@@ -122,10 +146,15 @@ Decision rule: what is known to be good beats what might be good
     and ``score_hi`` (5th/95th percentiles) describe the spread. Draws are a fixed function of
     (SMILES, radionuclide) — the same in every block, executor and run.
 
-    ``rank`` is 1 for the best ``score`` of each radionuclide. ``p_best`` is the share of
-    draws in which the pair has the highest score of its radionuclide (sums to 1 over the
-    radionuclide); ``tied_with`` lists the chelators it is **indistinguishable** from (neither
-    scores higher in ≥ 90 % of the paired draws).
+    ``rank`` is 1 for the best ``score`` of each radionuclide, **one rank per chelating
+    core** (:func:`core_representatives`): a conjugate whose chelating core is screened too
+    (DOTATATE and DOTA) shares its core's rank, p_best and tied_with, ``ranked_with`` names
+    the core and its ``why`` starts "conjugate of DOTA; ranked with its core" — the vector is
+    not what the score is about, so a conjugate must not compete with its own core. ``p_best``
+    is the share of draws in which the pair has the highest score of its radionuclide (sums
+    to 1 over the chelators ranked, conjugates repeat their core's value); ``tied_with`` lists
+    the chelators it is **indistinguishable** from (neither scores higher in ≥ 90 % of the
+    paired draws), never conjugates of a core.
 """
 
 from __future__ import annotations
@@ -192,10 +221,21 @@ ASSAY_WEIGHT = {
 #: the model estimate counts as this many outcomes when evidence is combined with it
 EVIDENCE_PRIOR_WEIGHT = 1.0
 
-#: labeling: the factor is ``1 − SPAN + SPAN × L``; an unknown (zero-skill) L is the score of
-#: a chelator that needs heating and loses nothing (0.5), never better than a known one
-LABELING_SPAN = 0.3
-LABELING_PRIOR_SCORE = 0.5
+#: labeling: the factor is ``1 − span + span × L`` with ``span`` from the half-life
+#: (:func:`labeling_span`): ``LONG + (SHORT − LONG) × (1 − 2^(−PREP_H / t½))``
+LABELING_SPAN_LONG = 0.3
+LABELING_SPAN_SHORT = 1.0
+LABELING_PREP_H = 1.0
+#: ``L`` of a pair whose labeling is not shown (no precedent, no analogue, no skilled model):
+#: half the value of a labeling proven to work with heating (0.5), since feasibility itself
+#: is unproven — an unknown never scores like a proven labeling
+LABELING_UNKNOWN_SCORE = 0.25
+#: ``L`` of a labeling proven to need heating (the floor of a precedent)
+LABELING_HEATED_SCORE = 0.5
+#: a library structure that is not fully verified (``structure_status`` probable): its model
+#: estimates are of a possibly different molecule; spreads added in quadrature
+PROBABLE_LOGK_SD = 2.0
+PROBABLE_INERTNESS_LOGIT_SD = 1.0
 
 #: evaluation-time overrides (``exclude_keys`` for leave-one-chelator-out, ``labeling_auc``, ``evidence_table``)
 _OVERRIDE: dict = {}
@@ -860,6 +900,59 @@ def _labeling_auc() -> tuple[float | None, str]:
         return None, "labeling_validation.json unreadable"
 
 
+def labeling_weights(basis: Sequence[str], p_mild: np.ndarray | None = None) -> np.ndarray:
+    """Weight of each pair's labeling estimate against the unknown value, by its basis.
+
+    ``precedent`` 1 (a cited result for the exact pair is evidence, whatever the model's
+    skill); ``analogue`` :data:`chelscreen.radiolabeling.ANALOGUE_WEIGHT` (a precedent of the
+    same core with a close ion, or a close core with the same ion, counts that share of a
+    precedent there too); ``model`` (or no basis with a probability) the model's validated
+    skill (:func:`_labeling_skill_weight`); ``insufficient`` or no probability 0.
+    """
+    basis = np.asarray(basis, dtype=object)
+    p = np.full(len(basis), np.nan) if p_mild is None else np.asarray(p_mild, dtype=float)
+    try:
+        from chelscreen.radiolabeling import ANALOGUE_WEIGHT as analogue
+    except ImportError:  # pragma: no cover - partial install
+        analogue = 0.5
+    skill, _src = _labeling_skill_weight()
+    w = np.where(basis == "precedent", 1.0,
+                 np.where(basis == "analogue", float(analogue),
+                          np.where(basis == "insufficient", 0.0, skill)))
+    return np.where(np.isfinite(p), w, 0.0)
+
+
+@cache
+def half_life_h(nuclide: str) -> float:
+    """Half-life of a radionuclide in hours (NaN when unknown: no nuclide, only an ion)."""
+    text = str(nuclide or "").strip()
+    if "-" not in text:
+        return float("nan")
+    try:
+        from chelscreen.radiolabeling import half_life_s
+
+        return float(half_life_s(text)) / 3600.0
+    except Exception:  # noqa: BLE001 - an ion or an unknown nuclide: no half-life term
+        return float("nan")
+
+
+def labeling_span(nuclides: Sequence[str]) -> np.ndarray:
+    """How much labeling can move the score, from each nuclide's half-life (0.3 … 1).
+
+    ``span = LONG + (SHORT − LONG) × f``, ``f = 1 − 2^(−PREP_H / t½)`` the share of the
+    activity that decays during one hour of preparation (labeling, purification, quality
+    control): Bi-213 (46 min) 0.59, Ga-68 (68 min) 0.46, Pb-212 (10.6 h) 0.06, Ac-225 (10 d)
+    0.003. ``LONG = 0.3`` is the span of a long-lived nuclide (mild labeling still matters
+    for heat-sensitive vectors such as antibodies); for a nuclide that decays away while it
+    is labeled, a labeling that is slow, hot or unproven can cost the whole score. No
+    half-life (an ion without a mass number): ``LONG``.
+    """
+    t = np.array([half_life_h(n) for n in nuclides], dtype=float)
+    f = np.where(np.isfinite(t) & (t > 0), 1.0 - np.power(2.0, -LABELING_PREP_H / np.where(
+        np.isfinite(t) & (t > 0), t, 1.0)), 0.0)
+    return LABELING_SPAN_LONG + (LABELING_SPAN_SHORT - LABELING_SPAN_LONG) * f
+
+
 def _draw_keys(df: pd.DataFrame) -> list[str]:
     smi = _text_col(df, "smiles")
     chel = _text_col(df, "chelator")
@@ -899,17 +992,37 @@ def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
     daughter = np.nan_to_num(_col(df, "daughter_score"), nan=1.0)[:, None]
     p_mild = _col(df, "mild_labeling_prob")
     loss = np.clip(np.nan_to_num(_col(df, "decay_loss_frac"), nan=0.0), 0, 1)
-    lab_w = np.nan_to_num(_col(df, "labeling_weight"), nan=0.0)[:, None]
+    lab_w = np.where(np.isfinite(p_mild),
+                     np.nan_to_num(_col(df, "labeling_weight"), nan=0.0), 0.0)[:, None]
+    span = _col(df, "labeling_span")
+    span = np.where(np.isfinite(span), span, labeling_span(_text_col(df, "radionuclide")))
     from scipy.stats import norm
 
     u = norm.cdf(z_l)
     mild = (u < np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1)[:, None]).astype(float)
-    lab_draw = (1.0 - loss)[:, None] * (0.5 + 0.5 * mild)
-    lab = lab_w * lab_draw + (1 - lab_w) * LABELING_PRIOR_SCORE
-    has_lab = (np.isfinite(p_mild) | np.isfinite(_col(df, "decay_loss_frac")))[:, None]
-    lab_factor = np.where(has_lab, 1.0 - LABELING_SPAN + LABELING_SPAN * lab, 1.0)
+    lab_draw = (1.0 - loss)[:, None] * (LABELING_HEATED_SCORE
+                                        + (1 - LABELING_HEATED_SCORE) * mild)
+    lab = lab_w * lab_draw + (1 - lab_w) * LABELING_UNKNOWN_SCORE
+    lab_factor = 1.0 - span[:, None] + span[:, None] * lab
     score = retention * (0.5 + 0.5 * daughter) * lab_factor
     return {"thermo": thermo, "retention": retention, "score": score}
+
+
+#: the text :func:`chelscreen.io.structure_status_note` puts in a row's ``message``
+STRUCTURE_NOTE_MARK = "library structure_status="
+
+
+def structure_unverified(df: pd.DataFrame) -> np.ndarray:
+    """Rows whose library structure is not fully verified (``structure_status`` probable…).
+
+    The screen carries the library's status as the note of
+    :func:`chelscreen.io.structure_status_note` in ``message``; a ``structure_status`` column,
+    when present, is read directly.
+    """
+    if "structure_status" in df.columns:
+        st = _text_col(df, "structure_status")
+        return np.array([v.strip().lower() not in ("", "verified", "nan") for v in st])
+    return np.array([STRUCTURE_NOTE_MARK in m for m in _text_col(df, "message")], dtype=bool)
 
 
 def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
@@ -933,6 +1046,8 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     out["logK_used"] = logk
     sd = np.where(measured, MEASURED_SD, np.abs(_col(out, "logK_sd")))
     sd = np.where(np.isfinite(sd), sd, UNKNOWN_LOGK_SD)
+    probable = structure_unverified(out)
+    sd = np.where(probable & ~measured, np.hypot(sd, PROBABLE_LOGK_SD), sd)
     out["logK_sd_used"] = sd
     la_l = _col(out, "log_alphaL_pH7_4", 0.0)
     beta = _col(out, "log_beta1_hydrolysis")
@@ -948,7 +1063,8 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     coef = inertness_coefficients()
     inert_struct = _sigmoid(_linear(feats, coef))
     out["inertness_struct"] = inert_struct
-    out["inertness_logit_sd"] = INERTNESS_LOGIT_SD
+    out["inertness_logit_sd"] = np.where(
+        probable, np.hypot(INERTNESS_LOGIT_SD, PROBABLE_INERTNESS_LOGIT_SD), INERTNESS_LOGIT_SD)
     sim = _col(out, "sim_donors_retained_frac")
     out["inertness"] = np.where(
         np.isfinite(sim), inert_struct * np.sqrt(np.clip(sim, 0.0, 1.0)), inert_struct)
@@ -966,15 +1082,16 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
 
     rel = _col(out, "released_alpha_energy_frac")
     out["daughter_score"] = np.where(np.isfinite(rel), 1.0 - np.clip(rel, 0.0, 1.0), 1.0)
-    skill, _src = _labeling_skill_weight()
-    lab_basis = _text_col(out, "labeling_basis")
-    out["labeling_weight"] = np.where(lab_basis == "precedent", 1.0,
-                                      np.where(lab_basis == "insufficient", 0.0, skill))
     p_mild = _col(out, "mild_labeling_prob")
+    out["labeling_weight"] = labeling_weights(_text_col(out, "labeling_basis"), p_mild)
+    out["labeling_span"] = labeling_span(_text_col(out, "radionuclide"))
     loss = _col(out, "decay_loss_frac")
     lab = (1.0 - np.clip(np.nan_to_num(loss, nan=0.0), 0, 1)) * (
-        0.5 + 0.5 * np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1))
-    out["labeling_score"] = np.where(np.isfinite(p_mild) | np.isfinite(loss), lab, np.nan)
+        LABELING_HEATED_SCORE + (1 - LABELING_HEATED_SCORE)
+        * np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1))
+    w = out["labeling_weight"].to_numpy(float)
+    out["labeling_score"] = np.where(np.isfinite(p_mild), w * lab
+                                     + (1 - w) * LABELING_UNKNOWN_SCORE, LABELING_UNKNOWN_SCORE)
 
     draws = sample_scores(out)
     q = [LCB_QUANTILE, INTERVAL[0], INTERVAL[1]]
@@ -994,15 +1111,163 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
+                         score: str = "score") -> np.ndarray:
+    """Position of the row each row is ranked with: itself, or its chelating core's row.
+
+    One rank per chelating core and radionuclide: a conjugate (``ligand_parent_key``: the key
+    of its chelating core, :func:`parent_key`) whose core is screened too (a row of the same
+    radionuclide with that ``ligand_key``) is ranked with that row; conjugates of the same
+    core whose core is not screened are ranked with the best-scored of them. A conjugate
+    differs from its core by the vector, which none of the scores is about (its own predicted
+    log K differs from the core's only by the model's error), so it must not compete with its
+    core or crowd other chelators out of the top. Frames without key columns: every row is
+    its own.
+    """
+    n = len(df)
+    own = np.arange(n)
+    if n == 0 or ("ligand_key" not in df.columns and "ligand_parent_key" not in df.columns):
+        return own
+    keys = _text_col(df, "ligand_key")
+    parents = _text_col(df, "ligand_parent_key")
+    smiles = _text_col(df, "smiles")
+    sc = _col(df, score) if score in df.columns else np.zeros(n)
+    groups = df[by].astype(str).to_numpy() if by in df.columns else np.full(n, "")
+    rep = own.copy()
+    for g in np.unique(groups):
+        idx = np.flatnonzero((groups == g) & np.isfinite(sc))
+        core_row: dict[str, int] = {}
+        for i in idx:
+            if keys[i] and not parents[i] and keys[i] not in core_row:
+                core_row[keys[i]] = int(i)
+        by_core: dict[str, list[int]] = {}
+        for i in idx:
+            if parents[i]:
+                by_core.setdefault(parents[i], []).append(int(i))
+        plain = [i for i in idx if keys[i] and not parents[i]]
+        for pk, members in by_core.items():
+            if pk in core_row:
+                head = core_row[pk]
+            else:
+                # the core in another acid/linker form (HBED-CC for PSMA-11, whose core finder
+                # keeps the HBED unit only): the largest screened chelator that holds the
+                # conjugate's chelating core and whose skeleton the conjugate holds
+                conj = str(smiles[members[0]])
+                cands = [j for j in plain if _could_be_core_of(conj, str(smiles[j]))
+                         and _is_core_of(conj, str(smiles[j]))]
+                if cands:
+                    head = max(cands, key=lambda j: (_heavy_atoms(str(smiles[j])), -j))
+                else:  # core not screened: the best-scored conjugate (first on ties) stands
+                    head = members[int(np.argmax(sc[members]))]
+            for i in members:
+                rep[i] = head
+    return rep
+
+
+@cache
+def _element_counts(smiles: str, core: bool = False) -> tuple[int, ...]:
+    """Heavy atoms and N, O, S, P counts of a ligand (or of its chelating core)."""
+    from rdkit import Chem
+
+    mol = None
+    if core:
+        try:
+            from chelscreen.chem.standardize import standardize
+
+            mol = standardize(smiles).core
+        except Exception:  # noqa: BLE001 - no core: nothing can match
+            return (10**6,) * 5
+    else:
+        mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return (10**6,) * 5
+    sym = [a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
+    return (len(sym), sym.count("N"), sym.count("O"), sym.count("S"), sym.count("P"))
+
+
+def _could_be_core_of(conjugate: str, chelator: str) -> bool:
+    """Cheap necessary condition of :func:`_is_core_of` (atom counts), so that a large screen
+    with many conjugates does not run a substructure search for every chelator."""
+    core = _element_counts(conjugate, core=True)
+    x = _element_counts(chelator)
+    whole = _element_counts(conjugate)
+    return all(c <= v for c, v in zip(core[1:], x[1:])) and x[0] <= whole[0]
+
+
+@cache
+def _heavy_atoms(smiles: str) -> int:
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    return mol.GetNumHeavyAtoms() if mol is not None else 0
+
+
+@cache
+def _is_core_of(conjugate: str, chelator: str) -> bool:
+    """Whether ``chelator`` is the chelating core of ``conjugate`` in another form.
+
+    Both must hold: the conjugate's chelating core (:func:`chelscreen.chem.standardize`'s core
+    finder) is a substructure of the chelator (same elements: the donor set is the
+    chelator's), and the chelator's skeleton — any atom, any bond — is a substructure of the
+    conjugate (the conjugate was made from it by turning a group into the linker, e.g. an
+    acid into an amide). DO3A is not DOTATATE's core (DOTATATE's core has a fourth arm);
+    HBED-CC is PSMA-11's.
+    """
+    from rdkit import Chem
+
+    from chelscreen.chem.standardize import standardize
+
+    try:
+        std = standardize(conjugate)
+    except Exception:  # noqa: BLE001 - no core: no match
+        return False
+    x = Chem.MolFromSmiles(chelator)
+    if x is None or std.core is None:
+        return False
+    if not x.HasSubstructMatch(std.core):
+        return False
+    params = Chem.AdjustQueryParameters.NoAdjustments()
+    params.makeAtomsGeneric = True
+    params.makeBondsGeneric = True
+    generic = Chem.AdjustQueryProperties(x, params)
+    return bool(std.mol.HasSubstructMatch(generic))
+
+
 def add_rank(df: pd.DataFrame, by: str = "radionuclide", score: str = "score") -> pd.DataFrame:
-    """``rank`` (1 = best) of each pair within its radionuclide; ties keep input order."""
+    """``rank`` (1 = best) of each chelating core within its radionuclide; ties keep input order.
+
+    Conjugates are ranked with their chelating core (:func:`core_representatives`): they
+    share its rank, ``ranked_with`` names the row they are ranked with, and their ``why``
+    (when present) starts with that note. Every other row has an empty ``ranked_with``.
+    """
     out = df.copy()
     order = np.arange(len(out))
-    tmp = pd.DataFrame({"g": out[by].to_numpy(), "s": out[score].to_numpy(), "o": order})
+    rep = core_representatives(out, by, score)
+    is_rep = rep == order
+    s = pd.to_numeric(out[score], errors="coerce").to_numpy(float)
+    tmp = pd.DataFrame({"g": out[by].to_numpy(), "s": np.where(is_rep, s, np.nan), "o": order})
     tmp = tmp.sort_values(["g", "s", "o"], ascending=[True, False, True], na_position="last")
     tmp["rank"] = tmp.groupby("g", sort=False).cumcount() + 1
     tmp.loc[tmp["s"].isna(), "rank"] = pd.NA
-    out["rank"] = pd.array(tmp.sort_values("o")["rank"].to_numpy(), dtype="Int64")
+    rank = tmp.sort_values("o")["rank"].to_numpy()
+    rank = np.where(is_rep, rank, rank[rep])
+    out["rank"] = pd.array(rank, dtype="Int64")
+    names = (out["chelator"].astype(str).to_numpy() if "chelator" in out.columns
+             else order.astype(str))
+    out["ranked_with"] = np.where(is_rep, "", names[rep]).astype(object)
+    if "why" in out.columns and (~is_rep).any():
+        parents = _text_col(out, "ligand_parent_key")
+        keys = _text_col(out, "ligand_key")
+        why = out["why"].astype(object).to_numpy().copy()
+        for i in np.flatnonzero(~is_rep):
+            head = rep[i]
+            note = (f"conjugate of {names[head]}; ranked with its core" if
+                    keys[head] == parents[i] else
+                    f"same chelating core as {names[head]}; ranked with it")
+            text = "" if why[i] is None or why[i] != why[i] else str(why[i])
+            if not text.startswith(note):
+                why[i] = f"{note}; {text}" if text else note
+        out["why"] = why
     return out
 
 
@@ -1023,12 +1288,15 @@ def add_confidence(df: pd.DataFrame, by: str = "radionuclide",
     p_best = np.where(np.isfinite(rank), 0.0, np.nan)
     tied_with = np.full(len(out), "", dtype=object)
     names = out["chelator"].astype(str).to_numpy()
+    rep = core_representatives(out, by, "score") if "score" in out.columns else np.arange(
+        len(out))
+    is_rep = rep == np.arange(len(out))
     mean = spread = None
     # column-wise: every radionuclide's values are computed with numpy and assigned once
     # (per-row ``iloc`` writes cost ~2 ms each and dominated large screens)
     for _nuc, idx in out.groupby(by, sort=False).indices.items():
         idx = np.asarray(idx)
-        idx = idx[np.isfinite(rank[idx])]
+        idx = idx[np.isfinite(rank[idx]) & is_rep[idx]]
         if not len(idx):
             continue
         idx = idx[np.argsort(rank[idx], kind="stable")]
@@ -1061,6 +1329,10 @@ def add_confidence(df: pd.DataFrame, by: str = "radionuclide",
             keep = valid & (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
             for k, i in enumerate(rest):
                 tied_with[i] = "; ".join(names[nb[k][keep[k]]])
+    # a conjugate shows its core's confidence (it is not a competitor of its own)
+    conj = np.flatnonzero(~is_rep)
+    p_best[conj] = p_best[rep[conj]]
+    tied_with[conj] = tied_with[rep[conj]]
     out["p_best"] = p_best
     out["tied_with"] = tied_with
     return out
@@ -1190,6 +1462,8 @@ def why_sentence(row: pd.Series | dict) -> str:
         lb = _str(r.get("labeling_basis"))
         if lb == "precedent":
             wtxt = "; precedent for this pair, full weight"
+        elif lb == "analogue" and _finite(lw):
+            wtxt = f"; analogue precedent, weight {float(lw):.2f}"
         elif _finite(lw):
             wtxt = (f"; weight {float(lw):.2f} from the model's validated skill"
                     if float(lw) > 0 else "; not weighted: labeling model without validated skill")
@@ -1200,7 +1474,8 @@ def why_sentence(row: pd.Series | dict) -> str:
         if _finite(loss) and float(loss) >= 0.1:
             parts.append(f"{float(loss) * 100:.0f}% of the activity decays during labeling")
     elif _str(r.get("labeling_note")):
-        parts.append(str(r.get("labeling_note")))
+        parts.append(str(r.get("labeling_note")) + "; scored as a labeling not shown "
+                     f"({LABELING_UNKNOWN_SCORE:g} of 1)")
     apd = r.get("alphas_per_decay")
     rel = r.get("released_alpha_energy_frac")
     if _finite(apd) and float(apd) > 0:

@@ -69,6 +69,22 @@ def _text(x) -> str:
     return str(x)
 
 
+def chelator_rows(result: pd.DataFrame) -> pd.DataFrame:
+    """The rows that compete in the ranking: conjugates ranked with their chelating core
+    (non-empty ``ranked_with``, see :func:`chelscreen.rank.add_rank`) are left out."""
+    if "ranked_with" not in result.columns:
+        return result
+    rw = result["ranked_with"].map(_text)
+    return result[rw == ""]
+
+
+def _conjugates_of(result: pd.DataFrame, nuc: str, chelator: str) -> list[str]:
+    if "ranked_with" not in result.columns:
+        return []
+    sub = result[(result["radionuclide"] == nuc) & (result["ranked_with"].map(_text) == chelator)]
+    return [str(c) for c in sub["chelator"]]
+
+
 # --------------------------------------------------------------------------------------------
 # pictures
 # --------------------------------------------------------------------------------------------
@@ -77,7 +93,9 @@ def relative_scores(result: pd.DataFrame, max_rows: int = MAX_HEATMAP_ROWS) -> p
 
     Rows: the ``max_rows`` chelators with the highest relative score anywhere (input order among
     equals); columns: radionuclides in screen order. 1.0 marks the best chelator of a column.
+    Conjugates ranked with their chelating core are not rows of their own.
     """
+    result = chelator_rows(result)
     nuclides = list(dict.fromkeys(result["radionuclide"]))
     piv = result.pivot_table(index="chelator", columns="radionuclide", values="score",
                              aggfunc="max", sort=False).reindex(columns=nuclides)
@@ -277,6 +295,7 @@ def _row_view(r: dict) -> dict[str, Any]:
                 f"{_num(r.get('sim_cn_mean'), 1)}, strain {_num(r.get('sim_strain_kJ_mol'), 0)}"
                 " kJ/mol") if _finite(r.get("sim_donors_retained_frac")) else "",
         "extrapolation": _is_extrapolation(r),
+        "ranked_with": _text(r.get("ranked_with")),
     }
 
 
@@ -327,14 +346,16 @@ def _screen_summary(result: pd.DataFrame) -> dict[str, Any]:
 def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
     """Per radionuclide: best choice, runner-up, distinguishable or not, evidence, domain."""
     out = []
+    competing = chelator_rows(result)
     whole = _screen_summary(result)
     for nuc in dict.fromkeys(result["radionuclide"]):
-        sub = result[(result["radionuclide"] == nuc) & result["rank"].notna()]
-        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r")
+        sub = competing[(competing["radionuclide"] == nuc) & competing["rank"].notna()]
+        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r", kind="stable")
         if not len(sub):
             out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": None})
             continue
         best = _row_view(sub.iloc[0].to_dict())
+        best["conjugates"] = _conjugates_of(result, nuc, best["chelator"])
         second = _row_view(sub.iloc[1].to_dict()) if len(sub) > 1 else None
         distinct = second is None or second["chelator"] not in best["tied"]
         n_tied = len(best["tied"])
@@ -370,11 +391,15 @@ def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
         if s["all_extrapolated"]:
             lines.append("  every estimate for this radionuclide is an extrapolation "
                          "(no evidence, no measured constant, log K out of domain)")
-        sub = result[(result["radionuclide"] == nuc) & result["rank"].notna()]
-        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r").head(top_n)
-        for r in sub.to_dict("records"):
-            lines.append(f"  {int(r['rank'])}. {r['chelator']}  score {r['score']:.2f} "
-                         f"[{r['score_lo']:.2f}–{r['score_hi']:.2f}]  — {r['why']}")
+        competing = chelator_rows(result)
+        sub = competing[(competing["radionuclide"] == nuc) & competing["rank"].notna()]
+        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r", kind="stable")
+        for r in sub.head(top_n).to_dict("records"):
+            conj = _conjugates_of(result, nuc, str(r["chelator"]))
+            with_conj = f" (with its conjugates {', '.join(conj)})" if conj else ""
+            lines.append(f"  {int(r['rank'])}. {r['chelator']}{with_conj}  score "
+                         f"{r['score']:.2f} [{r['score_lo']:.2f}–{r['score_hi']:.2f}]  — "
+                         f"{r['why']}")
     return "\n".join(lines)
 
 
@@ -402,10 +427,14 @@ def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
     for s in summary_rows(result):
         nuc = s["radionuclide"]
         sub = result[(result["radionuclide"] == nuc) & result["rank"].notna()]
-        sub = sub.assign(_r=sub["rank"].astype(int)).sort_values("_r")
+        # conjugates follow the chelating core they are ranked with
+        conj = (sub["ranked_with"].map(_text) != "") if "ranked_with" in sub.columns else (
+            pd.Series(False, index=sub.index))
+        sub = sub.assign(_r=sub["rank"].astype(int), _c=conj.astype(int)).sort_values(
+            ["_r", "_c"], kind="stable")
         rows = [_row_view(r) for r in sub.head(table_rows).to_dict("records")]
         cards = []
-        for r in sub.head(top_n).to_dict("records"):
+        for r in sub[sub["_c"] == 0].head(top_n).to_dict("records"):
             v = _row_view(r)
             v["svg"] = structure_svg(v["smiles"])
             v["dose"] = _dose_text(nuc, v["chelator"], v["smiles"])

@@ -61,10 +61,11 @@ COLUMNS: tuple[str, ...] = (
     "sim_cn_mean", "sim_donors_retained_frac", "sim_strain_kJ_mol", "inertness",
     "ligand_key", "ligand_parent_key", "evidence_n", "evidence_weight", "evidence_mean", "evidence_text",
     "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
-    "mild_labeling_prob", "labeling_basis", "labeling_weight", "suggested_temperature_C",
+    "mild_labeling_prob", "labeling_basis", "labeling_weight", "labeling_span",
+    "suggested_temperature_C",
     "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents",
     "thermo_score", "retention_score", "daughter_score", "labeling_score", "score",
-    "score_mean", "score_lo", "score_hi", "rank", "p_best", "tied_with", "why",
+    "score_mean", "score_lo", "score_hi", "rank", "ranked_with", "p_best", "tied_with", "why",
 )
 
 
@@ -271,9 +272,13 @@ def _protonation_table() -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for smi, steps in zip(tab["smiles"], tab["logKH_steps"]):
         try:
-            out[str(smi)] = [float(x) for x in str(steps).split(";") if x.strip()]
+            vals = [float(x) for x in str(steps).split(";") if x.strip()]
         except ValueError:
             continue
+        # an incomplete measured list is stored as an empty step list ("estimate used"):
+        # it must fall back to the estimate, not become NaN (which made log αL = 0)
+        if vals and all(math.isfinite(v) for v in vals):
+            out[str(smi)] = vals
     return out
 
 
@@ -508,7 +513,8 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
                  "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
                  "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
-                 "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with")
+                 "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with",
+                 "ranked_with")
     for c in text_cols:
         if c in out:
             out[c] = out[c].map(_text).astype(object)
@@ -952,6 +958,8 @@ def _model_fingerprint() -> str:
 #: from the input): ``rank`` needs the score, ``p_best``/``tied_with`` below the confidence
 #: candidates need the score's mean and interval; the candidates' full rows are read apart
 RANK_COLUMNS: tuple[str, ...] = ("score", "score_mean", "score_lo", "score_hi")
+#: per-chelator columns the ranking needs besides the scores (conjugates rank with their core)
+KEY_COLUMNS: tuple[str, ...] = ("ligand_key", "ligand_parent_key")
 _KEY_BASE = 1 << 20  # pair key = lig × base + radionuclide index (≤ 2^20 radionuclides)
 
 
@@ -1108,6 +1116,16 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     n = len(names)
     ranking = _Ranking(nuclides, keep)
     relmax = np.full(n, np.nan)
+    # the chelating-core keys (one per chelator): a conjugate is ranked with its core
+    # (rank.core_representatives), so the columns-only pass needs them as the full rows have them
+    lig_keys = np.full(n, "", dtype=object)
+    parent_keys = np.full(n, "", dtype=object)
+    for u in range(n_units):
+        part = store.read_chunk(u, columns=["_lig_idx", *KEY_COLUMNS])
+        idx = part["_lig_idx"].to_numpy(np.int64)
+        lig_keys[idx] = part["ligand_key"].fillna("").astype(str).to_numpy()
+        parent_keys[idx] = part["ligand_parent_key"].fillna("").astype(str).to_numpy()
+        del part
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
         group = list(range(g0, min(len(nuclides), g0 + per_pass)))
@@ -1129,6 +1147,7 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                 "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64), "chelator": names,
                 "smiles": smiles, "radionuclide": np.full(n, nuc, dtype=object),
                 "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
+                "ligand_key": lig_keys, "ligand_parent_key": parent_keys,
                 **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
             })
             del cols

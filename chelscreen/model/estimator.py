@@ -135,6 +135,24 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     strong_weight : float
         Sample weight ``1 + strong_weight * max(log K − 10, 0) / 10`` in the boosting fit, so
         the rare strong chelators count more (0 = unweighted).
+    impute_reference : bool
+        Complete the metal reference fingerprint (:func:`chelscreen.model.features.
+        impute_metal_reference`): a missing reference constant (Ga³⁺–EDTA, Ac³⁺, or every
+        metal when a reference ligand is held out) is estimated from the other references and
+        the ion descriptors instead of left empty.
+    analogue_extrapolation_sd : float
+        Variance of an analogue estimate grows by (this × Δr)² when the target ion's radius lies
+        Δr pm outside its analogues' radii (see :func:`chelscreen.model.transfer.
+        analogue_estimate`).
+    recalibration : {"blend", "mean", "quantile"}
+        Out-of-fold recalibration map of the predictions (:func:`_recalibration_map`).
+    analogue_evidence : {"measured", "any"}
+        Which analogue constants a data-poor ion may borrow: ``"measured"`` (anchors and the
+        measured look-up only) or ``"any"`` (also the model's own predictions for the
+        analogues, which on held-out ligands made Sc³⁺ and actinide estimates worse).
+    calibration_counts : {"fold", "full"}
+        Metal row counts seen by the interval calibration: the inner fold's or the whole
+        training set's (what a prediction sees).
     n_jobs : int or None
         OpenMP threads for the boosting models (None = library default). On a busy shared
         machine 1 is much faster than oversubscribing.
@@ -163,6 +181,11 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         n_jobs: int | None = 1,
         linear_base: bool = True,
         strong_weight: float = 0.0,
+        impute_reference: bool = False,
+        analogue_extrapolation_sd: float = 0.0,
+        recalibration: str = "blend",
+        analogue_evidence: str = "measured",
+        calibration_counts: str = "full",
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -176,6 +199,11 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.linear_base = linear_base
         self.strong_weight = strong_weight
+        self.impute_reference = impute_reference
+        self.analogue_extrapolation_sd = analogue_extrapolation_sd
+        self.recalibration = recalibration
+        self.analogue_evidence = analogue_evidence
+        self.calibration_counts = calibration_counts
 
     # ------------------------------------------------------------------ featurization
     def _ligand_frame(self, smiles: list[str]) -> pd.DataFrame:
@@ -348,6 +376,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         ionic = _ionic(X)
         # metal chemistry fingerprint: log K1 with small reference ligands, training rows only
         self.metal_reference_logK_ = _features.metal_reference_table(std, metal, y)
+        if self.impute_reference:
+            self.metal_reference_logK_ = _features.impute_metal_reference(
+                self.metal_reference_logK_, self.ion_frame_)
         probe = _features.pair_features(
             lig.iloc[:1].reset_index(drop=True), self.ion_frame_.iloc[:1].reset_index(drop=True),
             np.array([0.1]),
@@ -367,6 +398,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.train_fps_ = _domain.fps_to_array(_domain.fingerprints(uniq))
         self._fps_cache = None
         embed = _transfer.ion_embedding(self.ion_frame_)
+        self.analogue_extrapolation_sd_ = float(self.analogue_extrapolation_sd)
+        self.analogue_evidence_ = str(self.analogue_evidence)
         self.analogue_sd_ = _transfer.calibrate_analogue_sd(std, metal, y, self.ion_frame_,
                                                             self.metal_rows_)
         # uncertainty calibration and residual transfer on inner out-of-fold residuals, folds
@@ -393,11 +426,15 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 te_lig = list(dict.fromkeys(std[te]))
                 s_map = dict(zip(te_lig, _domain.max_similarity([fp_of[s] for s in te_lig], ref)))
                 sim[te] = [s_map[s] for s in std[te]]
-                c = pd.Series(metal[tr]).value_counts()
+                # the metal's row count as a prediction will see it (the whole training set):
+                # with the fold's smaller count the few-rows inflation was larger in
+                # calibration than in use, and rare ions' intervals came out too narrow
+                c = (pd.Series(metal) if self.calibration_counts == "full"
+                     else pd.Series(metal[tr])).value_counts()
                 nrows[te] = c.reindex(metal[te]).fillna(0).to_numpy()
             # monotone recalibration of the predictions on the out-of-fold values (boosted trees
             # shrink the strongest chelators towards the mean; E[log K | prediction] undoes it)
-            self.calibration_map_ = _monotone_map(oof, y)
+            self.calibration_map_ = _recalibration_map(oof, y, self.recalibration)
             oof = _apply_map(oof, self.calibration_map_)
             Z = self._scale_inputs(oof, sim, nrows, Xm)
             absr = np.abs(oof - y)
@@ -665,6 +702,14 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         need = sorted({(feats.smiles[i], a, float(ionic[i])) for i in todo
                        for a in fam_members.get(family_of(str(feats.metal[i]),
                                                           self.ion_frame_), [])})
+        known = {}
+        if anchors is not None and len(anchors):
+            a = self._anchor_frame(anchors)
+            known = {(s, m): k for s, m, k in zip(a["std"], a["ion"], a["logK"])}
+        if getattr(self, "analogue_evidence_", "any") == "measured":
+            # only measured analogue constants are evidence; the model's own predictions for
+            # the analogues add its error to the radius extrapolation's and no information
+            need = [t for t in need if (t[0], t[1]) in known]
         if not need:
             return
         extra = pd.DataFrame(need, columns=["smiles", "metal", "ionic_strength"])
@@ -673,10 +718,6 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             ex = self.predict_full(extra, anchors, analogues=False)
         finally:
             self._lig_reuse = None
-        known = {}
-        if anchors is not None and len(anchors):
-            a = self._anchor_frame(anchors)
-            known = {(s, m): k for s, m, k in zip(a["std"], a["ion"], a["logK"])}
         vals: dict[str, dict[str, tuple[float, float]]] = {}
         for (s, m, _i), p, sd in zip(need, ex["logK_pred"], ex["logK_sd"]):
             if (s, m) in known:
@@ -687,7 +728,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             t = str(feats.metal[i])
             est = _transfer.analogue_estimate(t, vals.get(feats.smiles[i], {}), self.ion_frame_,
                                               self.metal_rows_,
-                                              sd_fam[family_of(t, self.ion_frame_)])
+                                              sd_fam[family_of(t, self.ion_frame_)],
+                                              extrapolation_sd=float(getattr(
+                                                  self, "analogue_extrapolation_sd_", 0.0)))
             if est is None:
                 continue
             mu_a, var_a, used = est
@@ -717,6 +760,45 @@ def _monotone_map(pred: np.ndarray, y: np.ndarray, bins: int = 40) -> dict:
             ys.append(float(y[m].mean()))
     ys = np.maximum.accumulate(np.array(ys)) if ys else np.array([])
     return {"x": xs, "y": [float(v) for v in ys]}
+
+
+def _quantile_map(pred: np.ndarray, y: np.ndarray, knots: int = 41) -> dict:
+    """Monotone map that gives the out-of-fold predictions the distribution of the measured
+    values (quantile matching, ``F_y⁻¹(F_pred(p))``): it undoes the shrinkage of the tails
+    (strong chelators predicted too low) rather than estimating E[log K | prediction], which
+    keeps the shrinkage by construction. Slope 1 beyond the end knots."""
+    qs = np.linspace(0.0, 1.0, knots)
+    qs = np.concatenate([qs[:-1], [0.99, 0.995, 1.0]])
+    qs = np.unique(np.clip(qs, 0.0025, 0.9975))
+    xs, ys = np.quantile(pred, qs), np.quantile(y, qs)
+    keep = np.concatenate([[True], np.diff(xs) > 1e-9])
+    return {"x": [float(v) for v in xs[keep]],
+            "y": [float(v) for v in np.maximum.accumulate(ys[keep])]}
+
+
+def _recalibration_map(pred: np.ndarray, y: np.ndarray, kind: str) -> dict:
+    """The out-of-fold recalibration map: ``"mean"`` (:func:`_monotone_map`, E[log K |
+    prediction]), ``"quantile"`` (:func:`_quantile_map`) or ``"blend"``, their average.
+
+    The conditional mean keeps the shrinkage of the strongest chelators; quantile matching
+    removes it but over-stretches when the out-of-fold models (trained on (k−1)/k of the rows)
+    shrink more than the final one. Their average was the best of the three on the inner
+    skeleton-grouped splits (benchmarks/bench_stability.py --inner-only). The average of two
+    piecewise-linear maps is piecewise linear on the union of their knots, so it is stored
+    as one map.
+    """
+    if kind == "mean":
+        return _monotone_map(pred, y)
+    if kind == "quantile":
+        return _quantile_map(pred, y)
+    if kind != "blend":
+        raise ValueError(f"recalibration must be 'mean', 'quantile' or 'blend', not {kind!r}")
+    a, b = _monotone_map(pred, y), _quantile_map(pred, y)
+    if len(a["x"]) < 2:
+        return b
+    x = np.unique(np.concatenate([a["x"], b["x"]]))
+    yy = 0.5 * (_apply_map(x, a) + _apply_map(x, b))
+    return {"x": [float(v) for v in x], "y": [float(v) for v in np.maximum.accumulate(yy)]}
 
 
 def _apply_map(p: np.ndarray, cmap: dict | None) -> np.ndarray:

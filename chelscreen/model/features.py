@@ -448,6 +448,61 @@ def metal_reference_table(smiles: np.ndarray, metal: np.ndarray, y: np.ndarray) 
     return out
 
 
+#: ion descriptors that predict a missing reference constant (Hancock-style: affinity for hard
+#: donors follows charge density and hydrolysis, for N donors electronegativity and IE)
+REFERENCE_IMPUTE_IONS = ["charge", "z2_over_r", "en_pauling", "ie_last_eV", "hardness_eV",
+                         "ion_log_beta1_hydrolysis"]
+#: key of the measured-reference count in an imputed table
+N_MEASURED = "n_measured"
+
+
+def impute_metal_reference(table: dict, ion_frame: pd.DataFrame, min_metals: int = 8) -> dict:
+    """Complete a :func:`metal_reference_table` for every ion of ``ion_frame``.
+
+    A metal's missing reference constant (e.g. log K(EDTA) of Ga³⁺ or Ac³⁺, or of every metal
+    when EDTA itself is held out in a cross-validation fold) is estimated by a ridge
+    regression across the metals that have it, on the metal's *other* reference constants
+    and its ion descriptors (:data:`REFERENCE_IMPUTE_IONS`) -- a linear free-energy relation
+    between reference ligands (Hancock & Martell). Iterated three times so imputed columns
+    help each other. Only training rows enter ``table``, so nothing leaks. Each metal also
+    gets ``n_measured`` (how many references were measured, not imputed); a reference with
+    fewer than ``min_metals`` measured metals is not imputed.
+    """
+    refs = list(REFERENCE_LIGANDS)
+    piv = pd.DataFrame.from_dict(table, orient="index").reindex(
+        index=list(ion_frame.index), columns=refs).astype(float)
+    measured = piv.notna()
+    ion = ion_frame.reindex(columns=REFERENCE_IMPUTE_IONS).astype(float)
+    ion = (ion - ion.mean()) / ion.std().replace(0, 1.0)
+    ion = ion.fillna(0.0)
+    cur = piv.copy()
+    for _ in range(3):
+        nxt = cur.copy()
+        for c in refs:
+            have = measured[c].to_numpy()
+            if have.sum() < min_metals:
+                continue
+            others = [o for o in refs if o != c and measured[o].sum() >= min_metals]
+            F = pd.concat([ion, cur[others]], axis=1)
+            F = F.fillna(F.mean()).fillna(0.0).to_numpy(float)
+            mu, sd = F[have].mean(axis=0), F[have].std(axis=0)
+            sd[sd == 0] = 1.0
+            Z = (F - mu) / sd
+            yv = piv[c].to_numpy(float)[have]
+            ym = yv.mean()
+            A = Z[have]
+            coef = np.linalg.solve(A.T @ A + 3.0 * np.eye(A.shape[1]), A.T @ (yv - ym))
+            est = Z @ coef + ym
+            nxt[c] = np.where(have, piv[c].to_numpy(float), est)
+        cur = nxt
+    out: dict[str, dict[str, float]] = {}
+    for m in cur.index:
+        row = {c: float(v) for c, v in cur.loc[m].items() if np.isfinite(v)}
+        row[N_MEASURED] = float(measured.loc[m].sum())
+        out[str(m)] = row
+    return out
+
+
 def metal_reference_frame(table: dict, metal: np.ndarray) -> pd.DataFrame:
     """Row-aligned metal-fingerprint features from a :func:`metal_reference_table`.
 
@@ -456,11 +511,13 @@ def metal_reference_frame(table: dict, metal: np.ndarray) -> pd.DataFrame:
     ``mref_n`` (how many references were measured); NaN when unknown.
     """
     refs = list(REFERENCE_LIGANDS)
-    piv = pd.DataFrame.from_dict(table, orient="index").reindex(columns=refs).astype(float)
+    raw = pd.DataFrame.from_dict(table, orient="index")
+    piv = raw.reindex(columns=refs).astype(float)
     if len(piv):
         z = (piv - piv.mean()) / piv.std()
         piv["affinity"] = z.mean(axis=1)
-        piv["n"] = piv[refs].notna().sum(axis=1).astype(float)
+        piv["n"] = (raw[N_MEASURED].astype(float) if N_MEASURED in raw
+                    else piv[refs].notna().sum(axis=1).astype(float))
     else:
         piv["affinity"] = pd.Series(dtype=float)
         piv["n"] = pd.Series(dtype=float)

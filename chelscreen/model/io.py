@@ -100,6 +100,8 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
         "calibration_map": getattr(model, "calibration_map_", None),
         "anchor_kernel": getattr(model, "anchor_kernel_", None),
         "analogue_sd": getattr(model, "analogue_sd_", {}),
+        "analogue_extrapolation_sd": float(getattr(model, "analogue_extrapolation_sd_", 0.0)),
+        "analogue_evidence": str(getattr(model, "analogue_evidence_", "any")),
         "oof_abs_error": getattr(model, "oof_abs_error_", None),
         "ions": json.loads(model.ions_.to_json(orient="records")),
         "train_smiles": [str(s) for s in model.train_smiles_],
@@ -242,6 +244,8 @@ def load(path=None):
     model.calibration_map_ = state.get("calibration_map")
     model.anchor_kernel_ = state.get("anchor_kernel")
     model.analogue_sd_ = {str(k): float(v) for k, v in (state.get("analogue_sd") or {}).items()}
+    model.analogue_extrapolation_sd_ = float(state.get("analogue_extrapolation_sd") or 0.0)
+    model.analogue_evidence_ = str(state.get("analogue_evidence") or "any")
     model.ions_ = pd.DataFrame(state["ions"])
     model.ion_frame_ = _features.ion_feature_frame(model.ions_)
     model.ion_table_index_ = np.array(model.ion_frame_.index, dtype=object)

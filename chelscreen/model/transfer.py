@@ -189,7 +189,8 @@ def _radii(ion_frame: pd.DataFrame) -> dict[str, float]:
 
 def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
                       ion_frame: pd.DataFrame, metal_rows: dict[str, int],
-                      size_sd: float, ion_sd: float = ION_SPECIFIC_SD
+                      size_sd: float, ion_sd: float = ION_SPECIFIC_SD,
+                      extrapolation_sd: float = 0.0,
                       ) -> tuple[float, float, list[str]] | None:
     """Estimate a data-poor ion's log K from its family.
 
@@ -203,6 +204,12 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
         Calibrated error (log units) of the radius extrapolation for this family.
     ion_sd
         Added error for the target ion's own chemistry (:data:`ION_SPECIFIC_SD`).
+    extrapolation_sd
+        Error (log units per pm) of the radius trend outside the analogues' radius range: the
+        variance grows by ``(extrapolation_sd · Δr)²`` with Δr the distance from the target's
+        radius to the nearest analogue radius when the target lies outside their range (Sc³⁺,
+        11 pm smaller than Lu³⁺, is far outside; Ac³⁺ 3 pm beyond La³⁺). The family
+        calibration only sees interpolation, so this term is what an extrapolation costs.
 
     Returns
     -------
@@ -227,7 +234,9 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
         est = float(np.mean(yv + slope * (r[target] - x)))
     else:
         est = float(yv[0])
-    return est, float(size_sd**2 + ion_sd**2 + np.mean(var)), cands
+    dr = max(float(x.min() - r[target]), float(r[target] - x.max()), 0.0)
+    extra = (extrapolation_sd * dr) ** 2
+    return est, float(size_sd**2 + ion_sd**2 + np.mean(var) + extra), cands
 
 
 def calibrate_analogue_sd(smiles: np.ndarray, metal: np.ndarray, y: np.ndarray,

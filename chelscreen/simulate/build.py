@@ -306,7 +306,7 @@ def coordinating_atoms(mol: Any, lig_pos_A: np.ndarray, metal_pos_A: np.ndarray,
 
 def make_system(mol: Any, ion: IonParameters | None, *, solvent: str = "implicit",
                 constraints: bool = True, hmr: bool = False,
-                electrostatics: bool = True, layout: str = "separate") -> tuple[Any, Any]:
+                electrostatics: bool = True, layout: str = "compact") -> tuple[Any, Any]:
     """OpenMM ``System`` of ligand (MMFF94) + metal ion (particle ``n_lig``) in GBSA-OBC2.
 
     ``solvent``: ``"implicit"`` (GBSA-OBC2, no cutoff) or ``"vacuum"``. ``ion=None`` builds the

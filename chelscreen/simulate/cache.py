@@ -86,6 +86,12 @@ def complex_key(ligand_smiles: str, ion: str, protocol: str, seed: int = 42,
               "protocol": protocol, "seed": int(seed), "schema": CACHE_SCHEMA, **versions()}
     if lj_set != "hfe":
         fields["lj_set"] = lj_set
+    if protocol == "explicit":  # a refitted 12-6-4 ion model must not return a stale result
+        from chelscreen.simulate.hydration import read_1264_table
+
+        row = read_1264_table().get(ion)
+        if row is not None:
+            fields["ion_1264"] = [row["rmin2_A"], row["eps_kcal"], row["c4_kcal_A4"]]
     blob = json.dumps(fields, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:32], fields
 

@@ -157,29 +157,37 @@ def extract_terms(mol: Any, *, variant: str = "MMFF94") -> MMFFTerms:
     return terms
 
 
-LAYOUTS = ("separate", "merged", "fused")
+LAYOUTS = ("compact", "separate")
+# angle from coordinates (faster in OpenMM than the angle()/distance() functions of a
+# CustomCompoundBondForce: measured 0.4 vs 0.8 us per stretch-bend term, Reference platform)
+_GEOM3 = ("r1=sqrt(ax^2+ay^2+az^2); r2=sqrt(bx^2+by^2+bz^2); "
+          "ax=x1-x2; ay=y1-y2; az=z1-z2; bx=x3-x2; by=y3-y2; bz=z3-z2")
 
 
 def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int = 0,
-                    electrostatics: bool = True, layout: str = "separate") -> list[Any]:
+                    electrostatics: bool = True, layout: str = "compact") -> list[Any]:
     """Add the ligand's MMFF94 terms to an OpenMM ``System`` (particles ``offset``...).
 
-    Three equivalent layouts (same energy and forces, checked against RDKit in the tests):
+    Two equivalent layouts (same energy and forces, checked against RDKit and against each
+    other in ``tests/unit/test_simulate_mmff.py``):
 
-    - ``"separate"`` (default): one force per MMFF term (bond, angle, stretch-bend, oop,
-      torsion, nonbonded pairs), all custom;
-    - ``"merged"``: torsions as OpenMM's native ``PeriodicTorsionForce`` (MMFF's
-      ``0.5 V1 (1 + cos phi) + 0.5 V2 (1 - cos 2phi) + 0.5 V3 (1 + cos 3phi)`` is exactly three
-      periodic terms, phases 0, pi, 0);
-    - ``"fused"``: as ``merged`` plus angle bend and stretch-bend in one
-      ``CustomCompoundBondForce`` (the angle computed once per triple).
+    - ``"compact"`` (default, used for MD): the angle bend and stretch-bend of each non-linear
+      angle in one ``CustomCompoundBondForce`` written in particle coordinates (angle and both
+      bond lengths computed once per triple); linear bends, if any, in a ``CustomAngleForce``.
+      5 forces (6 with a linear centre).
+    - ``"separate"``: one force per MMFF term (bond, angle, stretch-bend, oop, torsion,
+      nonbonded pairs) using OpenMM's ``angle()``/``distance()`` functions: the term-by-term
+      reference the tests compare with RDKit.
 
-    The MMFF bond and angle terms are quartic/cubic and the van der Waals term is a buffered
-    14-7, so OpenMM's native harmonic/LJ forces cannot represent them exactly. Measured with
-    ``benchmarks/bench_simulate.py --layouts`` (Lu-DOTA, GBSA, 2 cores under load 15): neither
-    ``merged`` nor ``fused`` is faster than ``separate`` (0.94-1.04x over four runs), and all
-    three take ~1.5x the CPU time per step of a native-force system with the same interaction
-    lists, which is the cost of the MMFF functional forms themselves; hence the default.
+    Why this split (per-force CPU time, Lu-DOTA, Reference platform, measured 2026-12-03): a
+    ``CustomCompoundBondForce`` term using ``angle()`` costs ~0.6 us against ~0.07 us for a
+    ``CustomAngleForce`` term, and the coordinate form is ~2x cheaper than the function form;
+    OpenMM's native ``PeriodicTorsionForce`` (three periodic terms per MMFF torsion) was slower
+    than one ``CustomTorsionForce`` (30 vs 17 us), and folding the 14-7 constants gained
+    nothing, so those stay. The MMFF bond and angle terms are quartic/cubic and the van der
+    Waals term is a buffered 14-7, so OpenMM's harmonic/LJ forces cannot represent them
+    exactly. The MD gain against the old layout and a native-force system with the same
+    interaction lists is measured by ``benchmarks/bench_simulate.py --layouts``.
 
     ``electrostatics=False`` leaves out the intramolecular Coulomb term (used for the
     conformational strain, bonded + van der Waals only).
@@ -202,21 +210,35 @@ def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int =
     forces.append(bond)
 
     angle_expr = (f"lin*{C_BOND}*ka*(1+cos(theta)) + (1-lin)*0.5*{C_ANGLE}*ka*dt^2*(1+({CB})*dt)")
-    if layout == "fused":
+    if layout == "compact":
+        # non-linear angles: bend + stretch-bend in one force, angle and bond lengths computed
+        # once from the coordinates; theta = atan2(|a x b|, a.b) (no acos clamping needed)
         sb_of = {(i, j, k): (kijk, kkji, rij, rkj)
                  for i, j, k, kijk, kkji, rij, rkj, _t0 in terms.stretch_bends}
         ang = mm.CustomCompoundBondForce(
             3,
-            f"{KCAL}*({angle_expr} + {C_STBN}*(kijk*(10*distance(p1,p2)-rij)"
-            f" + kkji*(10*distance(p3,p2)-rkj))*dt);"
-            f" dt=theta*{180.0 / math.pi}-t0; theta=angle(p1,p2,p3)",
+            f"{KCAL}*(0.5*{C_ANGLE}*ka*dt^2*(1+({CB})*dt)"
+            f" + {C_STBN}*(kijk*(10*r1-rij) + kkji*(10*r2-rkj))*dt);"
+            f" dt=theta*{180.0 / math.pi}-t0;"
+            " theta=atan2(sqrt(cx^2+cy^2+cz^2), ax*bx+ay*by+az*bz);"
+            " cx=ay*bz-az*by; cy=az*bx-ax*bz; cz=ax*by-ay*bx; " + _GEOM3,
         )
-        for name in ("ka", "t0", "lin", "kijk", "kkji", "rij", "rkj"):
+        for name in ("ka", "t0", "kijk", "kkji", "rij", "rkj"):
             ang.addPerBondParameter(name)
+        linear = []
         for i, j, k, ka, t0, lin in terms.angles:
+            if lin:
+                linear.append((i, j, k, ka))
+                continue
             kijk, kkji, rij, rkj = sb_of.get((i, j, k), (0.0, 0.0, 0.0, 0.0))
-            ang.addBond([i + o, j + o, k + o], [ka, t0, 1.0 if lin else 0.0, kijk, kkji, rij, rkj])
+            ang.addBond([i + o, j + o, k + o], [ka, t0, kijk, kkji, rij, rkj])
         forces.append(ang)
+        if linear:  # MMFF linear bend (no stretch-bend), only for molecules that have one
+            lin_f = mm.CustomAngleForce(f"{KCAL}*{C_BOND}*ka*(1+cos(theta))")
+            lin_f.addPerAngleParameter("ka")
+            for i, j, k, ka in linear:
+                lin_f.addAngle(i + o, j + o, k + o, [ka])
+            forces.append(lin_f)
     else:
         ang = mm.CustomAngleForce(f"{KCAL}*({angle_expr}); dt=theta*{180.0 / math.pi}-t0")
         for name in ("ka", "t0", "lin"):
@@ -251,20 +273,13 @@ def add_mmff_forces(system: Any, terms: MMFFTerms, offset: int = 0, group: int =
         oop.addBond([i + o, j + o, k + o, l_ + o], [koop])
     forces.append(oop)
 
-    if layout == "merged":
-        tor = mm.PeriodicTorsionForce()
-        for i, j, k, l_, v1, v2, v3 in terms.torsions:
-            for n, v, phase in ((1, v1, 0.0), (2, v2, math.pi), (3, v3, 0.0)):
-                if v != 0.0:
-                    tor.addTorsion(i + o, j + o, k + o, l_ + o, n, phase, 0.5 * KCAL * v)
-    else:
-        tor = mm.CustomTorsionForce(
-            f"{KCAL}*0.5*(v1*(1+cos(theta)) + v2*(1-cos(2*theta)) + v3*(1+cos(3*theta)))"
-        )
-        for name in ("v1", "v2", "v3"):
-            tor.addPerTorsionParameter(name)
-        for i, j, k, l_, v1, v2, v3 in terms.torsions:
-            tor.addTorsion(i + o, j + o, k + o, l_ + o, [v1, v2, v3])
+    tor = mm.CustomTorsionForce(
+        f"{KCAL}*0.5*(v1*(1+cos(theta)) + v2*(1-cos(2*theta)) + v3*(1+cos(3*theta)))"
+    )
+    for name in ("v1", "v2", "v3"):
+        tor.addPerTorsionParameter(name)
+    for i, j, k, l_, v1, v2, v3 in terms.torsions:
+        tor.addTorsion(i + o, j + o, k + o, l_ + o, [v1, v2, v3])
     forces.append(tor)
 
     nb = mm.CustomBondForce(
@@ -291,7 +306,7 @@ def lj_from_mmff(terms: MMFFTerms) -> list[tuple[float, float, float]]:
     return out
 
 
-def openmm_mmff_energy(mol: Any, conf_id: int = -1, layout: str = "separate") -> float:
+def openmm_mmff_energy(mol: Any, conf_id: int = -1, layout: str = "compact") -> float:
     """MMFF94 energy (kJ/mol) of ``mol`` evaluated with the OpenMM translation (vacuum).
 
     Used to check the translation against ``rdkit`` (see tests); not needed for simulations.

@@ -227,3 +227,149 @@ def test_calibration_is_used_only_when_it_predicts_held_out_cores_better() -> No
         INERTNESS_PRIOR[f] * feats[f] for f in INERTNESS_FEATURES))))
     cv2 = calibration_cv(feats, p.to_numpy(), w, groups)
     assert cv2["calibrated"] >= cv2["prior"] - 1e-3
+
+
+# ---- issue 11, second pass: labeling evidence, half-life, unverified structures, cores -----
+def _pair_frame(nuclide: str, metal: str, **extra) -> pd.DataFrame:
+    base = {**BASE, "radionuclide": nuclide, "metal": metal, "logK_pred": 20.0,
+            "logK_sd": 1.0, **MACRO}
+    return pd.DataFrame([
+        {**base, "chelator": "proven, heated", "smiles": DOTA, "mild_labeling_prob": 0.0,
+         "labeling_basis": "precedent", "decay_loss_frac": 0.0, **extra},
+        {**base, "chelator": "not shown", "smiles": DOTAM, "mild_labeling_prob": np.nan,
+         "labeling_basis": "insufficient", "decay_loss_frac": np.nan, **extra},
+    ])
+
+
+def test_an_unshown_labeling_never_scores_like_a_proven_one() -> None:
+    # same structure terms and log K: only the labeling basis differs. On main an
+    # "insufficient" labeling left the factor at 1 (the best possible), above a precedent
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    with override(evidence_table=empty, labeling_auc=0.5):
+        s = score_pairs(_pair_frame("Lu-177", "Lu3+")).set_index("chelator")
+    assert s.loc["proven, heated", "labeling_score"] > s.loc["not shown", "labeling_score"]
+    assert s.loc["proven, heated", "score"] > s.loc["not shown", "score"]
+    assert s.loc["not shown", "labeling_weight"] == 0.0
+    assert "scored as a labeling not shown" in why_sentence(
+        {**s.reset_index().iloc[1].to_dict(), "labeling_note": "labeling: insufficient evidence"})
+
+
+def test_labeling_weighs_more_for_short_half_lives() -> None:
+    from chelscreen.rank import labeling_span
+
+    bi, ga, pb, ac = labeling_span(["Bi-213", "Ga-68", "Pb-212", "Ac-225"])
+    assert bi > ga > pb > ac >= 0.3 and bi < 1.0
+    assert ac == pytest.approx(0.3, abs=0.01) and bi == pytest.approx(0.3 + 0.7 * (
+        1 - 2 ** (-60 / 45.6)), abs=0.01)
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    gaps = {}
+    for nuc, metal in (("Bi-213", "Bi3+"), ("Ac-225", "Ac3+")):
+        with override(evidence_table=empty, labeling_auc=0.5):
+            s = score_pairs(_pair_frame(nuc, metal)).set_index("chelator")
+        gaps[nuc] = s.loc["proven, heated", "score_mean"] / s.loc["not shown", "score_mean"]
+    # the same labeling evidence moves a 46-min nuclide more than a 10-day one
+    assert gaps["Bi-213"] > gaps["Ac-225"] > 1.0
+
+
+def test_an_unverified_structure_widens_the_uncertainty() -> None:
+    from chelscreen.io import structure_status_note
+
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = pd.DataFrame([
+        _row("verified", DOTA, logK_pred=20.0, logK_sd=1.5, message="", **MACRO),
+        _row("probable", DOTAM, logK_pred=20.0, logK_sd=1.5,
+             message=structure_status_note("probable"), **MACRO),
+    ])
+    with override(evidence_table=empty):
+        s = score_pairs(df).set_index("chelator")
+    assert s.loc["probable", "logK_sd_used"] > s.loc["verified", "logK_sd_used"]
+    assert s.loc["probable", "inertness_logit_sd"] > s.loc["verified", "inertness_logit_sd"]
+    assert s.loc["probable", "score"] < s.loc["verified", "score"]
+
+
+def _core_and_conjugates() -> pd.DataFrame:
+    core = "CNC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    conj = "CC(C)NC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    conj2 = "CCCCNC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    rows = [
+        _row("DOTA", DOTA, logK_exp=20.0, ligand_key=ligand_key(DOTA), **MACRO),
+        # the conjugates' own (model) log K is higher: they would outrank their core
+        _row("DOTA-peptide", conj, logK_pred=24.0, logK_sd=0.5, ligand_key=ligand_key(conj),
+             ligand_parent_key=parent_key(core, conj), **MACRO),
+        _row("DOTA-other", conj2, logK_pred=24.0, logK_sd=0.5, ligand_key=ligand_key(conj2),
+             ligand_parent_key=parent_key(core, conj2), **MACRO),
+        _row("EDTA", EDTA, logK_exp=19.0, ligand_key=ligand_key(EDTA),
+             **{**OPEN, "n_donors": 6, "n_donor_O": 4}),
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_conjugates_are_ranked_with_their_core() -> None:
+    from chelscreen.reporting import console_summary, summary_rows
+
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    with override(evidence_table=empty):
+        scored = score_pairs(_core_and_conjugates())
+        scored["why"] = [why_sentence(r) for r in scored.to_dict("records")]
+        r = _ranked(scored).set_index("chelator")
+    # the conjugates would outrank their core on their own scores: the test can fail
+    assert r.loc["DOTA-peptide", "score"] > r.loc["DOTA", "score"]
+    assert r.loc["DOTA-peptide", "rank"] == r.loc["DOTA-other", "rank"] == r.loc["DOTA", "rank"]
+    assert sorted(r["rank"].astype(int)) == [1, 1, 1, 2] or sorted(
+        r["rank"].astype(int)) == [1, 2, 2, 2]
+    assert r.loc["DOTA-peptide", "ranked_with"] == "DOTA" and r.loc["DOTA", "ranked_with"] == ""
+    assert r.loc["EDTA", "ranked_with"] == ""
+    assert r.loc["DOTA-peptide", "why"].startswith("conjugate of DOTA; ranked with its core")
+    # confidence is over chelators: p_best sums to 1 over the cores, conjugates repeat it
+    assert r.loc[["DOTA", "EDTA"], "p_best"].sum() == pytest.approx(1.0)
+    assert r.loc["DOTA-peptide", "p_best"] == r.loc["DOTA", "p_best"]
+    for name in r.index:
+        tied = set(filter(None, str(r.loc[name, "tied_with"]).split("; ")))
+        assert not tied & {"DOTA-peptide", "DOTA-other"}
+    # the summary names chelators: the runner-up is never a conjugate of the best
+    s = summary_rows(r.reset_index())[0]
+    names = {s["best"]["chelator"], s["second"]["chelator"]}
+    assert names == {"DOTA", "EDTA"}
+    text = console_summary(r.reset_index())
+    assert "DOTA (with its conjugates DOTA-peptide, DOTA-other)" in text
+
+
+def test_conjugates_of_an_unscreened_core_share_one_rank() -> None:
+    empty = pd.DataFrame(columns=["chelator_smiles", "radionuclide", "assay", "outcome"])
+    df = _core_and_conjugates().iloc[1:].reset_index(drop=True)
+    with override(evidence_table=empty):
+        r = _ranked(df).set_index("chelator")
+    assert r.loc["DOTA-peptide", "rank"] == r.loc["DOTA-other", "rank"]
+    heads = r[r["ranked_with"] == ""].index.tolist()
+    assert len(heads) == 2 and "EDTA" in heads
+
+
+def test_a_conjugate_is_ranked_with_its_core_in_another_acid_form() -> None:
+    # PSMA-11's core finder keeps the HBED unit (its propionic arm is the linker), so its
+    # parent key is not HBED-CC's: the structural rule must still find HBED-CC, and must not
+    # take a smaller chelator (DO3A) for a DOTA conjugate's core
+    from chelscreen.chem.standardize import standardize
+    from chelscreen.rank import _is_core_of, core_representatives
+
+    psma11 = ("O=C(O)CCc1ccc(O)c(CN(CCN(CC(=O)O)Cc2cc(CCC(=O)NCCCCCC(=O)NCCCC[C@H](NC(=O)N"
+              "[C@@H](CCC(=O)O)C(=O)O)C(=O)O)ccc2O)CC(=O)O)c1")
+    hbedcc = "O=C(O)CCc1ccc(O)c(CN(CCN(CC(=O)O)Cc2cc(CCC(=O)O)ccc2O)CC(=O)O)c1"
+    do3a = "OC(=O)CN1CCNCCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    conj = "CC(C)NC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    assert _is_core_of(psma11, hbedcc) and not _is_core_of(conj, do3a)
+    assert not _is_core_of(psma11, EDTA)
+    from rdkit import Chem
+
+    rows = []
+    for name, smi in (("HBED-CC", hbedcc), ("PSMA-11", psma11), ("DO3A", do3a),
+                      ("DOTA-peptide", conj)):
+        core = Chem.MolToSmiles(standardize(smi).core)
+        rows.append({"chelator": name, "smiles": smi, "radionuclide": "Ga-68", "score": 0.5,
+                     "ligand_key": ligand_key(smi), "ligand_parent_key": parent_key(core, smi)})
+    df = pd.DataFrame(rows)
+    assert df.loc[1, "ligand_parent_key"] not in ("", ligand_key(hbedcc))
+    rep = core_representatives(df)
+    assert list(rep) == [0, 0, 2, 3]
+    ranked = add_rank(df).set_index("chelator")
+    assert ranked.loc["PSMA-11", "ranked_with"] == "HBED-CC"
+    assert ranked.loc["DOTA-peptide", "ranked_with"] == ""

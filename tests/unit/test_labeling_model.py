@@ -42,7 +42,8 @@ def _row(t, time, rcy):
     [((25, 5, 99), 1.0, 1.0), ((25, 5, 10), 0.0, 1.0), ((37, 120, 96), 0.0, 0.3),
      ((95, 10, 99), 0.0, 0.3), ((40, 30, 95), 1.0, 1.0), ((25, float("nan"), 99), 1.0, 0.5),
      ((80, 20, float("nan")), 0.0, 0.3),
-     ((25, 60, 99), 0.0, 0.3), ((25, 45, 50), 0.0, 1.0)],
+     ((25, 60, 99), 1.0, 0.5), ((25, 40, 95), 1.0, 0.5), ((25, 61, 99), 0.0, 0.3),
+     ((25, 45, 50), 0.0, 1.0)],
 )
 def test_label_rules(row, label, weight):
     assert label_row(_row(*row)) == (label, weight)
@@ -282,3 +283,46 @@ def test_labeling_skill_reads_the_validation_file():
     path = molecules_dir() / "labeling_validation.json"
     if path.is_file():
         assert 0.0 <= skill["loco_auc"] <= 1.0 and skill["n"] > 0
+
+
+def test_message_never_calls_a_successful_precedent_a_failure():
+    """A precedent with >= 90 % whose source gives no temperature (HBED-CC/Ga-68 kit, DOTAM/Pb)
+    was reported as 'labeling below 90 %'; the message must follow the printed yields."""
+    table = lab.load_table()
+    pairs = table.drop_duplicates(["core_key", "element"])
+    res = labeling(list(pairs["chelator_smiles"]), list(dict.fromkeys(pairs["radionuclide"])))
+    checked = 0
+    for r in res.itertuples(index=False):
+        if r.labeling_basis not in ("precedent", "analogue") or "below 90 %" not in r.message:
+            continue
+        yields = [float(m) for m in re.findall(r", ([0-9.]+) % \(", r.precedents)]
+        assert yields and max(yields) < 90, (r.chelator, r.radionuclide, r.precedents)
+        checked += 1
+    unstated = res[res.message.str.contains("not the temperature used", regex=False)]
+    assert len(unstated) >= 1
+    assert unstated.suggested_temperature_C.isna().all()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [(NOTA, "O=C(O)CCC(C(=O)O)N1CCN(CC(=O)O)CCN(CC(=O)O)CC1", True),  # NOTA / NODAGA
+     ("OC(=O)CN(Cc1ccccc1O)CCN(CC(=O)O)Cc1ccccc1O",  # HBED / HBED-CC
+      "O=C(O)CCc1ccc(O)c(CN(CCN(CC(=O)O)Cc2cc(CCC(=O)O)ccc2O)CC(=O)O)c1", True),
+     (NOTA, DOTA, False),  # 9- vs 12-membered ring: not the same skeleton
+     (DOTA, "NC(=O)CN1CCN(CC(N)=O)CCN(CC(N)=O)CCN(CC(N)=O)CC1", False),  # DOTA / DOTAM
+     ("OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O", DOTA, False),  # open chain vs macrocycle
+     ("OC(=O)CN", DOTA, False)])  # a fragment far smaller than the core
+def test_skeleton_containment(a, b, same):
+    assert lab.skeleton_containment(a, b) is same
+    assert lab.skeleton_containment(b, a) is same
+
+
+def test_derivative_of_a_table_core_is_its_analogue():
+    """DTPA (not in the table with In) is the donor skeleton of p-SCN-Bn-CHX-A''-DTPA, whose
+    room-temperature In-111 labeling is in the table: analogue, with that precedent's mild
+    conditions and the reason in the message."""
+    dtpa = "OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC(=O)O"
+    r = labeling([dtpa], "In-111").iloc[0]
+    assert r.labeling_basis == "analogue"
+    assert "CHX-A''-DTPA" in r.message and "substructure" in r.message
+    assert r.suggested_temperature_C <= 40 and r.mild_labeling_prob >= 0.5

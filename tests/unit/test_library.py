@@ -476,3 +476,25 @@ def test_do2pa_pair_differs_by_two_n_methyls(by_name: dict[str, dict[str, str]])
     )
     assert a.HasSubstructMatch(plain)
     assert b.HasSubstructMatch(methylated)
+
+
+@pytest.mark.parametrize(
+    ("name", "core", "handle"),
+    [
+        # bifunctional chelators: the parent chelating core plus a C-benzyl isothiocyanate
+        ("p-SCN-Bn-DOTA", "OC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)C(Cc2ccc(N=C=S)cc2)CN(CC(=O)O)CC1", 1),
+        ("p-SCN-Bn-NOTA", "OC(=O)CN1CCN(CC(=O)O)CC(Cc2ccc(N=C=S)cc2)N(CC(=O)O)CC1", 1),
+        # DOTAM/TCMC core with one arm left as the acid for conjugation
+        ("DOTAM-mono acid", "NC(=O)CN1CCN(CC(N)=O)CCN(CC(=O)O)CCN(CC(N)=O)CC1", 0),
+    ],
+)
+def test_bifunctional_chelators_keep_their_parent_core(
+    by_name: dict[str, dict[str, str]], name: str, core: str, handle: int
+) -> None:
+    mol = _mol(by_name[name.lower()])
+    assert mol.HasSubstructMatch(Chem.MolFromSmarts(core)), name
+    ncs = Chem.MolFromSmarts("N=C=S")
+    assert len(mol.GetSubstructMatches(ncs)) == handle, name
+    # the benzyl carbon of the (S)-p-SCN-Bn derivatives is the only stereocentre, and it is (S)
+    centres = Chem.FindMolChiralCenters(mol, includeUnassigned=True, useLegacyImplementation=False)
+    assert centres == ([] if handle == 0 else [(centres[0][0], "S")]), name

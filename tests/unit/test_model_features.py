@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -195,3 +197,25 @@ def test_literature_loader_tolerates_growth(tmp_path):
     assert list(lit["source_id"]) == ["doi:10.1/x", "doi:10.1/w"]
     assert lit["I_imputed"].tolist() == [False, True]
     assert dataset.load_literature(tmp_path / "missing.csv").empty
+
+
+def test_missing_reference_constants_are_imputed_from_the_other_references():
+    """A metal without a measured EDTA constant (Ga3+, Ac3+ in the training table) got NaN in
+    the metal fingerprint, i.e. the linear base saw the median metal; the LFER imputation
+    estimates it from the metal's other reference constants and its ion descriptors."""
+    ions = features.ion_feature_frame(pd.read_csv(
+        Path(features.__file__).resolve().parents[2] / "models/stability/ions.csv"))
+    # a synthetic linear free-energy world: log K(EDTA) = 1.5 log K(NTA) + 1, log K(IDA) =
+    # 0.8 log K(NTA)
+    metals = ["Mg2+", "Ca2+", "Sr2+", "Ba2+", "Mn2+", "Co2+", "Ni2+", "Cu2+", "Zn2+", "Cd2+",
+              "La3+", "Lu3+", "Fe3+", "In3+"]
+    nta = dict(zip(metals, np.linspace(4.0, 16.0, len(metals))))
+    table = {m: {"nta": v, "ida": 0.8 * v, "edta": 1.5 * v + 1.0} for m, v in nta.items()}
+    table["Ga3+"] = {"nta": 15.0, "ida": 12.0}  # EDTA unknown
+    out = features.impute_metal_reference(table, ions)
+    assert abs(out["Ga3+"]["edta"] - 23.5) < 1.5
+    assert out["Ga3+"]["n_measured"] == 2.0
+    assert out["Cu2+"]["edta"] == table["Cu2+"]["edta"]  # measured values are kept as they are
+    fr = features.metal_reference_frame(out, np.array(["Ga3+", "Cu2+"], dtype=object))
+    assert np.isfinite(fr["mref_edta"]).all()
+    assert fr["mref_n"].tolist() == [2.0, 3.0]  # counts the measured references only

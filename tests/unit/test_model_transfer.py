@@ -76,3 +76,24 @@ def test_analogue_error_calibrated_from_measured_values():
                                         rows)
     assert 0.2 < sd["M3+ group3/f"] < 0.8
     assert pd.Series(sd).notna().all()
+
+
+def test_analogue_extrapolation_outside_the_radius_range_costs_variance():
+    """Sc3+ (87 pm) read from the lanthanides (Lu3+ 97.7 pm and larger) is an extrapolation
+    that the family calibration never sees; without an extrapolation term its analogue estimate
+    outweighed the model and pulled Sc-DOTA/DTPA/AAZTA 5-10 units low (issue 10)."""
+    ions = _ions()
+    rows = {m: 300 for m in ("Lu3+", "Yb3+", "Tm3+", "Er3+")}
+    vals = {m: (20.0, 0.0) for m in rows}
+    _, var_sc, _ = transfer.analogue_estimate("Sc3+", vals, ions, rows, size_sd=0.5,
+                                              ion_sd=0.0, extrapolation_sd=0.2)
+    _, var_sc0, _ = transfer.analogue_estimate("Sc3+", vals, ions, rows, size_sd=0.5,
+                                               ion_sd=0.0)
+    dr = ions.loc["Lu3+", "r_ionic_cn8_pm"] - ions.loc["Sc3+", "r_ionic_cn8_pm"]
+    assert dr > 8
+    assert np.isclose(var_sc - var_sc0, (0.2 * dr) ** 2)
+    # a target inside the analogues' radius range pays nothing extra
+    _, var_in, _ = transfer.analogue_estimate("Tm3+", {m: v for m, v in vals.items()
+                                                       if m != "Tm3+"}, ions, rows,
+                                              size_sd=0.5, ion_sd=0.0, extrapolation_sd=0.2)
+    assert np.isclose(var_in, 0.25)

@@ -114,6 +114,29 @@ def test_screen_load_false_streams_the_same_tables(tmp_path):
     assert (tmp_path / "b" / "report.html").exists() and (tmp_path / "b" / "top.sdf").exists()
 
 
+def test_streamed_ranking_ranks_a_conjugate_with_its_core(tmp_path):
+    """A conjugate and its chelating core among the best pairs: the columns-only pass must rank
+    the conjugate with its core as the whole table does (it used to rank them apart and stop
+    with 'the candidates' ranks differ from the columns-only pass')."""
+    n, size = CONFIDENCE_CANDIDATES + 20, 16
+    df = _pairs(n, seed=3)
+    lig = df["_lig_idx"].to_numpy()
+    df["ligand_key"] = [f"K{i}" for i in lig]
+    df["ligand_parent_key"] = np.where(lig == 1, "K0", "")
+    df.loc[lig == 0, "score"] = 0.99  # the core and its conjugate lead every radionuclide
+    df.loc[lig == 1, "score"] = 0.98
+    store, n_units = _store(tmp_path, df, size)
+    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
+    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
+    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=15)
+    whole = screening._ranked(df)
+    got = pd.concat(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
+                                           None), ignore_index=True)
+    want = screening.count_dtypes(whole[list(screening.COLUMNS)])
+    pd.testing.assert_series_equal(got["rank"], want["rank"], check_names=False)
+    assert (got["rank"].to_numpy()[lig == 1] == 1).all()
+
+
 def test_atomic_file_is_published_only_when_complete(tmp_path):
     import pytest
 

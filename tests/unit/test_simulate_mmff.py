@@ -31,7 +31,7 @@ def _mol(smi: str, seed: int = 7):
 
 
 @pytest.mark.parametrize("name", list(LIGANDS))
-@pytest.mark.parametrize("layout", ["separate", "merged", "fused"])
+@pytest.mark.parametrize("layout", ["separate", "compact"])
 def test_total_energy_matches_rdkit(name, layout):
     m = _mol(LIGANDS[name])
     e_omm = openmm_mmff_energy(m, layout=layout)
@@ -39,18 +39,46 @@ def test_total_energy_matches_rdkit(name, layout):
     assert abs(e_omm - e_rd) < 0.1, (name, layout, e_omm, e_rd)
 
 
-def test_layouts_native_torsions_and_fused_angles():
+def test_compact_layout_merges_bend_and_stretch_bend():
     import openmm as mm
 
     terms = extract_terms(_mol(LIGANDS["DOTA"]))
-    separate = add_mmff_forces(mm.System(), terms)
-    merged = add_mmff_forces(mm.System(), terms, layout="merged")
-    fused = add_mmff_forces(mm.System(), terms, layout="fused")
-    assert len(fused) == len(separate) - 1 == len(merged) - 1
-    assert any(isinstance(f, mm.PeriodicTorsionForce) for f in merged)
-    assert not any(isinstance(f, mm.CustomAngleForce) for f in fused)
+    separate = add_mmff_forces(mm.System(), terms, layout="separate")
+    compact = add_mmff_forces(mm.System(), terms)
+    assert len(separate) == 6 and len(compact) == 5
+    assert not any(isinstance(f, mm.CustomAngleForce) for f in compact)
+    linear = add_mmff_forces(mm.System(), extract_terms(_mol(LIGANDS["acetonitrile (linear angle)"])))
+    assert sum(isinstance(f, mm.CustomAngleForce) for f in linear) == 1  # the linear bend
     with pytest.raises(ValueError, match="layout"):
         add_mmff_forces(mm.System(), terms, layout="bogus")
+
+
+@pytest.mark.parametrize("name", ["DOTA4-", "acetonitrile (linear angle)", "EDTMP"])
+def test_compact_and_separate_give_the_same_energy_and_forces(name):
+    """The merged (compact) force layout used for MD is numerically the per-term one."""
+    import numpy as np
+    import openmm as mm
+
+    m = _mol(LIGANDS[name], seed=5)
+    terms = extract_terms(m)
+    xyz = np.asarray(m.GetConformer().GetPositions()) / 10.0
+    xyz = xyz + np.random.default_rng(0).normal(0.0, 0.005, xyz.shape)  # off the minimum
+    out = {}
+    for layout in ("separate", "compact"):
+        system = mm.System()
+        for a in m.GetAtoms():
+            system.addParticle(a.GetMass())
+        add_mmff_forces(system, terms, layout=layout)
+        ctx = mm.Context(system, mm.VerletIntegrator(0.001),
+                         mm.Platform.getPlatformByName("Reference"))
+        ctx.setPositions(xyz)
+        st = ctx.getState(getEnergy=True, getForces=True)
+        out[layout] = (st.getPotentialEnergy()._value,
+                       np.asarray(st.getForces(asNumpy=True)._value))
+    (e_s, f_s), (e_c, f_c) = out["separate"], out["compact"]
+    assert abs(e_s) > 1.0
+    assert abs(e_c - e_s) < 1e-6 * max(1.0, abs(e_s))
+    assert np.abs(f_c - f_s).max() < 1e-4 * max(1.0, np.abs(f_s).max())
 
 
 def test_each_term_matches_rdkit():
@@ -107,3 +135,28 @@ def test_metal_cannot_be_typed():
     m = Chem.AddHs(Chem.MolFromSmiles("[Lu+3]"))
     with pytest.raises(SimulationError):
         extract_terms(m)
+
+
+def test_complex_system_energy_is_the_same_in_both_layouts():
+    """Whole MD system (ligand + Lu3+ + GBSA, H-bond constraints, HMR) before/after merging."""
+    import numpy as np
+    import openmm as mm
+
+    from chelscreen.simulate.build import make_system
+    from chelscreen.simulate.params import get_ion_parameters
+
+    m = _mol("[O-]C(=O)CN(CC(=O)[O-])CC(=O)[O-]", seed=2)  # NTA3-
+    xyz = np.asarray(m.GetConformer().GetPositions()) / 10.0
+    o_idx = [a.GetIdx() for a in m.GetAtoms() if a.GetSymbol() == "O"]
+    metal = xyz[o_idx].mean(axis=0)
+    pos = np.vstack([xyz, metal])
+    energies = {}
+    for layout in ("separate", "compact"):
+        system, _ = make_system(m, get_ion_parameters("Lu3+"), solvent="implicit", hmr=True,
+                                layout=layout)
+        ctx = mm.Context(system, mm.VerletIntegrator(0.001),
+                         mm.Platform.getPlatformByName("Reference"))
+        ctx.setPositions(pos)
+        energies[layout] = ctx.getState(getEnergy=True).getPotentialEnergy()._value
+    assert abs(energies["separate"]) > 10.0
+    assert abs(energies["compact"] - energies["separate"]) < 1e-6 * abs(energies["separate"])

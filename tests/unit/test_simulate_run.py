@@ -75,6 +75,19 @@ def test_cache_key_never_inchikey_and_versioned():
     assert "InChI" not in json.dumps(f1)
 
 
+def test_cache_key_of_explicit_runs_follows_the_ion_model(monkeypatch):
+    """A refitted 12-6-4 ion (ion_1264.csv) must not return a stale cached explicit result."""
+    import chelscreen.simulate.hydration as hyd
+
+    k_fast, _ = complex_key(EDTA, "In3+", "fast")
+    k_exp, _ = complex_key(EDTA, "In3+", "explicit")
+    table = hyd.read_1264_table()
+    changed = {**table, "In3+": {**table["In3+"], "rmin2_A": "1.4911"}}
+    monkeypatch.setattr(hyd, "read_1264_table", lambda *a, **k: changed)
+    assert complex_key(EDTA, "In3+", "explicit")[0] != k_exp
+    assert complex_key(EDTA, "In3+", "fast")[0] == k_fast  # implicit runs use the 12-6 set
+
+
 def test_simulate_pairs_cache_hit_costs_nothing(tmp_path):
     cache = tmp_path / "cache"
     ligs = [EDTA, "not((", "C1COCCOCCOCCOCCOCCO1"]

@@ -103,7 +103,7 @@ def _read_input(ligands: Any, n_jobs: int = 1) -> pd.DataFrame:
     if ligands is None:
         from chelscreen._resources import molecules_dir
 
-        df = read_ligands(molecules_dir() / "chelators.csv")
+        df = read_ligands(molecules_dir() / "chelators.csv", keep_mol=False)
         lib = load_library()
         if "structure_status" in lib.columns and "name" in df.columns:
             note = dict(zip(lib["name"].astype(str),
@@ -114,7 +114,7 @@ def _read_input(ligands: Any, n_jobs: int = 1) -> pd.DataFrame:
                              for n, m in zip(df["name"].astype(str), msgs, strict=True)]
     else:
         # standardized in parallel on this machine (a read_ligands result passes through)
-        df = read_ligands(ligands, n_jobs=n_jobs)
+        df = read_ligands(ligands, n_jobs=n_jobs, keep_mol=False)
     if len(df) == 0:
         raise ScreenError("the input holds no chelators; give SMILES, library names or a file")
     df = df.drop(columns=[c for c in ("mol",) if c in df.columns]).reset_index(drop=True)

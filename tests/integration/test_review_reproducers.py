@@ -1,6 +1,6 @@
-"""Reproducers of two review findings (REVIEW.md H1, H2), kept as strict xfails: each fails on
-today's main for the reason stated, and turns into an XPASS failure once fixed — then delete the
-marker (the test stays as the regression test)."""
+"""Reproducers of review findings (REVIEW.md H1, H2, M4). Open ones are strict xfails: each fails
+on today's main for the reason stated, and turns into an XPASS failure once fixed — then delete
+the marker (the test stays as the regression test)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,26 @@ from chelscreen.reporting import summary_rows
 EDTA = "OC(=O)CN(CC(O)=O)CCN(CC(O)=O)CC(O)=O"
 
 
-@pytest.mark.xfail(strict=True, reason="REVIEW.md H1: _final_parts drops ranked_with and the "
-                   "conjugate note; a conjugate competes with its own core in the summary")
-def test_screen_output_ranks_a_conjugate_with_its_core():
-    r = screening.screen(["DOTA", "DOTATATE", "NOTA"], ["Lu-177"], out=None, progress=False,
-                         labeling=False)
-    by = r.set_index("chelator")
+@pytest.fixture(scope="module")
+def conjugate_screen():
+    return screening.screen(["DOTA", "DOTATATE", "NOTA"], ["Lu-177"], out=None, progress=False,
+                            labeling=False)
+
+
+def test_screen_output_ranks_a_conjugate_with_its_core(conjugate_screen):
+    """REVIEW.md H1 (fixed on main by 9c74ab0): the streamed assembly kept the rank but dropped
+    ``ranked_with`` and the conjugate note, so the conjugate competed with its own core."""
+    by = conjugate_screen.set_index("chelator")
     assert by.loc["DOTATATE", "rank"] == by.loc["DOTA", "rank"]
-    s = summary_rows(r)[0]
-    # the rank module's own answer, and what the summary must then show
     assert by.loc["DOTATATE", "ranked_with"] == "DOTA", by["ranked_with"].tolist()
     assert str(by.loc["DOTATATE", "why"]).startswith("conjugate of DOTA")
-    assert s["second"]["chelator"] == "NOTA" and s["n"] == 2
+    assert summary_rows(conjugate_screen)[0]["second"]["chelator"] == "NOTA"
+
+
+@pytest.mark.xfail(strict=True, reason="REVIEW.md H1 follow-on: _rank_all counts conjugates in "
+                   "n_ranked; summary_rows of a whole table without screen_summary does not")
+def test_the_summary_counts_chelating_cores_not_conjugates(conjugate_screen):
+    assert summary_rows(conjugate_screen)[0]["n"] == 2
 
 
 @pytest.mark.xfail(strict=True, reason="REVIEW.md H2: the unknown-labeling value is not reduced "

@@ -15,7 +15,9 @@ def test_strong_chelator_bias_in_the_limits_matches_the_validation():
     val = json.loads((ROOT / "models/stability/validation.json").read_text(encoding="utf-8"))
     bias = val["per_range"]["model"]["> 20"]["bias"]
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"Strong chelators are under-predicted\*\*\s*\(([−-]?\d+\.\d) log units", text)
-    assert m, "README lost its 'Strong chelators are under-predicted' limit"
+    m = re.search(r"Strong chelators are under-predicted\*\*\s*\(([−-]?\d+\.\d) log units"
+                  r"[^)]*?n = (\d+)", text)
+    assert m, "README lost its 'Strong chelators are under-predicted (… n = N' limit"
     quoted = float(m.group(1).replace("−", "-"))
     assert abs(quoted - bias) <= 0.05, (quoted, round(bias, 2))
+    assert int(m.group(2)) == val["per_range"]["model"]["> 20"]["n"]

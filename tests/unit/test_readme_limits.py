@@ -21,3 +21,12 @@ def test_strong_chelator_bias_in_the_limits_matches_the_validation():
     quoted = float(m.group(1).replace("−", "-"))
     assert abs(quoted - bias) <= 0.05, (quoted, round(bias, 2))
     assert int(m.group(2)) == val["per_range"]["model"]["> 20"]["n"]
+
+
+def test_met_targets_quoted_in_the_limits_match_the_validation():
+    val = json.loads((ROOT / "models/stability/validation.json").read_text(encoding="utf-8"))
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(r"\(Spearman (\d\.\d+) and one-anchor MAE (\d\.\d+) are\)", text)
+    assert m, "README lost its '(Spearman … and one-anchor MAE … are)' sentence"
+    assert float(m.group(1)) == round(val["model"]["Spearman"], 2)
+    assert float(m.group(2)) == round(val["anchored"]["anchored"]["MAE"], 2)

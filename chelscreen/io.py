@@ -894,7 +894,8 @@ def _few_donors_note(mol: Chem.Mol, key: str = "") -> str:
 
 
 def _process_records(
-    records: list[_Record], start: int, width: int, library: _Library | None
+    records: list[_Record], start: int, width: int, library: _Library | None,
+    keep_mol: bool = True,
 ) -> dict[str, list[Any]]:
     """Resolve and standardize ``records`` (numbered from ``start``) into output columns."""
     rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
@@ -928,16 +929,18 @@ def _process_records(
                         notes = notes + warnings + std.changes
             message = f"{rec.where}: {rec.error}" if rec.error is not None else "; ".join(notes)
             for col, val in zip(
-                COLUMNS, (ident, name, rec.input, smiles, core_smiles, bound, status, message, mol)
+                COLUMNS, (ident, name, rec.input, smiles, core_smiles, bound, status, message,
+                          mol if keep_mol else None)
             ):
                 rows[col].append(val)
     return rows
 
 
-def _process_chunk(records: list[_Record], start: int, width: int) -> dict[str, list[Any]]:
+def _process_chunk(records: list[_Record], start: int, width: int,
+                   keep_mol: bool = True) -> dict[str, list[Any]]:
     """Worker: :func:`_process_records` in a child process (Mols pickled with their props)."""
     Chem.SetDefaultPickleProperties(Chem.PropertyPickleOptions.AllProps)
-    return _process_records(records, start, width, _current_library())
+    return _process_records(records, start, width, _current_library(), keep_mol)
 
 
 #: inputs below this size are read in one process whatever ``n_jobs`` says
@@ -1007,6 +1010,7 @@ def read_ligands(
     id_column: str | None = None,
     n_jobs: int = 1,
     keep_columns: bool = False,
+    keep_mol: bool = True,
 ) -> pd.DataFrame:
     """Read ligands from a file, a string, a list, RDKit molecules or a DataFrame.
 
@@ -1029,6 +1033,10 @@ def read_ligands(
         name and id columns; SDF data items), after ``message``; a name that clashes with an
         output column gets an ``input_`` prefix. A :func:`read_ligands` result given again as
         ``source`` is returned as it is (not read twice).
+    keep_mol : bool, default True
+        ``False``: the ``mol`` column holds ``None`` and each Mol is freed as soon as its
+        record is read (a screen of 10⁵ chelators would otherwise hold every Mol, with its
+        cached donor perception, at once: ≈ 50 KB per ligand).
 
     Returns
     -------
@@ -1060,11 +1068,11 @@ def read_ligands(
     jobs = resolve_n_jobs(n_jobs)
     if jobs > 1 and len(records) >= PARALLEL_MIN_RECORDS:
         rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-        for part in _process_parallel(_process_chunk, records, jobs, width):
+        for part in _process_parallel(_process_chunk, records, jobs, width, keep_mol):
             for c in COLUMNS:
                 rows[c].extend(part[c])
     else:
-        rows = _process_records(records, 0, width, _current_library())
+        rows = _process_records(records, 0, width, _current_library(), keep_mol)
     return _rows_to_frame(rows, records, keep_columns)
 
 

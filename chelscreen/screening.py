@@ -103,7 +103,7 @@ def _read_input(ligands: Any, n_jobs: int = 1) -> pd.DataFrame:
     if ligands is None:
         from chelscreen._resources import molecules_dir
 
-        df = read_ligands(molecules_dir() / "chelators.csv")
+        df = read_ligands(molecules_dir() / "chelators.csv", keep_mol=False)
         lib = load_library()
         if "structure_status" in lib.columns and "name" in df.columns:
             note = dict(zip(lib["name"].astype(str),
@@ -114,7 +114,7 @@ def _read_input(ligands: Any, n_jobs: int = 1) -> pd.DataFrame:
                              for n, m in zip(df["name"].astype(str), msgs, strict=True)]
     else:
         # standardized in parallel on this machine (a read_ligands result passes through)
-        df = read_ligands(ligands, n_jobs=n_jobs)
+        df = read_ligands(ligands, n_jobs=n_jobs, keep_mol=False)
     if len(df) == 0:
         raise ScreenError("the input holds no chelators; give SMILES, library names or a file")
     df = df.drop(columns=[c for c in ("mol",) if c in df.columns]).reset_index(drop=True)
@@ -1123,8 +1123,8 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     for u in range(n_units):
         part = store.read_chunk(u, columns=["_lig_idx", *KEY_COLUMNS])
         idx = part["_lig_idx"].to_numpy(np.int64)
-        lig_keys[idx] = part["ligand_key"].fillna("").astype(str).to_numpy()
-        parent_keys[idx] = part["ligand_parent_key"].fillna("").astype(str).to_numpy()
+        for col, dest in (("ligand_key", lig_keys), ("ligand_parent_key", parent_keys)):
+            dest[idx] = [k if isinstance(k, str) else "" for k in part[col].tolist()]
         del part
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):

@@ -142,7 +142,7 @@ def metals_callback(ctx: click.Context, param: click.Parameter, value: str | Non
 
 def read_cli_ligands(inputs: str | Sequence[str], smiles_column: str | None = None,
                      name_column: str | None = None, id_column: str | None = None,
-                     n_jobs: int = 1):
+                     n_jobs: int = 1, keep_mol: bool = True):
     """Read the INPUT argument(s) of a command into a ``read_ligands`` frame (extra columns kept).
 
     One INPUT is read as it is (file, SMILES, library name, comma list). Several INPUTs that
@@ -156,7 +156,7 @@ def read_cli_ligands(inputs: str | Sequence[str], smiles_column: str | None = No
 
     items = [inputs] if isinstance(inputs, str) else list(inputs)
     kw = dict(smiles_column=smiles_column, name_column=name_column, id_column=id_column,
-              n_jobs=n_jobs, keep_columns=True)
+              n_jobs=n_jobs, keep_columns=True, keep_mol=keep_mol)
     if len(items) == 1:
         return read_ligands(items[0], **kw)
     files = [Path(p).expanduser().is_file() for p in items]

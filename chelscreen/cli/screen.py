@@ -69,8 +69,9 @@ def screen(inputs: tuple[str, ...], radionuclides: str | None, smiles_column: st
         raise click.UsageError("--resume and --overwrite exclude each other; give one")
     check_out_folder(out, resume=resume, overwrite=overwrite)
     quiet = is_quiet()
-    ligs = (read_cli_ligands(inputs, smiles_column, name_column, id_column, n_jobs=n_jobs)
-            if inputs else None)
+    # no Mols kept: the screen needs the standardized SMILES only (memory flat in n)
+    ligs = (read_cli_ligands(inputs, smiles_column, name_column, id_column, n_jobs=n_jobs,
+                             keep_mol=False) if inputs else None)
     # streamed: the results go to --out one work unit at a time (with the user's extra input
     # columns); only the rows the report and the summary show come back
     each_part = None if ligs is None else (

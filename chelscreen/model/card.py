@@ -391,7 +391,7 @@ def refresh_measured(model_dir: Path, table_path: Path, literature_csv: Path) ->
     number of (ligand, metal) pairs in the look-up.
     """
     from chelscreen.model.dataset import load_literature
-    from chelscreen.model.io import KNOWN_FILE, sha256
+    from chelscreen.model.io import KNOWN_FILE, write_known_pairs
 
     table = pd.read_csv(table_path)
     lit = load_literature(literature_csv)
@@ -400,9 +400,9 @@ def refresh_measured(model_dir: Path, table_path: Path, literature_csv: Path) ->
                           ignore_index=True)
     known = known_pairs_table(table)
     d = Path(model_dir)
-    known.to_csv(d / KNOWN_FILE, index=False, compression="gzip")
+    digest = write_known_pairs(known, d)
     card = json.loads((d / "card.json").read_text())
-    card.setdefault("files", {})[KNOWN_FILE] = sha256(d / KNOWN_FILE)
+    card.setdefault("files", {})[KNOWN_FILE] = digest
     card["measured_lookup"] = (f"{len(known)} pairs; literature rows from "
                                f"{Path(literature_csv).name} ({len(lit)} usable)")
     (d / "card.json").write_text(json.dumps(card, indent=2, default=str))

@@ -76,6 +76,14 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def write_known_pairs(known_pairs: pd.DataFrame, directory) -> str:
+    """Write the measured look-up ``known_pairs.csv.gz`` byte-reproducibly (no gzip time stamp,
+    so the same table gives the same file and hash) and return its SHA-256."""
+    path = Path(directory) / KNOWN_FILE
+    known_pairs.to_csv(path, index=False, compression={"method": "gzip", "mtime": 0})
+    return sha256(path)
+
+
 def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
          card_extra: dict | None = None) -> Path:
     """Write a fitted model to ``directory`` (created) and its ``card.json`` with file hashes."""
@@ -111,7 +119,7 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
     np.save(d / FPS_FILE, model.train_fps_, allow_pickle=False)
     files = [TREES_FILE, TREES_JSON, STATE_FILE, FPS_FILE]
     if known_pairs is not None:
-        known_pairs.to_csv(d / KNOWN_FILE, index=False, compression="gzip")
+        write_known_pairs(known_pairs, d)
         files.append(KNOWN_FILE)
     card = {"schema_version": SCHEMA_VERSION, "files": {f: sha256(d / f) for f in files}}
     if card_extra:

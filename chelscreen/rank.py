@@ -99,10 +99,12 @@ Retention: evidence before the model
 Labeling: evidence counts, the model by its skill, an unknown is not good, short half-lives weigh
     ``L = (1 - decay_loss_frac) × (0.5 + 0.5 × mild)``, ``mild`` drawn as a Bernoulli of
     ``mild_labeling_prob``: a labeling shown to work scores between 0.5 (needs heating) and 1
-    (mild), less the activity that decays during it. It is combined with the value of a
-    labeling *not shown*, ``L₀ = 0.25`` (:data:`LABELING_UNKNOWN_SCORE`: feasibility itself is
-    unproven, so an unknown scores half of a proven-but-heated labeling — the lower-bound rule
-    applied to labeling), as ``w·L + (1 − w)·L₀`` with the weight of its basis
+    (mild), less the activity that decays during it (during one hour of preparation,
+    :func:`prep_decay_frac`, when no labeling time is suggested). It is combined with the value
+    of a labeling *not shown*, ``L₀ = 0.25 × (1 − prep_decay_frac)``
+    (:func:`labeling_unknown_score`; :data:`LABELING_UNKNOWN_SCORE` = 0.25: feasibility itself
+    is unproven, so an unknown scores half of a proven-but-heated labeling of the same
+    preparation time, and loses the same decay — the lower-bound rule applied to labeling), as ``w·L + (1 − w)·L₀`` with the weight of its basis
     (:func:`labeling_weights`): ``w = 1`` for a precedent for the exact pair (evidence,
     whatever the model's skill), ``w = 0.5`` for an analogue precedent (same core with a close
     ion, or a close core with the same ion; the labeling module's ``ANALOGUE_WEIGHT``),
@@ -911,10 +913,8 @@ def labeling_weights(basis: Sequence[str], p_mild: np.ndarray | None = None) -> 
     """
     basis = np.asarray(basis, dtype=object)
     p = np.full(len(basis), np.nan) if p_mild is None else np.asarray(p_mild, dtype=float)
-    try:
-        from chelscreen.radiolabeling import ANALOGUE_WEIGHT as analogue
-    except ImportError:  # pragma: no cover - partial install
-        analogue = 0.5
+    from chelscreen.radiolabeling import ANALOGUE_WEIGHT as analogue
+
     skill, _src = _labeling_skill_weight()
     w = np.where(basis == "precedent", 1.0,
                  np.where(basis == "analogue", float(analogue),
@@ -925,15 +925,32 @@ def labeling_weights(basis: Sequence[str], p_mild: np.ndarray | None = None) -> 
 @cache
 def half_life_h(nuclide: str) -> float:
     """Half-life of a radionuclide in hours (NaN when unknown: no nuclide, only an ion)."""
-    text = str(nuclide or "").strip()
-    if "-" not in text:
-        return float("nan")
-    try:
-        from chelscreen.radiolabeling import half_life_s
+    from chelscreen.errors import UnsupportedMetalError
+    from chelscreen.metals import parse_nuclide
+    from chelscreen.radiolabeling import half_life_s
 
-        return float(half_life_s(text)) / 3600.0
-    except Exception:  # noqa: BLE001 - an ion or an unknown nuclide: no half-life term
+    try:  # the project's one nuclide parser: 'Bi-213', '213Bi', 'bi213', '[213Bi]' ...
+        name = parse_nuclide(str(nuclide or ""))
+    except UnsupportedMetalError:  # an ion without a mass number: no half-life term
         return float("nan")
+    return float(half_life_s(name)) / 3600.0
+
+
+def prep_decay_frac(nuclides: Sequence[str]) -> np.ndarray:
+    """Share of the activity that decays during :data:`LABELING_PREP_H` of preparation
+    (``1 − 2^(−PREP_H / t½)``; 0 without a half-life): Bi-213 0.59, Ga-68 0.46, Pb-212 0.06."""
+    t = np.array([half_life_h(n) for n in nuclides], dtype=float)
+    ok = np.isfinite(t) & (t > 0)
+    return np.where(ok, 1.0 - np.power(2.0, -LABELING_PREP_H / np.where(ok, t, 1.0)), 0.0)
+
+
+def labeling_unknown_score(nuclides: Sequence[str]) -> np.ndarray:
+    """Value of a labeling *not shown* for each nuclide: :data:`LABELING_UNKNOWN_SCORE` less the
+    activity that decays during the reference preparation (:func:`prep_decay_frac`). A shown
+    labeling loses its own decay (or this reference loss when no time is suggested), so an
+    unknown can never score above a proven labeling of the same preparation time — for a
+    short-lived nuclide too, where an undecayed constant once beat a proven heated labeling."""
+    return LABELING_UNKNOWN_SCORE * (1.0 - prep_decay_frac(nuclides))
 
 
 def labeling_span(nuclides: Sequence[str]) -> np.ndarray:
@@ -947,9 +964,7 @@ def labeling_span(nuclides: Sequence[str]) -> np.ndarray:
     is labeled, a labeling that is slow, hot or unproven can cost the whole score. No
     half-life (an ion without a mass number): ``LONG``.
     """
-    t = np.array([half_life_h(n) for n in nuclides], dtype=float)
-    f = np.where(np.isfinite(t) & (t > 0), 1.0 - np.power(2.0, -LABELING_PREP_H / np.where(
-        np.isfinite(t) & (t > 0), t, 1.0)), 0.0)
+    f = prep_decay_frac(nuclides)
     return LABELING_SPAN_LONG + (LABELING_SPAN_SHORT - LABELING_SPAN_LONG) * f
 
 
@@ -991,18 +1006,21 @@ def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
     retention = np.where(w_ev > 0, w_ev * ev + (1 - w_ev) * model_ret, model_ret)
     daughter = np.nan_to_num(_col(df, "daughter_score"), nan=1.0)[:, None]
     p_mild = _col(df, "mild_labeling_prob")
-    loss = np.clip(np.nan_to_num(_col(df, "decay_loss_frac"), nan=0.0), 0, 1)
+    nucs = _text_col(df, "radionuclide")
+    loss_ref = prep_decay_frac(nucs)
+    loss = _col(df, "decay_loss_frac")
+    loss = np.clip(np.where(np.isfinite(loss), loss, loss_ref), 0, 1)
     lab_w = np.where(np.isfinite(p_mild),
                      np.nan_to_num(_col(df, "labeling_weight"), nan=0.0), 0.0)[:, None]
     span = _col(df, "labeling_span")
-    span = np.where(np.isfinite(span), span, labeling_span(_text_col(df, "radionuclide")))
+    span = np.where(np.isfinite(span), span, labeling_span(nucs))
     from scipy.stats import norm
 
     u = norm.cdf(z_l)
     mild = (u < np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1)[:, None]).astype(float)
     lab_draw = (1.0 - loss)[:, None] * (LABELING_HEATED_SCORE
                                         + (1 - LABELING_HEATED_SCORE) * mild)
-    lab = lab_w * lab_draw + (1 - lab_w) * LABELING_UNKNOWN_SCORE
+    lab = lab_w * lab_draw + (1 - lab_w) * (LABELING_UNKNOWN_SCORE * (1.0 - loss_ref))[:, None]
     lab_factor = 1.0 - span[:, None] + span[:, None] * lab
     score = retention * (0.5 + 0.5 * daughter) * lab_factor
     return {"thermo": thermo, "retention": retention, "score": score}
@@ -1085,13 +1103,15 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     p_mild = _col(out, "mild_labeling_prob")
     out["labeling_weight"] = labeling_weights(_text_col(out, "labeling_basis"), p_mild)
     out["labeling_span"] = labeling_span(_text_col(out, "radionuclide"))
+    nucs = _text_col(out, "radionuclide")
+    loss_ref = prep_decay_frac(nucs)
+    unknown = labeling_unknown_score(nucs)
     loss = _col(out, "decay_loss_frac")
-    lab = (1.0 - np.clip(np.nan_to_num(loss, nan=0.0), 0, 1)) * (
+    lab = (1.0 - np.clip(np.where(np.isfinite(loss), loss, loss_ref), 0, 1)) * (
         LABELING_HEATED_SCORE + (1 - LABELING_HEATED_SCORE)
         * np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1))
     w = out["labeling_weight"].to_numpy(float)
-    out["labeling_score"] = np.where(np.isfinite(p_mild), w * lab
-                                     + (1 - w) * LABELING_UNKNOWN_SCORE, LABELING_UNKNOWN_SCORE)
+    out["labeling_score"] = np.where(np.isfinite(p_mild), w * lab + (1 - w) * unknown, unknown)
 
     draws = sample_scores(out)
     q = [LCB_QUANTILE, INTERVAL[0], INTERVAL[1]]

@@ -36,9 +36,8 @@ def test_the_summary_counts_chelating_cores_not_conjugates(conjugate_screen):
     assert summary_rows(conjugate_screen)[0]["n"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="REVIEW.md H2: the unknown-labeling value is not reduced "
-                   "by decay, so it beats a proven heated labeling of a short-lived nuclide")
-@pytest.mark.parametrize("nuclide, metal, loss", [("Bi-213", "Bi3+", 0.6), ("Ga-68", "Ga3+", 0.55)])
+@pytest.mark.parametrize("nuclide, metal, loss", [("Bi-213", "Bi3+", 0.6), ("Ga-68", "Ga3+", 0.55),
+                                                  ("Ac-225", "Ac3+", 0.01)])
 def test_an_unknown_labeling_never_beats_a_proven_one(nuclide, metal, loss):
     base = dict(smiles=EDTA, radionuclide=nuclide, metal=metal, logK_pred=25.0, logK_sd=1.0,
                 status="ok", message="")
@@ -77,3 +76,10 @@ def test_a_failed_streamed_assembly_prints_no_traceback(tmp_path):
     assert "caught: simulated failure" in proc.stdout, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "results.parquet").exists()
+
+
+@pytest.mark.parametrize("spelling", ["Bi-213", "213Bi", "bi213", "[213Bi]"])
+def test_the_labeling_span_reads_every_nuclide_spelling(spelling):
+    """REVIEW.md L1: '213Bi' silently got the long-lived span (a second, hand-written parser)."""
+    assert rank.labeling_span([spelling])[0] == pytest.approx(rank.labeling_span(["Bi-213"])[0])
+    assert rank.labeling_span([spelling])[0] > 0.7

@@ -1255,19 +1255,29 @@ def add_rank(df: pd.DataFrame, by: str = "radionuclide", score: str = "score") -
     names = (out["chelator"].astype(str).to_numpy() if "chelator" in out.columns
              else order.astype(str))
     out["ranked_with"] = np.where(is_rep, "", names[rep]).astype(object)
-    if "why" in out.columns and (~is_rep).any():
+    notes = np.full(len(out), "", dtype=object)
+    if (~is_rep).any():
         parents = _text_col(out, "ligand_parent_key")
         keys = _text_col(out, "ligand_key")
-        why = out["why"].astype(object).to_numpy().copy()
         for i in np.flatnonzero(~is_rep):
             head = rep[i]
-            note = (f"conjugate of {names[head]}; ranked with its core" if
-                    keys[head] == parents[i] else
-                    f"same chelating core as {names[head]}; ranked with it")
-            text = "" if why[i] is None or why[i] != why[i] else str(why[i])
-            if not text.startswith(note):
-                why[i] = f"{note}; {text}" if text else note
-        out["why"] = why
+            notes[i] = (f"conjugate of {names[head]}; ranked with its core" if
+                        keys[head] == parents[i] or not parents[head] else
+                        f"same chelating core as {names[head]}; ranked with it")
+    out["_rank_note"] = notes
+    if "why" in out.columns:
+        out["why"] = with_rank_notes(out["why"].to_numpy(dtype=object), notes)
+    return out
+
+
+def with_rank_notes(why: np.ndarray, notes: np.ndarray) -> np.ndarray:
+    """``why`` with each non-empty rank note (:func:`add_rank`'s ``_rank_note``) in front
+    (once: a sentence that already starts with its note is left as it is)."""
+    out = np.asarray(why, dtype=object).copy()
+    for i in np.flatnonzero(np.array([bool(n) for n in notes], dtype=bool)):
+        text = "" if out[i] is None or out[i] != out[i] else str(out[i])
+        if not text.startswith(notes[i]):
+            out[i] = f"{notes[i]}; {text}" if text else notes[i]
     return out
 
 

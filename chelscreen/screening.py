@@ -1123,8 +1123,8 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     for u in range(n_units):
         part = store.read_chunk(u, columns=["_lig_idx", *KEY_COLUMNS])
         idx = part["_lig_idx"].to_numpy(np.int64)
-        lig_keys[idx] = part["ligand_key"].fillna("").astype(str).to_numpy()
-        parent_keys[idx] = part["ligand_parent_key"].fillna("").astype(str).to_numpy()
+        for col, dest in (("ligand_key", lig_keys), ("ligand_parent_key", parent_keys)):
+            dest[idx] = [k if isinstance(k, str) else "" for k in part[col].tolist()]
         del part
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
@@ -1136,6 +1136,8 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             for k in group:
                 pieces[k].append(part[nuc == k])
         state: dict[int, tuple] = {}
+        ranked_with: dict[int, np.ndarray] = {}
+        rank_note: dict[int, np.ndarray] = {}
         for k in group:
             nuc = nuclides[k]
             cols = _apply_overrides(pd.concat(pieces.pop(k), ignore_index=True), overrides)
@@ -1159,6 +1161,9 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             rank = pd.to_numeric(ranked["rank"], errors="coerce").to_numpy(float)
             p_best = ranked["p_best"].to_numpy(dtype=float, copy=True)
             tied = ranked["tied_with"].to_numpy(dtype=object, copy=True)
+            # conjugates ranked with their core (rank.add_rank): which core, and the why note
+            ranked_with[k] = ranked["ranked_with"].to_numpy(dtype=object, copy=True)
+            rank_note[k] = ranked["_rank_note"].to_numpy(dtype=object, copy=True)
             del ranked, red
             top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
             ranking.n_ranked[nuc] = int(np.isfinite(rank).sum())
@@ -1186,7 +1191,9 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             name = f"rank-{k:03d}"
             store.write_chunk(name, pd.DataFrame({"_lig_idx": np.arange(n, dtype=np.int64),
                                                   "rank": rank, "p_best": p_best,
-                                                  "tied_with": tied}))
+                                                  "tied_with": tied,
+                                                  "ranked_with": ranked_with.pop(k),
+                                                  "_rank_note": rank_note.pop(k)}))
             ranking.tables.append(name)
     # the heatmap's rows (reporting.relative_scores): the chelators (by name) with the highest
     # relative score anywhere, input order among equals; all their pairs go to the report
@@ -1242,6 +1249,12 @@ def _final_parts(store: ResultStore, n_units: int, size: int, n_nuc: int,
             part["p_best"] = np.stack([t["p_best"].to_numpy(float) for t in tabs])[ni, li]
             part["tied_with"] = np.stack(
                 [t["tied_with"].to_numpy(dtype=object) for t in tabs])[ni, li]
+            part["ranked_with"] = np.stack(
+                [t["ranked_with"].to_numpy(dtype=object) for t in tabs])[ni, li]
+            from chelscreen.rank import with_rank_notes
+
+            part["why"] = with_rank_notes(part["why"].to_numpy(dtype=object), np.stack(
+                [t["_rank_note"].to_numpy(dtype=object) for t in tabs])[ni, li])
             part = count_dtypes(part[list(COLUMNS)])
             if each_part is not None:
                 part = each_part(part, a, a + m)

@@ -373,3 +373,20 @@ def test_a_conjugate_is_ranked_with_its_core_in_another_acid_form() -> None:
     ranked = add_rank(df).set_index("chelator")
     assert ranked.loc["PSMA-11", "ranked_with"] == "HBED-CC"
     assert ranked.loc["DOTA-peptide", "ranked_with"] == ""
+
+
+def test_the_screen_ranks_a_conjugate_with_its_core(tmp_path) -> None:
+    # through the real screen (its streamed ranking pass writes rank tables per radionuclide):
+    # the conjugate keeps ranked_with and the why note, the summary names chelators only
+    from chelscreen.reporting import summary_rows
+    from chelscreen.screening import screen
+
+    df = screen(["DOTA", "DOTATATE", "EDTA"], ["Lu-177"], out=None, progress=False,
+                report=False)
+    r = df.set_index("chelator")
+    assert r.loc["DOTATATE", "ranked_with"] == "DOTA" and r.loc["DOTA", "ranked_with"] == ""
+    assert r.loc["DOTATATE", "rank"] == r.loc["DOTA", "rank"]
+    assert r.loc["DOTATATE", "why"].startswith("conjugate of DOTA; ranked with its core")
+    assert r.loc[["DOTA", "EDTA"], "p_best"].sum() == pytest.approx(1.0)
+    s = summary_rows(df)[0]
+    assert {s["best"]["chelator"], s["second"]["chelator"]} == {"DOTA", "EDTA"}

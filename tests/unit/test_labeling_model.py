@@ -298,6 +298,7 @@ def test_message_never_calls_a_successful_precedent_a_failure():
         yields = [float(m) for m in re.findall(r", ([0-9.]+) % \(", r.precedents)]
         assert yields and max(yields) < 90, (r.chelator, r.radionuclide, r.precedents)
         checked += 1
+    assert checked >= 1  # the table has a mild failure below 90 %: the check is not vacuous
     unstated = res[res.message.str.contains("not the temperature used", regex=False)]
     assert len(unstated) >= 1
     assert unstated.suggested_temperature_C.isna().all()

@@ -1166,7 +1166,9 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             rank_note[k] = ranked["_rank_note"].to_numpy(dtype=object, copy=True)
             del ranked, red
             top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
-            ranking.n_ranked[nuc] = int(np.isfinite(rank).sum())
+            # chelating cores ranked (a conjugate ranked with its core is not a competitor)
+            ranking.n_ranked[nuc] = int((np.isfinite(rank) & np.array(
+                [not w for w in ranked_with[k]], dtype=bool)).sum())
             state[k] = (rank, p_best, tied, top)
         full_rows = _fetch_rows_multi(store, size, {k: st[3] for k, st in state.items()
                                                     if len(st[3])}, overrides)
@@ -1303,12 +1305,14 @@ def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
             table = _arrow_table(part, None if writer is None else writer.schema)
             if writer is None:
                 writer = pq.ParquetWriter(pfh, table.schema)
+                # closed before its file on any error too: an unclosed writer's __del__ would
+                # write to the discarded file and print a traceback at exit
+                stack.callback(writer.close)
             writer.write_table(table)
             if cfh is not None:
                 cfh.write(part.to_csv(index=False, header=cfh.tell() == 0).encode("utf-8"))
         if writer is None:
             raise ChelscreenError("the screen produced no rows to write")
-        writer.close()
     if not csv:
         (out_dir / "results.csv").unlink(missing_ok=True)
         logger.info("results.csv not written (pass csv=True / --csv to force); "

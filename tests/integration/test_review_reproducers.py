@@ -30,8 +30,6 @@ def test_screen_output_ranks_a_conjugate_with_its_core(conjugate_screen):
     assert summary_rows(conjugate_screen)[0]["second"]["chelator"] == "NOTA"
 
 
-@pytest.mark.xfail(strict=True, reason="REVIEW.md H1 follow-on: _rank_all counts conjugates in "
-                   "n_ranked; summary_rows of a whole table without screen_summary does not")
 def test_the_summary_counts_chelating_cores_not_conjugates(conjugate_screen):
     assert summary_rows(conjugate_screen)[0]["n"] == 2
 
@@ -51,8 +49,6 @@ def test_an_unknown_labeling_never_beats_a_proven_one(nuclide, metal, loss):
     assert out.loc["proven, heated", "labeling_score"] >= out.loc["unknown", "labeling_score"]
 
 
-@pytest.mark.xfail(strict=True, reason="REVIEW.md M4: _write_tables leaves the ParquetWriter "
-                   "open when a part fails; its __del__ prints a traceback to stderr")
 def test_a_failed_streamed_assembly_prints_no_traceback(tmp_path):
     import subprocess
     import sys

@@ -1,4 +1,4 @@
-"""Reproducers of review findings (REVIEW.md H1, H2, M4). Open ones are strict xfails: each fails
+"""Reproducers of code-review findings (benchmarks/results/code_review.md H1, H2, M4, L1); each
 on today's main for the reason stated, and turns into an XPASS failure once fixed — then delete
 the marker (the test stays as the regression test)."""
 
@@ -21,7 +21,7 @@ def conjugate_screen():
 
 
 def test_screen_output_ranks_a_conjugate_with_its_core(conjugate_screen):
-    """REVIEW.md H1 (fixed on main by 9c74ab0): the streamed assembly kept the rank but dropped
+    """benchmarks/results/code_review.md H1 (fixed on main by 9c74ab0): the streamed assembly kept the rank but dropped
     ``ranked_with`` and the conjugate note, so the conjugate competed with its own core."""
     by = conjugate_screen.set_index("chelator")
     assert by.loc["DOTATATE", "rank"] == by.loc["DOTA", "rank"]
@@ -76,6 +76,6 @@ def test_a_failed_streamed_assembly_prints_no_traceback(tmp_path):
 
 @pytest.mark.parametrize("spelling", ["Bi-213", "213Bi", "bi213", "[213Bi]"])
 def test_the_labeling_span_reads_every_nuclide_spelling(spelling):
-    """REVIEW.md L1: '213Bi' silently got the long-lived span (a second, hand-written parser)."""
+    """benchmarks/results/code_review.md L1: '213Bi' silently got the long-lived span (a second, hand-written parser)."""
     assert rank.labeling_span([spelling])[0] == pytest.approx(rank.labeling_span(["Bi-213"])[0])
     assert rank.labeling_span([spelling])[0] > 0.7

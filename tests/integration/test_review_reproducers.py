@@ -1,6 +1,5 @@
-"""Reproducers of code-review findings (benchmarks/results/code_review.md H1, H2, M4, L1); each
-on today's main for the reason stated, and turns into an XPASS failure once fixed — then delete
-the marker (the test stays as the regression test)."""
+"""Regression tests for code-review findings (benchmarks/results/code_review.md H1, H2, M4, L1):
+each failed on main for the reason stated in its docstring before the fix."""
 
 from __future__ import annotations
 

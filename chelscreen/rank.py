@@ -939,21 +939,27 @@ def half_life_h(nuclide: str) -> float:
 def prep_decay_frac(nuclides: Sequence[str]) -> np.ndarray:
     """Share of the activity that decays during :data:`LABELING_PREP_H` of preparation
     (``1 − 2^(−PREP_H / t½)``; 0 without a half-life): Bi-213 0.59, Ga-68 0.46, Pb-212 0.06."""
-    t = np.array([half_life_h(n) for n in nuclides], dtype=float)
+    uniq, inv = np.unique(np.asarray(nuclides, dtype=str), return_inverse=True)
+    t = np.array([half_life_h(n) for n in uniq], dtype=float)  # once per nuclide, not per row
     ok = np.isfinite(t) & (t > 0)
-    return np.where(ok, 1.0 - np.power(2.0, -LABELING_PREP_H / np.where(ok, t, 1.0)), 0.0)
+    f = np.where(ok, 1.0 - np.power(2.0, -LABELING_PREP_H / np.where(ok, t, 1.0)), 0.0)
+    return f[inv].reshape(-1)
 
 
-def labeling_unknown_score(nuclides: Sequence[str]) -> np.ndarray:
+def labeling_unknown_score(nuclides: Sequence[str], prep_decay: np.ndarray | None = None
+                           ) -> np.ndarray:
     """Value of a labeling *not shown* for each nuclide: :data:`LABELING_UNKNOWN_SCORE` less the
-    activity that decays during the reference preparation (:func:`prep_decay_frac`). A shown
-    labeling loses its own decay (or this reference loss when no time is suggested), so an
-    unknown can never score above a proven labeling of the same preparation time — for a
-    short-lived nuclide too, where an undecayed constant once beat a proven heated labeling."""
-    return LABELING_UNKNOWN_SCORE * (1.0 - prep_decay_frac(nuclides))
+    activity that decays during the reference preparation (:func:`prep_decay_frac`, or the
+    ``prep_decay`` already computed for these nuclides). A shown labeling loses its own decay
+    (or this reference loss when no time is suggested), so an unknown can never score above a
+    proven labeling of the same preparation time — for a short-lived nuclide too, where an
+    undecayed constant once beat a proven heated labeling."""
+    f = prep_decay_frac(nuclides) if prep_decay is None else prep_decay
+    return LABELING_UNKNOWN_SCORE * (1.0 - f)
 
 
-def labeling_span(nuclides: Sequence[str]) -> np.ndarray:
+def labeling_span(nuclides: Sequence[str], prep_decay: np.ndarray | None = None
+                  ) -> np.ndarray:
     """How much labeling can move the score, from each nuclide's half-life (0.3 … 1).
 
     ``span = LONG + (SHORT − LONG) × f``, ``f = 1 − 2^(−PREP_H / t½)`` the share of the
@@ -962,9 +968,10 @@ def labeling_span(nuclides: Sequence[str]) -> np.ndarray:
     0.003. ``LONG = 0.3`` is the span of a long-lived nuclide (mild labeling still matters
     for heat-sensitive vectors such as antibodies); for a nuclide that decays away while it
     is labeled, a labeling that is slow, hot or unproven can cost the whole score. No
-    half-life (an ion without a mass number): ``LONG``.
+    half-life (an ion without a mass number): ``LONG``. ``prep_decay``: :func:`prep_decay_frac`
+    of ``nuclides`` when the caller has it already.
     """
-    f = prep_decay_frac(nuclides)
+    f = prep_decay_frac(nuclides) if prep_decay is None else prep_decay
     return LABELING_SPAN_LONG + (LABELING_SPAN_SHORT - LABELING_SPAN_LONG) * f
 
 
@@ -1013,7 +1020,7 @@ def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
     lab_w = np.where(np.isfinite(p_mild),
                      np.nan_to_num(_col(df, "labeling_weight"), nan=0.0), 0.0)[:, None]
     span = _col(df, "labeling_span")
-    span = np.where(np.isfinite(span), span, labeling_span(nucs))
+    span = np.where(np.isfinite(span), span, labeling_span(nucs, loss_ref))
     from scipy.stats import norm
 
     u = norm.cdf(z_l)
@@ -1102,10 +1109,10 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     out["daughter_score"] = np.where(np.isfinite(rel), 1.0 - np.clip(rel, 0.0, 1.0), 1.0)
     p_mild = _col(out, "mild_labeling_prob")
     out["labeling_weight"] = labeling_weights(_text_col(out, "labeling_basis"), p_mild)
-    out["labeling_span"] = labeling_span(_text_col(out, "radionuclide"))
     nucs = _text_col(out, "radionuclide")
     loss_ref = prep_decay_frac(nucs)
-    unknown = labeling_unknown_score(nucs)
+    out["labeling_span"] = labeling_span(nucs, loss_ref)
+    unknown = labeling_unknown_score(nucs, loss_ref)
     loss = _col(out, "decay_loss_frac")
     lab = (1.0 - np.clip(np.where(np.isfinite(loss), loss, loss_ref), 0, 1)) * (
         LABELING_HEATED_SCORE + (1 - LABELING_HEATED_SCORE)

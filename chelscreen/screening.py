@@ -1117,21 +1117,22 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     ranking = _Ranking(nuclides, keep)
     relmax = np.full(n, np.nan)
     # the chelating-core keys (one per chelator): a conjugate is ranked with its core
-    # (rank.core_representatives), so the columns-only pass needs them as the full rows have them
+    # (rank.core_representatives), so the columns-only pass needs them as the full rows have
+    # them; read with the first pass's columns (no extra pass over the units)
     lig_keys = np.full(n, "", dtype=object)
     parent_keys = np.full(n, "", dtype=object)
-    for u in range(n_units):
-        part = store.read_chunk(u, columns=["_lig_idx", *KEY_COLUMNS])
-        idx = part["_lig_idx"].to_numpy(np.int64)
-        for col, dest in (("ligand_key", lig_keys), ("ligand_parent_key", parent_keys)):
-            dest[idx] = [k if isinstance(k, str) else "" for k in part[col].tolist()]
-        del part
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
         group = list(range(g0, min(len(nuclides), g0 + per_pass)))
         pieces: dict[int, list[pd.DataFrame]] = {k: [] for k in group}
         for u in range(n_units):
-            part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS])
+            keys = KEY_COLUMNS if g0 == 0 else ()
+            part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS, *keys])
+            if keys:
+                idx = part["_lig_idx"].to_numpy(np.int64)
+                for col, dest in (("ligand_key", lig_keys), ("ligand_parent_key", parent_keys)):
+                    dest[idx] = [k if isinstance(k, str) else "" for k in part[col].tolist()]
+                part = part.drop(columns=list(keys))
             nuc = part["_nuc_idx"].to_numpy()
             for k in group:
                 pieces[k].append(part[nuc == k])

@@ -760,20 +760,16 @@ def _neutral_mol(smiles: str):
         RDLogger.EnableLog("rdApp.*")
 
 
-def _n_macrocycles(mol) -> int:
-    return sum(1 for r in mol.GetRingInfo().AtomRings() if len(r) >= 9)
-
-
 def skeleton_containment(a: str, b: str) -> bool:
     """True if one chelating unit is a substructure of the other (neutral forms), both have the
     same number of macrocyclic rings (>= 9 atoms) **and the same denticity** (the same donor
     set: a bifunctional handle or a backbone substituent on one skeleton — never a chelator
     with donor arms removed, such as bare cyclen inside DO2A or IDA inside NTA), and the
     smaller has at least :data:`CONTAINMENT_MIN_FRACTION` of the larger one's heavy atoms."""
-    from chelscreen.chem.donors import n_donors
+    from chelscreen.chem.donors import macrocycle_rings, n_donors
 
     ma, mb = _neutral_mol(a), _neutral_mol(b)
-    if ma is None or mb is None or _n_macrocycles(ma) != _n_macrocycles(mb):
+    if ma is None or mb is None or len(macrocycle_rings(ma)) != len(macrocycle_rings(mb)):
         return False
     small, big = (ma, mb) if ma.GetNumHeavyAtoms() <= mb.GetNumHeavyAtoms() else (mb, ma)
     if small.GetNumHeavyAtoms() < CONTAINMENT_MIN_FRACTION * big.GetNumHeavyAtoms():

@@ -182,6 +182,33 @@ def test_analogues_borrow_measured_constants_only(fitted):
     assert StabilityModel().analogue_evidence == "measured"
 
 
+def test_measured_analogues_do_not_repredict_the_analogue_ions(fitted):
+    """Code review L5: with measured-only analogues the model's prediction for the analogue
+    pair (Ac3+'s ligand with La3+) was still computed and then thrown away."""
+    import copy
+
+    m = copy.deepcopy(fitted)
+    m.metal_rows_ = {**m.metal_rows_, "La3+": 500, "Ce3+": 500}
+    m.analogue_sd_ = {"M3+ group3/f": 0.5}
+    m.analogue_evidence_ = "measured"
+    pair = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"], "metal": ["Ac3+"]})
+    anchor = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"], "metal": ["La3+"],
+                           "logK": [10.4]})
+    calls = []
+    inner = m.predict_full
+
+    def counted(X, *args, **kw):
+        calls.append(len(X))
+        return inner(X, *args, **kw)
+
+    m.predict_full = counted
+    out = m.predict_full(pair, anchors=anchor)
+    assert calls == [1]  # the user's row only, no second pass over analogue pairs
+    assert "analogues La3+" in out["domain_note"].iloc[0]
+    # the measured La3+ value (0.3 log units of measurement error) drives the estimate
+    assert out["logK_basis"].iloc[0] in ("analogue", "anchored")
+
+
 def test_quantile_recalibration_undoes_the_shrinkage_of_strong_chelators():
     """Boosted trees shrink log K > 20 by 2-3 units; E[log K | prediction] (the old map) keeps
     that shrinkage, quantile matching of the out-of-fold predictions removes most of it, and

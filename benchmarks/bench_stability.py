@@ -85,6 +85,8 @@ EXPERIMENTS: dict[str, dict] = {
     "small leaves l2 5": {"linear_base": True, "max_iter": 300, "learning_rate": 0.12,
                           "max_leaf_nodes": 15, "l2_regularization": 5.0},
     "slow 600": {"linear_base": True, "max_iter": 600, "learning_rate": 0.06},
+    "monotone slow 600": {"linear_base": True, "monotone": True, "max_iter": 600,
+                          "learning_rate": 0.06},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 

@@ -250,3 +250,25 @@ def test_interval_calibration_sees_the_row_counts_a_prediction_sees(tiny):
     w_fold = fold.predict_full(la)["logK_sd"].to_numpy()
     w_full = full.predict_full(la)["logK_sd"].to_numpy()
     assert np.all(w_full > w_fold)
+
+
+def test_monotone_trees_never_lower_log_k_along_the_affinity_terms(tiny):
+    """``monotone=True``: the boosted trees may only raise log K along
+    MONOTONE_FEATURES (the metal's measured affinity, ligand basicity and their products)."""
+    from chelscreen.model.estimator import MONOTONE_FEATURES
+
+    m = StabilityModel(max_iter=60, min_samples_leaf=3, n_calibration_folds=0, monotone=True)
+    m.fit(tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"], protonation=pd.DataFrame())
+    feats = m.featurize(tiny[["smiles", "metal", "ionic_strength"]].head(20))
+    used = [c for c in MONOTONE_FEATURES if c in m.feature_names_]
+    assert used and list(m.model_.monotonic_cst).count(1) == len(used)
+    for name in used:
+        j = m.feature_names_.index(name)
+        col = feats.X[:, j][np.isfinite(feats.X[:, j])]
+        if not len(col):
+            continue
+        grid = np.linspace(col.min() - 1, col.max() + 1, 15)
+        for row in feats.X:
+            X = np.repeat(row[None, :], len(grid), axis=0)
+            X[:, j] = grid
+            assert np.all(np.diff(m.model_.predict(X)) >= -1e-9), name

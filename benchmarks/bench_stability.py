@@ -389,9 +389,12 @@ def main(argv: list[str] | None = None) -> dict:
         return inner_only(args, X, y, groups, prot, lig, ions)
     args.Xb = baseline_matrix(t["smiles"].to_numpy(dtype=object), metal,
                               t["ionic_strength"].to_numpy(float))
+    from chelscreen.model.estimator import StabilityModel
+
+    # the estimator's defaults are part of the key: a changed default must not reuse old folds
     sig = hashlib.sha256((Path(args.table).read_bytes().hex()[:2_000_000] + json.dumps(
         [CANDIDATES, args.candidates, args.folds, args.smoke, args.calibration_folds,
-         args.inner_calib])
+         args.inner_calib, StabilityModel().get_params()], default=str)
         ).encode()).hexdigest()[:12]
     n = len(t)
     keys = ["pred", "lo", "hi", "anchored", "anchored_lo", "anchored_hi", "base"]

@@ -360,12 +360,20 @@ def main(argv: list[str] | None = None) -> dict:
                     help="boosting iterations for --inner-only (learning rate 0.3)")
     ap.add_argument("--inner-calib", type=int, default=2,
                     help="calibration folds of the inner fits (>= 2 fits the recalibration map)")
+    ap.add_argument("--override", default="",
+                    help='JSON estimator parameters applied to every candidate, e.g. the previous '
+                         'defaults \'{"monotone": false, "max_iter": 300, "learning_rate": 0.12}\' '
+                         '(to compare them on the same outer folds)')
     ap.add_argument("--inner-dump", default=None,
                     help="--inner-only: write the hold-out rows with each variant's prediction")
     args = ap.parse_args(argv)
     if args.speed_only:
         return bundled_speed()
     args.candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    if args.override:
+        extra = json.loads(args.override)
+        for c in CANDIDATES.values():
+            c.update(extra)
     load0 = os.getloadavg()
     wall0, cpu0 = time.perf_counter(), time.process_time()
 

@@ -435,6 +435,54 @@ def dedupe(rows: pd.DataFrame) -> pd.DataFrame:
     return agg.reset_index()
 
 
+def drop_conflicting_stereoisomers(nist: pd.DataFrame, others: pd.DataFrame
+                                   ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple]]:
+    """Drop the minority isomer of NIST ligands that share one stereo-free structure but bind
+    as different compounds.
+
+    The table's structures are stereo-free, so NIST's cis- and trans-CDTA (ids 6300/6301) are
+    one SMILES. Where two NIST ligand ids of one structure differ by more than
+    :data:`CONFLICT_SPREAD` log units for a metal both were measured with (La³⁺: 3.7 vs 15.2),
+    they are different chelators, and the minority id's rows would otherwise stand as the
+    majority's values for the metals only it was measured with (Lu³⁺ 4.8 for trans-CDTA). All
+    rows of every id but the one with most rows are dropped, and so are rows of the other
+    sources (SATCMF copies NIST) with the same structure, metal and value (±0.01). Ids whose
+    common metals agree (duplicates, L/DL pairs) are kept and merged as before.
+
+    Returns the two tables without those rows and one report row per dropped isomer
+    (``smiles, metal, values, kept, reason`` as in :func:`resolve_conflicts`).
+    """
+    drop = np.zeros(len(nist), bool)
+    report: list[tuple] = []
+    dropped_values: dict[tuple[str, str], list[float]] = {}
+    ids = nist.groupby("smiles")["nist_ligand_id"].nunique()
+    for smi in ids[ids > 1].index:
+        sub = nist[nist["smiles"] == smi]
+        med = sub.groupby(["metal", "nist_ligand_id"])["logK"].median().unstack()
+        both = med[med.notna().sum(axis=1) > 1]
+        if not ((both.max(axis=1) - both.min(axis=1)) > CONFLICT_SPREAD).any():
+            continue
+        counts = sub["nist_ligand_id"].value_counts()
+        main = counts.index[0]
+        name = sub.loc[sub["nist_ligand_id"] == main, "ligand_name"].iloc[0]
+        for lid in counts.index[1:]:
+            rows = sub[sub["nist_ligand_id"] == lid]
+            drop[nist.index.get_indexer(rows.index)] = True
+            for r in rows.itertuples():
+                dropped_values.setdefault((smi, r.metal), []).append(float(r.logK))
+            report.append((smi, ";".join(sorted(rows["metal"].unique())),
+                           f"NIST ligand {lid} ({rows['ligand_name'].iloc[0]}): {len(rows)} rows",
+                           f"NIST ligand {main} ({name})",
+                           "stereoisomers of one stereo-free structure that bind differently "
+                           f"(> {CONFLICT_SPREAD:g} log units for a common metal): "
+                           "the minority isomer is dropped"))
+    keep_other = np.array([
+        not any(abs(float(v) - d) <= 0.01 for d in dropped_values.get((s, m), ()))
+        for s, m, v in zip(others["smiles"], others["metal"], others["logK"])
+    ], bool) if len(others) else np.ones(0, bool)
+    return nist[~drop], others[keep_other], report
+
+
 def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one consistent set of values per (ligand, metal); report the conflicts.
 
@@ -612,8 +660,10 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     stats["nist_ligands_structure_override"] = int(
         structures["structure_note"].str.startswith("structure override").sum()
     )
-    parts = [nist]
     sat = load_satcmf(raw)
+    nist, sat, isomers = drop_conflicting_stereoisomers(nist, sat)
+    stats["nist_stereoisomers_dropped"] = len(isomers)
+    parts = [nist]
     stats["satcmf_rows_used"] = len(sat)
     parts.append(sat)
     if include_iupac:
@@ -629,8 +679,10 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     # conflicts are resolved on the single measurements, before repeats are merged
     rows["n_measurements"] = 1
     rows, conflicts = resolve_conflicts(rows)
+    conflicts = pd.concat([pd.DataFrame(isomers, columns=conflicts.columns), conflicts],
+                          ignore_index=True)
     table = dedupe(rows.drop(columns="n_measurements"))
-    stats["conflicting_pairs"] = len(conflicts)
+    stats["conflicting_pairs"] = len(conflicts) - len(isomers)
     stats["conflicting_pairs_dropped"] = int((conflicts["kept"] == "").sum())
     conflicts.to_csv(out.parent / "conflicts.csv", index=False)
     table = table[

@@ -219,3 +219,31 @@ def test_missing_reference_constants_are_imputed_from_the_other_references():
     fr = features.metal_reference_frame(out, np.array(["Ga3+", "Cu2+"], dtype=object))
     assert np.isfinite(fr["mref_edta"]).all()
     assert fr["mref_n"].tolist() == [2.0, 3.0]  # counts the measured references only
+
+
+def test_stereoisomers_that_bind_differently_are_not_merged():
+    # NIST's cis- and trans-CDTA are one stereo-free SMILES; cis values (La 3.7, Lu 4.8) stood as
+    # trans-CDTA's Lu constant because only cis was measured with Lu, and SATCMF copies them
+    nist = pd.DataFrame({
+        "smiles": ["C"] * 5 + ["D"] * 4,
+        "metal": ["La3+", "Ca2+", "Cu2+", "La3+", "Lu3+", "Cu2+", "Zn2+", "Cu2+", "Ni2+"],
+        "logK": [15.2, 13.1, 22.0, 3.7, 4.8, 10.0, 8.0, 10.4, 7.0],
+        "nist_ligand_id": ["6301", "6301", "6301", "6300", "6300", "1", "1", "2", "2"],
+        "ligand_name": ["trans-C"] * 3 + ["cis-C"] * 2 + ["L-D"] * 2 + ["DL-D"] * 2,
+    })
+    sat = pd.DataFrame({"smiles": ["C", "C", "D"], "metal": ["Lu3+", "La3+", "Ni2+"],
+                        "logK": [4.81, 15.3, 7.0]})
+    kept, sat_kept, report = dataset.drop_conflicting_stereoisomers(nist, sat)
+    assert set(kept.loc[kept["smiles"] == "C", "nist_ligand_id"]) == {"6301"}
+    assert "Lu3+" not in set(kept.loc[kept["smiles"] == "C", "metal"])
+    assert len(kept[kept["smiles"] == "D"]) == 4          # agreeing isomers stay merged
+    assert list(sat_kept["logK"]) == [15.3, 7.0]          # the copied cis value goes too
+    assert len(report) == 1 and "6300" in report[0][2]
+
+
+def test_committed_table_has_no_cis_cdta_value(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    cdta = t[t["smiles"] == features.standardize_smiles(
+        "OC(=O)CN(CC(=O)O)C1CCCCC1N(CC(=O)O)CC(=O)O")]
+    lanthanides = cdta[cdta["metal"].isin(["La3+", "Nd3+", "Sm3+", "Lu3+", "Tm3+", "Gd3+"])]
+    assert len(lanthanides) and lanthanides["logK"].min() > 10

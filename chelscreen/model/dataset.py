@@ -533,6 +533,82 @@ def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
     return others.drop(index=sorted(drop)), report
 
 
+def load_nist_other_definitions(raw: Path, structures: pd.DataFrame) -> pd.DataFrame:
+    """NIST constants of every definition but ``[ML]/[M][L]`` (β2, MHL, M2L, hydrolysis ...)
+    for simple metal ions, with the ligand structure: used only to recognise such constants
+    entered elsewhere as K_ML (:func:`drop_other_definition_values`)."""
+    df = pd.read_csv(raw / NIST_CSV, usecols=["metal", "ligand_id", "beta_definition_raw",
+                                               "logK"])
+    df = df[(df["beta_definition_raw"] != ML_DEFINITION) & (df["metal"] != "H+")]
+    df = df.assign(metal=df["metal"].map(parse_nist_metal),
+                   smiles=df["ligand_id"].map(
+                       structures.set_index("nist_ligand_id")["smiles"]).fillna(""))
+    df = df[df["metal"].notna() & (df["smiles"] != "") & df["logK"].notna()]
+    return df[["smiles", "metal", "beta_definition_raw", "logK"]].reset_index(drop=True)
+
+
+def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
+                                 others: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop rows of another source that are NIST constants of another definition.
+
+    SATCMF gives twelve lanthanide "log K1" values of an azo dye (a chromotropic-acid azo
+    derivative) that are, metal for metal, NIST's ``[MHL]/[M][HL]`` constants of that ligand
+    (protonated complex from the protonated ligand), for which NIST has no K_ML at all. Where
+    at least :data:`COPY_MIN_METALS` metals of one ligand equal (to 0.01) NIST constants of one
+    other definition for the same ligand and metal, and none of them equals a NIST K_ML value
+    of that pair, these rows are dropped.
+    """
+    if not len(others) or not len(other_defs):
+        return others, []
+    od = other_defs.assign(_v=(other_defs["logK"] * 100).round())
+    od = od[["smiles", "metal", "beta_definition_raw", "_v"]].drop_duplicates()
+    ov = others.assign(_v=(others["logK"] * 100).round(), _row=others.index)
+    ov = ov[["smiles", "metal", "logK", "source", "_v", "_row"]]
+    j = ov.merge(od, on=["smiles", "metal", "_v"])
+    ml = set(zip(nist["smiles"], nist["metal"], (nist["logK"] * 100).round()))
+    j = j[[(s, m, v) not in ml for s, m, v in zip(j["smiles"], j["metal"], j["_v"])]]
+    drop: set = set()
+    report = []
+    for (smi, definition), g in j.groupby(["smiles", "beta_definition_raw"], sort=True):
+        if g["metal"].nunique() < COPY_MIN_METALS:
+            continue
+        drop |= set(g["_row"])
+        plain = re.sub(r"</?su[bp]>", "", definition)
+        report.append((smi, ";".join(sorted(g["metal"].unique())),
+                       "; ".join(f"{m} {v:.2f}" for m, v in zip(g["metal"], g["logK"])), "",
+                       f"definition error: these {g['source'].iloc[0]} values equal, metal for "
+                       f"metal, NIST's {plain} constants of the same ligand, not K_ML; dropped"))
+    return others.drop(index=sorted(drop)), report
+
+
+def unify_ligand_smiles(frames: list[pd.DataFrame]
+                        ) -> tuple[list[pd.DataFrame], list[tuple[str, str]]]:
+    """One SMILES per ligand over all sources.
+
+    Structures with one InChIKey first block (tautomers such as NIST's and SATCMF's histidine,
+    the imidazole N-H on either N) are rewritten to the SMILES with most rows, so that their
+    rows merge, the source checks compare like with like, and a grouped split cannot put one
+    ligand on both sides. Returns the frames (``smiles`` rewritten) and the (old, new) pairs.
+    """
+    from rdkit import Chem
+
+    counts = pd.concat([f["smiles"] for f in frames]).value_counts()
+    groups: dict[str, list[str]] = {}
+    for smi in counts.index:
+        mol = Chem.MolFromSmiles(smi)
+        # isotopologues (NIST's acetic acid-d3, drawn with explicit H) stay apart
+        if mol is None or "[H]" in smi or re.search(r"\[\d", smi):
+            continue
+        groups.setdefault(Chem.MolToInchiKey(mol).split("-")[0], []).append(smi)
+    rename = {}
+    for members in groups.values():
+        if len(members) > 1:
+            main = sorted(members, key=lambda x: (-counts[x], x))[0]
+            rename.update({x: main for x in members if x != main})
+    if rename:
+        frames = [f.assign(smiles=f["smiles"].replace(rename)) for f in frames]
+    return frames, sorted(rename.items())
+
 def _ln_z(metal: str) -> int | None:
     m = _SIMPLE_ION_RE.match(metal)
     if not m or m.group(2) != "3" or m.group(1) not in LANTHANIDES:
@@ -798,20 +874,32 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
         structures["structure_note"].str.startswith("structure override").sum()
     )
     sat = load_satcmf(raw)
+    extra = []
+    if include_iupac:
+        extra.append(load_cmi_iupac_v2(raw))
+    if literature is not None:
+        extra.append(load_literature(literature))
+    other_defs = load_nist_other_definitions(raw, structures)
+    (nist, sat, hp, other_defs, *extra), renamed = unify_ligand_smiles(
+        [nist, sat, hp, other_defs, *extra])
+    stats["ligand_smiles_unified"] = [f"{a} -> {b}" for a, b in renamed]
     nist, sat, isomers = drop_conflicting_stereoisomers(nist, sat)
     stats["nist_stereoisomers_dropped"] = len(isomers)
     sat, copies = drop_copied_values(nist, sat)
     stats["satcmf_copied_series"] = len(copies)
     stats["satcmf_copied_rows_dropped"] = sum(r[2].count(";") + 1 for r in copies)
+    sat, wrong_def = drop_other_definition_values(other_defs, nist, sat)
+    stats["satcmf_other_definition_rows_dropped"] = sum(r[2].count(";") + 1 for r in wrong_def)
+    copies = copies + wrong_def
     parts = [nist]
     stats["satcmf_rows_used"] = len(sat)
     parts.append(sat)
     if include_iupac:
-        cmi = load_cmi_iupac_v2(raw)
+        cmi = extra.pop(0)
         stats["cmi_iupac_v2_rows_used"] = len(cmi)
         parts.append(cmi)
     if literature is not None:
-        lit = load_literature(literature)
+        lit = extra.pop(0)
         stats["literature_rows_used"] = len(lit)
         parts.append(lit)
     rows = pd.concat(parts, ignore_index=True)

@@ -311,3 +311,45 @@ def test_committed_table_has_no_copied_or_off_series_lanthanide_value(repo_root)
     assert quinoline.empty                                        # quinolinic acid's values
     conflicts = pd.read_csv(repo_root / "models/stability/conflicts.csv")
     assert conflicts["reason"].str.startswith("copy error").sum() >= 5
+
+
+def test_constants_of_another_definition_are_dropped():
+    # SATCMF's lanthanide "log K1" of an azo dye are NIST's [MHL]/[M][HL] constants
+    defs = pd.DataFrame({"smiles": "A", "metal": ["Ce3+", "Eu3+", "Gd3+", "Tb3+", "Cu2+"],
+                         "beta_definition_raw": ["[MHL]/[M][HL]"] * 4 + ["[ML<sub>2</sub>]"],
+                         "logK": [5.60, 6.05, 6.03, 6.27, 12.0]})
+    nist = pd.DataFrame({"smiles": ["A"], "metal": ["Cu2+"], "logK": [12.0]})
+    sat = pd.DataFrame({"smiles": "A", "metal": ["Ce3+", "Eu3+", "Gd3+", "Tb3+", "Cu2+", "Dy3+"],
+                        "logK": [5.60, 6.05, 6.03, 6.27, 12.0, 9.9], "source": "SATCMF"})
+    kept, report = dataset.drop_other_definition_values(defs, nist, sat)
+    # Cu2+ 12.0 is also NIST's K_ML (not an error); Dy3+ matches nothing
+    assert list(kept["logK"]) == [12.0, 9.9]
+    assert len(report) == 1 and "[MHL]/[M][HL]" in report[0][4]
+    # fewer than four metals: chance agreement is possible, nothing dropped
+    kept2, report2 = dataset.drop_other_definition_values(defs, nist, sat.iloc[[0, 1, 2]])
+    assert len(kept2) == 3 and not report2
+
+
+def test_tautomers_of_one_ligand_get_one_smiles():
+    nist = pd.DataFrame({"smiles": ["NC(Cc1c[nH]cn1)C(=O)O"] * 2 + ["[H]C([H])([H])C(=O)O"],
+                         "metal": ["Cu2+", "Ni2+", "H+"]})
+    sat = pd.DataFrame({"smiles": ["NC(Cc1cnc[nH]1)C(=O)O", "CC(=O)O"], "metal": ["Gd3+"] * 2})
+    (n2, s2), renamed = dataset.unify_ligand_smiles([nist, sat])
+    assert renamed == [("NC(Cc1cnc[nH]1)C(=O)O", "NC(Cc1c[nH]cn1)C(=O)O")]
+    assert s2["smiles"].iloc[0] == "NC(Cc1c[nH]cn1)C(=O)O"
+    assert n2["smiles"].iloc[2] == "[H]C([H])([H])C(=O)O"        # isotopologue stays apart
+
+
+def test_committed_table_one_smiles_per_ligand_and_no_other_definition(repo_root):
+    from rdkit import RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    smiles = pd.Series(t["smiles"].unique())
+    plain = smiles[~smiles.str.contains(r"\[H\]|\[\d")]
+    keys = plain.map(lambda s: Chem.MolToInchiKey(Chem.MolFromSmiles(s)).split("-")[0])
+    assert not keys.duplicated().any(), list(plain[keys.duplicated(keep=False)])
+    conflicts = pd.read_csv(repo_root / "models/stability/conflicts.csv")
+    assert conflicts["reason"].str.startswith("definition error").sum() >= 1
+    dye = t[t["source_id"].astype(str).str.contains("satcmf:row1080(?:;|$)")]
+    assert dye.empty                                    # Gd3+ 6.03 = NIST's [MHL]/[M][HL]

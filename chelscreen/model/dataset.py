@@ -495,6 +495,16 @@ LN_OUTLIER = 3.0
 LN_SMOOTH_RMS = 1.0
 
 
+
+def _is_series_match(n_match: int, n_metals: int) -> bool:
+    """Values of one ligand that equal another series for at least :data:`COPY_MIN_METALS`
+    metals *and* for at least half of the metals the ligand has in that source: a copied
+    series. (Simple carboxylates with many measurements share single two-decimal values with
+    their homologues by chance - NIST's acetic and propanoic acid agree for five metals - but
+    not a whole series.)"""
+    return n_match >= COPY_MIN_METALS and n_match >= 0.5 * n_metals
+
+
 def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
                        ) -> tuple[pd.DataFrame, list[tuple]]:
     """Drop rows of another source (SATCMF) that are another NIST ligand's constants.
@@ -503,9 +513,10 @@ def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
     acid's lanthanide constants, 4-nitroresorcinol those of 4-nitrosoresorcinol, EDDS seven of
     EDTA's (Eu 16.23, Tb 16.59 ... where NIST's EDDS values are 13.5), a 4-methyl isomer those of
     N-(6-methyl-2-pyridylmethyl)iminodiacetic acid. Where the values of one ligand of ``others``
-    equal (to 0.01) the NIST values of one *other* NIST structure for at least
-    :data:`COPY_MIN_METALS` metals, those rows are copies (chance agreement at two decimals for
-    four metals is negligible) and are dropped; its other rows stay.
+    equal (to 0.01) the NIST values of one *other* NIST structure for a whole series
+    (:func:`_is_series_match`), or for at least :data:`COPY_MIN_METALS` metals of which as
+    many contradict the ligand's own NIST constants by > 2 log units, those rows are copies and
+    are dropped; its other rows stay.
 
     Returns ``others`` without the copies and one report row per (ligand, source ligand).
     """
@@ -520,8 +531,16 @@ def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
     j = j[j["smiles"] != j["smiles_nist"]]
     drop: set = set()
     report = []
+    n_metals = others.groupby("smiles")["metal"].nunique()
+    own = nist.groupby(["smiles", "metal"])["logK"].agg(["min", "max"])
     for (smi, src), g in j.groupby(["smiles", "smiles_nist"], sort=True):
-        if g["metal"].nunique() < COPY_MIN_METALS:
+        # the copied values contradict the ligand's own NIST constants (EDDS: 16.2 vs 13.5)
+        contradicted = sum(
+            (smi, m) in own.index
+            and min(abs(v - own.loc[(smi, m), "min"]), abs(v - own.loc[(smi, m), "max"])) > 2
+            for m, v in zip(g["metal"], g["logK"]))
+        if not (_is_series_match(g["metal"].nunique(), n_metals[smi])
+                or (g["metal"].nunique() >= COPY_MIN_METALS and contradicted >= COPY_MIN_METALS)):
             continue
         drop |= set(g["_row"])
         report.append((smi, ";".join(sorted(g["metal"].unique())),
@@ -554,7 +573,7 @@ def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
     SATCMF gives twelve lanthanide "log K1" values of an azo dye (a chromotropic-acid azo
     derivative) that are, metal for metal, NIST's ``[MHL]/[M][HL]`` constants of that ligand
     (protonated complex from the protonated ligand), for which NIST has no K_ML at all. Where
-    at least :data:`COPY_MIN_METALS` metals of one ligand equal (to 0.01) NIST constants of one
+    a series of one ligand (:func:`_is_series_match`) equals (to 0.01) NIST constants of one
     other definition for the same ligand and metal, and none of them equals a NIST K_ML value
     of that pair, these rows are dropped.
     """
@@ -569,8 +588,9 @@ def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
     j = j[[(s, m, v) not in ml for s, m, v in zip(j["smiles"], j["metal"], j["_v"])]]
     drop: set = set()
     report = []
+    n_metals = others.groupby("smiles")["metal"].nunique()
     for (smi, definition), g in j.groupby(["smiles", "beta_definition_raw"], sort=True):
-        if g["metal"].nunique() < COPY_MIN_METALS:
+        if not _is_series_match(g["metal"].nunique(), n_metals[smi]):
             continue
         drop |= set(g["_row"])
         plain = re.sub(r"</?su[bp]>", "", definition)

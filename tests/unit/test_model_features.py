@@ -353,3 +353,17 @@ def test_committed_table_one_smiles_per_ligand_and_no_other_definition(repo_root
     assert conflicts["reason"].str.startswith("definition error").sum() >= 1
     dye = t[t["source_id"].astype(str).str.contains("satcmf:row1080(?:;|$)")]
     assert dye.empty                                    # Gd3+ 6.03 = NIST's [MHL]/[M][HL]
+
+
+def test_chance_agreement_of_single_values_is_not_a_copy():
+    # homologous carboxylates with many measurements share single two-decimal values by chance
+    # (NIST's acetic and propanoic acid: five metals); a few matches in a long series that does
+    # not contradict the ligand's own NIST values are no copy
+    metals = ["Cu2+", "Zn2+", "Cd2+", "Pb2+", "Ni2+", "Co2+", "Mn2+", "Ca2+", "Mg2+", "Sr2+"]
+    nist = pd.DataFrame({"smiles": "A", "metal": metals[:4], "logK": [1.83, 1.1, 1.3, 2.1],
+                         "ligand_name": "acetate"})
+    sat = pd.DataFrame({"smiles": "P", "metal": metals,
+                        "logK": [1.83, 1.1, 1.3, 2.1, 0.7, 0.6, 0.5, 0.6, 0.5, 0.4],
+                        "source": "SATCMF"})
+    kept, report = dataset.drop_copied_values(nist, sat)
+    assert len(kept) == len(sat) and not report

@@ -557,13 +557,40 @@ def load_nist_other_definitions(raw: Path, structures: pd.DataFrame) -> pd.DataF
     for simple metal ions, with the ligand structure: used only to recognise such constants
     entered elsewhere as K_ML (:func:`drop_other_definition_values`)."""
     df = pd.read_csv(raw / NIST_CSV, usecols=["metal", "ligand_id", "beta_definition_raw",
-                                               "logK"])
+                                               "logK", "ionic_strength"])
     df = df[(df["beta_definition_raw"] != ML_DEFINITION) & (df["metal"] != "H+")]
     df = df.assign(metal=df["metal"].map(parse_nist_metal),
                    smiles=df["ligand_id"].map(
                        structures.set_index("nist_ligand_id")["smiles"]).fillna(""))
     df = df[df["metal"].notna() & (df["smiles"] != "") & df["logK"].notna()]
-    return df[["smiles", "metal", "beta_definition_raw", "logK"]].reset_index(drop=True)
+    return df[["smiles", "metal", "beta_definition_raw", "logK", "ionic_strength"]
+              ].reset_index(drop=True)
+
+
+BETA2_DEFINITION = "[ML<sub>2</sub>]/[M][L]<sup>2</sup>"
+
+
+def drop_ml_above_beta2(nist: pd.DataFrame, other_defs: pd.DataFrame
+                        ) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop NIST K_ML values that exceed the same pair's log β2 (same ionic strength) by more
+    than 2 log units.
+
+    log β2 = log K1 + log K2, and log K2 is not below -2 for a real system, so such an entry is
+    internally inconsistent: a β2 (or another constant) filed as K_ML. Example: NIST's
+    1-hydroxy-2-pyridinone with In³⁺ lists K_ML 13.97, β2 8.83 (the Co²⁺ β2 of the same
+    ligand) and β3 13.36, while Ga³⁺ has K_ML 9.12, β2 16.70.
+    """
+    b2 = other_defs[other_defs["beta_definition_raw"] == BETA2_DEFINITION]
+    b2 = b2.assign(ionic_strength=b2["ionic_strength"].fillna(IMPUTED_IONIC_STRENGTH))
+    top = b2.groupby(["smiles", "metal", "ionic_strength"])["logK"].max()
+    key = list(zip(nist["smiles"], nist["metal"], nist["ionic_strength"]))
+    limit = np.array([top.get(k, np.inf) for k in key]) + 2.0
+    bad = nist["logK"].to_numpy() > limit
+    report = [(r.smiles, r.metal, f"{r.logK:.2f} (NIST_SRD46, {r.source_id})", "",
+               f"K_ML above the same pair's log beta2 ({top[(r.smiles, r.metal, r.ionic_strength)]:.2f}, "
+               f"I = {r.ionic_strength:g} M) by more than 2: inconsistent entry; dropped")
+              for r in nist[bad].itertuples()]
+    return nist[~bad], report
 
 
 def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
@@ -903,8 +930,11 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     (nist, sat, hp, other_defs, *extra), renamed = unify_ligand_smiles(
         [nist, sat, hp, other_defs, *extra])
     stats["ligand_smiles_unified"] = [f"{a} -> {b}" for a, b in renamed]
+    nist, above_b2 = drop_ml_above_beta2(nist, other_defs)
+    stats["nist_ml_above_beta2_dropped"] = len(above_b2)
     nist, sat, isomers = drop_conflicting_stereoisomers(nist, sat)
     stats["nist_stereoisomers_dropped"] = len(isomers)
+    isomers = above_b2 + isomers
     sat, copies = drop_copied_values(nist, sat)
     stats["satcmf_copied_series"] = len(copies)
     stats["satcmf_copied_rows_dropped"] = sum(r[2].count(";") + 1 for r in copies)

@@ -367,3 +367,21 @@ def test_chance_agreement_of_single_values_is_not_a_copy():
                         "source": "SATCMF"})
     kept, report = dataset.drop_copied_values(nist, sat)
     assert len(kept) == len(sat) and not report
+
+
+def test_ml_constant_above_beta2_is_dropped():
+    # NIST 1-hydroxy-2-pyridinone/In3+: K_ML 13.97 but beta2 8.83 (Co2+'s beta2) and beta3 13.36
+    nist = pd.DataFrame({"smiles": ["H"] * 3, "metal": ["In3+", "Ga3+", "In3+"],
+                         "ionic_strength": [0.1, 0.1, 1.0], "logK": [13.97, 9.12, 13.0],
+                         "source_id": ["a", "b", "c"]})
+    defs = pd.DataFrame({"smiles": "H", "metal": ["In3+", "Ga3+", "In3+"],
+                         "beta_definition_raw": [dataset.BETA2_DEFINITION] * 2 + ["[MHL]/[ML][H]"],
+                         "logK": [8.83, 16.70, 2.0], "ionic_strength": [0.1, 0.1, 1.0]})
+    kept, report = dataset.drop_ml_above_beta2(nist, defs)
+    assert list(kept["source_id"]) == ["b", "c"] and len(report) == 1
+
+
+def test_committed_table_has_no_k_ml_above_beta2(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    hopo = t[(t["smiles"] == features.standardize_smiles("O=c1ccccn1O")) & (t["metal"] == "In3+")]
+    assert hopo.empty or hopo["logK"].max() < 12

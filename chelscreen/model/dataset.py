@@ -50,6 +50,10 @@ ML_DEFINITION = "[ML]/[M][L]"
 IMPUTED_IONIC_STRENGTH = 0.1
 #: two values of one (ligand, metal) pair further apart than this (log units) are a conflict
 CONFLICT_SPREAD = 3.0
+#: ionic strength (mol/L) to which values are brought (Davies) before they are compared for
+#: conflicts, and the highest ionic strength the Davies equation is applied at
+CONFLICT_REFERENCE_I = 0.1
+DAVIES_MAX_I = 0.5
 #: source preference when two conflicting values are equally supported
 SOURCE_PRIORITY = {"literature": 0, "NIST_SRD46": 1, "SATCMF": 2, "CMI_IUPAC_v2": 3}
 LITERATURE_CSV = "molecules/stability_literature.csv"
@@ -743,11 +747,30 @@ def drop_lanthanide_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[tup
     return rows.drop(index=drop), report
 
 
+def _davies(ionic: np.ndarray) -> np.ndarray:
+    i = np.clip(np.nan_to_num(np.asarray(ionic, float), nan=CONFLICT_REFERENCE_I), 0.0,
+                DAVIES_MAX_I)
+    sq = np.sqrt(i)
+    return sq / (1.0 + sq) - 0.3 * i
+
+
+def at_reference_ionic_strength(logk, ionic, metal_charge, ligand_charge) -> np.ndarray:
+    """log K1 brought to :data:`CONFLICT_REFERENCE_I` with the Davies equation:
+    ``log K(I) = log K° − 2·0.51·z_M·z_L·f(I)`` for M^zM + L^−zL ⇌ ML, f(I) = √I/(1+√I) − 0.3 I
+    (I capped at :data:`DAVIES_MAX_I`). Hf⁴⁺–EDTA⁴⁻ is 3.4 log units higher at I = 0 than at
+    0.1 M: the two are one measurement at two media, not a conflict."""
+    zz = 2.0 * 0.51 * np.asarray(metal_charge, float) * np.asarray(ligand_charge, float)
+    return np.asarray(logk, float) + zz * (_davies(ionic) - _davies(
+        np.full(len(np.atleast_1d(logk)), CONFLICT_REFERENCE_I)))
+
+
 def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one consistent set of values per (ligand, metal); report the conflicts.
 
-    Values of one pair (over sources and ionic-strength buckets) that span more than
-    :data:`CONFLICT_SPREAD` log units are a conflict (e.g. Sc-DOTA 30.8 vs 16.5). They are split
+    Values are compared at one ionic strength (:func:`at_reference_ionic_strength`: a constant
+    at I = 0 and one at 0.1 M differ by several log units for highly charged pairs without
+    disagreeing). Values of one pair (over sources and ionic-strength buckets) that then span
+    more than :data:`CONFLICT_SPREAD` log units are a conflict (e.g. Sc-DOTA 30.8 vs 16.5). They are split
     into clusters (sorted values, a new cluster after a gap > 1.5 log units); the cluster backed by
     more measurements wins, then the one with the preferred source (:data:`SOURCE_PRIORITY`:
     a cited literature value, NIST, SATCMF). When that still ties, the pair is dropped: a median of
@@ -755,22 +778,33 @@ def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns the cleaned table and one row per conflict (``smiles, metal, values, kept, reason``).
     """
+    from chelscreen.model.features import full_deprotonation_charge
+
     t = table.reset_index(drop=True)
     keep = np.ones(len(t), bool)
     report = []
+    multi = t.duplicated(["smiles", "metal"], keep=False)
+    zl = {s: full_deprotonation_charge(s) for s in t.loc[multi, "smiles"].unique()}
+    zm = t["metal"].astype(str).str.extract(r"(\d*)\+$")[0].replace("", "1").fillna("0")
+    ionic = t["ionic_strength"] if "ionic_strength" in t else pd.Series(np.nan, index=t.index)
+    t["_cmp"] = t["logK"].astype(float)
+    t.loc[multi, "_cmp"] = at_reference_ionic_strength(
+        t.loc[multi, "logK"], ionic[multi], zm[multi].astype(float),
+        t.loc[multi, "smiles"].map(zl).astype(float))
     for (smi, metal), g in t.groupby(["smiles", "metal"], sort=False):
-        if len(g) < 2 or g["logK"].max() - g["logK"].min() <= CONFLICT_SPREAD:
+        if len(g) < 2 or g["_cmp"].max() - g["_cmp"].min() <= CONFLICT_SPREAD:
             continue
-        g = g.sort_values("logK")
-        cl = np.concatenate([[0], np.cumsum(np.diff(g["logK"].to_numpy()) > 1.5)])
+        g = g.sort_values("_cmp")
+        cl = np.concatenate([[0], np.cumsum(np.diff(g["_cmp"].to_numpy()) > 1.5)])
         stats = []
         for c in np.unique(cl):
             gc = g[cl == c]
             stats.append((int(gc["n_measurements"].sum()),
                           -min(SOURCE_PRIORITY.get(s, 9) for s in gc["source"]), c))
         stats.sort(reverse=True)
-        values = "; ".join(f"{v:.2f} ({s}, n={n})" for v, s, n in
-                           zip(g["logK"], g["source"], g["n_measurements"]))
+        values = "; ".join(f"{v:.2f} at I={i:g} M ({s}, n={n})" for v, i, s, n in
+                           zip(g["logK"], ionic[g.index], g["source"],
+                               g["n_measurements"]))
         if len(stats) > 1 and stats[0][:2] == stats[1][:2]:
             keep[g.index] = False
             report.append((smi, metal, values, "", "tie in support and source: pair dropped"))
@@ -785,7 +819,7 @@ def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                        "; ".join(f"{v:.2f} ({s})" for v, s in zip(kept["logK"], kept["source"])),
                        f"kept the cluster with {why} ({best[0]} measurement(s))"))
     conflicts = pd.DataFrame(report, columns=["smiles", "metal", "values", "kept", "reason"])
-    return t[keep].reset_index(drop=True), conflicts
+    return t[keep].drop(columns="_cmp").reset_index(drop=True), conflicts
 
 
 def load_literature(path: Path) -> pd.DataFrame:

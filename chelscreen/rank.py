@@ -90,6 +90,12 @@ Retention: evidence before the model
     the weight ``W / (W + 1)`` and the DOIs. A conjugate in the input (DOTATATE) without
     evidence of its own uses the evidence for its parent chelator (:func:`parent_key`: the
     chelating core with the conjugation amide back in acid form, DOTA), and says so.
+    Evidence for a **close core** with the same element — the same donor skeleton with a
+    backbone substituent or a bifunctional handle (:func:`close_core`: the labeling module's
+    skeleton-containment rule plus the same donor types), e.g. a C-substituted open-chain
+    analogue — is pooled in as analogue evidence, each row at
+    ``chelscreen.radiolabeling.ANALOGUE_WEIGHT`` (0.5) of its assay weight, the weight an
+    analogue precedent has for labeling; the ``why`` sentence names the analogue.
 
 ``daughter_score = 1 - released_alpha_energy_frac``
     The fraction of the chain's alpha energy that is emitted by daughters released from the
@@ -654,7 +660,8 @@ def _evidence_table(exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
 
 
 def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
-    """``(key, element) → (n, weight, weighted mean, text)`` of an evidence table (cached)."""
+    """``(key, element) → (n, weight, weighted mean, text, core SMILES, chelator)`` of an
+    evidence table (cached)."""
     sig = (id(tab), len(tab))
     hit = _SUMMARY_CACHE.get(sig)
     if hit is not None and hit[0] is tab:
@@ -670,7 +677,8 @@ def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
         dois = list(dict.fromkeys(d for d in g["doi"] if d))
         cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")
         groups[(k, el)] = (float(len(g)), float(w.sum()), float((w * v).sum() / w.sum()),
-                           f"{tally} ({assays}; {cite})")
+                           f"{tally} ({assays}; {cite})", str(g["chelator_smiles"].iloc[0]),
+                           str(g["chelator"].iloc[0]))
     _SUMMARY_CACHE.clear()
     _SUMMARY_CACHE[sig] = (tab, groups)
     return groups
@@ -679,31 +687,100 @@ def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
 _SUMMARY_CACHE: dict = {}
 
 
+@cache
+def _donor_types(smiles: str) -> tuple[tuple[str, int], ...]:
+    """Perceived donors of a ligand by type (``amine_N``: 3, ``carboxylate_O``: 5 …)."""
+    from collections import Counter
+
+    from rdkit import Chem
+
+    from chelscreen.chem.donors import perceive_donors
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return ()
+    return tuple(sorted(Counter(d.donor_type for d in perceive_donors(mol)).items()))
+
+
+@cache
+def close_core(a: str, b: str) -> bool:
+    """Whether two chelators share one donor skeleton, so that retention evidence of one is
+    analogue evidence for the other (same metal).
+
+    The labeling module's rule for a close core (:func:`chelscreen.radiolabeling.
+    skeleton_containment`: one is a substructure of the other, same number of macrocyclic
+    rings, same denticity, the smaller holds ≥ half of the larger's heavy atoms — a backbone
+    substituent or a bifunctional handle on the same skeleton), and, since kinetic
+    inertness depends on what binds, every donor of the smaller one (by type: amine N,
+    carboxylate O, …) is in the larger one too: a hydroxyethyl arm is not an acetate arm.
+    """
+    from chelscreen.radiolabeling import CONTAINMENT_MIN_FRACTION, skeleton_containment
+
+    if not a or not b or a == b:
+        return False
+    ca, cb = _element_counts(a), _element_counts(b)
+    small, big = (ca, cb) if ca[0] <= cb[0] else (cb, ca)
+    # cheap necessary conditions first (heavy-atom share, N/O/S/P counts)
+    if small[0] < CONTAINMENT_MIN_FRACTION * big[0] or any(
+            x > y for x, y in zip(small[1:], big[1:])):
+        return False
+    if not skeleton_containment(a, b):
+        return False
+    da, db = dict(_donor_types(a)), dict(_donor_types(b))
+    s_d, b_d = (da, db) if ca[0] <= cb[0] else (db, da)
+    return all(b_d.get(t, 0) >= n for t, n in s_d.items())
+
+
 def evidence_summary(keys: Sequence[str], elements: Sequence[str],
-                     parent_keys: Sequence[str] | None = None) -> pd.DataFrame:
+                     parent_keys: Sequence[str] | None = None,
+                     smiles: Sequence[str] | None = None) -> pd.DataFrame:
     """Per pair: evidence count, weight, weighted mean outcome, and a citation text.
 
     Evidence for the ligand itself is used first; a conjugate without its own evidence uses
     the evidence for its parent chelating core (``parent_keys``, see :func:`parent_key`), which
-    the text says.
+    the text says. Evidence for a **close core** with the same element (:func:`close_core`:
+    the same donor skeleton with a backbone substituent or a handle, e.g. a C-substituted
+    analogue of an open-chain chelator) is added as analogue evidence, each of its rows
+    counting :data:`chelscreen.radiolabeling.ANALOGUE_WEIGHT` of its assay weight (the
+    weight the labeling module gives an analogue precedent); the text names the analogue.
+    ``smiles``: the pairs' ligand SMILES (no analogue evidence without them).
     """
+    from chelscreen.radiolabeling import ANALOGUE_WEIGHT
+
     tab = _evidence_table()
     parents = list(parent_keys) if parent_keys is not None else [""] * len(keys)
+    smis = list(smiles) if smiles is not None else [""] * len(keys)
     out = {"evidence_n": np.zeros(len(keys)), "evidence_weight": np.zeros(len(keys)),
            "evidence_mean": np.full(len(keys), np.nan), "evidence_text": [""] * len(keys)}
     if len(tab) == 0:
         return pd.DataFrame(out)
     groups = _group_summaries(tab)
-    for i, (k, el, pk) in enumerate(zip(keys, elements, parents)):
+    by_element: dict[str, list[tuple[str, tuple]]] = {}
+    for (k, el), g in groups.items():
+        by_element.setdefault(el, []).append((k, g))
+    for i, (k, el, pk, smi) in enumerate(zip(keys, elements, parents, smis)):
         g = groups.get((k, el)) if k else None
         via = ""
         if g is None and pk:
             g = groups.get((pk, el))
             via = "via its chelating core: "
-        if g is None:
+        n, w, wv, texts = 0.0, 0.0, 0.0, []
+        if g is not None:
+            n, w, wv = g[0], g[1], g[1] * g[2]
+            texts.append(via + g[3])
+        if smi and not pk:
+            for ck, ga in by_element.get(el, ()):
+                if ck in (k, pk) or not close_core(str(smi), ga[4]):
+                    continue
+                wa = ANALOGUE_WEIGHT * ga[1]
+                n, w, wv = n + ga[0], w + wa, wv + wa * ga[2]
+                texts.append(f"analogue evidence (close core {ga[5]}: same donor skeleton, "
+                             f"{ANALOGUE_WEIGHT:g} weight a row): {ga[3]}")
+        if w <= 0:
             continue
-        out["evidence_n"][i], out["evidence_weight"][i], out["evidence_mean"][i], text = g
-        out["evidence_text"][i] = via + text
+        out["evidence_n"][i], out["evidence_weight"][i] = n, w
+        out["evidence_mean"][i] = wv / w
+        out["evidence_text"][i] = "; ".join(texts)
     return pd.DataFrame(out)
 
 
@@ -1101,7 +1178,8 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
         out["ligand_key"] = keys
     elements = [_element_of(n) if n else "".join(c for c in m if c.isalpha())
                 for n, m in zip(_text_col(out, "radionuclide"), _text_col(out, "metal"))]
-    ev = evidence_summary(list(keys), elements, list(_text_col(out, "ligand_parent_key")))
+    ev = evidence_summary(list(keys), elements, list(_text_col(out, "ligand_parent_key")),
+                          list(_text_col(out, "smiles")))
     for c in ev.columns:
         out[c] = ev[c].to_numpy()
 

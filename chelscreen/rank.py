@@ -1239,6 +1239,8 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
     sc = _col(df, score) if score in df.columns else np.zeros(n)
     groups = df[by].astype(str).to_numpy() if by in df.columns else np.full(n, "")
     rep = own.copy()
+    plan: list[tuple[np.ndarray, dict[str, int], dict[str, list[int]]]] = []
+    unscreened: set[str] = set()  # conjugates whose core key is not screened (any group)
     for g in np.unique(groups):
         idx = np.flatnonzero((groups == g) & np.isfinite(sc))
         core_row: dict[str, int] = {}
@@ -1249,7 +1251,18 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
         for i in idx:
             if parents[i]:
                 by_core.setdefault(parents[i], []).append(int(i))
-        plain = [i for i in idx if keys[i] and not parents[i]]
+        unscreened.update(str(smiles[m[0]]) for pk, m in by_core.items() if pk not in core_row)
+        plan.append((idx, core_row, by_core))
+    # the structural search depends on the SMILES only: once per call for every group, over
+    # the plain chelators of the whole frame (memoized across calls: add_rank, add_confidence
+    # and the streamed ranking's per-radionuclide calls share it)
+    plain_all = np.flatnonzero((keys != "") & (parents == "") & np.isfinite(sc))
+    heads = _core_heads(unscreened, smiles[plain_all]) if unscreened else {}
+    for idx, core_row, by_core in plan:
+        plain_rows: dict[str, list[int]] = {}
+        for i in idx:
+            if keys[i] and not parents[i]:
+                plain_rows.setdefault(str(smiles[i]), []).append(int(i))
         for pk, members in by_core.items():
             if pk in core_row:
                 head = core_row[pk]
@@ -1257,9 +1270,8 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
                 # the core in another acid/linker form (HBED-CC for PSMA-11, whose core finder
                 # keeps the HBED unit only): the largest screened chelator that holds the
                 # conjugate's chelating core and whose skeleton the conjugate holds
-                conj = str(smiles[members[0]])
-                cands = [j for j in plain if _could_be_core_of(conj, str(smiles[j]))
-                         and _is_core_of(conj, str(smiles[j]))]
+                cands = [j for s in heads.get(str(smiles[members[0]]), ())
+                         for j in plain_rows.get(s, ())]
                 if cands:
                     head = max(cands, key=lambda j: (_heavy_atoms(str(smiles[j])), -j))
                 else:  # core not screened: the best-scored conjugate (first on ties) stands
@@ -1267,6 +1279,43 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
             for i in members:
                 rep[i] = head
     return rep
+
+
+#: ``(conjugate SMILES, signature of the plain chelators searched) → the plain SMILES that
+#: are its chelating core`` (:func:`_core_heads`)
+_HEADS_MEMO: dict[tuple[str, int], tuple[str, ...]] = {}
+_HEADS_MEMO_MAX = 100_000
+
+
+def _core_heads(conjugates: set[str], plain: np.ndarray) -> dict[str, tuple[str, ...]]:
+    """For each conjugate SMILES, the plain chelator SMILES (among ``plain``) that are its
+    chelating core in another form (:func:`_is_core_of`).
+
+    The plain chelators are grouped by their (N, O, S, P) counts once per call, so a
+    conjugate is tested only against the groups whose counts can hold its core's (a dict
+    scan over distinct count tuples, not over every chelator), and only chelators no larger
+    than the conjugate go on to the substructure test. Results are memoized per conjugate
+    and set of plain chelators, so the two ranking passes and the per-radionuclide calls of
+    a streamed screen search once.
+    """
+    uniq = sorted(set(plain.tolist()))
+    sig = hash(tuple(uniq))
+    todo = [c for c in conjugates if (c, sig) not in _HEADS_MEMO]
+    if todo:
+        by_counts: dict[tuple[int, ...], list[tuple[int, str]]] = {}
+        for s in uniq:
+            ec = _element_counts(s)
+            by_counts.setdefault(ec[1:], []).append((ec[0], s))
+        if len(_HEADS_MEMO) > _HEADS_MEMO_MAX:
+            _HEADS_MEMO.clear()
+        for c in todo:
+            core, whole = _element_counts(c, core=True), _element_counts(c)
+            hits = []
+            for counts, members in by_counts.items():
+                if all(x <= y for x, y in zip(core[1:], counts)):
+                    hits.extend(s for h, s in members if h <= whole[0] and _is_core_of(c, s))
+            _HEADS_MEMO[(c, sig)] = tuple(hits)
+    return {c: _HEADS_MEMO[(c, sig)] for c in conjugates}
 
 
 @cache
@@ -1288,15 +1337,6 @@ def _element_counts(smiles: str, core: bool = False) -> tuple[int, ...]:
         return (10**6,) * 5
     sym = [a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
     return (len(sym), sym.count("N"), sym.count("O"), sym.count("S"), sym.count("P"))
-
-
-def _could_be_core_of(conjugate: str, chelator: str) -> bool:
-    """Cheap necessary condition of :func:`_is_core_of` (atom counts), so that a large screen
-    with many conjugates does not run a substructure search for every chelator."""
-    core = _element_counts(conjugate, core=True)
-    x = _element_counts(chelator)
-    whole = _element_counts(conjugate)
-    return all(c <= v for c, v in zip(core[1:], x[1:])) and x[0] <= whole[0]
 
 
 @cache

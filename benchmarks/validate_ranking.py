@@ -56,8 +56,8 @@ RESULTS = REPO / "benchmarks" / "results" / "validate_ranking.json"
 #: assay class of a head-to-head outcome from keywords of its assay text (first match wins)
 ASSAY_CLASSES = (
     ("acid dissociation", ("acid", "decomplexation")),
-    ("in vivo", ("in vivo", "liver", "bone", "femur", "biodistribution", "mice", "rat ",
-                 "excretion", "pet")),
+    ("in vivo", ("in vivo", "liver", "bone", "femur", "biodistribution", "mice", "rat",
+                 "excretion", "pet", "pharmacokinetics")),
     ("challenge", ("challenge", "transchelation", "transmetallation", "competition", "sod")),
     ("serum/plasma", ("serum", "plasma")),
     ("buffer", ("pbs", "buffer", "nacl", "saline")),
@@ -161,9 +161,11 @@ def concordance(res: pd.DataFrame, protocol: str) -> tuple[float, int, int, int]
 
 def assay_class(text: str) -> str:
     """Coarse class of a head-to-head outcome's assay text (:data:`ASSAY_CLASSES`)."""
-    low = f" {str(text).lower()} "
+    import re
+
+    low = str(text).lower()
     for name, words in ASSAY_CLASSES:
-        if any(w in low for w in words):
+        if any(re.search(rf"\b{re.escape(w)}\b", low) for w in words):
             return name
     return "other"
 

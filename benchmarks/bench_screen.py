@@ -279,7 +279,7 @@ def run_one(args, n: int) -> dict:
         res["task_overhead_s"] = over
     print(f"outputs in {out}")
     if prof is not None:
-        _print_profile(prof, cpu, args.profile_top)
+        _print_profile(prof, cpu, args.profile_top, main_only=args.n_jobs != 1)
     return res
 
 
@@ -296,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-labeling", action="store_true",
                     help="skip the labeling model (stability model + daughters only)")
     ap.add_argument("--profile", action="store_true",
-                    help="cProfile the screen in CPU time (needs --n-jobs 1: in-process) and "
-                         "print the top costs")
+                    help="cProfile the screen in CPU time and print where it goes (with "
+                         "--n-jobs 1 the units run in-process and are included; otherwise the "
+                         "main process only)")
     ap.add_argument("--chunk-size", type=int, default=None,
                     help="chelators per work unit (default: the screen's rule)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
@@ -309,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
                          "done every 30 s to this CSV")
     ap.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.profile and (args.n_jobs != 1 or args.executor != "local"):
-        ap.error("--profile measures this process only: use --n-jobs 1 --executor local")
+    if args.profile and args.executor != "local":
+        ap.error("--profile needs --executor local (with --n-jobs 1 the units run in-process)")
     if len(args.n) == 1:
         res = run_one(args, args.n[0])
         if args.json:
@@ -346,11 +347,59 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_profile(prof, cpu: float, top: int) -> None:
-    """Top costs of the screen: inclusive (cumulative) and own (tottime) CPU seconds."""
+#: the parts of a screen, by the function that does each (module path suffix, function name);
+#: inclusive CPU-s from the profile. Nested rows are indented (already in their parent).
+COMPONENTS: tuple[tuple[str, str, str], ...] = (
+    ("read and standardize the input (main)", "screening.py", "_read_input"),
+    ("labeling model selection and fit (once per screen)", "radiolabeling.py", "_fitted_model"),
+    ("work units", "screening.py", "_score_block"),
+    ("  stability model (predict_stability)", "screening.py", "_predictions"),
+    ("    its ligand featurization", "estimator.py", "_ligand_frame"),
+    ("    its stability-model load (once per process)", "model/io.py", "load"),
+    ("  labeling (labeling())", "screening.py", "_labeling_rows"),
+    ("    similarity to the labeling table", "radiolabeling.py", "table_similarity"),
+    ("    per-pair answer (assess)", "radiolabeling.py", "assess"),
+    ("  ligand structure terms (_ligand_structure; pays the chem descriptors that labeling "
+     "reuses)", "screening.py", "_ligand_structure"),
+    ("    chem.descriptors.ligand_features (cached per SMILES)", "radiolabeling.py",
+     "_ligand_features_cached"),
+    ("  block re-read (read_ligands of the block)", "screening.py", "_read_block"),
+    ("  scoring and confidence draws (score_pairs)", "rank.py", "score_pairs"),
+    ("    confidence draws (sample_scores)", "rank.py", "sample_scores"),
+    ("  why sentences", "rank.py", "why_sentence"),
+    ("  pair table assembly (_assemble_columns)", "screening.py", "_assemble_columns"),
+    ("  fixed dtypes (_normalize_types)", "screening.py", "_normalize_types"),
+    ("ranking pass (_rank_all)", "screening.py", "_rank_all"),
+    ("results.parquet/.csv streamed writing", "screening.py", "_write_tables"),
+    ("report.html + top.sdf", "screening.py", "_write_report"),
+)
+
+
+def component_costs(stats) -> list[tuple[str, float]]:
+    """(label, inclusive CPU-s) of :data:`COMPONENTS` from a ``pstats.Stats``."""
+    out = []
+    for label, path, func in COMPONENTS:
+        ct = sum(v[3] for (f, _ln, fn), v in stats.stats.items()
+                 if fn == func and f.replace("\\", "/").endswith(path))
+        out.append((label, ct))
+    return out
+
+
+def _print_profile(prof, cpu: float, top: int, main_only: bool = False) -> None:
+    """Top costs of the screen: the parts of :data:`COMPONENTS`, then the inclusive
+    (cumulative) and own (tottime) CPU seconds of the top functions."""
     import io
     import pstats
 
+    st = pstats.Stats(prof, stream=io.StringIO())
+    total = sum(v[2] for v in st.stats.values())
+    where = "this (main) process only: the workers' units are not in it" if main_only else \
+        "one process (units in-process)"
+    print(f"\n=== where the CPU goes ({where}; profiled {total:.1f} CPU-s, profiler overhead "
+          "included; screen CPU without profiler lower) ===")
+    for label, ct in component_costs(st):
+        if ct > 0:
+            print(f"{ct:8.2f} CPU-s {100 * ct / max(total, 1e-9):5.1f} %  {label}")
     for key, what in (("cumulative", "inclusive CPU-s (a function and what it calls)"),
                       ("tottime", "own CPU-s (excluding callees)")):
         buf = io.StringIO()

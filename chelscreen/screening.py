@@ -353,10 +353,36 @@ def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
     makes each small tree prediction take milliseconds instead of microseconds. Per-row
     predictions do not depend on the thread count, so results are unchanged.
     """
+    with one_thread():
+        return _score_block(payload)
+
+
+def one_thread():
+    """``threadpool_limits(1)`` over the native thread pools a screen uses, loaded first.
+
+    threadpoolctl limits only the libraries already loaded when it is entered: a worker's
+    first unit imported scipy and scikit-learn (their OpenBLAS and OpenMP) inside the limit
+    and ran them with every core, and the parent process fitted the labeling model with every
+    core (4 CPU-s instead of 0.8 on 2 cores: OpenBLAS threads spin while they wait).
+    """
+    import scipy.optimize  # noqa: F401 - scipy's OpenBLAS (labeling fit)
+    import sklearn.ensemble  # noqa: F401 - OpenMP (stability model)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
-        return _score_block(payload)
+    return threadpool_limits(limits=1)
+
+
+def _single_threaded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` run under :func:`one_thread` (the parent process of a screen: labeling fit,
+    ranking, writing); same results, less CPU."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with one_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
@@ -402,8 +428,15 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
             df[col] = [sim.get((int(a), int(b)), {}).get(col, np.nan)
                        for a, b in zip(df["_lig_idx"], df["_nuc_idx"])]
     scored = score_pairs(df)
-    scored["why"] = [why_sentence(r) for r in scored.to_dict("records")]
+    scored["why"] = [why_sentence(r) for r in _records(scored)]
     return _normalize_types(scored)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """``df.to_dict("records")`` built from each column's ``tolist()`` (the same Python
+    values; pandas boxes every cell one by one)."""
+    cols = list(df.columns)
+    return [dict(zip(cols, row)) for row in zip(*(df[c].tolist() for c in cols))]
 
 
 def _assemble_columns(ligs: pd.DataFrame, valid: pd.DataFrame, infos: list[dict[str, Any]],
@@ -506,10 +539,9 @@ def _assemble_columns(ligs: pd.DataFrame, valid: pd.DataFrame, infos: list[dict[
 
 def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
     """Fixed dtypes so chunks from any executor concatenate to identical frames."""
-    out = df.copy()
-    for c in COLUMNS:
-        if c not in out:
-            out[c] = np.nan
+    missing = [c for c in COLUMNS if c not in df]
+    out = (pd.concat([df, pd.DataFrame(np.nan, index=df.index, columns=missing)], axis=1)
+           if missing else df.copy())
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
                  "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
                  "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
@@ -517,7 +549,8 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
                  "ranked_with")
     for c in text_cols:
         if c in out:
-            out[c] = out[c].map(_text).astype(object)
+            out[c] = pd.Series([v if type(v) is str else _text(v) for v in out[c].tolist()],
+                               index=out.index, dtype=object)
     if "in_domain" in out:
         out["in_domain"] = out["in_domain"].map(
             lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else bool(v)
@@ -646,6 +679,7 @@ def default_chunk_size(n_ligands: int) -> int:
     return int(min(256, max(64, math.ceil(n_ligands / 64))))
 
 
+@_single_threaded
 def screen(
     ligands: Any = None,
     radionuclides: str | Sequence[str] | None = None,

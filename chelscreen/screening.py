@@ -1305,9 +1305,12 @@ def _csv_wanted(csv: bool | None, n_rows: int) -> bool:
     return bool(csv) or (csv is None and n_rows <= CSV_MAX_ROWS)
 
 
-def _arrow_table(part: pd.DataFrame, schema: Any = None) -> Any:
+def _arrow_table(part: pd.DataFrame, schema: Any = None, rows: str = "") -> Any:
     """``part`` as an Arrow table; the first part fixes the schema (an all-empty column is
-    typed by what it holds elsewhere: ``in_domain`` bool, text otherwise)."""
+    typed by what it holds elsewhere: ``in_domain`` bool, text otherwise), and every later
+    part must have the same columns with values of the same type: a part that differs raises
+    a :class:`ChelscreenError` naming the column (``rows``: which rows the part holds), before
+    anything of it is written."""
     import pyarrow as pa
 
     if schema is None:
@@ -1316,7 +1319,32 @@ def _arrow_table(part: pd.DataFrame, schema: Any = None) -> Any:
             if pa.types.is_null(field.type):
                 typ = pa.bool_() if field.name == "in_domain" else pa.string()
                 schema = schema.set(i, pa.field(field.name, typ))
-    return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+        return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+    names = [str(c) for c in part.columns]
+    if names != schema.names:
+        missing = [c for c in schema.names if c not in names]
+        extra = [c for c in names if c not in schema.names]
+        what = (f"lacks column {missing[0]!r}" if missing else
+                f"has an extra column {extra[0]!r}" if extra else "has its columns in another order")
+        raise ChelscreenError(f"results: the part of {rows or 'a later block'} {what} (the first "
+                              "part fixed the table's columns); every part must have the same "
+                              "columns")
+    try:
+        return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError,
+            TypeError) as exc:
+        for field in schema:
+            try:
+                pa.array(part[field.name], type=field.type, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
+                    ValueError, TypeError) as col_exc:
+                first = str(col_exc).strip().splitlines()[0] if str(col_exc).strip() else ""
+                raise ChelscreenError(
+                    f"results: column {field.name!r} of {rows or 'a later block'} holds values "
+                    f"that are not {field.type} like the first rows' ({first}); give the "
+                    "column one type (e.g. text) for every row") from exc
+        raise ChelscreenError(f"results: the part of {rows or 'a later block'} cannot be "
+                              f"written with the first part's types ({exc})") from exc
 
 
 def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
@@ -1336,8 +1364,11 @@ def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
         pfh = stack.enter_context(AtomicFile(paths["parquet"]))
         cfh = stack.enter_context(AtomicFile(paths["csv"])) if csv else None
         writer = None
+        done = 0
         for part in parts:
-            table = _arrow_table(part, None if writer is None else writer.schema)
+            rows = f"rows {done + 1}–{done + len(part)}"
+            table = _arrow_table(part, None if writer is None else writer.schema, rows)
+            done += len(part)
             if writer is None:
                 writer = pq.ParquetWriter(pfh, table.schema)
                 # closed before its file on any error too: an unclosed writer's __del__ would

@@ -343,16 +343,6 @@ def _to_parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def atomic_write_parquet(path: str | os.PathLike, df: pd.DataFrame) -> Path:
-    """Write a DataFrame as parquet atomically."""
-    return atomic_write_bytes(path, _to_parquet_bytes(df))
-
-
-def atomic_write_csv(path: str | os.PathLike, df: pd.DataFrame) -> Path:
-    """Write a DataFrame as CSV (UTF-8, no index) atomically."""
-    return atomic_write_text(path, df.to_csv(index=False))
-
-
 class ResultStore:
     """Chunk store of one screening job under ``<out>/.chelscreen-job``.
 

@@ -825,8 +825,9 @@ def screen(
                 keys = list(zip(cand["_lig_idx"].astype(int), cand["_nuc_idx"].astype(int)))
                 hit = np.array([k in sim for k in keys], dtype=bool)
                 overrides = _rescore_with_simulation(cand[hit].reset_index(drop=True), sim)
-        names = ligs["chelator"].astype(str).to_numpy(dtype=object)
-        smiles = ligs["smiles"].astype(str).to_numpy(dtype=object)
+        # the input's own (Arrow-backed) text arrays: no Python string per chelator is made
+        names = ligs["chelator"].astype(str).array
+        smiles = ligs["smiles"].astype(str).array
         keep = max(int(top_n), _report_rows())
         ranking = _rank_all(store, n_units, size, nuclides, names, smiles, overrides, keep)
         to_disk = out is not None and write
@@ -851,7 +852,7 @@ def screen(
         view = (pd.concat(view_parts, ignore_index=True) if view_parts
                 else pd.DataFrame(columns=list(COLUMNS)))
         view.attrs["screen_summary"] = ranking.summary(view, n_chelators=int(
-            pd.Series(names).nunique()), n_rows=n_rows)
+            pd.Series(names, copy=False).nunique()), n_rows=n_rows)
         if to_disk and report:
             written.update(_write_report(view, out_dir, top_n=int(top_n)))
         result = pd.concat(collected, ignore_index=True) if load else view
@@ -1065,6 +1066,10 @@ class _Ranking:
         self.all_extrapolated: dict[str, bool] = {}
         self.pending: set[str] = set()
         self.heat_names: set[str] = set()
+        #: the confidence candidates' ``p_best``/``tied_with`` per radionuclide index
+        #: (``_lig_idx`` array, values): the rank tables are stored as the columns-only pass
+        #: left them, before the candidates' full rows are read, and these replace them
+        self.candidates: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def view_rows(self, part: pd.DataFrame) -> pd.DataFrame:
         """The rows of a final part the report, ``top.sdf`` and the console summary use."""
@@ -1097,6 +1102,11 @@ def _report_rows() -> int:
     return int(TABLE_ROWS)
 
 
+#: rows per row group of a stored rank table: :func:`_final_parts` reads the tables of every
+#: radionuclide side by side in batches, and a reader holds its current row group decoded
+#: (one row group of n rows held every chelator's ``tied_with`` text at once, ≈ 3 KB per
+#: chelator for 12 radionuclides)
+RANK_ROW_GROUP = 4096
 #: bytes of columns-only data the ranking holds at once (several radionuclides per pass over
 #: the stored units while they fit: one pass for up to ~2.6·10^5 chelators × 12)
 RANK_BUFFER_BYTES = 128 * 2**20
@@ -1131,7 +1141,7 @@ def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray]
 
 
 def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
-              names: np.ndarray, smiles: np.ndarray, overrides: pd.DataFrame | None,
+              names: Any, smiles: Any, overrides: pd.DataFrame | None,
               keep: int) -> _Ranking:
     """Rank every radionuclide from a columns-only pass (exact, bounded memory).
 
@@ -1141,8 +1151,10 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     confidence candidates, which need only the score's mean and interval); the candidates'
     full rows are then read and ranked again on their own, which gives their
     ``p_best``/``tied_with`` exactly as on the whole table (the candidates are compared only
-    with each other). The table is stored in the job (``rank-NNN``) and read back in batches
-    by :func:`_final_parts`.
+    with each other). Each radionuclide's table is stored in the job (``rank-NNN``, row groups
+    of :data:`RANK_ROW_GROUP`) as soon as it is ranked, so one is held at a time, and read
+    back in batches by :func:`_final_parts`, which puts the candidates' values
+    (``_Ranking.candidates``) in. ``names`` and ``smiles``: the input's text arrays.
     """
     from chelscreen.rank import CONFIDENCE_CANDIDATES
     from chelscreen.reporting import MAX_HEATMAP_ROWS, _is_extrapolation
@@ -1155,6 +1167,7 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     # them; read with the first pass's columns (no extra pass over the units)
     lig_keys = np.full(n, "", dtype=object)
     parent_keys = np.full(n, "", dtype=object)
+    text_cols: dict[str, Any] = {"chelator": names, "smiles": smiles}
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
         group = list(range(g0, min(len(nuclides), g0 + per_pass)))
@@ -1170,9 +1183,13 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             nuc = part["_nuc_idx"].to_numpy()
             for k in group:
                 pieces[k].append(part[nuc == k])
-        state: dict[int, tuple] = {}
-        ranked_with: dict[int, np.ndarray] = {}
-        rank_note: dict[int, np.ndarray] = {}
+        if g0 == 0:
+            # as text arrays once (each radionuclide's frame reuses them; the key arrays of
+            # Python strings are freed)
+            text_cols["ligand_key"] = pd.Series(lig_keys).array
+            text_cols["ligand_parent_key"] = pd.Series(parent_keys).array
+            del lig_keys, parent_keys
+        cand: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k in group:
             nuc = nuclides[k]
             cols = _apply_overrides(pd.concat(pieces.pop(k), ignore_index=True), overrides)
@@ -1181,10 +1198,12 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                 raise ChelscreenError(f"the stored units hold {len(lig)} pairs of {nuc} for "
                                       f"{n} chelators; run the screen again without --resume")
             red = pd.DataFrame({
-                "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64), "chelator": names,
-                "smiles": smiles, "radionuclide": np.full(n, nuc, dtype=object),
+                "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64),
+                "chelator": text_cols["chelator"], "smiles": text_cols["smiles"],
+                "radionuclide": np.full(n, nuc, dtype=object),
                 "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
-                "ligand_key": lig_keys, "ligand_parent_key": parent_keys,
+                "ligand_key": text_cols["ligand_key"],
+                "ligand_parent_key": text_cols["ligand_parent_key"],
                 **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
             })
             del cols
@@ -1193,31 +1212,38 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             if fin.any() and score[fin].max() > 0:  # the heatmap: score / best of the column
                 relmax = np.fmax(relmax, score / score[fin].max())
             ranked = _ranked(red)
+            del red
             rank = pd.to_numeric(ranked["rank"], errors="coerce").to_numpy(float)
-            p_best = ranked["p_best"].to_numpy(dtype=float, copy=True)
-            tied = ranked["tied_with"].to_numpy(dtype=object, copy=True)
-            # conjugates ranked with their core (rank.add_rank): which core, and the why note
-            ranked_with[k] = ranked["ranked_with"].to_numpy(dtype=object, copy=True)
-            rank_note[k] = ranked["_rank_note"].to_numpy(dtype=object, copy=True)
-            del ranked, red
             top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
+            # conjugates ranked with their core (rank.add_rank): which core, and the why note
+            ranked_with = ranked["ranked_with"]
             # chelating cores ranked (a conjugate ranked with its core is not a competitor)
             ranking.n_ranked[nuc] = int((np.isfinite(rank) & np.array(
-                [not w for w in ranked_with[k]], dtype=bool)).sum())
-            state[k] = (rank, p_best, tied, top)
-        full_rows = _fetch_rows_multi(store, size, {k: st[3] for k, st in state.items()
-                                                    if len(st[3])}, overrides)
+                [not w for w in ranked_with.tolist()], dtype=bool)).sum())
+            # stored at once (one radionuclide's table is held at a time); the candidates'
+            # p_best/tied_with are replaced from their full rows below
+            name = f"rank-{k:03d}"
+            store.write_chunk(name, pd.DataFrame({
+                "_lig_idx": np.arange(n, dtype=np.int64), "rank": rank,
+                "p_best": ranked["p_best"].to_numpy(dtype=float),
+                "tied_with": ranked["tied_with"].array, "ranked_with": ranked_with.array,
+                "_rank_note": ranked["_rank_note"].array}), row_group_size=RANK_ROW_GROUP)
+            ranking.tables.append(name)
+            del ranked, ranked_with
+            cand[k] = (rank[top], top)
+        full_rows = _fetch_rows_multi(store, size, {k: c[1] for k, c in cand.items()
+                                                    if len(c[1])}, overrides)
         for k in group:
             nuc = nuclides[k]
-            rank, p_best, tied, top = state.pop(k)
+            rank_top, top = cand.pop(k)
             if len(top):
                 full = full_rows.pop(k)
                 conf = _ranked(full)
-                if not np.array_equal(pd.to_numeric(conf["rank"]).to_numpy(float), rank[top]):
+                if not np.array_equal(pd.to_numeric(conf["rank"]).to_numpy(float), rank_top):
                     raise ChelscreenError(f"ranking of {nuc}: the candidates' ranks differ from "
                                           "the columns-only pass (a bug; please report it)")
-                p_best[top] = conf["p_best"].to_numpy(float)
-                tied[top] = conf["tied_with"].to_numpy(object)
+                ranking.candidates[k] = (top, conf["p_best"].to_numpy(float),
+                                         conf["tied_with"].to_numpy(object))
                 if any(not _is_extrapolation(r) for r in full.to_dict("records")):
                     ranking.all_extrapolated[nuc] = False
                 elif len(top) == ranking.n_ranked[nuc]:
@@ -1225,16 +1251,9 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                 else:
                     ranking.pending.add(nuc)
                 del full, conf
-            name = f"rank-{k:03d}"
-            store.write_chunk(name, pd.DataFrame({"_lig_idx": np.arange(n, dtype=np.int64),
-                                                  "rank": rank, "p_best": p_best,
-                                                  "tied_with": tied,
-                                                  "ranked_with": ranked_with.pop(k),
-                                                  "_rank_note": rank_note.pop(k)}))
-            ranking.tables.append(name)
     # the heatmap's rows (reporting.relative_scores): the chelators (by name) with the highest
     # relative score anywhere, input order among equals; all their pairs go to the report
-    by_name = pd.Series(relmax).groupby(pd.Series(names), sort=False).max()
+    by_name = pd.Series(relmax).groupby(pd.Series(names, copy=False), sort=False).max()
     ranking.heat_names = set(by_name.sort_values(ascending=False, kind="stable")
                              .index[:MAX_HEATMAP_ROWS])
     return ranking
@@ -1281,11 +1300,16 @@ def _final_parts(store: ResultStore, n_units: int, size: int, n_nuc: int,
                                           "screen again with --resume")
             li = part["_lig_idx"].to_numpy(np.int64) - a
             ni = part["_nuc_idx"].to_numpy(np.int64)
+            p_best = [t["p_best"].to_numpy(dtype=float, copy=True) for t in tabs]
+            tied = [t["tied_with"].to_numpy(dtype=object, copy=True) for t in tabs]
+            for k, (top, p_top, tied_top) in ranking.candidates.items():
+                sel = (top >= a) & (top < a + m)  # the confidence candidates in this unit
+                p_best[k][top[sel] - a] = p_top[sel]
+                tied[k][top[sel] - a] = tied_top[sel]
             part = part.copy()
             part["rank"] = np.stack([t["rank"].to_numpy(float) for t in tabs])[ni, li]
-            part["p_best"] = np.stack([t["p_best"].to_numpy(float) for t in tabs])[ni, li]
-            part["tied_with"] = np.stack(
-                [t["tied_with"].to_numpy(dtype=object) for t in tabs])[ni, li]
+            part["p_best"] = np.stack(p_best)[ni, li]
+            part["tied_with"] = np.stack(tied)[ni, li]
             part["ranked_with"] = np.stack(
                 [t["ranked_with"].to_numpy(dtype=object) for t in tabs])[ni, li]
             from chelscreen.rank import with_rank_notes

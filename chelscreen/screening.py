@@ -357,29 +357,31 @@ def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
         return _score_block(payload)
 
 
-def one_thread():
-    """``threadpool_limits(1)`` over the native thread pools a screen uses, loaded first.
+def one_thread(preload: bool = True):
+    """``threadpool_limits(1)`` over the native thread pools a screen uses, loaded first
+    (``preload=False``: those loaded now only).
 
     threadpoolctl limits only the libraries already loaded when it is entered: a worker's
     first unit imported scipy and scikit-learn (their OpenBLAS and OpenMP) inside the limit
     and ran them with every core, and the parent process fitted the labeling model with every
     core (4 CPU-s instead of 0.8 on 2 cores: OpenBLAS threads spin while they wait).
     """
-    import scipy.optimize  # noqa: F401 - scipy's OpenBLAS (labeling fit)
-    import sklearn.ensemble  # noqa: F401 - OpenMP (stability model)
+    if preload:
+        import scipy.optimize  # noqa: F401 - scipy's OpenBLAS (labeling fit)
+        import sklearn.ensemble  # noqa: F401 - OpenMP (stability model)
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1)
 
 
 def _single_threaded(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``func`` run under :func:`one_thread` (the parent process of a screen: labeling fit,
-    ranking, writing); same results, less CPU."""
+    """``func`` run under :func:`one_thread` (the parent process of a screen: ranking,
+    writing; the labeling fit loads its libraries first); same results, less CPU."""
     import functools
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with one_thread():
+        with one_thread(preload=False):
             return func(*args, **kwargs)
 
     return wrapper
@@ -810,7 +812,8 @@ def screen(
             # the labeling model is selected and fitted once here, not once per worker
             from chelscreen.radiolabeling import fitted_model
 
-            shared["labeling_model"] = fitted_model()
+            with one_thread():
+                shared["labeling_model"] = fitted_model()
         payloads = _UnitPayloads(ligs, size, {
             "job": job_hash, "radionuclides": nuclides, "labeling": labeling, **shared},
             lib_names)

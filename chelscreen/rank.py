@@ -212,6 +212,8 @@ DISTINGUISH_P = 0.90
 #: pairs per radionuclide whose draws are compared exactly for ``p_best``/``tied_with``
 CONFIDENCE_CANDIDATES = 100
 TIE_WINDOW = 10
+#: pairs below the candidates compared with their neighbours per block (memory bound only)
+TIE_BLOCK = 65_536
 
 #: structural inertness: ``logit(inertness_struct) = intercept + Σ coef × feature``
 INERTNESS_FEATURES = ("macro", "cage", "rigid_open", "amide", "hard_match", "denticity",
@@ -1547,16 +1549,19 @@ def add_confidence(df: pd.DataFrame, by: str = "radionuclide",
                 spread = (_col(out, "score_hi") - _col(out, "score_lo")) / (2 * 1.645)
             # neighbours of the pair at sorted position c: positions c-W..c+W (not itself),
             # within the radionuclide's ranked pairs
-            pos = candidates + np.arange(len(rest))
             off = np.concatenate([np.arange(-TIE_WINDOW, 0), np.arange(1, TIE_WINDOW + 1)])
-            nbp = pos[:, None] + off[None, :]
-            valid = (nbp >= 0) & (nbp < len(idx))
-            nb = idx[np.clip(nbp, 0, len(idx) - 1)]
-            s = np.sqrt(spread[rest][:, None] ** 2 + spread[nb] ** 2)
-            p = norm.cdf((mean[rest][:, None] - mean[nb]) / np.where(s > 0, s, 1e-9))
-            keep = valid & (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
-            for k, i in enumerate(rest):
-                tied_with[i] = "; ".join(names[nb[k][keep[k]]])
+            # in blocks: the temporaries are rows × 2W each (bounded memory for 10^6 pairs)
+            for b0 in range(0, len(rest), TIE_BLOCK):
+                blk = rest[b0:b0 + TIE_BLOCK]
+                pos = candidates + b0 + np.arange(len(blk))
+                nbp = pos[:, None] + off[None, :]
+                valid = (nbp >= 0) & (nbp < len(idx))
+                nb = idx[np.clip(nbp, 0, len(idx) - 1)]
+                s = np.sqrt(spread[blk][:, None] ** 2 + spread[nb] ** 2)
+                p = norm.cdf((mean[blk][:, None] - mean[nb]) / np.where(s > 0, s, 1e-9))
+                keep = valid & (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
+                for k, i in enumerate(blk):
+                    tied_with[i] = "; ".join(names[nb[k][keep[k]]])
     # a conjugate shows its core's confidence (it is not a competitor of its own)
     conj = np.flatnonzero(~is_rep)
     p_best[conj] = p_best[rep[conj]]

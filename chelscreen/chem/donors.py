@@ -250,6 +250,37 @@ def _compile() -> list[tuple[str, Chem.Mol, tuple[int, ...], str, frozenset]]:
 
 
 _RULES = _compile()
+
+#: cheap pre-checks (one substructure test each) that a rule's own SMARTS implies: a rule whose
+#: pre-check fails cannot match and is skipped (same donors, fewer searches). Each gate is a
+#: necessary condition read off the rule's SMARTS: e.g. every HOPO pattern starts with an
+#: exocyclic ``[OX1]=`` on a ring carbon, every hydroxamate has an N-OH.
+_GATE_SMARTS = {
+    "aromatic": "a",
+    "charged": "[!+0]",
+    "ring_carbonyl": "[OX1]=[#6;R1]",
+    "n_oh": f"[NX3]-{_ACID_O}",
+    "ether_o": "[OX2;H0;!a]",
+    "n_aryl": "[NX3,NX4+]-a",
+    "arom_n": "[nX2;+0]",
+    "imine": "[NX2;!a;+0]=[#6]",
+}
+_GATES = {name: Chem.MolFromSmarts(sm) for name, sm in _GATE_SMARTS.items()}
+#: gates of each rule, tested in order; ``two_phenol_O`` (a catechol has two O that each match
+#: the ``phenolate_O`` SMARTS) reuses the phenolate matches, which that rule needs anyway
+_RULE_GATES: dict[str, tuple[str, ...]] = {
+    "hopo_O": ("ring_carbonyl",),
+    "hydroxamate_O": ("n_oh",),
+    "catecholate_O": ("aromatic", "two_phenol_O"),
+    "phenolate_O": ("aromatic",),
+    "n_oxide_O": ("charged",),
+    "ether_O": ("ether_o",),
+    "aniline_N": ("aromatic", "n_aryl"),
+    "pyridine_N": ("aromatic", "arom_n"),
+    "imidazole_N": ("aromatic", "arom_n"),
+    "imine_N": ("imine",),
+}
+_PHENOLATE_RULE = next(r[1] for r in _RULES if r[0] == "phenolate_O")
 # element present? (the molecular formula is the cheapest way to ask RDKit)
 _ELEMENT_RE = [(z, re.compile(sym + "(?![a-z])")) for z, sym in
                ((7, "N"), (8, "O"), (15, "P"), (16, "S"))]
@@ -287,10 +318,31 @@ def perceive_donors(mol: Chem.Mol) -> list[Donor]:
     group_id = 0
     formula = CalcMolFormula(mol)
     present = {z for z, rx in _ELEMENT_RE if rx.search(formula)}
+    gates: dict[str, bool] = {}
+    phenol_matches = None
+
+    def gate_open(name: str) -> bool:
+        nonlocal phenol_matches
+        ok = gates.get(name)
+        if ok is None:
+            if name == "two_phenol_O":
+                phenol_matches = mol.GetSubstructMatches(_PHENOLATE_RULE, uniquify=True)
+                ok = len({m[0] for m in phenol_matches}) >= 2
+            else:
+                ok = mol.HasSubstructMatch(_GATES[name])
+            gates[name] = ok
+        return ok
+
     for dtype, patt, idx, sub, needs in _RULES:
         if not needs <= present:
             continue
-        for match in mol.GetSubstructMatches(patt, uniquify=True):
+        if not all(gate_open(g) for g in _RULE_GATES.get(dtype, ())):
+            continue
+        if patt is _PHENOLATE_RULE and phenol_matches is not None:
+            matches = phenol_matches
+        else:
+            matches = mol.GetSubstructMatches(patt, uniquify=True)
+        for match in matches:
             atoms = [match[i] for i in idx]
             if any(a in taken for a in atoms):
                 continue

@@ -313,6 +313,11 @@ def perceive_donors(mol: Chem.Mol) -> list[Donor]:
     """
     if mol is None:
         raise ValueError("perceive_donors() got None instead of an RDKit Mol")
+    return _perceive(mol)[0]
+
+
+def _perceive(mol: Chem.Mol) -> tuple[list[Donor], frozenset[int]]:
+    """:func:`perceive_donors` and which of N, O, P, S the molecule holds."""
     taken: set[int] = set()
     donors: list[Donor] = []
     group_id = 0
@@ -377,15 +382,18 @@ def perceive_donors(mol: Chem.Mol) -> list[Donor]:
             taken.update(group_atoms if dtype_eff not in ("amide_O",) else atoms)
             group_id += 1
     donors.sort(key=lambda d: d.atom_idx)
-    return donors
+    return donors, frozenset(present)
 
 
 # --------------------------------------------------------------------------------------------
 # the chelating unit
 # --------------------------------------------------------------------------------------------
-def macrocycle_rings(mol: Chem.Mol, min_size: int = 9) -> list[tuple[int, ...]]:
-    """Rings (SSSR) of at least ``min_size`` atoms."""
-    return [r for r in mol.GetRingInfo().AtomRings() if len(r) >= min_size]
+def macrocycle_rings(mol: Chem.Mol, min_size: int = 9,
+                     rings: tuple[tuple[int, ...], ...] | None = None) -> list[tuple[int, ...]]:
+    """Rings (SSSR) of at least ``min_size`` atoms (``rings``: the SSSR when already read)."""
+    if rings is None:
+        rings = mol.GetRingInfo().AtomRings()
+    return [r for r in rings if len(r) >= min_size]
 
 
 @dataclass
@@ -404,6 +412,12 @@ class ChelatingUnit:
         Number of donor clusters in the molecule (> 1 for a conjugate or a bis-chelator).
     dist : numpy.ndarray
         Topological distance matrix of the molecule (bonds).
+    rings : tuple of tuple of int
+        ``mol.GetRingInfo().AtomRings()`` (SSSR), read once for the core finder and the
+        features; ``None`` when the unit was built without it.
+    elements : frozenset of int
+        Which of N, O, P, S (atomic numbers) the molecule holds, as read by the donor
+        perception; ``None`` when the donors were passed in.
     """
 
     donors: list[Donor]
@@ -411,6 +425,8 @@ class ChelatingUnit:
     n_donors: int
     n_clusters: int
     dist: np.ndarray
+    rings: tuple[tuple[int, ...], ...] | None = None
+    elements: frozenset[int] | None = None
 
 
 def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
@@ -430,16 +446,20 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     -------
     ChelatingUnit
     """
+    elements = None
     if donors is None:
-        donors = perceive_donors(mol)
+        if mol is None:
+            raise ValueError("perceive_donors() got None instead of an RDKit Mol")
+        donors, elements = _perceive(mol)
     if dist is None:
         dist = Chem.GetDistanceMatrix(mol)
+    rings = mol.GetRingInfo().AtomRings()
     if not donors:
-        return ChelatingUnit([], [], 0, 0, dist)
-    idx = [d.atom_idx for d in donors]
-    sub_np = dist[idx][:, idx]
-    anchor = np.fromiter((d.donor_type in _ANCHOR_TYPES for d in donors), bool, len(donors))
-    weak = np.fromiter((d.weak for d in donors), bool, len(donors))
+        return ChelatingUnit([], [], 0, 0, dist, rings, elements)
+    ia = np.array([d.atom_idx for d in donors])
+    sub_np = dist[ia[:, None], ia]  # donor x donor distances (one fancy-indexing step)
+    anchor = np.array([d.donor_type in _ANCHOR_TYPES for d in donors], dtype=bool)
+    weak = np.array([d.donor_type in WEAK_TYPES for d in donors], dtype=bool)
     # weak donors: need an anchor exactly 3 bonds away
     cand = ~weak | ((sub_np == 3) & anchor[None, :]).any(axis=1)
     # every kept donor needs a partner (other kept donor) within 4 bonds
@@ -447,7 +467,7 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     for _ in range(2):
         cand = cand & (close & cand[None, :]).any(axis=1)
     if not cand.any():
-        return ChelatingUnit([donors[0]], donors, 1, 0, dist)
+        return ChelatingUnit([donors[0]], donors, 1, 0, dist, rings, elements)
     # clusters: single linkage at <= 4 bonds (union-find over the close candidate pairs)
     parent = list(range(len(donors)))
 
@@ -472,8 +492,9 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     n_clusters = len(clusters)
     ring_atoms: set[int] = set()
     if n_clusters > 1:
-        for ring in macrocycle_rings(mol):
-            ring_atoms.update(ring)
+        for ring in rings:
+            if len(ring) >= 9:  # the macrocycles (see macrocycle_rings)
+                ring_atoms.update(ring)
 
     def score(members: list[int]) -> float:
         s = 0.0
@@ -510,7 +531,7 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
                     break
     unit_donors = sorted((donors[m] for m in unit), key=lambda d: d.atom_idx)
     return ChelatingUnit(unit_donors, donors, min(len(unit_donors), MAX_DENTICITY), n_clusters,
-                         dist)
+                         dist, rings, elements)
 
 
 def analyse(mol: Chem.Mol) -> ChelatingUnit:

@@ -307,8 +307,19 @@ def _labeling_text(r: dict) -> str:
     return "; ".join(parts)
 
 
+def _split_why(why: str, width: int = 90) -> tuple[str, str]:
+    """The first ~``width`` characters of a ``why`` sentence (cut at a space) and the rest:
+    the ranked table shows the head and unfolds the rest, so no text is shown twice."""
+    if len(why) <= width:
+        return why, ""
+    cut = why.rfind(" ", 0, width)
+    cut = cut if cut > width // 2 else width
+    return why[:cut], why[cut:].lstrip()
+
+
 def _row_view(r: dict) -> dict[str, Any]:
     tied = [t for t in _text(r.get("tied_with")).split("; ") if t]
+    why_head, why_rest = _split_why(_text(r.get("why")))
     return {
         "rank": int(r["rank"]) if _finite(r.get("rank")) else "",
         "chelator": _text(r.get("chelator")), "smiles": _text(r.get("smiles")),
@@ -320,6 +331,7 @@ def _row_view(r: dict) -> dict[str, Any]:
         "daughters": _num(r.get("daughter_score")), "labeling": _num(r.get("labeling_score")),
         "pm": _num(r.get("pM_pH7_4"), 1), "logk": _logk_text(r), "domain": _domain(r),
         "evidence": _evidence_short(r), "why": _text(r.get("why")),
+        "why_head": why_head, "why_rest": why_rest,
         "labeling_text": _labeling_text(r), "precedents": _text(r.get("precedents"))[:600],
         "sim": (f"donors retained {_num(r.get('sim_donors_retained_frac'))}, mean CN "
                 f"{_num(r.get('sim_cn_mean'), 1)}, strain {_num(r.get('sim_strain_kJ_mol'), 0)}"

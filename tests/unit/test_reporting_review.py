@@ -135,3 +135,16 @@ def test_heatmap_note_counts_chelating_cores_not_conjugates():
     assert "best 3 of 5 chelating cores" in html
     df.attrs["screen_summary"] = {}
     assert "Heatmap (best" not in render_report(df)
+
+
+def test_the_ranked_table_does_not_print_a_why_sentence_twice():
+    """Main put the first 90 characters in the <summary> and the whole sentence in the
+    unfolded <details>, so an opened row read its first clause twice."""
+    why = ("8-donor 12-membered macrocycle whose cavity fits Lu³⁺ (Δr 0 pm); retention "
+           "evidence for Lu³⁺ with this chelating core: 3 stable; pM 20.0")
+    df = pd.DataFrame([_row("DOTA", "Lu-177", 1, 0.7, why=why),
+                       _row("EDTA", "Lu-177", 2, 0.5, why="short reason")])
+    html = render_report(df)
+    table = html[html.index('class="ranked"'):html.index('class="cards"')]
+    assert table.count("whose cavity fits Lu") == 1 and table.count("pM 20.0") == 1
+    assert "short reason" in table

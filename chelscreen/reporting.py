@@ -415,6 +415,8 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
         # no pick when the best cannot be told from the runner-up and nothing but the model
         # stands behind it (an extrapolation, or no evidence, measured constant or precedent)
         no_pick = (best["extrapolation"] or best["evidence_free"]) and not distinct
+        if no_pick:  # naming another unsupported chelator would read as a recommendation
+            most = None
         out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
                     "second": second, "distinct": distinct, "n_tied": n_tied,
                     "n": whole.get("n_ranked", {}).get(nuc, len(sub)),

@@ -316,20 +316,9 @@ def ligand_descriptors(smiles: str) -> dict[str, Any]:
 def core_key(smiles: str) -> str:
     """Skeleton key of a chelating core: first block of the InChIKey of the neutral ligand
     (charges, stereo and protonation do not change it). Empty if RDKit cannot read it."""
-    from rdkit import Chem, RDLogger
+    from chelscreen.chem.standardize import inchikey_block1, neutral_mol
 
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        return ""
-    RDLogger.DisableLog("rdApp.*")
-    try:
-        from rdkit.Chem.MolStandardize import rdMolStandardize
-
-        mol = rdMolStandardize.Uncharger().uncharge(mol)
-        key = Chem.MolToInchiKey(mol)
-    finally:
-        RDLogger.EnableLog("rdApp.*")
-    return key.split("-")[0] if key else ""
+    return inchikey_block1(neutral_mol(smiles))
 
 
 def pair_features(smiles: str, element: str) -> dict[str, float]:
@@ -744,22 +733,6 @@ def _default_arrays() -> _TableArrays:
     return table_arrays(load_table())
 
 
-@lru_cache(maxsize=4096)
-def _neutral_mol(smiles: str):
-    from rdkit import Chem, RDLogger
-
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        return None
-    RDLogger.DisableLog("rdApp.*")
-    try:
-        from rdkit.Chem.MolStandardize import rdMolStandardize
-
-        return rdMolStandardize.Uncharger().uncharge(mol)
-    finally:
-        RDLogger.EnableLog("rdApp.*")
-
-
 def skeleton_containment(a: str, b: str) -> bool:
     """True if one chelating unit is a substructure of the other (neutral forms), both have the
     same number of macrocyclic rings (>= 9 atoms) **and the same denticity** (the same donor
@@ -767,8 +740,9 @@ def skeleton_containment(a: str, b: str) -> bool:
     with donor arms removed, such as bare cyclen inside DO2A or IDA inside NTA), and the
     smaller has at least :data:`CONTAINMENT_MIN_FRACTION` of the larger one's heavy atoms."""
     from chelscreen.chem.donors import macrocycle_rings, n_donors
+    from chelscreen.chem.standardize import neutral_mol
 
-    ma, mb = _neutral_mol(a), _neutral_mol(b)
+    ma, mb = neutral_mol(a), neutral_mol(b)
     if ma is None or mb is None or len(macrocycle_rings(ma)) != len(macrocycle_rings(mb)):
         return False
     small, big = (ma, mb) if ma.GetNumHeavyAtoms() <= mb.GetNumHeavyAtoms() else (mb, ma)

@@ -538,15 +538,11 @@ def ligand_key(smiles: str) -> str:
     """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent)."""
     from rdkit import Chem
 
+    from chelscreen.chem.standardize import inchikey_block1
+
     text = str(smiles or "").strip()
     mol = Chem.MolFromSmiles(text) if text else None
-    if mol is None or mol.GetNumAtoms() == 0:
-        return ""
-    try:
-        key = Chem.MolToInchiKey(mol)
-    except Exception:  # noqa: BLE001 - InChI can fail on exotic input
-        return ""
-    return key.split("-")[0] if key else ""
+    return inchikey_block1(mol if mol is not None and mol.GetNumAtoms() else None)
 
 
 def parent_key(core_smiles: str, smiles: str = "") -> str:

@@ -123,3 +123,22 @@ def test_hard_dependencies_are_never_importorskipped():
 def test_pending_files_exist():
     # a pending entry for a file that no longer exists is stale: remove it
     assert all((ROOT / name).exists() for name in PENDING_AGGREGATOR | PENDING_TRACKER)
+
+
+def test_one_standardizer_neutralizes_and_keys_ligands():
+    # one way to neutralize a ligand and key its skeleton: chelscreen.chem.standardize; the
+    # labeling module used RDKit's Uncharger beside it, which keeps carboxylates charged when
+    # counterions are present (so a sodium salt and its acid were different substructures)
+    from chelscreen.chem.standardize import inchikey_block1, neutral_mol
+    from chelscreen.radiolabeling import core_key
+
+    salt = "[O-]C(=O)CN1CCN(CC(=O)[O-])CCN(CC(=O)[O-])CCN(CC(=O)[O-])CC1.[Na+].[Na+].[Na+].[Na+]"
+    acid = "OC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"
+    mol = neutral_mol(salt)
+    assert all(a.GetFormalCharge() == 0 for a in mol.GetAtoms() if a.GetSymbol() == "O")
+    anion = salt.split(".")[0]
+    assert core_key(anion) == core_key(acid) == inchikey_block1(neutral_mol(acid)) != ""
+    assert neutral_mol("not a smiles") is None and core_key("not a smiles") == ""
+    offenders = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "chelscreen").rglob("*.py"))
+                 if "Uncharger" in p.read_text()]
+    assert not offenders, f"use chelscreen.chem.standardize.neutral_mol, not Uncharger: {offenders}"

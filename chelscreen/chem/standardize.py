@@ -294,6 +294,43 @@ def _neutralize(mol: Chem.Mol) -> int:
     return n
 
 
+@lru_cache(maxsize=8192)
+def neutral_mol(smiles: str) -> Chem.Mol | None:
+    """The molecule of ``smiles`` with ionized acids and protonated bases neutralized (the
+    standardizer's own :func:`_neutralize`); ``None`` when RDKit cannot read or sanitize it.
+
+    A light companion of :func:`standardize` for keys and substructure tests on chelating cores
+    that are already metal- and salt-free; memoized (treat the result as read-only).
+    """
+    mol = Chem.MolFromSmiles(str(smiles or ""))
+    if mol is None or mol.GetNumAtoms() == 0:
+        return None
+    rw = Chem.RWMol(mol)
+    if _neutralize(rw):
+        try:
+            Chem.SanitizeMol(rw)
+        except Exception:  # noqa: BLE001 - RDKit raises several exception types
+            return None
+    return rw.GetMol()
+
+
+def inchikey_block1(mol: Chem.Mol | None) -> str:
+    """First InChIKey block (connectivity; stereo and protonation live in later blocks) of
+    ``mol``; ``""`` for ``None`` or when InChI fails."""
+    if mol is None:
+        return ""
+    from rdkit import RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        key = Chem.MolToInchiKey(mol)
+    except Exception:  # noqa: BLE001 - InChI can fail on exotic input
+        key = ""
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+    return key.split("-")[0] if key else ""
+
+
 _core_finder: Any = None
 
 

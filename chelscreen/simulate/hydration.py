@@ -278,8 +278,9 @@ def simulate_aqua_ion(model: IonModel, n_waters: int = 400, equil_ps: float = 5.
 # neutralizing-background (Wigner) self-energy of the ion with its images (checked in the unit
 # tests), so the lambda^2 self term is exactly -Q^2 xi / (2 L) (xi = 2.837297, cubic lattice) and
 # the remaining finite-size error is the solvent-screened part of it, corrected by
-# ``finite_size_kcal`` (Hummer, Pratt & Garcia 1996, J. Phys. Chem. 100, 1206: Ewald sums with the
-# self term; the continuum estimate of what is left is + Q^2 xi / (8 pi eps0 eps_s L)).
+# ``finite_size_kcal`` (Hummer, Pratt & Garcia, J. Phys. Chem. 1996, 100, 1206,
+# doi:10.1021/jp951011v: Ewald sums with the self term; the continuum estimate of what is left is
+# + Q^2 xi / (8 pi eps0 eps_s L)).
 # Sign convention: free energies in kcal/mol, negative = favourable hydration.
 
 WIGNER_XI = 2.837297  # |xi_EW| of a simple cubic lattice (Ewald sum of a point charge + background)
@@ -353,7 +354,8 @@ def pme_self_energy_kJ(charge: float, edge_A: float, platform: Any = None) -> fl
 def finite_size_kcal(charge: float, edge_A: float, eps_solvent: float) -> float:
     """Residual finite-size correction of a PME charging free energy that already contains the
     Wigner self term: + Q^2 xi / (8 pi eps0 eps_s L) (continuum estimate; Hummer, Pratt &
-    Garcia 1996). Positive: the periodic images make the raw value too negative."""
+    Garcia 1996, doi:10.1021/jp951011v). Positive: the periodic images make the raw value too
+    negative."""
     from chelscreen.simulate.params import ONE_4PI_EPS0
 
     return ONE_4PI_EPS0 * charge**2 * WIGNER_XI / (2.0 * eps_solvent * edge_A / 10.0) / KCAL

@@ -77,6 +77,16 @@ EXPERIMENTS: dict[str, dict] = {
     "quantile + measured analogues + full counts": {
         "linear_base": True, "recalibration": "quantile", "analogue_evidence": "measured",
         "calibration_counts": "full"},
+    # entries may set max_iter / learning_rate (else --inner-iter at learning rate 0.3)
+    "monotone": {"linear_base": True, "monotone": True},
+    "full capacity": {"linear_base": True, "max_iter": 300, "learning_rate": 0.12},
+    "monotone full capacity": {"linear_base": True, "monotone": True, "max_iter": 300,
+                               "learning_rate": 0.12},
+    "small leaves l2 5": {"linear_base": True, "max_iter": 300, "learning_rate": 0.12,
+                          "max_leaf_nodes": 15, "l2_regularization": 5.0},
+    "slow 600": {"linear_base": True, "max_iter": 600, "learning_rate": 0.06},
+    "monotone slow 600": {"linear_base": True, "monotone": True, "max_iter": 600,
+                          "learning_rate": 0.06},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 
@@ -278,7 +288,7 @@ def inner_only(args, X, y, groups, prot, lig, ions) -> dict:
                          "source": src, "logK": yv})
     pool = {**CANDIDATES, **EXPERIMENTS}
     for name in args.candidates:
-        params = {**pool[name], "max_iter": args.inner_iter, "learning_rate": 0.3}
+        params = {"max_iter": args.inner_iter, "learning_rate": 0.3, **pool[name]}
         use_analogues = params.pop("_analogues", True)
         t0 = time.perf_counter()
         m = _fit_predict(params, X, y, itr, ite, prot, lig, ions, calib=args.inner_calib)
@@ -379,9 +389,12 @@ def main(argv: list[str] | None = None) -> dict:
         return inner_only(args, X, y, groups, prot, lig, ions)
     args.Xb = baseline_matrix(t["smiles"].to_numpy(dtype=object), metal,
                               t["ionic_strength"].to_numpy(float))
+    from chelscreen.model.estimator import StabilityModel
+
+    # the estimator's defaults are part of the key: a changed default must not reuse old folds
     sig = hashlib.sha256((Path(args.table).read_bytes().hex()[:2_000_000] + json.dumps(
         [CANDIDATES, args.candidates, args.folds, args.smoke, args.calibration_folds,
-         args.inner_calib])
+         args.inner_calib, StabilityModel().get_params()], default=str)
         ).encode()).hexdigest()[:12]
     n = len(t)
     keys = ["pred", "lo", "hi", "anchored", "anchored_lo", "anchored_hi", "base"]

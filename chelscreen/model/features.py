@@ -104,6 +104,19 @@ def _patterns() -> tuple[dict, dict]:
     return donors, acids
 
 
+def full_deprotonation_charge(smiles: str) -> int:
+    """Charge (absolute value) of the fully deprotonated ligand, counted with
+    :data:`ACID_SMARTS` as in :func:`ligand_features` (``charge_full_deprot``); 0 when the
+    SMILES cannot be read."""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(str(smiles))
+    if mol is None:
+        return 0
+    _, acids = _patterns()
+    return int(sum(n * len(mol.GetSubstructMatches(patt)) for patt, n in acids.values()))
+
+
 def standardize_mol(mol) -> str:
     """Canonical ligand key: :func:`chelscreen.chem.standardize.standardize` (the project's one
     standardizer: metals and counter-ions split off, largest organic fragment, neutral acid form),

@@ -257,6 +257,7 @@ def load(path=None):
     model.ions_ = pd.DataFrame(state["ions"])
     model.ion_frame_ = _features.ion_feature_frame(model.ions_)
     model.ion_table_index_ = np.array(model.ion_frame_.index, dtype=object)
+    model.set_ion_tables()
     model.train_smiles_ = np.array(state["train_smiles"], dtype=object)
     model.train_fps_ = fps
     model.n_features_in_ = len(model.feature_names_)

@@ -56,15 +56,17 @@ def ion_embedding(ion_frame: pd.DataFrame) -> pd.DataFrame:
     }, index=ion_frame.index)
 
 
-_FAMILY_CACHE: dict[tuple[int, str], str] = {}
-
-
 def family_of(ion: str, ion_frame: pd.DataFrame) -> str:
-    """Chemical family used for analogues: ``M3+ group3/f``, ``M2+ group2``, ``M4+`` or ``""``."""
-    key = (id(ion_frame), ion)
-    if key not in _FAMILY_CACHE:
-        _FAMILY_CACHE[key] = _family_of(ion, ion_frame)
-    return _FAMILY_CACHE[key]
+    """Chemical family used for analogues: ``M3+ group3/f``, ``M2+ group2``, ``M4+`` or ``""``.
+
+    Uncached: a fitted model keeps the families of its ion table (:func:`ion_families`).
+    """
+    return _family_of(ion, ion_frame)
+
+
+def ion_families(ion_frame: pd.DataFrame) -> dict[str, str]:
+    """Family (:func:`family_of`) of every ion of an ion table, computed once per fitted model."""
+    return {str(m): _family_of(m, ion_frame) for m in ion_frame.index}
 
 
 def _family_of(ion: str, ion_frame: pd.DataFrame) -> str:
@@ -172,25 +174,21 @@ class ResidualKernel:
         return mean, np.clip(post / prior, 0.05, 1.0)
 
 
-_RADII_CACHE: dict[int, tuple[pd.DataFrame, dict[str, float]]] = {}
-
-
-def _radii(ion_frame: pd.DataFrame) -> dict[str, float]:
-    """Ionic radius per ion (CN 8, else CN 6), computed once per ion table (the analogue step
-    asks for it once per pair; the pandas ``where``/``to_dict`` cost ~1 ms each time)."""
-    hit = _RADII_CACHE.get(id(ion_frame))
-    if hit is not None and hit[0] is ion_frame:
-        return hit[1]
+def ion_radii(ion_frame: pd.DataFrame) -> dict[str, float]:
+    """Ionic radius (pm) per ion: CN 8, else CN 6. A fitted model computes this once from its
+    ion table and keeps it (``radii_``); nothing is cached at module level (a cache keyed on
+    the table's ``id()`` kept every table alive and went stale when one was edited in place)."""
     r = ion_frame["r_ionic_cn8_pm"].where(ion_frame["r_ionic_cn8_pm"].notna(),
-                                          ion_frame["r_ionic_cn6_pm"]).to_dict()
-    _RADII_CACHE[id(ion_frame)] = (ion_frame, r)
-    return r
+                                          ion_frame["r_ionic_cn6_pm"])
+    return {str(k): float(v) for k, v in r.items()}
 
 
 def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
                       ion_frame: pd.DataFrame, metal_rows: dict[str, int],
                       size_sd: float, ion_sd: float = ION_SPECIFIC_SD,
-                      extrapolation_sd: float = 0.0,
+                      extrapolation_sd: float = 0.0, *,
+                      radii: dict[str, float] | None = None,
+                      families: dict[str, str] | None = None,
                       ) -> tuple[float, float, list[str]] | None:
     """Estimate a data-poor ion's log K from its family.
 
@@ -210,16 +208,20 @@ def analogue_estimate(target: str, values: dict[str, tuple[float, float]],
         radius to the nearest analogue radius when the target lies outside their range (Sc³⁺,
         11 pm smaller than Lu³⁺, is far outside; Ac³⁺ 3 pm beyond La³⁺). The family
         calibration only sees interpolation, so this term is what an extrapolation costs.
+    radii, families
+        :func:`ion_radii` / :func:`ion_families` of ``ion_frame`` when the caller keeps them
+        (a fitted model does); computed from ``ion_frame`` otherwise.
 
     Returns
     -------
     (estimate, variance, analogues used) or None when the family has no usable analogue.
     """
-    fam = family_of(target, ion_frame)
+    fams = families if families is not None else ion_families(ion_frame)
+    fam = fams.get(target, "")
     if not fam:
         return None
-    r = _radii(ion_frame)
-    cands = [m for m in values if m != target and family_of(m, ion_frame) == fam
+    r = radii if radii is not None else ion_radii(ion_frame)
+    cands = [m for m in values if m != target and fams.get(m, "") == fam
              and metal_rows.get(m, 0) >= ANALOGUE_MIN_ROWS and np.isfinite(r.get(m, np.nan))]
     if not cands or not np.isfinite(r.get(target, np.nan)):
         return None
@@ -249,16 +251,18 @@ def calibrate_analogue_sd(smiles: np.ndarray, metal: np.ndarray, y: np.ndarray,
     df = pd.DataFrame({"s": smiles, "m": metal, "y": y})
     df = df.groupby(["s", "m"])["y"].median().reset_index()
     out: dict[str, list[float]] = {}
+    radii, fams = ion_radii(ion_frame), ion_families(ion_frame)
     for _s, g in df.groupby("s"):
         if len(g) < 3:
             continue
         vals = {m: (v, 0.0) for m, v in zip(g["m"], g["y"])}
         for m, v in zip(g["m"], g["y"]):
-            fam = family_of(m, ion_frame)
+            fam = fams.get(m, "")
             if not fam or metal_rows.get(m, 0) < ANALOGUE_MIN_ROWS:
                 continue
             others = {k: val for k, val in vals.items() if k != m}
-            est = analogue_estimate(m, others, ion_frame, metal_rows, 0.0, 0.0)
+            est = analogue_estimate(m, others, ion_frame, metal_rows, 0.0, 0.0,
+                                    radii=radii, families=fams)
             if est is not None:
                 out.setdefault(fam, []).append(est[0] - v)
     return {fam: float(np.sqrt(np.mean(np.square(e)))) for fam, e in out.items() if len(e) >= 10}

@@ -182,6 +182,33 @@ def test_analogues_borrow_measured_constants_only(fitted):
     assert StabilityModel().analogue_evidence == "measured"
 
 
+def test_measured_analogues_do_not_repredict_the_analogue_ions(fitted):
+    """Code review L5: with measured-only analogues the model's prediction for the analogue
+    pair (Ac3+'s ligand with La3+) was still computed and then thrown away."""
+    import copy
+
+    m = copy.deepcopy(fitted)
+    m.metal_rows_ = {**m.metal_rows_, "La3+": 500, "Ce3+": 500}
+    m.analogue_sd_ = {"M3+ group3/f": 0.5}
+    m.analogue_evidence_ = "measured"
+    pair = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"], "metal": ["Ac3+"]})
+    anchor = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"], "metal": ["La3+"],
+                           "logK": [10.4]})
+    calls = []
+    inner = m.predict_full
+
+    def counted(X, *args, **kw):
+        calls.append(len(X))
+        return inner(X, *args, **kw)
+
+    m.predict_full = counted
+    out = m.predict_full(pair, anchors=anchor)
+    assert calls == [1]  # the user's row only, no second pass over analogue pairs
+    assert "analogues La3+" in out["domain_note"].iloc[0]
+    # the measured La3+ value (0.3 log units of measurement error) drives the estimate
+    assert out["logK_basis"].iloc[0] in ("analogue", "anchored")
+
+
 def test_quantile_recalibration_undoes_the_shrinkage_of_strong_chelators():
     """Boosted trees shrink log K > 20 by 2-3 units; E[log K | prediction] (the old map) keeps
     that shrinkage, quantile matching of the out-of-fold predictions removes most of it, and
@@ -223,3 +250,25 @@ def test_interval_calibration_sees_the_row_counts_a_prediction_sees(tiny):
     w_fold = fold.predict_full(la)["logK_sd"].to_numpy()
     w_full = full.predict_full(la)["logK_sd"].to_numpy()
     assert np.all(w_full > w_fold)
+
+
+def test_monotone_trees_never_lower_log_k_along_the_affinity_terms(tiny):
+    """``monotone=True``: the boosted trees may only raise log K along
+    MONOTONE_FEATURES (the metal's measured affinity, ligand basicity and their products)."""
+    from chelscreen.model.estimator import MONOTONE_FEATURES
+
+    m = StabilityModel(max_iter=60, min_samples_leaf=3, n_calibration_folds=0, monotone=True)
+    m.fit(tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"], protonation=pd.DataFrame())
+    feats = m.featurize(tiny[["smiles", "metal", "ionic_strength"]].head(20))
+    used = [c for c in MONOTONE_FEATURES if c in m.feature_names_]
+    assert used and list(m.model_.monotonic_cst).count(1) == len(used)
+    for name in used:
+        j = m.feature_names_.index(name)
+        col = feats.X[:, j][np.isfinite(feats.X[:, j])]
+        if not len(col):
+            continue
+        grid = np.linspace(col.min() - 1, col.max() + 1, 15)
+        for row in feats.X:
+            X = np.repeat(row[None, :], len(grid), axis=0)
+            X[:, j] = grid
+            assert np.all(np.diff(m.model_.predict(X)) >= -1e-9), name

@@ -97,3 +97,33 @@ def test_analogue_extrapolation_outside_the_radius_range_costs_variance():
                                                        if m != "Tm3+"}, ions, rows,
                                               size_sd=0.5, ion_sd=0.0, extrapolation_sd=0.2)
     assert np.isclose(var_in, 0.25)
+
+
+def test_analogue_estimate_keeps_no_ion_table_alive_and_sees_edits():
+    """Code review L4: a module-level radius cache keyed on ``id(ion_frame)`` kept every ion
+    table alive (one per fitted model; nested CV fits dozens) and returned stale radii when a
+    table was edited in place."""
+    import gc
+    import weakref
+
+    ions = _ions()
+    rows = {m: 300 for m in ("La3+", "Ce3+", "Pr3+", "Nd3+")}
+    vals = {m: (20.0 - 0.1 * (ions.loc[m, "r_ionic_cn8_pm"] - 116.0), 0.0) for m in rows}
+    before = transfer.analogue_estimate("Ac3+", vals, ions, rows, 0.8, 0.0)[0]
+    # a larger Ac3+ radius (edited in place) must move the size-corrected estimate down
+    ions.loc["Ac3+", "r_ionic_cn8_pm"] += 10.0
+    after = transfer.analogue_estimate("Ac3+", vals, ions, rows, 0.8, 0.0)[0]
+    assert np.isclose(after, before - 1.0, atol=0.05)
+    ref = weakref.ref(ions)
+    del ions
+    gc.collect()
+    assert ref() is None
+
+
+def test_fitted_model_keeps_its_ion_radii_and_families():
+    from chelscreen.model.io import load
+
+    m = load()
+    assert np.isclose(m.radii_["La3+"], m.ion_frame_.loc["La3+", "r_ionic_cn8_pm"])
+    assert m.families_["Ac3+"] == m.families_["La3+"] == "M3+ group3/f"
+    assert m.families_["Cu2+"] == ""

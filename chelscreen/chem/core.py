@@ -57,6 +57,17 @@ def _close_small_rings(kept: set[int], rings) -> None:
                 kept |= r
                 changed = True
 
+def _rings(mol: Chem.Mol, unit: Any) -> tuple[tuple[int, ...], ...]:
+    """The SSSR atom rings, as read by the donor analysis when it did."""
+    rings = getattr(unit, "rings", None)
+    return mol.GetRingInfo().AtomRings() if rings is None else rings
+
+
+def _compact(donors: list, dist: np.ndarray) -> bool:
+    """Every atom lies <= 3 bonds from one of ``donors`` (the compact plain chelator)."""
+    return bool(dist[np.array([d.atom_idx for d in donors])].min(axis=0).max() <= 3)
+
+
 def _mst_edges(points: list[int], dist: np.ndarray) -> list[tuple[int, int]]:
     """Prim's minimum spanning tree over atom indices with topological distances."""
     if len(points) < 2:
@@ -98,8 +109,7 @@ def core_atoms(mol: Chem.Mol) -> tuple[set[int], set[int], dict[str, Any]]:
         return set(range(mol.GetNumAtoms())), set(), details
     # fast path: every donor is used and every atom is <= 3 bonds from one - a compact plain
     # chelator (DOTA, EDTA, macropa, crowns); nothing to cut
-    if len(unit.donors) == len(donors) and bool(
-            (dist[[d.atom_idx for d in donors]].min(axis=0) <= 3).all()):
+    if len(unit.donors) == len(donors) and _compact(donors, dist):
         return set(range(mol.GetNumAtoms())), set(), details
     kept: set[int] = set()
     donor_atoms = [d.atom_idx for d in unit.donors]
@@ -118,10 +128,11 @@ def core_atoms(mol: Chem.Mol) -> tuple[set[int], set[int], dict[str, Any]]:
         on_path = (dd[pi[:, 0]] + dd[pi[:, 1]]) == sub[pi[:, 0], pi[:, 1]][:, None]
         kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
     dset = set(donor_atoms)
-    for ring in macrocycle_rings(mol):
+    rings = _rings(mol, unit)
+    for ring in macrocycle_rings(mol, rings=rings):
         if len(dset.intersection(ring)) >= 2:
             kept.update(ring)
-    _close_small_rings(kept, mol.GetRingInfo().AtomRings())
+    _close_small_rings(kept, rings)
     # terminal atoms on kept atoms (=O, -CH3, -F ...)
     adj = Chem.GetAdjacencyMatrix(mol)
     kept_mask = np.zeros(adj.shape[0], dtype=bool)
@@ -207,8 +218,7 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     donors, dist = unit.all_donors, unit.dist
     if not unit.donors or unit.n_donors < 2:
         return 0
-    if len(unit.donors) == len(donors) and bool(
-            (dist[[d.atom_idx for d in donors]].min(axis=0) <= 3).all()):
+    if len(unit.donors) == len(donors) and _compact(donors, dist):
         return 0
     n = mol.GetNumAtoms()
     kept: set[int] = set()
@@ -216,15 +226,19 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
         kept.update(d.group_atoms or (d.atom_idx,))
     idx = [d.atom_idx for d in unit.donors]
     dset = set(idx)
-    rings = mol.GetRingInfo().AtomRings()
+    rings = _rings(mol, unit)
     for ring in rings:
         if len(ring) >= 9 and len(dset.intersection(ring)) >= 2:
             kept.update(ring)
     # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones)
-    dd = dist[idx]
-    pi, pj = np.nonzero(np.triu(dd[:, idx] <= 4, 1))
+    ia = np.array(idx)
+    dd = dist[ia]
+    sub = dd[:, ia]
+    pi, pj = np.nonzero(sub <= 4)
+    upper = pi < pj  # each pair once, no diagonal
+    pi, pj = pi[upper], pj[upper]
     if len(pi):
-        on_path = (dd[pi] + dd[pj]) == dd[pi, np.asarray(idx)[pj]][:, None]
+        on_path = (dd[pi] + dd[pj]) == sub[pi, pj][:, None]
         kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
     _close_small_rings(kept, rings)
     free = np.ones(n, dtype=bool)

@@ -69,6 +69,7 @@ from rdkit.Chem import rdMolDescriptors as rdmd
 
 from chelscreen._parallel import resolve_n_jobs
 from chelscreen.chem.donors import (
+    ANIONIC_TYPES,
     BORDERLINE,
     DONOR_TYPES,
     HARD,
@@ -152,6 +153,9 @@ def cavity_radius_pm(ring_size: int, donor_elements: Iterable[str | int]) -> flo
     return round(max(r, 0.0) * 100.0, 1)
 
 
+#: feature key of each donor type
+_TYPE_KEYS = {t: f"n_donor_{t}" for t in DONOR_TYPES}
+
 PREORGANIZATION_CODES = {"acyclic": 0, "rigid_acyclic": 1, "macrocyclic": 2, "macrobicyclic": 3}
 
 #: numeric feature columns in output order (``preorganization`` is the one string column)
@@ -177,8 +181,12 @@ INT_COLUMNS = frozenset(
 
 
 # --------------------------------------------------------------------------------------------
-def _acid_pkas(mol: Chem.Mol, donors: list) -> list[float]:
-    """pKa of every acidic proton, from the perceived donor groups (+ sulfonic acids)."""
+def _acid_pkas(mol: Chem.Mol, donors: list,
+               elements: frozenset[int] | None = None) -> list[float]:
+    """pKa of every acidic proton, from the perceived donor groups (+ sulfonic acids).
+
+    ``elements``: which of N, O, P, S the molecule holds, when known (no S: no sulfonic acid).
+    """
     pkas: list[float] = []
     groups: dict[int, list] = {}
     for d in donors:
@@ -212,14 +220,16 @@ def _acid_pkas(mol: Chem.Mol, donors: list) -> list[float]:
                 aryl = any(nb.GetIsAromatic() for nb in mol.GetAtomWithIdx(d.atom_idx)
                            .GetNeighbors())
                 pkas.append(PKA["arylthiol"] if aryl else PKA["thiol"])
-    pkas.extend(PKA["sulfonic"] for _ in mol.GetSubstructMatches(_SULFONIC))
+    if elements is None or 16 in elements:
+        pkas.extend(PKA["sulfonic"] for _ in mol.GetSubstructMatches(_SULFONIC))
     return pkas
 
 
-def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list) -> tuple[int, float]:
+def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
+             elements: frozenset[int] | None = None) -> tuple[int, float]:
     """(charge of the fully deprotonated ligand, estimated charge at pH 7.4)."""
     formal = Chem.GetFormalCharge(mol)
-    acid = _acid_pkas(mol, donors)
+    acid = _acid_pkas(mol, donors, elements)
     full = formal - len(acid)
     neg = sum(1.0 / (1.0 + 10 ** (p - _PH)) for p in acid)
     amines: list[tuple[int, float]] = []
@@ -344,29 +354,37 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
     donors, dist = unit.all_donors, unit.dist
     ud = unit.donors
     f: dict[str, Any] = {"n_donors": unit.n_donors, "n_donor_atoms_total": len(donors)}
-    counts = dict.fromkeys(DONOR_TYPES, 0)
+    counts = dict.fromkeys(_TYPE_KEYS.values(), 0)
+    amine = {"primary": 0, "secondary": 0, "tertiary": 0}
+    anionic_groups = set()
     for d in ud:
-        counts[d.donor_type] += 1
-    for t in DONOR_TYPES:
-        f[f"n_donor_{t}"] = counts[t]
+        t = d.donor_type
+        counts[_TYPE_KEYS[t]] += 1
+        if t == "amine_N" and d.subtype in amine:
+            amine[d.subtype] += 1
+        if t in ANIONIC_TYPES:
+            anionic_groups.add(d.group_id)
+    f.update(counts)
     elem = [d.element for d in ud]
     f["n_donor_N"] = elem.count("N")
     f["n_donor_O"] = elem.count("O")
     f["n_donor_S"] = elem.count("S")
     f["n_donor_other"] = len(elem) - f["n_donor_N"] - f["n_donor_O"] - f["n_donor_S"]
-    for sub in ("primary", "secondary", "tertiary"):
-        f[f"n_amine_N_{sub}"] = sum(
-            1 for d in ud if d.donor_type == "amine_N" and d.subtype == sub)
-    f["n_anionic_donor_groups"] = len({d.group_id for d in ud if d.anionic})
+    f["n_amine_N_primary"] = amine["primary"]
+    f["n_amine_N_secondary"] = amine["secondary"]
+    f["n_amine_N_tertiary"] = amine["tertiary"]
+    f["n_anionic_donor_groups"] = len(anionic_groups)
     # chelate rings: donor pairs 3 (5-ring) or 4 (6-ring) bonds apart
     idx = [d.atom_idx for d in ud]
-    sub = dist[idx][:, idx] if idx else np.zeros((0, 0))
+    ia = np.array(idx, dtype=np.intp)
+    sub = dist[ia[:, None], ia]
     # the matrix is symmetric with a zero diagonal: each pair is counted twice
     f["n_chelate_ring_5"] = int(np.count_nonzero(sub == 3)) // 2
     f["n_chelate_ring_6"] = int(np.count_nonzero(sub == 4)) // 2
     # macrocycles
     dset = set(idx)
-    macro = [r for r in macrocycle_rings(mol) if len(dset.intersection(r)) >= 2]
+    macro = [r for r in macrocycle_rings(mol, rings=unit.rings)
+             if len(dset.intersection(r)) >= 2]
     if macro:
         largest = max(macro + _envelope_rings(mol, macro), key=len)
         in_ring = set().union(*[dset.intersection(r) for r in macro])
@@ -391,7 +409,7 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
         pre = "acyclic"
     f["preorganization"] = pre
     f["preorganization_code"] = PREORGANIZATION_CODES[pre]
-    full, ph74 = _charges(mol, dist, donors)
+    full, ph74 = _charges(mol, dist, donors, unit.elements)
     f["charge_full_deprot"] = full
     f["charge_pH7_4"] = ph74
     n = len(ud)

@@ -764,6 +764,48 @@ def at_reference_ionic_strength(logk, ionic, metal_charge, ligand_charge) -> np.
         np.full(len(np.atleast_1d(logk)), CONFLICT_REFERENCE_I)))
 
 
+#: metals that should not bind a ligand more strongly than both Ni2+ and Cu2+ do
+#: (Irving-Williams order Mn < Fe < Co < Ni < Cu > Zn)
+IRVING_WILLIAMS_LOW = ("Mn2+", "Fe2+", "Co2+", "Zn2+")
+IW_MARGIN = 3.0
+
+
+def drop_irving_williams_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop Mn²⁺/Fe²⁺/Co²⁺/Zn²⁺ values above *both* the Ni²⁺ and the Cu²⁺ value of the same
+    ligand by more than :data:`IW_MARGIN` log units.
+
+    The Irving–Williams order (Mn < Fe < Co < Ni < Cu > Zn) holds for N/O chelators with few,
+    small exceptions; a value that beats both Ni and Cu by more than three log units is a
+    mis-entry (NIST's aminomethylphosphonous acid: Co²⁺ 8.6 against Ni²⁺ 3.95 and Cu²⁺ 4.97).
+    A value supported by an independent measurement of the same pair (a different value within
+    1.5 units) stays.
+    """
+    sub = rows[rows["metal"].isin(IRVING_WILLIAMS_LOW + ("Ni2+", "Cu2+"))]
+    med = sub.groupby(["smiles", "metal"])["logK"].median().unstack()
+    if not {"Ni2+", "Cu2+"} <= set(med.columns):
+        return rows, []
+    drop, report = [], []
+    for metal in [m for m in IRVING_WILLIAMS_LOW if m in med.columns]:
+        ceiling = med[["Ni2+", "Cu2+"]].max(axis=1) + IW_MARGIN
+        both = med["Ni2+"].notna() & med["Cu2+"].notna()
+        for smi in med.index[both & (med[metal] > ceiling)]:
+            pair = sub[(sub["smiles"] == smi) & (sub["metal"] == metal)]
+            for idx, v in pair["logK"].items():
+                if v <= ceiling[smi]:
+                    continue
+                rest = pair["logK"].drop(idx)
+                if (((rest - v).abs() <= 1.5) & ((rest - v).abs() > 0.005)).any():
+                    continue
+                drop.append(idx)
+                r = rows.loc[idx]
+                report.append((smi, metal, f"{v:.2f} ({r['source']}, {r['source_id']})", "",
+                               f"Irving-Williams violation: above both Ni2+ "
+                               f"({med.loc[smi, 'Ni2+']:.2f}) and Cu2+ "
+                               f"({med.loc[smi, 'Cu2+']:.2f}) of the same ligand by more than "
+                               f"{IW_MARGIN:g}; dropped"))
+    return rows.drop(index=drop), report
+
+
 def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one consistent set of values per (ligand, metal); report the conflicts.
 
@@ -992,6 +1034,9 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     rows["n_measurements"] = 1
     rows, ln_outliers = drop_lanthanide_outliers(rows)
     stats["lanthanide_outliers_dropped"] = len(ln_outliers)
+    rows, iw_outliers = drop_irving_williams_outliers(rows)
+    stats["irving_williams_outliers_dropped"] = len(iw_outliers)
+    ln_outliers = ln_outliers + iw_outliers
     rows, conflicts = resolve_conflicts(rows)
     flagged = isomers + copies + ln_outliers
     conflicts = pd.concat([pd.DataFrame(flagged, columns=conflicts.columns), conflicts],

@@ -409,3 +409,24 @@ def test_committed_table_has_no_k_ml_above_beta2(repo_root):
     t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
     hopo = t[(t["smiles"] == features.standardize_smiles("O=c1ccccn1O")) & (t["metal"] == "In3+")]
     assert hopo.empty or hopo["logK"].max() < 12
+
+
+def test_irving_williams_violation_is_dropped():
+    # NIST aminomethylphosphonous acid: Co2+ 8.6 against Ni2+ 3.95 and Cu2+ 4.97
+    rows = pd.DataFrame({
+        "smiles": ["P"] * 4 + ["Q"] * 3,
+        "metal": ["Co2+", "Ni2+", "Cu2+", "Zn2+", "Zn2+", "Ni2+", "Cu2+"],
+        "logK": [8.6, 3.95, 4.97, 4.5, 9.0, 5.5, 6.5],
+        "source": "NIST_SRD46", "source_id": list("abcdefg"),
+    })
+    kept, report = dataset.drop_irving_williams_outliers(rows)
+    assert list(kept["source_id"]) == list("bcdefg")    # Q: Zn 9.0 is < Cu + 3, kept
+    assert len(report) == 1 and report[0][1] == "Co2+"
+
+
+def test_committed_table_respects_irving_williams(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    med = t.groupby(["smiles", "metal"])["logK"].median().unstack()
+    ceiling = med[["Ni2+", "Cu2+"]].max(axis=1, skipna=False) + dataset.IW_MARGIN
+    for metal in dataset.IRVING_WILLIAMS_LOW:
+        assert not (med[metal] > ceiling).any(), metal

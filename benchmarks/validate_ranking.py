@@ -282,8 +282,8 @@ def run(args: argparse.Namespace) -> int:
           f"radionuclides), score = {args.score}")
     print(res[show].to_string(index=False))
     print()
-    figures: dict = {"command": "python benchmarks/validate_ranking.py " + " ".join(
-        sys.argv[1:] if __name__ == "__main__" else []), "score": args.score,
+    figures: dict = {"command": " ".join(["python benchmarks/validate_ranking.py", *(
+        sys.argv[1:] if __name__ == "__main__" else [])]), "score": args.score,
         "prior_only": bool(args.prior_only), "commit": _commit(),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "n_outcomes": int(len(table)), "head_to_head": {}}

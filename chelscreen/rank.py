@@ -1647,8 +1647,12 @@ def why_sentence(row: pd.Series | dict) -> str:
     if _finite(ev_n) and float(ev_n) > 0:
         w = float(r.get("evidence_weight") or 0.0)
         share = w / (w + EVIDENCE_PRIOR_WEIGHT)
-        parts.append(f"retention evidence for {ion} with this chelating core: "
-                     f"{r.get('evidence_text') or int(float(ev_n))} — weight {share:.2f} "
+        text = _str(r.get("evidence_text"))
+        # evidence of close cores only (:func:`evidence_summary`) is not about this core
+        where = ("a close chelating core" if text.startswith("analogue evidence")
+                 else "this chelating core")
+        parts.append(f"retention evidence for {ion} with {where}: "
+                     f"{text or int(float(ev_n))} — weight {share:.2f} "
                      "against the model estimate")
     if _finite(r.get("pM_pH7_4")):
         parts.append(f"pM {_fmt(r.get('pM_pH7_4'))}")

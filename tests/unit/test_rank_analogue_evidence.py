@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from chelscreen.radiolabeling import ANALOGUE_WEIGHT
-from chelscreen.rank import close_core, override, score_pairs
+from chelscreen.rank import close_core, override, score_pairs, why_sentence
 
 DTPA = "O=C(O)CN(CCN(CC(=O)O)CC(=O)O)CCN(CC(=O)O)CC(=O)O"
 MX_DTPA = "CC(CN(CC(=O)O)CC(Cc1ccc(cc1)N=C=S)N(CC(=O)O)CC(=O)O)N(CC(=O)O)CC(=O)O"
@@ -51,6 +51,8 @@ def test_close_core_evidence_counts_at_analogue_weight() -> None:
     assert s.loc[0, "evidence_weight"] == 2 * ANALOGUE_WEIGHT
     assert "analogue evidence (close core 1B4M-DTPA" in s.loc[0, "evidence_text"]
     assert s.loc[0, "score"] > plain.loc[0, "score"]
+    # the sentence does not present a close core's outcomes as this core's
+    assert "with a close chelating core: analogue evidence" in why_sentence(s.iloc[0])
 
 
 def test_own_evidence_is_pooled_with_the_analogue_and_weighs_more() -> None:
@@ -63,6 +65,7 @@ def test_own_evidence_is_pooled_with_the_analogue_and_weighs_more() -> None:
     assert s.loc[0, "evidence_n"] == 3
     assert s.loc[0, "evidence_weight"] == 1.0 + 2 * ANALOGUE_WEIGHT
     assert s.loc[0, "evidence_text"].startswith("1 unstable")
+    assert "with this chelating core: 1 unstable" in why_sentence(s.iloc[0])
 
 
 def test_no_analogue_evidence_from_another_element_or_other_donors() -> None:

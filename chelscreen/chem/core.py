@@ -210,8 +210,10 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     :func:`core_atoms` always keeps the atoms of every unit donor group, every macrocycle
     holding >= 2 unit donors and the shortest bond paths between unit donors at most 4 bonds
     apart (set ``K0``), so every cut-away piece lies inside one connected
-    piece of the heavy atoms outside ``K0``. The size of the largest such piece is returned
-    (0 when the molecule is certainly its own core: too few donors, or the compact fast path
+    piece of the heavy atoms outside ``K0``. The size of the largest such piece is returned,
+    or the number of atoms outside ``K0`` when that is already below
+    :data:`MIN_REMOVED_HEAVY_ATOMS` (0 when the molecule is certainly its own core: too few
+    donors, or the compact fast path
     of :func:`core_atoms`). A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
     molecule is not a conjugate, which is the case for most plain chelators.
     """
@@ -241,6 +243,8 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
         on_path = (dd[pi] + dd[pj]) == sub[pi, pj][:, None]
         kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
     _close_small_rings(kept, rings)
+    if n - len(kept) < MIN_REMOVED_HEAVY_ATOMS:
+        return n - len(kept)  # too few atoms left outside the kept ones for any conjugate
     free = np.ones(n, dtype=bool)
     free[list(kept)] = False
     # a carbon single-bonded to a kept atom is kept or becomes a methyl cap: never cut away

@@ -2,8 +2,9 @@
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
-roughly 600-1,000 drug-like chelators per CPU-second; ``n_jobs`` spreads it over processes
-(``benchmarks/bench_describe.py``). About a third of the time is RDKit's Crippen logP.
+roughly 800-900 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it over
+processes (``benchmarks/bench_describe.py``, which also prints where the time goes: about a fifth
+is RDKit's Crippen logP).
 
 Feature definitions
 -------------------
@@ -555,15 +556,17 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
     status = table["status"].astype(str).tolist()
     message = table["message"].fillna("").astype(str).tolist()
     ids = table["id"].astype(str).tolist() if "id" in table.columns else [str(i) for i in range(n)]
+    rows: list[dict[str, Any] | None] = []
     for i in range(n):
         feats, msg = results.get(i, (None, ""))
         if feats is None and ok[i]:
             status[i] = "error"
             message[i] = f"row {ids[i]}: {msg or 'features could not be computed'}"
             logger.warning(message[i])
-        for c in FEATURE_COLUMNS:
-            cols[c].append(feats[c] if feats is not None
-                           else (None if c == "preorganization" else np.nan))
+        rows.append(feats)
+    for c in FEATURE_COLUMNS:
+        missing = None if c == "preorganization" else np.nan
+        cols[c] = [f[c] if f is not None else missing for f in rows]
     out = table.drop(columns=["mol"], errors="ignore")
     out["status"] = status
     out["message"] = message
@@ -574,12 +577,15 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
             bool(ok[i]) and isinstance(c, str) and bool(c) and c != s
             for i, (c, s) in enumerate(zip(out["core_smiles"], out["smiles"]))
         ]
-    feats_df = pd.DataFrame(cols, index=out.index)
+    typed: dict[str, Any] = {}
     for c in FEATURE_COLUMNS:
         if c in INT_COLUMNS:  # counts stay integers next to missing values (invalid rows)
-            feats_df[c] = pd.to_numeric(feats_df[c]).astype("Int64")
+            typed[c] = pd.array(cols[c], dtype="Int64")
         elif c != "preorganization":
-            feats_df[c] = pd.to_numeric(feats_df[c]).astype(float)
+            typed[c] = np.array(cols[c], dtype=float)
+        else:
+            typed[c] = cols[c]
+    feats_df = pd.DataFrame(typed, index=out.index)
     return pd.concat([out, feats_df], axis=1)
 
 

@@ -257,8 +257,8 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
     if amines:
         # protonate one after another, highest effective pKa first (ties: most peripheral)
         n_am = len(amines)
-        am = [a for a, _ in amines]
-        dl = dist[am][:, am].tolist()
+        am = np.array([a for a, _ in amines])
+        dl = dist[am[:, None], am].tolist()
         periph = [sum(row) for row in dl]
         eff = [p for _, p in amines]
         left = set(range(n_am))
@@ -278,14 +278,25 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
 _SP_SP2 = (Chem.HybridizationType.SP2, Chem.HybridizationType.SP)
 
 
-def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...]) -> bool:
+def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...],
+                   seen: dict[int, bool] | None = None) -> bool:
+    """Every inner atom of ``path`` is in a small ring (3-8 atoms) or sp/sp2/aromatic.
+
+    ``seen`` memoizes the per-atom answer across the paths of one molecule.
+    """
     ri = mol.GetRingInfo()
     for a in path[1:-1]:
-        # in a ring of 3-8 atoms <=> smallest ring holding the atom has <= 8 atoms
-        if 0 < ri.MinAtomRingSize(a) <= 8:
-            continue
-        atom = mol.GetAtomWithIdx(a)
-        if not (atom.GetHybridization() in _SP_SP2 or atom.GetIsAromatic()):
+        rigid = seen.get(a) if seen is not None else None
+        if rigid is None:
+            # in a ring of 3-8 atoms <=> smallest ring holding the atom has <= 8 atoms
+            if 0 < ri.MinAtomRingSize(a) <= 8:
+                rigid = True
+            else:
+                atom = mol.GetAtomWithIdx(a)
+                rigid = atom.GetHybridization() in _SP_SP2 or atom.GetIsAromatic()
+            if seen is not None:
+                seen[a] = rigid
+        if not rigid:
             return False
     return True
 
@@ -322,9 +333,10 @@ def _ring_bonds(mol: Chem.Mol, ring: tuple[int, ...]) -> set[tuple[int, int]]:
 def _has_rigid_chelate_ring(mol: Chem.Mol, ud: list, sub: np.ndarray) -> bool:
     """A 5/6-membered chelate ring between two different donor groups on a rigid backbone."""
     ii, jj = np.nonzero((sub == 3) | (sub == 4))
+    seen: dict[int, bool] = {}
     for i, j in zip(ii.tolist(), jj.tolist()):
         if i < j and ud[i].group_id != ud[j].group_id and _is_rigid_path(
-                mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx)):
+                mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx), seen):
             return True
     return False
 

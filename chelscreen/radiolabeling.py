@@ -660,8 +660,9 @@ def _precedent_text(r: Any) -> str:
     ph = f", pH {r.pH:g}" if np.isfinite(r.pH) else ""
     conc = f", {r.conc_uM:.3g} µM ligand" if np.isfinite(r.conc_uM) else ""
     rcy = f"{r.rcy_percent:g} %" if np.isfinite(r.rcy_percent) else "yield n/r"
-    return (f"{name}/{r.radionuclide}: {_fmt(r.temperature_C, ' °C', 0)}, "
-            f"{_fmt(r.time_min, ' min', 0)}{ph}{conc}, {rcy} ({_doi_text(r.doi)})")
+    temp = _fmt(r.temperature_C, " °C", 0).replace("?", "temperature n/r")
+    time = _fmt(r.time_min, " min", 0).replace("?", "time n/r")
+    return f"{name}/{r.radionuclide}: {temp}, {time}{ph}{conc}, {rcy} ({_doi_text(r.doi)})"
 
 
 def evidence_probability(labels: np.ndarray, weights: np.ndarray, prior: float) -> float:

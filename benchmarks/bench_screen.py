@@ -22,6 +22,9 @@ Usage::
     nice -n 10 python benchmarks/bench_screen.py --n 2000 8000 --n-jobs 2      # RSS at two sizes
     nice -n 10 python benchmarks/bench_screen.py --n 500 --n-jobs 1 --profile  # where time goes
     nice -n 10 python benchmarks/bench_screen.py --n 2000 --executor dask --n-jobs 2
+    # memory of the final assembly alone against n (the units of a finished screen replicated)
+    nice -n 10 python benchmarks/bench_screen.py --n 2000 --out DIR
+    nice -n 10 python benchmarks/bench_screen.py --assembly-from DIR --n 6000 30000 100000
 
 Targets (issue 16): >= 1,500 pairs per CPU-second; peak RSS of any process <= 1.5 GB and
 independent of n.
@@ -215,6 +218,7 @@ def run_one(args, n: int) -> dict:
     load0 = os.getloadavg()
     t1 = time.perf_counter()
     cpu0 = _cpu_s()
+    main0 = time.process_time()
     prof = None
     if args.profile:
         import cProfile
@@ -236,6 +240,7 @@ def run_one(args, n: int) -> dict:
     wall = time.perf_counter() - t1
     # this process + reaped workers (rusage) + workers still alive (loky keeps them): /proc
     cpu = _cpu_s() - cpu0 + sampler.alive_worker_cpu()
+    cpu_main = time.process_time() - main0
     n_pairs = int(view.attrs["screen_summary"]["n_rows"])
     self_mb, _child_mb = _peak_rss_mb()
     workers = {p: mb for p, mb in sampler.peak_by_pid.items() if p != os.getpid()}
@@ -252,7 +257,8 @@ def run_one(args, n: int) -> dict:
           f"{' (resumed)' if args.resume else ''}")
     print(f"CPU time (this process + all workers): {cpu:.1f} s = "
           f"{n_pairs / max(cpu, 1e-9):.0f} pairs per CPU-second; {n_units} work units, "
-          f"{cpu / max(n_units, 1):.2f} CPU-s per unit")
+          f"{cpu / max(n_units, 1):.2f} CPU-s per unit; main process {cpu_main:.1f} CPU-s, "
+          f"workers {cpu - cpu_main:.1f}")
     print(f"reference in the same run: plain RDKit parse + descriptors of the same {len(smiles)} "
           f"chelators {ref_cpu:.2f} CPU-s = {len(smiles) / max(ref_cpu, 1e-9):.0f} chelators/"
           f"CPU-s; the screen costs {cpu / max(ref_cpu, 1e-9):.1f}× the reference "
@@ -265,7 +271,7 @@ def run_one(args, n: int) -> dict:
     per_pair = cpu / max(n_pairs, 1)
     res = {"n": len(smiles), "pairs": n_pairs, "cpu_s": cpu, "wall_s": wall, "units": n_units,
            "ref_cpu_s": ref_cpu, "main_mb": self_mb, "worker_mb": big[0] if big else 0.0,
-           "load": os.getloadavg()[0], "per_pair_cpu_s": per_pair}
+           "load": os.getloadavg()[0], "per_pair_cpu_s": per_pair, "main_cpu_s": cpu_main}
     if over is not None:
         n6, pairs6 = 10**6, 10**6 * len(THERAPY_SET)
         from chelscreen.screening import default_chunk_size
@@ -279,8 +285,75 @@ def run_one(args, n: int) -> dict:
         res["task_overhead_s"] = over
     print(f"outputs in {out}")
     if prof is not None:
-        _print_profile(prof, cpu, args.profile_top)
+        _print_profile(prof, cpu, args.profile_top, main_only=args.n_jobs != 1)
     return res
+
+
+def assembly_memory(src: str, n: int, out: str, size: int = 256) -> dict:
+    """Peak RSS of the final assembly alone (ranking pass, streamed results.parquet, the
+    report's rows) of a synthetic job of ``n`` chelators × 12: the stored units of the finished
+    screen in ``src`` replicated (chelator names made distinct) into units of ``size``. Only
+    the assembly runs, so memory against n is measured without screening n chelators."""
+    import glob
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from chelscreen import screening as S
+    from chelscreen.store import ResultStore
+
+    files = sorted(glob.glob(f"{src}/.chelscreen-job/chunks/unit-*.parquet"))
+    if not files:
+        raise SystemExit(f"--assembly-from: no finished units in {src}/.chelscreen-job/chunks")
+    base = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    base = base.sort_values(["_lig_idx", "_nuc_idx"], kind="stable").reset_index(drop=True)
+    n_base = int(base["_lig_idx"].max()) + 1
+    n_nuc = int(base["_nuc_idx"].max()) + 1
+    nuclides = list(S.THERAPY_SET)[:n_nuc]
+    store = ResultStore(Path(out), "assembly-benchmark")
+    n_units = -(-n // size)
+    by_lig = base.set_index("_lig_idx")
+    for u in range(n_units):
+        lig = np.arange(u * size, min(n, (u + 1) * size))
+        part = by_lig.loc[lig % n_base].reset_index()
+        part["_lig_idx"] = np.repeat(lig, n_nuc)
+        part["chelator"] = [f"{c}#{r}" for c, r in zip(part["chelator"],
+                                                       np.repeat(lig // n_base, n_nuc))]
+        store.write_chunk(u, part)
+    first = base[base["_nuc_idx"] == 0]
+    idx = np.arange(n)
+    names = pd.Series([f"{c}#{r}" for c, r in zip(first["chelator"].to_numpy()[idx % n_base],
+                                                  idx // n_base)]).astype(str).array
+    smiles = pd.Series(first["smiles"].to_numpy()[idx % n_base]).astype(str).array
+    del base, by_lig, first
+    import gc
+
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as fh:  # reset VmHWM: the assembly's own peak
+        fh.write("5")
+    before = _proc_stats(os.getpid())[0]
+    c0 = time.process_time()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # as the screen's parent process (screening.one_thread)
+        ranking = S._rank_all(store, n_units, size, nuclides, names, smiles, None,
+                              max(5, S._report_rows()))
+        peak_rank = _proc_stats(os.getpid())[1]
+        view = []
+
+        def tee(parts):
+            for part in parts:
+                view.append(ranking.view_rows(part))
+                yield part
+
+        S._write_tables(tee(S._final_parts(store, n_units, size, n_nuc, None, ranking, None)),
+                        Path(out), csv=False)
+    now, peak, _ = _proc_stats(os.getpid())
+    store.close()
+    return {"n": n, "pairs": n * n_nuc, "before_mb": before, "peak_rank_mb": peak_rank,
+            "peak_mb": peak, "cpu_s": time.process_time() - c0, "view_rows": sum(map(len, view)),
+            "load": os.getloadavg()[0]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,8 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-labeling", action="store_true",
                     help="skip the labeling model (stability model + daughters only)")
     ap.add_argument("--profile", action="store_true",
-                    help="cProfile the screen in CPU time (needs --n-jobs 1: in-process) and "
-                         "print the top costs")
+                    help="cProfile the screen in CPU time and print where it goes (with "
+                         "--n-jobs 1 the units run in-process and are included; otherwise the "
+                         "main process only)")
     ap.add_argument("--chunk-size", type=int, default=None,
                     help="chelators per work unit (default: the screen's rule)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
@@ -307,10 +381,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rss-log", default=None,
                     help="append the RSS of the main process and its workers and the units "
                          "done every 30 s to this CSV")
+    ap.add_argument("--assembly-from", default=None, metavar="DIR",
+                    help="measure the final assembly's memory only: replicate the stored units "
+                         "of the finished screen in DIR (its --out) to each --n chelators and "
+                         "run the ranking pass and the streamed writing, each size in a fresh "
+                         "process")
     ap.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.profile and (args.n_jobs != 1 or args.executor != "local"):
-        ap.error("--profile measures this process only: use --n-jobs 1 --executor local")
+    if args.assembly_from:
+        return _assembly_main(args)
+    if args.profile and args.executor != "local":
+        ap.error("--profile needs --executor local (with --n-jobs 1 the units run in-process)")
     if len(args.n) == 1:
         res = run_one(args, args.n[0])
         if args.json:
@@ -346,11 +427,92 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_profile(prof, cpu: float, top: int) -> None:
-    """Top costs of the screen: inclusive (cumulative) and own (tottime) CPU seconds."""
+#: the parts of a screen, by the function that does each (module path suffix, function name);
+#: inclusive CPU-s from the profile. Nested rows are indented (already in their parent).
+COMPONENTS: tuple[tuple[str, str, str], ...] = (
+    ("read and standardize the input (main)", "screening.py", "_read_input"),
+    ("labeling model selection and fit (once per screen)", "radiolabeling.py", "_fitted_model"),
+    ("work units", "screening.py", "_score_block"),
+    ("  stability model (predict_stability)", "screening.py", "_predictions"),
+    ("    its ligand featurization", "estimator.py", "_ligand_frame"),
+    ("    its stability-model load (once per process)", "model/io.py", "load"),
+    ("  labeling (labeling())", "screening.py", "_labeling_rows"),
+    ("    similarity to the labeling table", "radiolabeling.py", "table_similarity"),
+    ("    per-pair answer (assess)", "radiolabeling.py", "assess"),
+    ("  ligand structure terms (_ligand_structure; pays the chem descriptors that labeling "
+     "reuses)", "screening.py", "_ligand_structure"),
+    ("    chem.descriptors.ligand_features (cached per SMILES)", "radiolabeling.py",
+     "_ligand_features_cached"),
+    ("  block re-read (read_ligands of the block)", "screening.py", "_read_block"),
+    ("  scoring and confidence draws (score_pairs)", "rank.py", "score_pairs"),
+    ("    confidence draws (sample_scores)", "rank.py", "sample_scores"),
+    ("  why sentences", "rank.py", "why_sentence"),
+    ("  pair table assembly (_assemble_columns)", "screening.py", "_assemble_columns"),
+    ("  fixed dtypes (_normalize_types)", "screening.py", "_normalize_types"),
+    ("ranking pass (_rank_all)", "screening.py", "_rank_all"),
+    ("results.parquet/.csv streamed writing", "screening.py", "_write_tables"),
+    ("report.html + top.sdf", "screening.py", "_write_report"),
+)
+
+
+def component_costs(stats) -> list[tuple[str, float]]:
+    """(label, inclusive CPU-s) of :data:`COMPONENTS` from a ``pstats.Stats``."""
+    out = []
+    for label, path, func in COMPONENTS:
+        ct = sum(v[3] for (f, _ln, fn), v in stats.stats.items()
+                 if fn == func and f.replace("\\", "/").endswith(path))
+        out.append((label, ct))
+    return out
+
+
+def _assembly_main(args) -> int:
+    if len(args.n) == 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            res = assembly_memory(args.assembly_from, args.n[0], tmp)
+        print(f"assembly of {res['n']} chelators ({res['pairs']} pairs, replicated units): RSS "
+              f"before {res['before_mb']:.0f} MB, peak in the ranking pass "
+              f"{res['peak_rank_mb']:.0f} MB, peak overall {res['peak_mb']:.0f} MB; CPU "
+              f"{res['cpu_s']:.1f} s; {res['view_rows']} report rows; load {res['load']:.2f}",
+              flush=True)
+        if args.json:
+            __import__("pathlib").Path(args.json).write_text(json.dumps(res))
+        return 0
+    import subprocess
+
+    rows = []
+    for n in args.n:
+        with tempfile.TemporaryDirectory() as tmp:
+            js = f"{tmp}/res.json"
+            subprocess.run([sys.executable, __file__, "--assembly-from", args.assembly_from,
+                            "--n", str(n), "--json", js], check=True)
+            rows.append(json.loads(__import__("pathlib").Path(js).read_text()))
+    a, b = rows[0], rows[-1]
+    print("\n      n   before MB  peak ranking MB  peak MB  CPU-s  load")
+    for r in rows:
+        print(f"{r['n']:7d} {r['before_mb']:11.0f} {r['peak_rank_mb']:16.0f} {r['peak_mb']:8.0f} "
+              f"{r['cpu_s']:6.1f} {r['load']:5.2f}")
+    mb = (b["peak_mb"] - a["peak_mb"]) / max(b["n"] - a["n"], 1)  # MB per chelator
+    print(f"final assembly peak RSS {a['peak_mb']:.0f} MB at n={a['n']}, {b['peak_mb']:.0f} MB "
+          f"at n={b['n']}: {mb * 1024:+.2f} KB per chelator ({mb * 1e6:+.0f} MB for 10^6 more "
+          "chelators)")
+    return 0
+
+
+def _print_profile(prof, cpu: float, top: int, main_only: bool = False) -> None:
+    """Top costs of the screen: the parts of :data:`COMPONENTS`, then the inclusive
+    (cumulative) and own (tottime) CPU seconds of the top functions."""
     import io
     import pstats
 
+    st = pstats.Stats(prof, stream=io.StringIO())
+    total = sum(v[2] for v in st.stats.values())
+    where = "this (main) process only: the workers' units are not in it" if main_only else \
+        "one process (units in-process)"
+    print(f"\n=== where the CPU goes ({where}; profiled {total:.1f} CPU-s, profiler overhead "
+          "included; screen CPU without profiler lower) ===")
+    for label, ct in component_costs(st):
+        if ct > 0:
+            print(f"{ct:8.2f} CPU-s {100 * ct / max(total, 1e-9):5.1f} %  {label}")
     for key, what in (("cumulative", "inclusive CPU-s (a function and what it calls)"),
                       ("tottime", "own CPU-s (excluding callees)")):
         buf = io.StringIO()

@@ -222,8 +222,22 @@ def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
     # protonation constants belong to the chelating core: a conjugate (DOTATATE, PSMA-617)
     # uses its core's measured constants, and an estimate counts the core's groups only
     core_mol = Chem.MolFromSmiles(core) if core and core != smiles else None
-    measured = measured_pkas(core if core_mol is not None else smiles)
-    pkas = measured if measured is not None else estimate_pkas(core_mol or mol)
+    key = core if core_mol is not None else smiles
+    measured = measured_pkas(key)
+    partial = measured_pkas(key, incomplete=True) if measured is None else None
+    if measured is not None:
+        pkas = measured
+        pka_source = "measured (NIST SRD 46, models/stability/protonation.csv.gz)"
+    elif partial:
+        pkas = complete_pkas(partial, estimate_pkas(core_mol or mol))
+        pka_source = ("measured steps (NIST SRD 46, incomplete list) + the missing more basic "
+                      "step(s) estimated from structure (chelscreen.rank.estimate_pkas)")
+        if len(pkas) == len(partial):
+            pka_source = ("measured (NIST SRD 46, flagged incomplete; the structural estimate "
+                          "has no step more basic than the measured ones)")
+    else:
+        pkas = estimate_pkas(core_mol or mol)
+        pka_source = "estimated from structure (chelscreen.rank.estimate_pkas)"
     n_don = feats.get("n_donors")
     if n_don is None or not np.isfinite(float(n_don)):
         n_don = count_donors(mol)
@@ -251,26 +265,36 @@ def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
         "cavity_radius_pm": float(cav) if cav is not None else np.nan,
         "log_alphaL_pH7_4": log_alpha_ligand(pkas),
         "pKa_values": ",".join(f"{p:.2f}" for p in pkas),
-        "pKa_source": "measured (NIST SRD 46, models/stability/protonation.csv.gz)"
-        if measured is not None else "estimated from structure (chelscreen.rank.estimate_pkas)",
+        "pKa_source": pka_source,
     }
 
 
-@lru_cache(maxsize=1)
-def _protonation_table() -> dict[str, list[float]]:
-    """Measured stepwise protonation constants by standardized SMILES (the model's table)."""
+@lru_cache(maxsize=2)
+def _protonation_table(incomplete: bool = False) -> dict[str, list[float]]:
+    """Measured stepwise protonation constants by standardized SMILES (the model's table).
+
+    ``incomplete=False``: the complete measured lists. ``incomplete=True``: the measured steps
+    of the lists the table flags incomplete (fewer steps than basic amines, or a polyamine whose
+    highest step is < 10: usually the most basic step, > 11, was not measured)."""
     try:
         from chelscreen._resources import models_dir
 
         path = models_dir() / "stability" / "protonation.csv.gz"
         if not path.exists():
             return {}
-        tab = pd.read_csv(path, usecols=["smiles", "logKH_steps"], dtype=str)
+        tab = pd.read_csv(path, dtype=str)
     except (FileNotFoundError, ValueError, OSError) as exc:
         logger.debug("no protonation table: %s", exc)
         return {}
+    if incomplete:
+        if "logKH_steps_measured" not in tab or "complete" not in tab:
+            return {}
+        tab = tab[tab["complete"].astype(str).str.lower() == "false"]
+        column = "logKH_steps_measured"
+    else:
+        column = "logKH_steps"
     out: dict[str, list[float]] = {}
-    for smi, steps in zip(tab["smiles"], tab["logKH_steps"]):
+    for smi, steps in zip(tab["smiles"], tab[column]):
         try:
             vals = [float(x) for x in str(steps).split(";") if x.strip()]
         except ValueError:
@@ -282,9 +306,10 @@ def _protonation_table() -> dict[str, list[float]]:
     return out
 
 
-def measured_pkas(smiles: str) -> list[float] | None:
-    """Measured protonation constants (log K_H steps) of a ligand when the data hold them."""
-    table = _protonation_table()
+def measured_pkas(smiles: str, *, incomplete: bool = False) -> list[float] | None:
+    """Measured protonation constants (log K_H steps) of a ligand when the data hold them;
+    with ``incomplete=True``, the measured steps of a list flagged incomplete."""
+    table = _protonation_table(incomplete)
     if not table:
         return None
     # the input is already standardized by read_ligands (neutral acid, largest fragment): the
@@ -296,6 +321,16 @@ def measured_pkas(smiles: str) -> list[float] | None:
         return None
     key = Chem.MolToSmiles(mol, isomericSmiles=False)
     return table.get(key, table.get(smiles))
+
+
+def complete_pkas(measured: list[float], estimated: list[float]) -> list[float]:
+    """An incomplete measured list completed by the estimate: the measured steps are kept and
+    only the estimated steps *more basic* than every measured one are added (the step a
+    potentiometric titration misses is the most basic one: DOTA's NIST list 9.69, 4.47, 4.23
+    lacks its ~11-12.6 step; the estimate 11.5, 7.5 supplies 11.5, and its 7.5 — which would
+    contradict the measured 9.69 — is not used). Most basic first."""
+    top = max(measured)
+    return sorted([p for p in estimated if p > top] + list(measured), reverse=True)
 
 
 def _predictions(valid: pd.DataFrame, metals: list[str]) -> pd.DataFrame:
@@ -353,10 +388,38 @@ def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
     makes each small tree prediction take milliseconds instead of microseconds. Per-row
     predictions do not depend on the thread count, so results are unchanged.
     """
+    with one_thread():
+        return _score_block(payload)
+
+
+def one_thread(preload: bool = True):
+    """``threadpool_limits(1)`` over the native thread pools a screen uses, loaded first
+    (``preload=False``: those loaded now only).
+
+    threadpoolctl limits only the libraries already loaded when it is entered: a worker's
+    first unit imported scipy and scikit-learn (their OpenBLAS and OpenMP) inside the limit
+    and ran them with every core, and the parent process fitted the labeling model with every
+    core (4 CPU-s instead of 0.8 on 2 cores: OpenBLAS threads spin while they wait).
+    """
+    if preload:
+        import scipy.optimize  # noqa: F401 - scipy's OpenBLAS (labeling fit)
+        import sklearn.ensemble  # noqa: F401 - OpenMP (stability model)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
-        return _score_block(payload)
+    return threadpool_limits(limits=1)
+
+
+def _single_threaded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` run under :func:`one_thread` (the parent process of a screen: ranking,
+    writing; the labeling fit loads its libraries first); same results, less CPU."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with one_thread(preload=False):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
@@ -402,8 +465,15 @@ def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
             df[col] = [sim.get((int(a), int(b)), {}).get(col, np.nan)
                        for a, b in zip(df["_lig_idx"], df["_nuc_idx"])]
     scored = score_pairs(df)
-    scored["why"] = [why_sentence(r) for r in scored.to_dict("records")]
+    scored["why"] = [why_sentence(r) for r in _records(scored)]
     return _normalize_types(scored)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """``df.to_dict("records")`` built from each column's ``tolist()`` (the same Python
+    values; pandas boxes every cell one by one)."""
+    cols = list(df.columns)
+    return [dict(zip(cols, row)) for row in zip(*(df[c].tolist() for c in cols))]
 
 
 def _assemble_columns(ligs: pd.DataFrame, valid: pd.DataFrame, infos: list[dict[str, Any]],
@@ -506,10 +576,9 @@ def _assemble_columns(ligs: pd.DataFrame, valid: pd.DataFrame, infos: list[dict[
 
 def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
     """Fixed dtypes so chunks from any executor concatenate to identical frames."""
-    out = df.copy()
-    for c in COLUMNS:
-        if c not in out:
-            out[c] = np.nan
+    missing = [c for c in COLUMNS if c not in df]
+    out = (pd.concat([df, pd.DataFrame(np.nan, index=df.index, columns=missing)], axis=1)
+           if missing else df.copy())
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
                  "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
                  "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
@@ -517,7 +586,8 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
                  "ranked_with")
     for c in text_cols:
         if c in out:
-            out[c] = out[c].map(_text).astype(object)
+            out[c] = pd.Series([v if type(v) is str else _text(v) for v in out[c].tolist()],
+                               index=out.index, dtype=object)
     if "in_domain" in out:
         out["in_domain"] = out["in_domain"].map(
             lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else bool(v)
@@ -646,6 +716,7 @@ def default_chunk_size(n_ligands: int) -> int:
     return int(min(256, max(64, math.ceil(n_ligands / 64))))
 
 
+@_single_threaded
 def screen(
     ligands: Any = None,
     radionuclides: str | Sequence[str] | None = None,
@@ -776,7 +847,8 @@ def screen(
             # the labeling model is selected and fitted once here, not once per worker
             from chelscreen.radiolabeling import fitted_model
 
-            shared["labeling_model"] = fitted_model()
+            with one_thread():
+                shared["labeling_model"] = fitted_model()
         payloads = _UnitPayloads(ligs, size, {
             "job": job_hash, "radionuclides": nuclides, "labeling": labeling, **shared},
             lib_names)
@@ -791,8 +863,9 @@ def screen(
                 keys = list(zip(cand["_lig_idx"].astype(int), cand["_nuc_idx"].astype(int)))
                 hit = np.array([k in sim for k in keys], dtype=bool)
                 overrides = _rescore_with_simulation(cand[hit].reset_index(drop=True), sim)
-        names = ligs["chelator"].astype(str).to_numpy(dtype=object)
-        smiles = ligs["smiles"].astype(str).to_numpy(dtype=object)
+        # the input's own (Arrow-backed) text arrays: no Python string per chelator is made
+        names = ligs["chelator"].astype(str).array
+        smiles = ligs["smiles"].astype(str).array
         keep = max(int(top_n), _report_rows())
         ranking = _rank_all(store, n_units, size, nuclides, names, smiles, overrides, keep)
         to_disk = out is not None and write
@@ -817,7 +890,7 @@ def screen(
         view = (pd.concat(view_parts, ignore_index=True) if view_parts
                 else pd.DataFrame(columns=list(COLUMNS)))
         view.attrs["screen_summary"] = ranking.summary(view, n_chelators=int(
-            pd.Series(names).nunique()), n_rows=n_rows)
+            pd.Series(names, copy=False).nunique()), n_rows=n_rows)
         if to_disk and report:
             written.update(_write_report(view, out_dir, top_n=int(top_n)))
         result = pd.concat(collected, ignore_index=True) if load else view
@@ -1031,6 +1104,10 @@ class _Ranking:
         self.all_extrapolated: dict[str, bool] = {}
         self.pending: set[str] = set()
         self.heat_names: set[str] = set()
+        #: the confidence candidates' ``p_best``/``tied_with`` per radionuclide index
+        #: (``_lig_idx`` array, values): the rank tables are stored as the columns-only pass
+        #: left them, before the candidates' full rows are read, and these replace them
+        self.candidates: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def view_rows(self, part: pd.DataFrame) -> pd.DataFrame:
         """The rows of a final part the report, ``top.sdf`` and the console summary use."""
@@ -1063,6 +1140,11 @@ def _report_rows() -> int:
     return int(TABLE_ROWS)
 
 
+#: rows per row group of a stored rank table: :func:`_final_parts` reads the tables of every
+#: radionuclide side by side in batches, and a reader holds its current row group decoded
+#: (one row group of n rows held every chelator's ``tied_with`` text at once, ≈ 3 KB per
+#: chelator for 12 radionuclides)
+RANK_ROW_GROUP = 4096
 #: bytes of columns-only data the ranking holds at once (several radionuclides per pass over
 #: the stored units while they fit: one pass for up to ~2.6·10^5 chelators × 12)
 RANK_BUFFER_BYTES = 128 * 2**20
@@ -1097,7 +1179,7 @@ def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray]
 
 
 def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
-              names: np.ndarray, smiles: np.ndarray, overrides: pd.DataFrame | None,
+              names: Any, smiles: Any, overrides: pd.DataFrame | None,
               keep: int) -> _Ranking:
     """Rank every radionuclide from a columns-only pass (exact, bounded memory).
 
@@ -1107,8 +1189,10 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     confidence candidates, which need only the score's mean and interval); the candidates'
     full rows are then read and ranked again on their own, which gives their
     ``p_best``/``tied_with`` exactly as on the whole table (the candidates are compared only
-    with each other). The table is stored in the job (``rank-NNN``) and read back in batches
-    by :func:`_final_parts`.
+    with each other). Each radionuclide's table is stored in the job (``rank-NNN``, row groups
+    of :data:`RANK_ROW_GROUP`) as soon as it is ranked, so one is held at a time, and read
+    back in batches by :func:`_final_parts`, which puts the candidates' values
+    (``_Ranking.candidates``) in. ``names`` and ``smiles``: the input's text arrays.
     """
     from chelscreen.rank import CONFIDENCE_CANDIDATES
     from chelscreen.reporting import MAX_HEATMAP_ROWS, _is_extrapolation
@@ -1121,6 +1205,7 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     # them; read with the first pass's columns (no extra pass over the units)
     lig_keys = np.full(n, "", dtype=object)
     parent_keys = np.full(n, "", dtype=object)
+    text_cols: dict[str, Any] = {"chelator": names, "smiles": smiles}
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
         group = list(range(g0, min(len(nuclides), g0 + per_pass)))
@@ -1136,9 +1221,13 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             nuc = part["_nuc_idx"].to_numpy()
             for k in group:
                 pieces[k].append(part[nuc == k])
-        state: dict[int, tuple] = {}
-        ranked_with: dict[int, np.ndarray] = {}
-        rank_note: dict[int, np.ndarray] = {}
+        if g0 == 0:
+            # as text arrays once (each radionuclide's frame reuses them; the key arrays of
+            # Python strings are freed)
+            text_cols["ligand_key"] = pd.Series(lig_keys).array
+            text_cols["ligand_parent_key"] = pd.Series(parent_keys).array
+            del lig_keys, parent_keys
+        cand: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k in group:
             nuc = nuclides[k]
             cols = _apply_overrides(pd.concat(pieces.pop(k), ignore_index=True), overrides)
@@ -1147,10 +1236,12 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                 raise ChelscreenError(f"the stored units hold {len(lig)} pairs of {nuc} for "
                                       f"{n} chelators; run the screen again without --resume")
             red = pd.DataFrame({
-                "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64), "chelator": names,
-                "smiles": smiles, "radionuclide": np.full(n, nuc, dtype=object),
+                "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64),
+                "chelator": text_cols["chelator"], "smiles": text_cols["smiles"],
+                "radionuclide": np.full(n, nuc, dtype=object),
                 "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
-                "ligand_key": lig_keys, "ligand_parent_key": parent_keys,
+                "ligand_key": text_cols["ligand_key"],
+                "ligand_parent_key": text_cols["ligand_parent_key"],
                 **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
             })
             del cols
@@ -1159,31 +1250,38 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             if fin.any() and score[fin].max() > 0:  # the heatmap: score / best of the column
                 relmax = np.fmax(relmax, score / score[fin].max())
             ranked = _ranked(red)
+            del red
             rank = pd.to_numeric(ranked["rank"], errors="coerce").to_numpy(float)
-            p_best = ranked["p_best"].to_numpy(dtype=float, copy=True)
-            tied = ranked["tied_with"].to_numpy(dtype=object, copy=True)
-            # conjugates ranked with their core (rank.add_rank): which core, and the why note
-            ranked_with[k] = ranked["ranked_with"].to_numpy(dtype=object, copy=True)
-            rank_note[k] = ranked["_rank_note"].to_numpy(dtype=object, copy=True)
-            del ranked, red
             top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
+            # conjugates ranked with their core (rank.add_rank): which core, and the why note
+            ranked_with = ranked["ranked_with"]
             # chelating cores ranked (a conjugate ranked with its core is not a competitor)
             ranking.n_ranked[nuc] = int((np.isfinite(rank) & np.array(
-                [not w for w in ranked_with[k]], dtype=bool)).sum())
-            state[k] = (rank, p_best, tied, top)
-        full_rows = _fetch_rows_multi(store, size, {k: st[3] for k, st in state.items()
-                                                    if len(st[3])}, overrides)
+                [not w for w in ranked_with.tolist()], dtype=bool)).sum())
+            # stored at once (one radionuclide's table is held at a time); the candidates'
+            # p_best/tied_with are replaced from their full rows below
+            name = f"rank-{k:03d}"
+            store.write_chunk(name, pd.DataFrame({
+                "_lig_idx": np.arange(n, dtype=np.int64), "rank": rank,
+                "p_best": ranked["p_best"].to_numpy(dtype=float),
+                "tied_with": ranked["tied_with"].array, "ranked_with": ranked_with.array,
+                "_rank_note": ranked["_rank_note"].array}), row_group_size=RANK_ROW_GROUP)
+            ranking.tables.append(name)
+            del ranked, ranked_with
+            cand[k] = (rank[top], top)
+        full_rows = _fetch_rows_multi(store, size, {k: c[1] for k, c in cand.items()
+                                                    if len(c[1])}, overrides)
         for k in group:
             nuc = nuclides[k]
-            rank, p_best, tied, top = state.pop(k)
+            rank_top, top = cand.pop(k)
             if len(top):
                 full = full_rows.pop(k)
                 conf = _ranked(full)
-                if not np.array_equal(pd.to_numeric(conf["rank"]).to_numpy(float), rank[top]):
+                if not np.array_equal(pd.to_numeric(conf["rank"]).to_numpy(float), rank_top):
                     raise ChelscreenError(f"ranking of {nuc}: the candidates' ranks differ from "
                                           "the columns-only pass (a bug; please report it)")
-                p_best[top] = conf["p_best"].to_numpy(float)
-                tied[top] = conf["tied_with"].to_numpy(object)
+                ranking.candidates[k] = (top, conf["p_best"].to_numpy(float),
+                                         conf["tied_with"].to_numpy(object))
                 if any(not _is_extrapolation(r) for r in full.to_dict("records")):
                     ranking.all_extrapolated[nuc] = False
                 elif len(top) == ranking.n_ranked[nuc]:
@@ -1191,16 +1289,9 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                 else:
                     ranking.pending.add(nuc)
                 del full, conf
-            name = f"rank-{k:03d}"
-            store.write_chunk(name, pd.DataFrame({"_lig_idx": np.arange(n, dtype=np.int64),
-                                                  "rank": rank, "p_best": p_best,
-                                                  "tied_with": tied,
-                                                  "ranked_with": ranked_with.pop(k),
-                                                  "_rank_note": rank_note.pop(k)}))
-            ranking.tables.append(name)
     # the heatmap's rows (reporting.relative_scores): the chelators (by name) with the highest
     # relative score anywhere, input order among equals; all their pairs go to the report
-    by_name = pd.Series(relmax).groupby(pd.Series(names), sort=False).max()
+    by_name = pd.Series(relmax).groupby(pd.Series(names, copy=False), sort=False).max()
     ranking.heat_names = set(by_name.sort_values(ascending=False, kind="stable")
                              .index[:MAX_HEATMAP_ROWS])
     return ranking
@@ -1247,11 +1338,16 @@ def _final_parts(store: ResultStore, n_units: int, size: int, n_nuc: int,
                                           "screen again with --resume")
             li = part["_lig_idx"].to_numpy(np.int64) - a
             ni = part["_nuc_idx"].to_numpy(np.int64)
+            p_best = [t["p_best"].to_numpy(dtype=float, copy=True) for t in tabs]
+            tied = [t["tied_with"].to_numpy(dtype=object, copy=True) for t in tabs]
+            for k, (top, p_top, tied_top) in ranking.candidates.items():
+                sel = (top >= a) & (top < a + m)  # the confidence candidates in this unit
+                p_best[k][top[sel] - a] = p_top[sel]
+                tied[k][top[sel] - a] = tied_top[sel]
             part = part.copy()
             part["rank"] = np.stack([t["rank"].to_numpy(float) for t in tabs])[ni, li]
-            part["p_best"] = np.stack([t["p_best"].to_numpy(float) for t in tabs])[ni, li]
-            part["tied_with"] = np.stack(
-                [t["tied_with"].to_numpy(dtype=object) for t in tabs])[ni, li]
+            part["p_best"] = np.stack(p_best)[ni, li]
+            part["tied_with"] = np.stack(tied)[ni, li]
             part["ranked_with"] = np.stack(
                 [t["ranked_with"].to_numpy(dtype=object) for t in tabs])[ni, li]
             from chelscreen.rank import with_rank_notes
@@ -1271,9 +1367,12 @@ def _csv_wanted(csv: bool | None, n_rows: int) -> bool:
     return bool(csv) or (csv is None and n_rows <= CSV_MAX_ROWS)
 
 
-def _arrow_table(part: pd.DataFrame, schema: Any = None) -> Any:
+def _arrow_table(part: pd.DataFrame, schema: Any = None, rows: str = "") -> Any:
     """``part`` as an Arrow table; the first part fixes the schema (an all-empty column is
-    typed by what it holds elsewhere: ``in_domain`` bool, text otherwise)."""
+    typed by what it holds elsewhere: ``in_domain`` bool, text otherwise), and every later
+    part must have the same columns with values of the same type: a part that differs raises
+    a :class:`ChelscreenError` naming the column (``rows``: which rows the part holds), before
+    anything of it is written."""
     import pyarrow as pa
 
     if schema is None:
@@ -1282,7 +1381,32 @@ def _arrow_table(part: pd.DataFrame, schema: Any = None) -> Any:
             if pa.types.is_null(field.type):
                 typ = pa.bool_() if field.name == "in_domain" else pa.string()
                 schema = schema.set(i, pa.field(field.name, typ))
-    return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+        return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+    names = [str(c) for c in part.columns]
+    if names != schema.names:
+        missing = [c for c in schema.names if c not in names]
+        extra = [c for c in names if c not in schema.names]
+        what = (f"lacks column {missing[0]!r}" if missing else
+                f"has an extra column {extra[0]!r}" if extra else "has its columns in another order")
+        raise ChelscreenError(f"results: the part of {rows or 'a later block'} {what} (the first "
+                              "part fixed the table's columns); every part must have the same "
+                              "columns")
+    try:
+        return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError,
+            TypeError) as exc:
+        for field in schema:
+            try:
+                pa.array(part[field.name], type=field.type, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
+                    ValueError, TypeError) as col_exc:
+                first = str(col_exc).strip().splitlines()[0] if str(col_exc).strip() else ""
+                raise ChelscreenError(
+                    f"results: column {field.name!r} of {rows or 'a later block'} holds values "
+                    f"that are not {field.type} like the first rows' ({first}); give the "
+                    "column one type (e.g. text) for every row") from exc
+        raise ChelscreenError(f"results: the part of {rows or 'a later block'} cannot be "
+                              f"written with the first part's types ({exc})") from exc
 
 
 def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
@@ -1302,8 +1426,11 @@ def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
         pfh = stack.enter_context(AtomicFile(paths["parquet"]))
         cfh = stack.enter_context(AtomicFile(paths["csv"])) if csv else None
         writer = None
+        done = 0
         for part in parts:
-            table = _arrow_table(part, None if writer is None else writer.schema)
+            rows = f"rows {done + 1}–{done + len(part)}"
+            table = _arrow_table(part, None if writer is None else writer.schema, rows)
+            done += len(part)
             if writer is None:
                 writer = pq.ParquetWriter(pfh, table.schema)
                 # closed before its file on any error too: an unclosed writer's __del__ would

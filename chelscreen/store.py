@@ -335,22 +335,15 @@ class AtomicFile:
             raise write_error(self.path, exc) from exc
 
 
-def _to_parquet_bytes(df: pd.DataFrame) -> bytes:
+def _to_parquet_bytes(df: pd.DataFrame, row_group_size: int | None = None) -> bytes:
     import io
 
     buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
+    if row_group_size is None:
+        df.to_parquet(buf, index=False)
+    else:
+        df.to_parquet(buf, index=False, row_group_size=int(row_group_size))
     return buf.getvalue()
-
-
-def atomic_write_parquet(path: str | os.PathLike, df: pd.DataFrame) -> Path:
-    """Write a DataFrame as parquet atomically."""
-    return atomic_write_bytes(path, _to_parquet_bytes(df))
-
-
-def atomic_write_csv(path: str | os.PathLike, df: pd.DataFrame) -> Path:
-    """Write a DataFrame as CSV (UTF-8, no index) atomically."""
-    return atomic_write_text(path, df.to_csv(index=False))
 
 
 class ResultStore:
@@ -513,11 +506,14 @@ class ResultStore:
         name = f"unit-{unit_id:06d}" if isinstance(unit_id, int) else str(unit_id)
         return self.chunk_dir / f"{name}.parquet"
 
-    def write_chunk(self, unit_id: int | str, df: pd.DataFrame) -> Path:
+    def write_chunk(self, unit_id: int | str, df: pd.DataFrame, *,
+                    row_group_size: int | None = None) -> Path:
         """Store one finished unit atomically (overwrites a previous chunk of the same unit) and
-        record its SHA-256, size and row count in the manifest."""
+        record its SHA-256, size and row count in the manifest. ``row_group_size``: rows per
+        Parquet row group (a table read back in batches holds one row group at a time;
+        default: the whole table in one)."""
         path = self.chunk_path(unit_id)
-        data = _to_parquet_bytes(df)
+        data = _to_parquet_bytes(df, row_group_size)
         try:
             atomic_write_bytes(path, data)
         except OutputWriteError as exc:

@@ -404,7 +404,9 @@ def refresh_measured(model_dir: Path, table_path: Path, literature_csv: Path) ->
     table = pd.read_csv(table_path)
     lit = load_literature(literature_csv)
     if len(lit):
-        table = pd.concat([table, lit[[c for c in lit.columns if c in table.columns]]],
+        # the single cited rows first: a pair with two agreeing literature values shows one of
+        # them with its DOI, not the table's median of the two (a number nobody measured)
+        table = pd.concat([lit[[c for c in lit.columns if c in table.columns]], table],
                           ignore_index=True)
     known = known_pairs_table(table)
     d = Path(model_dir)

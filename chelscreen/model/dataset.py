@@ -439,6 +439,314 @@ def dedupe(rows: pd.DataFrame) -> pd.DataFrame:
     return agg.reset_index()
 
 
+def drop_conflicting_stereoisomers(nist: pd.DataFrame, others: pd.DataFrame
+                                   ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple]]:
+    """Drop the minority isomer of NIST ligands that share one stereo-free structure but bind
+    as different compounds.
+
+    The table's structures are stereo-free, so NIST's cis- and trans-CDTA (ids 6300/6301) are
+    one SMILES. Where two NIST ligand ids of one structure differ by more than
+    :data:`CONFLICT_SPREAD` log units for a metal both were measured with (La³⁺: 3.7 vs 15.2),
+    they are different chelators, and the minority id's rows would otherwise stand as the
+    majority's values for the metals only it was measured with (Lu³⁺ 4.8 for trans-CDTA). All
+    rows of every id but the one with most rows are dropped, and so are rows of the other
+    sources (SATCMF copies NIST) with the same structure, metal and value (±0.01). Ids whose
+    common metals agree (duplicates, L/DL pairs) are kept and merged as before.
+
+    Returns the two tables without those rows and one report row per dropped isomer
+    (``smiles, metal, values, kept, reason`` as in :func:`resolve_conflicts`).
+    """
+    drop = np.zeros(len(nist), bool)
+    report: list[tuple] = []
+    dropped_values: dict[tuple[str, str], list[float]] = {}
+    ids = nist.groupby("smiles")["nist_ligand_id"].nunique()
+    for smi in ids[ids > 1].index:
+        sub = nist[nist["smiles"] == smi]
+        med = sub.groupby(["metal", "nist_ligand_id"])["logK"].median().unstack()
+        both = med[med.notna().sum(axis=1) > 1]
+        if not ((both.max(axis=1) - both.min(axis=1)) > CONFLICT_SPREAD).any():
+            continue
+        counts = sub["nist_ligand_id"].value_counts()
+        main = counts.index[0]
+        name = sub.loc[sub["nist_ligand_id"] == main, "ligand_name"].iloc[0]
+        for lid in counts.index[1:]:
+            rows = sub[sub["nist_ligand_id"] == lid]
+            drop[nist.index.get_indexer(rows.index)] = True
+            for r in rows.itertuples():
+                dropped_values.setdefault((smi, r.metal), []).append(float(r.logK))
+            report.append((smi, ";".join(sorted(rows["metal"].unique())),
+                           f"NIST ligand {lid} ({rows['ligand_name'].iloc[0]}): {len(rows)} rows",
+                           f"NIST ligand {main} ({name})",
+                           "stereoisomers of one stereo-free structure that bind differently "
+                           f"(> {CONFLICT_SPREAD:g} log units for a common metal): "
+                           "the minority isomer is dropped"))
+    keep_other = np.array([
+        not any(abs(float(v) - d) <= 0.01 for d in dropped_values.get((s, m), ()))
+        for s, m, v in zip(others["smiles"], others["metal"], others["logK"])
+    ], bool) if len(others) else np.ones(0, bool)
+    return nist[~drop], others[keep_other], report
+
+
+#: a SATCMF ligand whose values equal (to 0.01) another NIST ligand's values for at least this
+#: many metals carries that ligand's constants under a wrong structure or name
+COPY_MIN_METALS = 4
+LANTHANIDES = ("La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm",
+               "Yb", "Lu")
+#: a lanthanide value further than this (log units) from the smooth series of the same
+#: ligand's other lanthanides is an outlier (wrong definition, isomer or ligand)
+LN_OUTLIER = 3.0
+#: ... but only where the other lanthanides themselves lie on a smooth curve (RMS of the fit)
+LN_SMOOTH_RMS = 1.0
+
+
+
+def _is_series_match(n_match: int, n_metals: int) -> bool:
+    """Values of one ligand that equal another series for at least :data:`COPY_MIN_METALS`
+    metals *and* for at least half of the metals the ligand has in that source: a copied
+    series. (Simple carboxylates with many measurements share single two-decimal values with
+    their homologues by chance - NIST's acetic and propanoic acid agree for five metals - but
+    not a whole series.)"""
+    return n_match >= COPY_MIN_METALS and n_match >= 0.5 * n_metals
+
+
+def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
+                       ) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop rows of another source (SATCMF) that are another NIST ligand's constants.
+
+    SATCMF holds several series under a wrong structure or name: quinoline carries quinolinic
+    acid's lanthanide constants, 4-nitroresorcinol those of 4-nitrosoresorcinol, EDDS seven of
+    EDTA's (Eu 16.23, Tb 16.59 ... where NIST's EDDS values are 13.5), a 4-methyl isomer those of
+    N-(6-methyl-2-pyridylmethyl)iminodiacetic acid. Where the values of one ligand of ``others``
+    equal (to 0.01) the NIST values of one *other* NIST structure for a whole series
+    (:func:`_is_series_match`), or for at least :data:`COPY_MIN_METALS` metals of which as
+    many contradict the ligand's own NIST constants by > 2 log units, those rows are copies and
+    are dropped; its other rows stay.
+
+    Returns ``others`` without the copies and one report row per (ligand, source ligand).
+    """
+    if not len(others) or not len(nist):
+        return others, []
+    nv = nist.assign(_v=(nist["logK"] * 100).round())[["smiles", "metal", "_v", "ligand_name"]]
+    nv = nv.rename(columns={"ligand_name": "ligand_name_nist"})
+    ov = others.assign(_v=(others["logK"] * 100).round(), _row=others.index)
+    ov = ov[["smiles", "metal", "logK", "source", "_v", "_row"]]
+    j = ov.merge(nv.drop_duplicates(["smiles", "metal", "_v"]), on=["metal", "_v"],
+                 suffixes=("", "_nist"))
+    j = j[j["smiles"] != j["smiles_nist"]]
+    drop: set = set()
+    report = []
+    n_metals = others.groupby("smiles")["metal"].nunique()
+    own = nist.groupby(["smiles", "metal"])["logK"].agg(["min", "max"])
+    for (smi, src), g in j.groupby(["smiles", "smiles_nist"], sort=True):
+        # the copied values contradict the ligand's own NIST constants (EDDS: 16.2 vs 13.5)
+        contradicted = sum(
+            (smi, m) in own.index
+            and min(abs(v - own.loc[(smi, m), "min"]), abs(v - own.loc[(smi, m), "max"])) > 2
+            for m, v in zip(g["metal"], g["logK"]))
+        if not (_is_series_match(g["metal"].nunique(), n_metals[smi])
+                or (g["metal"].nunique() >= COPY_MIN_METALS and contradicted >= COPY_MIN_METALS)):
+            continue
+        drop |= set(g["_row"])
+        report.append((smi, ";".join(sorted(g["metal"].unique())),
+                       "; ".join(f"{m} {v:.2f}" for m, v in zip(g["metal"], g["logK"])),
+                       "",
+                       f"copy error: these {g['source'].iloc[0]} values equal, metal for metal, "
+                       f"NIST's values of another ligand ({g['ligand_name_nist'].iloc[0]}, "
+                       f"{src}): values of that ligand under a wrong structure; dropped"))
+    return others.drop(index=sorted(drop)), report
+
+
+def load_nist_other_definitions(raw: Path, structures: pd.DataFrame) -> pd.DataFrame:
+    """NIST constants of every definition but ``[ML]/[M][L]`` (β2, MHL, M2L, hydrolysis ...)
+    for simple metal ions, with the ligand structure: used only to recognise such constants
+    entered elsewhere as K_ML (:func:`drop_other_definition_values`)."""
+    df = pd.read_csv(raw / NIST_CSV, usecols=["metal", "ligand_id", "beta_definition_raw",
+                                               "logK", "ionic_strength"])
+    df = df[(df["beta_definition_raw"] != ML_DEFINITION) & (df["metal"] != "H+")]
+    df = df.assign(metal=df["metal"].map(parse_nist_metal),
+                   smiles=df["ligand_id"].map(
+                       structures.set_index("nist_ligand_id")["smiles"]).fillna(""))
+    df = df[df["metal"].notna() & (df["smiles"] != "") & df["logK"].notna()]
+    return df[["smiles", "metal", "beta_definition_raw", "logK", "ionic_strength"]
+              ].reset_index(drop=True)
+
+
+BETA2_DEFINITION = "[ML<sub>2</sub>]/[M][L]<sup>2</sup>"
+
+
+def drop_ml_above_beta2(nist: pd.DataFrame, other_defs: pd.DataFrame
+                        ) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop NIST K_ML values that exceed the same pair's log β2 (same ionic strength) by more
+    than 2 log units.
+
+    log β2 = log K1 + log K2, and log K2 is not below -2 for a real system, so such an entry is
+    internally inconsistent: a β2 (or another constant) filed as K_ML. Example: NIST's
+    1-hydroxy-2-pyridinone with In³⁺ lists K_ML 13.97, β2 8.83 (the Co²⁺ β2 of the same
+    ligand) and β3 13.36, while Ga³⁺ has K_ML 9.12, β2 16.70.
+    """
+    b2 = other_defs[other_defs["beta_definition_raw"] == BETA2_DEFINITION]
+    b2 = b2.assign(ionic_strength=b2["ionic_strength"].fillna(IMPUTED_IONIC_STRENGTH))
+    top = b2.groupby(["smiles", "metal", "ionic_strength"])["logK"].max()
+    key = list(zip(nist["smiles"], nist["metal"], nist["ionic_strength"]))
+    limit = np.array([top.get(k, np.inf) for k in key]) + 2.0
+    bad = nist["logK"].to_numpy() > limit
+    report = [(r.smiles, r.metal, f"{r.logK:.2f} (NIST_SRD46, {r.source_id})", "",
+               f"K_ML above the same pair's log beta2 ({top[(r.smiles, r.metal, r.ionic_strength)]:.2f}, "
+               f"I = {r.ionic_strength:g} M) by more than 2: inconsistent entry; dropped")
+              for r in nist[bad].itertuples()]
+    return nist[~bad], report
+
+
+def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
+                                 others: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop rows of another source that are NIST constants of another definition.
+
+    SATCMF gives twelve lanthanide "log K1" values of an azo dye (a chromotropic-acid azo
+    derivative) that are, metal for metal, NIST's ``[MHL]/[M][HL]`` constants of that ligand
+    (protonated complex from the protonated ligand), for which NIST has no K_ML at all. Where
+    a series of one ligand (:func:`_is_series_match`) equals (to 0.01) NIST constants of one
+    other definition for the same ligand and metal, and none of them equals a NIST K_ML value
+    of that pair, these rows are dropped.
+    """
+    if not len(others) or not len(other_defs):
+        return others, []
+    od = other_defs.assign(_v=(other_defs["logK"] * 100).round())
+    od = od[["smiles", "metal", "beta_definition_raw", "_v"]].drop_duplicates()
+    ov = others.assign(_v=(others["logK"] * 100).round(), _row=others.index)
+    ov = ov[["smiles", "metal", "logK", "source", "_v", "_row"]]
+    j = ov.merge(od, on=["smiles", "metal", "_v"])
+    ml = set(zip(nist["smiles"], nist["metal"], (nist["logK"] * 100).round()))
+    j = j[[(s, m, v) not in ml for s, m, v in zip(j["smiles"], j["metal"], j["_v"])]]
+    drop: set = set()
+    report = []
+    n_metals = others.groupby("smiles")["metal"].nunique()
+    for (smi, definition), g in j.groupby(["smiles", "beta_definition_raw"], sort=True):
+        if not _is_series_match(g["metal"].nunique(), n_metals[smi]):
+            continue
+        drop |= set(g["_row"])
+        plain = re.sub(r"</?su[bp]>", "", definition)
+        report.append((smi, ";".join(sorted(g["metal"].unique())),
+                       "; ".join(f"{m} {v:.2f}" for m, v in zip(g["metal"], g["logK"])), "",
+                       f"definition error: these {g['source'].iloc[0]} values equal, metal for "
+                       f"metal, NIST's {plain} constants of the same ligand, not K_ML; dropped"))
+    return others.drop(index=sorted(drop)), report
+
+
+def unify_ligand_smiles(frames: list[pd.DataFrame]
+                        ) -> tuple[list[pd.DataFrame], list[tuple[str, str]]]:
+    """One SMILES per ligand over all sources.
+
+    Structures with one InChIKey first block (tautomers such as NIST's and SATCMF's histidine,
+    the imidazole N-H on either N) are rewritten to the SMILES with most rows, so that their
+    rows merge, the source checks compare like with like, and a grouped split cannot put one
+    ligand on both sides. Returns the frames (``smiles`` rewritten) and the (old, new) pairs.
+    """
+    from rdkit import Chem
+
+    counts = pd.concat([f["smiles"] for f in frames]).value_counts()
+    groups: dict[str, list[str]] = {}
+    for smi in counts.index:
+        mol = Chem.MolFromSmiles(smi)
+        # isotopologues (NIST's acetic acid-d3, drawn with explicit H) stay apart
+        if mol is None or "[H]" in smi or re.search(r"\[\d", smi):
+            continue
+        groups.setdefault(Chem.MolToInchiKey(mol).split("-")[0], []).append(smi)
+    rename = {}
+    for members in groups.values():
+        if len(members) > 1:
+            main = sorted(members, key=lambda x: (-counts[x], x))[0]
+            rename.update({x: main for x in members if x != main})
+    if rename:
+        frames = [f.assign(smiles=f["smiles"].replace(rename)) for f in frames]
+    return frames, sorted(rename.items())
+
+def _ln_z(metal: str) -> int | None:
+    m = _SIMPLE_ION_RE.match(metal)
+    if not m or m.group(2) != "3" or m.group(1) not in LANTHANIDES:
+        return None
+    return LANTHANIDES.index(m.group(1))
+
+
+def _robust_series_fit(pts: pd.DataFrame) -> tuple[np.ndarray, float] | None:
+    """Quadratic (linear for < 5 metals) fit of log K on Z over single values; the worst value
+    more than :data:`LN_OUTLIER` off is removed and the fit repeated (other outliers must not
+    hide one). None when fewer than four metals remain; else (coefficients, RMS)."""
+    pts = pts.copy()
+    while pts["_z"].nunique() >= 4:
+        deg = 2 if pts["_z"].nunique() >= 5 else 1
+        coef = np.polyfit(pts["_z"].to_numpy(), pts["logK"].to_numpy(), deg)
+        res = (pts["logK"] - np.polyval(coef, pts["_z"])).abs()
+        if res.max() <= LN_OUTLIER:
+            return coef, float(np.sqrt(np.mean(res ** 2)))
+        pts = pts.drop(index=res.idxmax())
+    return None
+
+
+def drop_lanthanide_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop single lanthanide values that leave the ligand's smooth La→Lu series.
+
+    log K of one ligand varies smoothly along La³⁺…Lu³⁺ (a rise and plateau or a shallow
+    maximum; the gadolinium break is well under one log unit). For each lanthanide of a ligand
+    with at least five lanthanides, a quadratic in Z is fitted robustly to the values of the
+    *other* lanthanides (:func:`_robust_series_fit`); where that fit is smooth (RMS ≤
+    :data:`LN_SMOOTH_RMS`), a value more than :data:`LN_OUTLIER` log units from it is dropped unless another, independent
+    measurement of the same pair (a different value, within 1.5 units) supports it (SATCMF's
+    EDTA Ho³⁺ 10.31 against NIST's 17.1-18.6; EDDS Ho³⁺ 18.10 against a series at 13.6).
+    Series that are not smooth are left alone (ambiguous, not demonstrably wrong), and so are
+    two or more outliers on one side when fewer than three of the series' values come from
+    another source than theirs (SATCMF's 1,7-DO2A: Gd 19.4 and Yb 20.6 beside eleven values near
+    13: two series, undecidable).
+
+    Returns the rows without the outliers and one report row per dropped value.
+    """
+    z = rows["metal"].map(_ln_z)
+    ln = rows[z.notna()].assign(_z=z[z.notna()].astype(float))
+    drop = []
+    report = []
+    ambiguous = []
+    for smi, g in ln.groupby("smiles", sort=True):
+        if g["_z"].nunique() < 5:
+            continue
+        cand = []
+        for zz in sorted(g["_z"].unique()):
+            fit = _robust_series_fit(g.loc[g["_z"] != zz, ["_z", "logK"]])
+            if fit is None:
+                continue
+            coef, rms = fit
+            if rms > LN_SMOOTH_RMS:
+                continue
+            pred = float(np.polyval(coef, zz))
+            pair = g[g["_z"] == zz]
+            for idx, v in pair["logK"].items():
+                if abs(v - pred) <= LN_OUTLIER:
+                    continue
+                rest = pair["logK"].drop(idx)
+                support = ((rest - v).abs() <= 1.5) & ((rest - v).abs() > 0.005)
+                if not support.any():
+                    cand.append((idx, v, pred, rms))
+        if not cand:
+            continue
+        # several outliers on one side from the same source as the series itself form a second
+        # series: which one is the ligand's is then not decidable from the data (kept, reported)
+        sources = set(g.loc[[c[0] for c in cand], "source"])
+        signs = {np.sign(v - pred) for _, v, pred, _ in cand}
+        independent = (~g["source"].isin(sources)).sum()
+        if len(cand) >= 2 and len(signs) == 1 and independent < 3:
+            ambiguous.append(smi)
+            continue
+        for idx, v, pred, rms in cand:
+            drop.append(idx)
+            r = rows.loc[idx]
+            report.append((smi, r["metal"], f"{v:.2f} ({r['source']}, {r['source_id']})", "",
+                           f"lanthanide series outlier: {abs(v - pred):.1f} log units from "
+                           f"the smooth La-Lu series of the same ligand's other lanthanides "
+                           f"({pred:.1f}, fit RMS {rms:.2f}); dropped"))
+    if ambiguous:
+        logger.info("lanthanide series with a second series from the same source, kept: %s",
+                    "; ".join(ambiguous))
+    return rows.drop(index=drop), report
+
+
 def _davies(ionic: np.ndarray) -> np.ndarray:
     i = np.clip(np.nan_to_num(np.asarray(ionic, float), nan=CONFLICT_REFERENCE_I), 0.0,
                 DAVIES_MAX_I)
@@ -454,6 +762,48 @@ def at_reference_ionic_strength(logk, ionic, metal_charge, ligand_charge) -> np.
     zz = 2.0 * 0.51 * np.asarray(metal_charge, float) * np.asarray(ligand_charge, float)
     return np.asarray(logk, float) + zz * (_davies(ionic) - _davies(
         np.full(len(np.atleast_1d(logk)), CONFLICT_REFERENCE_I)))
+
+
+#: metals that should not bind a ligand more strongly than both Ni2+ and Cu2+ do
+#: (Irving-Williams order Mn < Fe < Co < Ni < Cu > Zn)
+IRVING_WILLIAMS_LOW = ("Mn2+", "Fe2+", "Co2+", "Zn2+")
+IW_MARGIN = 3.0
+
+
+def drop_irving_williams_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop Mn²⁺/Fe²⁺/Co²⁺/Zn²⁺ values above *both* the Ni²⁺ and the Cu²⁺ value of the same
+    ligand by more than :data:`IW_MARGIN` log units.
+
+    The Irving–Williams order (Mn < Fe < Co < Ni < Cu > Zn) holds for N/O chelators with few,
+    small exceptions; a value that beats both Ni and Cu by more than three log units is a
+    mis-entry (NIST's aminomethylphosphonous acid: Co²⁺ 8.6 against Ni²⁺ 3.95 and Cu²⁺ 4.97).
+    A value supported by an independent measurement of the same pair (a different value within
+    1.5 units) stays.
+    """
+    sub = rows[rows["metal"].isin(IRVING_WILLIAMS_LOW + ("Ni2+", "Cu2+"))]
+    med = sub.groupby(["smiles", "metal"])["logK"].median().unstack()
+    if not {"Ni2+", "Cu2+"} <= set(med.columns):
+        return rows, []
+    drop, report = [], []
+    for metal in [m for m in IRVING_WILLIAMS_LOW if m in med.columns]:
+        ceiling = med[["Ni2+", "Cu2+"]].max(axis=1) + IW_MARGIN
+        both = med["Ni2+"].notna() & med["Cu2+"].notna()
+        for smi in med.index[both & (med[metal] > ceiling)]:
+            pair = sub[(sub["smiles"] == smi) & (sub["metal"] == metal)]
+            for idx, v in pair["logK"].items():
+                if v <= ceiling[smi]:
+                    continue
+                rest = pair["logK"].drop(idx)
+                if (((rest - v).abs() <= 1.5) & ((rest - v).abs() > 0.005)).any():
+                    continue
+                drop.append(idx)
+                r = rows.loc[idx]
+                report.append((smi, metal, f"{v:.2f} ({r['source']}, {r['source_id']})", "",
+                               f"Irving-Williams violation: above both Ni2+ "
+                               f"({med.loc[smi, 'Ni2+']:.2f}) and Cu2+ "
+                               f"({med.loc[smi, 'Cu2+']:.2f}) of the same ligand by more than "
+                               f"{IW_MARGIN:g}; dropped"))
+    return rows.drop(index=drop), report
 
 
 def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -646,26 +996,54 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     stats["nist_ligands_structure_override"] = int(
         structures["structure_note"].str.startswith("structure override").sum()
     )
-    parts = [nist]
     sat = load_satcmf(raw)
+    extra = []
+    if include_iupac:
+        extra.append(load_cmi_iupac_v2(raw))
+    if literature is not None:
+        extra.append(load_literature(literature))
+    other_defs = load_nist_other_definitions(raw, structures)
+    (nist, sat, hp, other_defs, *extra), renamed = unify_ligand_smiles(
+        [nist, sat, hp, other_defs, *extra])
+    stats["ligand_smiles_unified"] = [f"{a} -> {b}" for a, b in renamed]
+    nist, above_b2 = drop_ml_above_beta2(nist, other_defs)
+    stats["nist_ml_above_beta2_dropped"] = len(above_b2)
+    nist, sat, isomers = drop_conflicting_stereoisomers(nist, sat)
+    stats["nist_stereoisomers_dropped"] = len(isomers)
+    isomers = above_b2 + isomers
+    sat, copies = drop_copied_values(nist, sat)
+    stats["satcmf_copied_series"] = len(copies)
+    stats["satcmf_copied_rows_dropped"] = sum(r[2].count(";") + 1 for r in copies)
+    sat, wrong_def = drop_other_definition_values(other_defs, nist, sat)
+    stats["satcmf_other_definition_rows_dropped"] = sum(r[2].count(";") + 1 for r in wrong_def)
+    copies = copies + wrong_def
+    parts = [nist]
     stats["satcmf_rows_used"] = len(sat)
     parts.append(sat)
     if include_iupac:
-        cmi = load_cmi_iupac_v2(raw)
+        cmi = extra.pop(0)
         stats["cmi_iupac_v2_rows_used"] = len(cmi)
         parts.append(cmi)
     if literature is not None:
-        lit = load_literature(literature)
+        lit = extra.pop(0)
         stats["literature_rows_used"] = len(lit)
         parts.append(lit)
     rows = pd.concat(parts, ignore_index=True)
     rows["I_imputed"] = rows["I_imputed"].astype(bool)
     # conflicts are resolved on the single measurements, before repeats are merged
     rows["n_measurements"] = 1
+    rows, ln_outliers = drop_lanthanide_outliers(rows)
+    stats["lanthanide_outliers_dropped"] = len(ln_outliers)
+    rows, iw_outliers = drop_irving_williams_outliers(rows)
+    stats["irving_williams_outliers_dropped"] = len(iw_outliers)
+    ln_outliers = ln_outliers + iw_outliers
     rows, conflicts = resolve_conflicts(rows)
+    flagged = isomers + copies + ln_outliers
+    conflicts = pd.concat([pd.DataFrame(flagged, columns=conflicts.columns), conflicts],
+                          ignore_index=True)
     table = dedupe(rows.drop(columns="n_measurements"))
-    stats["conflicting_pairs"] = len(conflicts)
-    stats["conflicting_pairs_dropped"] = int((conflicts["kept"] == "").sum())
+    stats["conflicting_pairs"] = len(conflicts) - len(flagged)
+    stats["conflicting_pairs_dropped"] = int((conflicts["kept"].iloc[len(flagged):] == "").sum())
     conflicts.to_csv(out.parent / "conflicts.csv", index=False)
     table = table[
         ["smiles", "metal", "ionic_strength", "I_imputed", "I_bucket", "logK", "logK_sd_rep",

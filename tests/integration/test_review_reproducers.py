@@ -73,6 +73,26 @@ def test_a_failed_streamed_assembly_prints_no_traceback(tmp_path):
     assert not (tmp_path / "results.parquet").exists()
 
 
+@pytest.mark.parametrize("second", ["x", None])
+def test_a_part_of_another_type_or_shape_is_a_one_line_error_naming_the_column(tmp_path, second):
+    """code_review.md M4: the first streamed part fixed the Parquet schema, and a later part
+    whose column held another type (1, then "x") raised pyarrow's ArrowInvalid at assembly (a
+    part without the column: a CSV whose rows no longer matched its header)."""
+    from chelscreen.errors import ChelscreenError
+
+    def each(part, a, b):
+        if a == 0:
+            return part.assign(extra=pd.Series([1] * len(part), dtype=object))
+        return part if second is None else part.assign(extra=second)
+
+    with pytest.raises(ChelscreenError, match="'extra'") as info:
+        screening.screen(["DOTA", "NOTA"], ["Lu-177"], out=tmp_path, chunk_size=1,
+                         progress=False, labeling=False, report=False, each_part=each)
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "results.parquet").exists()
+    assert not (tmp_path / "results.csv").exists()
+
+
 @pytest.mark.parametrize("spelling", ["Bi-213", "213Bi", "bi213", "[213Bi]"])
 def test_the_labeling_span_reads_every_nuclide_spelling(spelling):
     """benchmarks/results/code_review.md L1: '213Bi' silently got the long-lived span (a second, hand-written parser)."""

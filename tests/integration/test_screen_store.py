@@ -13,12 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chelscreen.screening import run_units
+from chelscreen.screening import run_units, write_outputs
 from chelscreen.store import (
     ResultStore,
     ResumeMismatchError,
-    atomic_write_csv,
-    atomic_write_parquet,
     stable_hash,
 )
 from tests.work_units import make_payloads, unit_fn
@@ -26,12 +24,11 @@ from tests.work_units import make_payloads, unit_fn
 
 def test_atomic_writes_leave_no_temporary_files(tmp_path: Path) -> None:
     df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
-    atomic_write_parquet(tmp_path / "r.parquet", df)
-    atomic_write_csv(tmp_path / "r.csv", df)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.parquet"]
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "r.parquet"), df,
+    write_outputs(df, tmp_path, report=False, csv=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv", "results.parquet"]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), df,
                                   check_dtype=False)
-    assert (tmp_path / "r.csv").read_text().splitlines()[0] == "a,b"
+    assert (tmp_path / "results.csv").read_text().splitlines()[0] == "a,b"
 
 
 def test_resume_with_other_inputs_is_refused(tmp_path: Path) -> None:
@@ -91,8 +88,8 @@ def test_unknown_executor_is_a_clear_error(tmp_path: Path) -> None:
 _SCRIPT = textwrap.dedent("""
     import sys, time
     import numpy as np, pandas as pd
-    from chelscreen.screening import run_units
-    from chelscreen.store import ResultStore, atomic_write_parquet
+    from chelscreen.screening import run_units, write_outputs
+    from chelscreen.store import ResultStore
 
     out, resume = sys.argv[1], sys.argv[2] == "1"
     def unit(p):
@@ -103,7 +100,7 @@ _SCRIPT = textwrap.dedent("""
     store = ResultStore(out, "job-1", resume=resume)
     run_units(unit, payloads, store, progress=False)
     df = store.read_units(range(16))
-    atomic_write_parquet(out + "/results.parquet", df)
+    write_outputs(df, out, report=False, csv=False)
 """)
 
 

@@ -24,8 +24,8 @@ _JOB = textwrap.dedent("""
     import sys
     import numpy as np, pandas as pd
     from chelscreen.errors import ChelscreenError
-    from chelscreen.screening import run_units
-    from chelscreen.store import ResultStore, atomic_write_parquet
+    from chelscreen.screening import run_units, write_outputs
+    from chelscreen.store import ResultStore
 
     out, resume = sys.argv[1], sys.argv[2] == "1"
     def unit(p):
@@ -36,7 +36,7 @@ _JOB = textwrap.dedent("""
         with ResultStore(out, "job-1", resume=resume) as store:
             run_units(unit, [{"unit": u} for u in range(8)], store, progress=False)
             print("computed", sorted(set(range(8))), flush=True)
-            atomic_write_parquet(out + "/results.parquet", store.read_units(range(8)))
+            write_outputs(store.read_units(range(8)), out, report=False, csv=False)
     except ChelscreenError as exc:                 # what the CLI does
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 _JOB = textwrap.dedent("""
     import sys, time
     import numpy as np, pandas as pd
-    from chelscreen.screening import run_units
-    from chelscreen.store import ResultStore, atomic_write_parquet
+    from chelscreen.screening import run_units, write_outputs
+    from chelscreen.store import ResultStore
 
     out, resume, delay = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
     def unit(p):
@@ -34,7 +34,7 @@ _JOB = textwrap.dedent("""
     payloads = [{"unit": u} for u in range(12)]
     with ResultStore(out, "job-1", resume=resume) as store:
         run_units(unit, payloads, store, progress=False)
-        atomic_write_parquet(out + "/results.parquet", store.read_units(range(12)))
+        write_outputs(store.read_units(range(12)), out, report=False, csv=False)
     print("done")
 """)
 

@@ -243,3 +243,190 @@ def test_missing_reference_constants_are_imputed_from_the_other_references():
     fr = features.metal_reference_frame(out, np.array(["Ga3+", "Cu2+"], dtype=object))
     assert np.isfinite(fr["mref_edta"]).all()
     assert fr["mref_n"].tolist() == [2.0, 3.0]  # counts the measured references only
+
+
+def test_stereoisomers_that_bind_differently_are_not_merged():
+    # NIST's cis- and trans-CDTA are one stereo-free SMILES; cis values (La 3.7, Lu 4.8) stood as
+    # trans-CDTA's Lu constant because only cis was measured with Lu, and SATCMF copies them
+    nist = pd.DataFrame({
+        "smiles": ["C"] * 5 + ["D"] * 4,
+        "metal": ["La3+", "Ca2+", "Cu2+", "La3+", "Lu3+", "Cu2+", "Zn2+", "Cu2+", "Ni2+"],
+        "logK": [15.2, 13.1, 22.0, 3.7, 4.8, 10.0, 8.0, 10.4, 7.0],
+        "nist_ligand_id": ["6301", "6301", "6301", "6300", "6300", "1", "1", "2", "2"],
+        "ligand_name": ["trans-C"] * 3 + ["cis-C"] * 2 + ["L-D"] * 2 + ["DL-D"] * 2,
+    })
+    sat = pd.DataFrame({"smiles": ["C", "C", "D"], "metal": ["Lu3+", "La3+", "Ni2+"],
+                        "logK": [4.81, 15.3, 7.0]})
+    kept, sat_kept, report = dataset.drop_conflicting_stereoisomers(nist, sat)
+    assert set(kept.loc[kept["smiles"] == "C", "nist_ligand_id"]) == {"6301"}
+    assert "Lu3+" not in set(kept.loc[kept["smiles"] == "C", "metal"])
+    assert len(kept[kept["smiles"] == "D"]) == 4          # agreeing isomers stay merged
+    assert list(sat_kept["logK"]) == [15.3, 7.0]          # the copied cis value goes too
+    assert len(report) == 1 and "6300" in report[0][2]
+
+
+def test_committed_table_has_no_cis_cdta_value(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    cdta = t[t["smiles"] == features.standardize_smiles(
+        "OC(=O)CN(CC(=O)O)C1CCCCC1N(CC(=O)O)CC(=O)O")]
+    lanthanides = cdta[cdta["metal"].isin(["La3+", "Nd3+", "Sm3+", "Lu3+", "Tm3+", "Gd3+"])]
+    assert len(lanthanides) and lanthanides["logK"].min() > 10
+
+
+def test_values_copied_from_another_ligand_are_dropped():
+    # SATCMF gives EDDS seven of EDTA's NIST lanthanide constants (Eu 16.23, Tb 16.59 ...) and
+    # quinoline those of quinolinic acid; four metals equal to 0.01 is no coincidence
+    nist = pd.DataFrame({
+        "smiles": ["E"] * 5 + ["S"] * 2,
+        "metal": ["Eu3+", "Tb3+", "Dy3+", "Er3+", "Ca2+", "Eu3+", "Ca2+"],
+        "logK": [16.23, 16.59, 16.79, 17.45, 10.6, 13.54, 4.6],
+        "ligand_name": ["EDTA"] * 5 + ["EDDS"] * 2,
+    })
+    sat = pd.DataFrame({
+        "smiles": ["S"] * 5 + ["Q"] * 3,
+        "metal": ["Eu3+", "Tb3+", "Dy3+", "Er3+", "Nd3+", "Eu3+", "Tb3+", "Ca2+"],
+        "logK": [16.23, 16.59, 16.79, 17.45, 12.53, 16.23, 16.59, 10.6],
+        "source": "SATCMF",
+    })
+    kept, report = dataset.drop_copied_values(nist, sat)
+    assert list(kept["logK"]) == [12.53, 16.23, 16.59, 10.6]   # Q: 3 matches only, kept
+    assert len(report) == 1 and report[0][0] == "S" and "EDTA" in report[0][4]
+
+
+def _ln_series(values: dict, smiles="L", source="NIST_SRD46") -> pd.DataFrame:
+    return pd.DataFrame({"smiles": smiles, "metal": [f"{m}3+" for m in values],
+                         "logK": list(values.values()), "source": source,
+                         "source_id": [f"x{i}" for i in range(len(values))]})
+
+
+def test_lanthanide_series_outlier_is_dropped_and_a_second_series_is_not():
+    smooth = {"La": 15.5, "Ce": 15.9, "Pr": 16.3, "Nd": 16.6, "Sm": 17.1, "Gd": 17.4,
+              "Tb": 17.9, "Dy": 18.3, "Er": 18.8, "Lu": 19.8}
+    rows = pd.concat([_ln_series(smooth),
+                      _ln_series({"Ho": 10.31, "Tb": 13.04}, source="SATCMF"),   # outliers
+                      _ln_series({"Yb": 19.4}, source="SATCMF")],               # on the series
+                     ignore_index=True)
+    kept, report = dataset.drop_lanthanide_outliers(rows)
+    assert sorted(kept.loc[kept["source"] == "SATCMF", "logK"]) == [19.4]
+    assert len(kept) == len(smooth) + 1 and len(report) == 2
+    # an outlier supported by an independent measurement of the same pair stays
+    rows2 = pd.concat([_ln_series(smooth), _ln_series({"Ho": 10.3, "Gd": 11.0}, source="SATCMF"),
+                       _ln_series({"Ho": 11.2}, source="literature")], ignore_index=True)
+    kept2, _ = dataset.drop_lanthanide_outliers(rows2)
+    assert set(kept2.loc[kept2["metal"] == "Ho3+", "logK"]) == {10.3, 11.2}
+    # one source with two series (DO2A: Gd 19.4, Yb 20.6 beside eleven values near 13): kept
+    low = {"Ce": 11.3, "Pr": 12.0, "Nd": 12.6, "Sm": 12.9, "Eu": 13.0, "Tb": 12.9, "Dy": 13.1,
+           "Ho": 13.0, "Er": 13.3, "Tm": 13.2, "Lu": 13.2}
+    rows3 = pd.concat([_ln_series(low, source="SATCMF"),
+                       _ln_series({"Gd": 19.4, "Yb": 20.6}, source="SATCMF")], ignore_index=True)
+    kept3, report3 = dataset.drop_lanthanide_outliers(rows3)
+    assert len(kept3) == len(rows3) and not report3
+
+
+def test_committed_table_has_no_copied_or_off_series_lanthanide_value(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    std = features.standardize_smiles
+    ln = t["metal"].isin(["Pr3+", "Nd3+", "Eu3+", "Gd3+", "Tb3+", "Ho3+", "Yb3+", "Lu3+"])
+    edta = t[ln & (t["smiles"] == std("OC(=O)CN(CCN(CC(=O)O)CC(=O)O)CC(=O)O"))]
+    assert len(edta) >= 8 and edta["logK"].min() > 14.5          # SATCMF's 10.3-13.7 gone
+    edds = t[ln & (t["smiles"] == std("OC(=O)CC(NCCNC(CC(=O)O)C(=O)O)C(=O)O"))]
+    assert len(edds) and edds["logK"].max() < 15.5                # EDTA's copies gone
+    quinoline = t[ln & (t["smiles"] == std("c1ccc2ncccc2c1"))]
+    assert quinoline.empty                                        # quinolinic acid's values
+    conflicts = pd.read_csv(repo_root / "models/stability/conflicts.csv")
+    assert conflicts["reason"].str.startswith("copy error").sum() >= 5
+
+
+def test_constants_of_another_definition_are_dropped():
+    # SATCMF's lanthanide "log K1" of an azo dye are NIST's [MHL]/[M][HL] constants
+    defs = pd.DataFrame({"smiles": "A", "metal": ["Ce3+", "Eu3+", "Gd3+", "Tb3+", "Cu2+"],
+                         "beta_definition_raw": ["[MHL]/[M][HL]"] * 4 + ["[ML<sub>2</sub>]"],
+                         "logK": [5.60, 6.05, 6.03, 6.27, 12.0]})
+    nist = pd.DataFrame({"smiles": ["A"], "metal": ["Cu2+"], "logK": [12.0]})
+    sat = pd.DataFrame({"smiles": "A", "metal": ["Ce3+", "Eu3+", "Gd3+", "Tb3+", "Cu2+", "Dy3+"],
+                        "logK": [5.60, 6.05, 6.03, 6.27, 12.0, 9.9], "source": "SATCMF"})
+    kept, report = dataset.drop_other_definition_values(defs, nist, sat)
+    # Cu2+ 12.0 is also NIST's K_ML (not an error); Dy3+ matches nothing
+    assert list(kept["logK"]) == [12.0, 9.9]
+    assert len(report) == 1 and "[MHL]/[M][HL]" in report[0][4]
+    # fewer than four metals: chance agreement is possible, nothing dropped
+    kept2, report2 = dataset.drop_other_definition_values(defs, nist, sat.iloc[[0, 1, 2]])
+    assert len(kept2) == 3 and not report2
+
+
+def test_tautomers_of_one_ligand_get_one_smiles():
+    nist = pd.DataFrame({"smiles": ["NC(Cc1c[nH]cn1)C(=O)O"] * 2 + ["[H]C([H])([H])C(=O)O"],
+                         "metal": ["Cu2+", "Ni2+", "H+"]})
+    sat = pd.DataFrame({"smiles": ["NC(Cc1cnc[nH]1)C(=O)O", "CC(=O)O"], "metal": ["Gd3+"] * 2})
+    (n2, s2), renamed = dataset.unify_ligand_smiles([nist, sat])
+    assert renamed == [("NC(Cc1cnc[nH]1)C(=O)O", "NC(Cc1c[nH]cn1)C(=O)O")]
+    assert s2["smiles"].iloc[0] == "NC(Cc1c[nH]cn1)C(=O)O"
+    assert n2["smiles"].iloc[2] == "[H]C([H])([H])C(=O)O"        # isotopologue stays apart
+
+
+def test_committed_table_one_smiles_per_ligand_and_no_other_definition(repo_root):
+    from rdkit import RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    smiles = pd.Series(t["smiles"].unique())
+    plain = smiles[~smiles.str.contains(r"\[H\]|\[\d")]
+    keys = plain.map(lambda s: Chem.MolToInchiKey(Chem.MolFromSmiles(s)).split("-")[0])
+    assert not keys.duplicated().any(), list(plain[keys.duplicated(keep=False)])
+    conflicts = pd.read_csv(repo_root / "models/stability/conflicts.csv")
+    assert conflicts["reason"].str.startswith("definition error").sum() >= 1
+    dye = t[t["source_id"].astype(str).str.contains("satcmf:row1080(?:;|$)")]
+    assert dye.empty                                    # Gd3+ 6.03 = NIST's [MHL]/[M][HL]
+
+
+def test_chance_agreement_of_single_values_is_not_a_copy():
+    # homologous carboxylates with many measurements share single two-decimal values by chance
+    # (NIST's acetic and propanoic acid: five metals); a few matches in a long series that does
+    # not contradict the ligand's own NIST values are no copy
+    metals = ["Cu2+", "Zn2+", "Cd2+", "Pb2+", "Ni2+", "Co2+", "Mn2+", "Ca2+", "Mg2+", "Sr2+"]
+    nist = pd.DataFrame({"smiles": "A", "metal": metals[:4], "logK": [1.83, 1.1, 1.3, 2.1],
+                         "ligand_name": "acetate"})
+    sat = pd.DataFrame({"smiles": "P", "metal": metals,
+                        "logK": [1.83, 1.1, 1.3, 2.1, 0.7, 0.6, 0.5, 0.6, 0.5, 0.4],
+                        "source": "SATCMF"})
+    kept, report = dataset.drop_copied_values(nist, sat)
+    assert len(kept) == len(sat) and not report
+
+
+def test_ml_constant_above_beta2_is_dropped():
+    # NIST 1-hydroxy-2-pyridinone/In3+: K_ML 13.97 but beta2 8.83 (Co2+'s beta2) and beta3 13.36
+    nist = pd.DataFrame({"smiles": ["H"] * 3, "metal": ["In3+", "Ga3+", "In3+"],
+                         "ionic_strength": [0.1, 0.1, 1.0], "logK": [13.97, 9.12, 13.0],
+                         "source_id": ["a", "b", "c"]})
+    defs = pd.DataFrame({"smiles": "H", "metal": ["In3+", "Ga3+", "In3+"],
+                         "beta_definition_raw": [dataset.BETA2_DEFINITION] * 2 + ["[MHL]/[ML][H]"],
+                         "logK": [8.83, 16.70, 2.0], "ionic_strength": [0.1, 0.1, 1.0]})
+    kept, report = dataset.drop_ml_above_beta2(nist, defs)
+    assert list(kept["source_id"]) == ["b", "c"] and len(report) == 1
+
+
+def test_committed_table_has_no_k_ml_above_beta2(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    hopo = t[(t["smiles"] == features.standardize_smiles("O=c1ccccn1O")) & (t["metal"] == "In3+")]
+    assert hopo.empty or hopo["logK"].max() < 12
+
+
+def test_irving_williams_violation_is_dropped():
+    # NIST aminomethylphosphonous acid: Co2+ 8.6 against Ni2+ 3.95 and Cu2+ 4.97
+    rows = pd.DataFrame({
+        "smiles": ["P"] * 4 + ["Q"] * 3,
+        "metal": ["Co2+", "Ni2+", "Cu2+", "Zn2+", "Zn2+", "Ni2+", "Cu2+"],
+        "logK": [8.6, 3.95, 4.97, 4.5, 9.0, 5.5, 6.5],
+        "source": "NIST_SRD46", "source_id": list("abcdefg"),
+    })
+    kept, report = dataset.drop_irving_williams_outliers(rows)
+    assert list(kept["source_id"]) == list("bcdefg")    # Q: Zn 9.0 is < Cu + 3, kept
+    assert len(report) == 1 and report[0][1] == "Co2+"
+
+
+def test_committed_table_respects_irving_williams(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    med = t.groupby(["smiles", "metal"])["logK"].median().unstack()
+    ceiling = med[["Ni2+", "Cu2+"]].max(axis=1, skipna=False) + dataset.IW_MARGIN
+    for metal in dataset.IRVING_WILLIAMS_LOW:
+        assert not (med[metal] > ceiling).any(), metal

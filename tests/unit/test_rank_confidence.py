@@ -77,3 +77,13 @@ def test_add_confidence_equals_the_per_row_reference():
         assert list(got["tied_with"]) == list(want["tied_with"])
     assert np.isnan(got.loc[3, "p_best"]) and got.loc[3, "tied_with"] == ""
     assert (got["tied_with"] != "").any()
+
+
+def test_the_neighbour_comparison_in_blocks_gives_the_same_ties(monkeypatch):
+    """Pairs below the candidates are compared in blocks of ``TIE_BLOCK`` (bounded memory at
+    10^6 pairs); block edges must not change a tie."""
+    df = _frame()
+    want = _reference(df, 5)
+    monkeypatch.setattr(R, "TIE_BLOCK", 7)
+    got = R.add_confidence(df, by="radionuclide", candidates=5)
+    assert list(got["tied_with"]) == list(want["tied_with"])

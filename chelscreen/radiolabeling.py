@@ -1016,8 +1016,15 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
     todo: list[tuple[int, str, NuclideSpec, str, np.ndarray]] = []
     cols = {c: (ligs[c].tolist() if c in ligs.columns else [None] * len(ligs))
             for c in ("core_smiles", "smiles", "name", "input", "message", "status")}
+    from chelscreen.chem.standardize import conjugate_parent_smiles
+
     for i in range(len(ligs)):
         smiles = _text(cols["core_smiles"][i]) or _text(cols["smiles"][i])
+        # a conjugate is labeled through its chelator: DOTATATE's capped core (DOTA
+        # mono-N-methylamide) is answered as DOTA, whose precedents name the conjugates they
+        # were measured on ("DOTA (DOTATOC / DOTA-tate)"), so conjugate and core agree
+        parent = conjugate_parent_smiles(_text(cols["core_smiles"][i]), _text(cols["smiles"][i]))
+        smiles = parent or smiles
         name = _text(cols["name"][i]) or _text(cols["input"][i]) or smiles
         lig_msg = _text(cols["message"][i])
         status = cols["status"][i] if cols["status"][i] is not None else "ok"

@@ -584,32 +584,15 @@ def parent_key(core_smiles: str, smiles: str = "") -> str:
     """Key of the parent chelator of a conjugate's chelating core (``""`` for a plain chelator).
 
     The core finder caps the conjugation amide as an N-methyl amide (DOTATATE → DOTA
-    mono-N-methylamide); the evidence table writes a conjugate's core in its acid form (DOTA).
-    Turning each N-methyl amide cap back into the acid gives the key the evidence uses.
+    mono-N-methylamide); the evidence table writes a conjugate's core in its acid form (DOTA):
+    :func:`chelscreen.chem.standardize.conjugate_parent_smiles` turns the caps back.
     """
-    core = str(core_smiles or "").strip()
-    if not core or core == str(smiles or "").strip():
-        return ""
-    from rdkit import Chem
+    from chelscreen.chem.standardize import conjugate_parent_smiles
 
-    mol = Chem.MolFromSmiles(core)
-    if mol is None:
+    parent = conjugate_parent_smiles(core_smiles, smiles)
+    if not parent:
         return ""
-    patt = Chem.MolFromSmarts("[CX3](=O)[NX3H1][CH3]")
-    rw = Chem.RWMol(mol)
-    drop = []
-    for _c, _o, n, me in mol.GetSubstructMatches(patt):
-        rw.GetAtomWithIdx(n).SetAtomicNum(8)
-        rw.GetAtomWithIdx(n).SetNoImplicit(False)
-        rw.GetAtomWithIdx(n).SetNumExplicitHs(0)
-        drop.append(me)
-    for idx in sorted(drop, reverse=True):
-        rw.RemoveAtom(idx)
-    try:
-        Chem.SanitizeMol(rw)
-    except Exception:  # noqa: BLE001 - an odd cap: no parent key
-        return ""
-    key = ligand_key(Chem.MolToSmiles(rw))
+    key = ligand_key(parent)
     return "" if key == ligand_key(smiles) else key
 
 

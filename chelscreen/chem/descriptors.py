@@ -2,8 +2,9 @@
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
-roughly 600-1,000 drug-like chelators per CPU-second; ``n_jobs`` spreads it over processes
-(``benchmarks/bench_describe.py``). About a third of the time is RDKit's Crippen logP.
+roughly 800-900 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it over
+processes (``benchmarks/bench_describe.py``, which also prints where the time goes: about a fifth
+is RDKit's Crippen logP).
 
 Feature definitions
 -------------------
@@ -256,8 +257,8 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
     if amines:
         # protonate one after another, highest effective pKa first (ties: most peripheral)
         n_am = len(amines)
-        am = [a for a, _ in amines]
-        dl = dist[am][:, am].tolist()
+        am = np.array([a for a, _ in amines])
+        dl = dist[am[:, None], am].tolist()
         periph = [sum(row) for row in dl]
         eff = [p for _, p in amines]
         left = set(range(n_am))
@@ -277,14 +278,25 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
 _SP_SP2 = (Chem.HybridizationType.SP2, Chem.HybridizationType.SP)
 
 
-def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...]) -> bool:
+def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...],
+                   seen: dict[int, bool] | None = None) -> bool:
+    """Every inner atom of ``path`` is in a small ring (3-8 atoms) or sp/sp2/aromatic.
+
+    ``seen`` memoizes the per-atom answer across the paths of one molecule.
+    """
     ri = mol.GetRingInfo()
     for a in path[1:-1]:
-        # in a ring of 3-8 atoms <=> smallest ring holding the atom has <= 8 atoms
-        if 0 < ri.MinAtomRingSize(a) <= 8:
-            continue
-        atom = mol.GetAtomWithIdx(a)
-        if not (atom.GetHybridization() in _SP_SP2 or atom.GetIsAromatic()):
+        rigid = seen.get(a) if seen is not None else None
+        if rigid is None:
+            # in a ring of 3-8 atoms <=> smallest ring holding the atom has <= 8 atoms
+            if 0 < ri.MinAtomRingSize(a) <= 8:
+                rigid = True
+            else:
+                atom = mol.GetAtomWithIdx(a)
+                rigid = atom.GetHybridization() in _SP_SP2 or atom.GetIsAromatic()
+            if seen is not None:
+                seen[a] = rigid
+        if not rigid:
             return False
     return True
 
@@ -321,9 +333,10 @@ def _ring_bonds(mol: Chem.Mol, ring: tuple[int, ...]) -> set[tuple[int, int]]:
 def _has_rigid_chelate_ring(mol: Chem.Mol, ud: list, sub: np.ndarray) -> bool:
     """A 5/6-membered chelate ring between two different donor groups on a rigid backbone."""
     ii, jj = np.nonzero((sub == 3) | (sub == 4))
+    seen: dict[int, bool] = {}
     for i, j in zip(ii.tolist(), jj.tolist()):
         if i < j and ud[i].group_id != ud[j].group_id and _is_rigid_path(
-                mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx)):
+                mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx), seen):
             return True
     return False
 
@@ -555,15 +568,17 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
     status = table["status"].astype(str).tolist()
     message = table["message"].fillna("").astype(str).tolist()
     ids = table["id"].astype(str).tolist() if "id" in table.columns else [str(i) for i in range(n)]
+    rows: list[dict[str, Any] | None] = []
     for i in range(n):
         feats, msg = results.get(i, (None, ""))
         if feats is None and ok[i]:
             status[i] = "error"
             message[i] = f"row {ids[i]}: {msg or 'features could not be computed'}"
             logger.warning(message[i])
-        for c in FEATURE_COLUMNS:
-            cols[c].append(feats[c] if feats is not None
-                           else (None if c == "preorganization" else np.nan))
+        rows.append(feats)
+    for c in FEATURE_COLUMNS:
+        missing = None if c == "preorganization" else np.nan
+        cols[c] = [f[c] if f is not None else missing for f in rows]
     out = table.drop(columns=["mol"], errors="ignore")
     out["status"] = status
     out["message"] = message
@@ -574,12 +589,15 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
             bool(ok[i]) and isinstance(c, str) and bool(c) and c != s
             for i, (c, s) in enumerate(zip(out["core_smiles"], out["smiles"]))
         ]
-    feats_df = pd.DataFrame(cols, index=out.index)
+    typed: dict[str, Any] = {}
     for c in FEATURE_COLUMNS:
         if c in INT_COLUMNS:  # counts stay integers next to missing values (invalid rows)
-            feats_df[c] = pd.to_numeric(feats_df[c]).astype("Int64")
+            typed[c] = pd.array(cols[c], dtype="Int64")
         elif c != "preorganization":
-            feats_df[c] = pd.to_numeric(feats_df[c]).astype(float)
+            typed[c] = np.array(cols[c], dtype=float)
+        else:
+            typed[c] = cols[c]
+    feats_df = pd.DataFrame(typed, index=out.index)
     return pd.concat([out, feats_df], axis=1)
 
 

@@ -460,12 +460,12 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     sub_np = dist[ia[:, None], ia]  # donor x donor distances (one fancy-indexing step)
     anchor = np.array([d.donor_type in _ANCHOR_TYPES for d in donors], dtype=bool)
     weak = np.array([d.donor_type in WEAK_TYPES for d in donors], dtype=bool)
-    # weak donors: need an anchor exactly 3 bonds away
-    cand = ~weak | ((sub_np == 3) & anchor[None, :]).any(axis=1)
+    # weak donors: need an anchor exactly 3 bonds away (boolean matrix @ vector: "any j with")
+    cand = ~weak | ((sub_np == 3) @ anchor)
     # every kept donor needs a partner (other kept donor) within 4 bonds
     close = (sub_np > 0) & (sub_np <= _PAIR_MAX_BONDS)
     for _ in range(2):
-        cand = cand & (close & cand[None, :]).any(axis=1)
+        cand = cand & (close @ cand)
     if not cand.any():
         return ChelatingUnit([donors[0]], donors, 1, 0, dist, rings, elements)
     # clusters: single linkage at <= 4 bonds (union-find over the close candidate pairs)

@@ -333,3 +333,13 @@ def test_derivative_of_a_table_core_is_its_analogue():
     assert r.labeling_basis == "analogue"
     assert "CHX-A''-DTPA" in r.message and "substructure" in r.message
     assert r.suggested_temperature_C <= 40 and r.mild_labeling_prob >= 0.5
+
+
+def test_a_conjugate_is_labeled_as_its_chelator():
+    # review M1: DOTATATE (capped core DOTA mono-N-methylamide) got basis "analogue" and a
+    # different probability from DOTA although the precedent row is "DOTA (DOTATOC / DOTA-tate)"
+    from chelscreen.radiolabeling import labeling
+
+    out = labeling(["DOTA", "DOTATATE", "PSMA-617"], ["Lu-177"])
+    assert out["labeling_basis"].tolist() == ["precedent"] * 3
+    assert out["mild_labeling_prob"].nunique() == 1

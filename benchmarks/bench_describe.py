@@ -123,6 +123,92 @@ def plain_rdkit(smiles: list[str]):
     return pd.DataFrame(rows)
 
 
+#: RDKit calls timed one by one in the profile (module, attribute, label); the rest of the
+#: time is chelscreen's own Python (and pandas)
+_RDKIT_CALLS = [
+    ("Chem", "MolFromSmiles", "parse SMILES (MolFromSmiles)"),
+    ("Chem", "SanitizeMol", "sanitize (SanitizeMol)"),
+    ("Chem", "AssignStereochemistry", "stereo perception (AssignStereochemistry)"),
+    ("Chem", "MolToSmiles", "write canonical SMILES (MolToSmiles)"),
+    ("Chem", "GetDistanceMatrix", "topological distance matrix (GetDistanceMatrix)"),
+    ("rdmd", "CalcCrippenDescriptors", "Crippen logP (CalcCrippenDescriptors)"),
+    ("rdmd", "CalcNumHBA", "H-bond acceptors (CalcNumHBA)"),
+    ("rdmd", "CalcNumRotatableBonds", "rotatable bonds (CalcNumRotatableBonds)"),
+    ("rdmd", "CalcTPSA", "TPSA (CalcTPSA)"),
+    ("rdmd", "CalcNumHBD", "H-bond donors (CalcNumHBD)"),
+    ("Mol", "GetSubstructMatches", "SMARTS searches (GetSubstructMatches)"),
+    ("Mol", "HasSubstructMatch", "SMARTS tests (HasSubstructMatch)"),
+]
+
+
+def profile(smiles: list[str], top: int = 12) -> None:
+    """Where the time of one serial ``describe`` goes: CPU seconds of the main RDKit calls
+    (each wrapped with a CPU timer), then chelscreen's own functions by cProfile ``tottime``
+    (RDKit C++ time made from a Python function is counted in that function's ``tottime``:
+    cProfile does not see Boost.Python calls)."""
+    import cProfile
+    import pstats
+    from collections import Counter
+
+    from rdkit import Chem
+    from rdkit.Chem import rdMolDescriptors as rdmd
+
+    from chelscreen.chem.descriptors import describe
+
+    owners = {"Chem": Chem, "rdmd": rdmd, "Mol": Chem.Mol}
+    spent: Counter = Counter()
+    calls: Counter = Counter()
+    saved = []
+
+    def timed(fn, label):
+        def wrapper(*args, **kwargs):
+            t0 = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] += time.process_time() - t0
+                calls[label] += 1
+        return wrapper
+
+    for owner, attr, label in _RDKIT_CALLS:
+        fn = getattr(owners[owner], attr)
+        saved.append((owners[owner], attr, fn))
+        setattr(owners[owner], attr, timed(fn, label))
+    try:
+        c0 = time.process_time()
+        describe(smiles, n_jobs=1)
+        total = time.process_time() - c0
+    finally:
+        for obj, attr, fn in saved:
+            setattr(obj, attr, fn)
+    n = len(smiles)
+    print(f"\nWhere the time goes: one serial describe of the {n} inputs, {total:.2f} CPU-s "
+          f"with the timers (load {_load()})")
+    rd = 0.0
+    for label, sec in spent.most_common():
+        rd += sec
+        print(f"  {label:48s} {sec:6.3f} s {100 * sec / total:5.1f} %  "
+              f"({calls[label]} calls)")
+    print(f"  {'chelscreen Python, pandas and other RDKit calls':48s} {total - rd:6.3f} s "
+          f"{100 * (total - rd) / total:5.1f} %")
+    prof = cProfile.Profile()
+    prof.enable()
+    describe(smiles, n_jobs=1)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    rows = []
+    for (path, line, func), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
+        if "chelscreen" in path:
+            short = path.split("chelscreen/", 1)[-1]
+            rows.append((tottime, cumtime, ncalls, f"{short}:{line}({func})"))
+    rows.sort(reverse=True)
+    print(f"Top {top} chelscreen functions by own time (cProfile tottime, incl. the RDKit calls "
+          "they make; cProfile inflates Python-heavy code):")
+    for tottime, cumtime, ncalls, name in rows[:top]:
+        print(f"  {name:58s} tottime {tottime:6.3f} s  cumtime {cumtime:6.3f} s  "
+              f"{ncalls} calls")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000)
@@ -132,6 +218,8 @@ def main() -> None:
                     "n_jobs=1 run and its plain-RDKit reference")
     ap.add_argument("--serial-only", action="store_true",
                     help="only the n_jobs=1 run against the reference")
+    ap.add_argument("--no-profile", action="store_true",
+                    help="skip the profile of one serial describe (where the time goes)")
     args = ap.parse_args()
 
     from rdkit import Chem
@@ -156,6 +244,8 @@ def main() -> None:
         r = sorted(m / f for m, f in zip(mine, ref))
         print(f"describe / plain-RDKit reference, CPU ratio per repetition: "
               f"min {r[0]:.2f}, median {r[len(r) // 2]:.2f} (target <= 1.5)")
+    if not args.no_profile:
+        profile(smiles[:1000])
     if args.serial_only:
         return
     _run(f"describe(list), n_jobs={args.n_jobs}", lambda: describe(smiles, n_jobs=args.n_jobs),

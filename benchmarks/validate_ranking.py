@@ -26,15 +26,24 @@ Two separate checks, both printed by one run:
    pick (``tied_with``), its ``p_best``, and the rank it gets under ``loco`` (its own evidence
    removed). ``agrees`` = rank 1 or indistinguishable from rank 1.
 
+The figures are written to ``benchmarks/results/validate_ranking.json`` (``--json``), with
+the command, the commit and the load, so that the README rows can be checked against a file.
+The head-to-head table is also broken down by assay class (acid dissociation, serum/plasma,
+in vivo, challenge, buffer: keywords of the outcome's assay text) for the ``loco`` protocol
+and the baseline, to show which read-outs the score and log K get right.
+
 Usage::
 
     python benchmarks/validate_ranking.py [--score score|retention_score] [--csv OUT.csv]
+                                          [--json OUT.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +52,16 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 VALIDATION = REPO / "models" / "validation"
+RESULTS = REPO / "benchmarks" / "results" / "validate_ranking.json"
+#: assay class of a head-to-head outcome from keywords of its assay text (first match wins)
+ASSAY_CLASSES = (
+    ("acid dissociation", ("acid", "decomplexation")),
+    ("in vivo", ("in vivo", "liver", "bone", "femur", "biodistribution", "mice", "rat",
+                 "excretion", "pet", "pharmacokinetics")),
+    ("challenge", ("challenge", "transchelation", "transmetallation", "competition", "sod")),
+    ("serum/plasma", ("serum", "plasma")),
+    ("buffer", ("pbs", "buffer", "nacl", "saline")),
+)
 PROTOCOLS = ("loco", "study_out", "shipped", "baseline")
 
 
@@ -95,7 +114,8 @@ def head_to_head(table: pd.DataFrame, score: str = "score") -> pd.DataFrame:
     for r in table.itertuples():
         sa_smi, sb_smi = _resolve(r.chelator_a, r.smiles_a), _resolve(r.chelator_b, r.smiles_b)
         row = {"id": r.id, "radionuclide": r.radionuclide, "a": r.chelator_a,
-               "b": r.chelator_b, "published_better": r.better}
+               "b": r.chelator_b, "published_better": r.better,
+               "assay_class": assay_class(getattr(r, "assay", ""))}
         if sa_smi is None or sb_smi is None:
             missing = [n for n, s in ((r.chelator_a, sa_smi), (r.chelator_b, sb_smi)) if not s]
             for p in PROTOCOLS:
@@ -137,6 +157,31 @@ def concordance(res: pd.DataFrame, protocol: str) -> tuple[float, int, int, int]
     tie = int((col == "tied prediction").sum())
     conc = (ok + 0.5 * tie) / n if n else float("nan")
     return conc, ok, n, tie
+
+
+def assay_class(text: str) -> str:
+    """Coarse class of a head-to-head outcome's assay text (:data:`ASSAY_CLASSES`)."""
+    import re
+
+    low = str(text).lower()
+    for name, words in ASSAY_CLASSES:
+        if any(re.search(rf"\b{re.escape(w)}\b", low) for w in words):
+            return name
+    return "other"
+
+
+def by_assay(res: pd.DataFrame, protocols: tuple[str, ...] = ("loco", "baseline")
+             ) -> pd.DataFrame:
+    """Concordance of each protocol per assay class (rows with a verdict in every protocol)."""
+    rows = []
+    for cls, g in res.groupby("assay_class", sort=True):
+        row = {"assay_class": cls}
+        for p in protocols:
+            conc, ok, n, tie = concordance(g, p)
+            row[p] = round(conc, 2) if n else float("nan")
+            row[f"n_{p}"] = n
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _top(res: pd.DataFrame) -> pd.Series:
@@ -211,8 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--table", default=str(VALIDATION / "ranking_outcomes.csv"))
     ap.add_argument("--established", default=str(VALIDATION / "established_practice.csv"))
     ap.add_argument("--score", default="score",
-                    choices=["score", "retention_score", "thermo_score", "inertness"])
+                    choices=["score", "score_mean", "retention_score", "thermo_score",
+                             "inertness"])
     ap.add_argument("--csv", default=None, help="also write the per-outcome table here")
+    ap.add_argument("--json", default=str(RESULTS),
+                    help="write the figures here ('' for none; default %(default)s)")
     ap.add_argument("--prior-only", action="store_true",
                     help="structural inertness from the physical prior coefficients, no "
                          "calibration on the evidence table (the comparison for the calibration)")
@@ -234,6 +282,11 @@ def run(args: argparse.Namespace) -> int:
           f"radionuclides), score = {args.score}")
     print(res[show].to_string(index=False))
     print()
+    figures: dict = {"command": " ".join(["python benchmarks/validate_ranking.py", *(
+        sys.argv[1:] if __name__ == "__main__" else [])]), "score": args.score,
+        "prior_only": bool(args.prior_only), "commit": _commit(),
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "n_outcomes": int(len(table)), "head_to_head": {}}
     for p in PROTOCOLS:
         conc, ok, n, tie = concordance(res, p)
         skipped = int(res[p].astype(str).str.startswith("skipped").sum())
@@ -244,10 +297,20 @@ def run(args: argparse.Namespace) -> int:
                  "baseline": "baseline: higher log K wins"}[p]
         print(f"{p:>9}: concordance {conc:.2f} ({ok} of {n} reproduced, {tie} tied "
               f"predictions count ½; {skipped} skipped) — {label}")
+        figures["head_to_head"][p] = {"concordance": round(conc, 4), "reproduced": ok,
+                                      "counted": n, "tied_predictions": tie,
+                                      "skipped": skipped}
         if p != "baseline" and args.score != SECONDARY:
             conc2, ok2, n2, tie2 = concordance(res, f"{p}_{SECONDARY}")
+            figures["head_to_head"][f"{p}_{SECONDARY}"] = {
+                "concordance": round(conc2, 4), "reproduced": ok2, "counted": n2,
+                "tied_predictions": tie2}
             print(f"{'':>9}  {SECONDARY}: concordance {conc2:.2f} ({ok2} of {n2}, {tie2} "
                   "tied) — the retention term alone, what the outcomes measure")
+    per_assay = by_assay(res)
+    print("\nper assay class (leave-one-chelator-out score vs the log K baseline):")
+    print(per_assay.to_string(index=False))
+    figures["head_to_head_by_assay"] = per_assay.to_dict("records")
     if args.csv:
         res.to_csv(args.csv, index=False)
     est_path = Path(args.established)
@@ -258,6 +321,15 @@ def run(args: argparse.Namespace) -> int:
         print(est.to_string(index=False))
         judged = est[est["agrees"].isin(["yes", "no"])]
         both = (judged["agrees"] == "yes") & (judged["top3"] == "yes")
+        figures["established"] = {
+            "judged": int(len(judged)), "agrees": int((judged["agrees"] == "yes").sum()),
+            "top3": int((judged["top3"] == "yes").sum()), "both": int(both.sum()),
+            "entries": [{k: (v if not isinstance(v, float) or v == v else None)
+                         for k, v in r.items() if k in ("radionuclide", "established",
+                                                         "status", "rank", "rank_loco",
+                                                         "p_best", "top_pick", "agrees",
+                                                         "evidence_n")}
+                        for r in est.to_dict("records")]}
         print(f"agreement: {int((judged['agrees'] == 'yes').sum())} of {len(judged)} "
               "established chelators ranked first or indistinguishable from the first; "
               f"{int((judged['top3'] == 'yes').sum())} of {len(judged)} in the top 3; "
@@ -265,9 +337,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"\n(no {est_path.name}: established-practice check not run)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\nCPU {time.process_time() - c0:.1f} s, wall {time.perf_counter() - t0:.1f} s, "
-          f"load average {load:.2f}")
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    print(f"\nCPU {cpu:.1f} s, wall {wall:.1f} s, load average {load:.2f}")
+    figures.update(cpu_s=round(cpu, 1), wall_s=round(wall, 1), load_average=round(load, 2))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(figures, indent=1, default=str) + "\n")
+        print(f"figures written to {args.json}")
     return 0
+
+
+def _commit() -> str:
+    """The checked-out commit (with '+dirty' for local changes), '' outside a git tree."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO, text=True, capture_output=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return ""
 
 
 if __name__ == "__main__":

@@ -660,8 +660,9 @@ def _precedent_text(r: Any) -> str:
     ph = f", pH {r.pH:g}" if np.isfinite(r.pH) else ""
     conc = f", {r.conc_uM:.3g} µM ligand" if np.isfinite(r.conc_uM) else ""
     rcy = f"{r.rcy_percent:g} %" if np.isfinite(r.rcy_percent) else "yield n/r"
-    return (f"{name}/{r.radionuclide}: {_fmt(r.temperature_C, ' °C', 0)}, "
-            f"{_fmt(r.time_min, ' min', 0)}{ph}{conc}, {rcy} ({_doi_text(r.doi)})")
+    temp = _fmt(r.temperature_C, " °C", 0).replace("?", "temperature n/r")
+    time = _fmt(r.time_min, " min", 0).replace("?", "time n/r")
+    return f"{name}/{r.radionuclide}: {temp}, {time}{ph}{conc}, {rcy} ({_doi_text(r.doi)})"
 
 
 def evidence_probability(labels: np.ndarray, weights: np.ndarray, prior: float) -> float:
@@ -1016,8 +1017,15 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
     todo: list[tuple[int, str, NuclideSpec, str, np.ndarray]] = []
     cols = {c: (ligs[c].tolist() if c in ligs.columns else [None] * len(ligs))
             for c in ("core_smiles", "smiles", "name", "input", "message", "status")}
+    from chelscreen.chem.standardize import conjugate_parent_smiles
+
     for i in range(len(ligs)):
         smiles = _text(cols["core_smiles"][i]) or _text(cols["smiles"][i])
+        # a conjugate is labeled through its chelator: DOTATATE's capped core (DOTA
+        # mono-N-methylamide) is answered as DOTA, whose precedents name the conjugates they
+        # were measured on ("DOTA (DOTATOC / DOTA-tate)"), so conjugate and core agree
+        parent = conjugate_parent_smiles(_text(cols["core_smiles"][i]), _text(cols["smiles"][i]))
+        smiles = parent or smiles
         name = _text(cols["name"][i]) or _text(cols["input"][i]) or smiles
         lig_msg = _text(cols["message"][i])
         status = cols["status"][i] if cols["status"][i] is not None else "ok"

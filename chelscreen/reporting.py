@@ -99,8 +99,14 @@ def relative_scores(result: pd.DataFrame, max_rows: int = MAX_HEATMAP_ROWS) -> p
     nuclides = list(dict.fromkeys(result["radionuclide"]))
     piv = result.pivot_table(index="chelator", columns="radionuclide", values="score",
                              aggfunc="max", sort=False).reindex(columns=nuclides)
+    # a streamed screen's view holds some chelators for a few radionuclides only (they are in
+    # a top-N table, not among the heatmap's chelators): no row of blank cells for them. A
+    # pair that exists but has no score (an error) stays a cell of its own (drawn empty).
+    present = pd.crosstab(result["chelator"], result["radionuclide"]).reindex(
+        index=piv.index, columns=nuclides, fill_value=0)
+    complete = set(present.index[(present > 0).all(axis=1)])
     order = list(dict.fromkeys(result["chelator"]))
-    piv = piv.reindex([c for c in order if c in piv.index])
+    piv = piv.reindex([c for c in order if c in piv.index and c in complete])
     best = piv.max(axis=0)
     rel = piv / best.where(best > 0)
     if len(rel) > max_rows:
@@ -130,23 +136,37 @@ def heatmap(result: pd.DataFrame, path: str | Path | None = None, *,
 
     rel = relative_scores(result, max_rows=max_rows)
     nuclides = list(rel.columns)
+    # a column whose nominal best is no defensible pick gets no star (and says so)
+    no_pick = {s["radionuclide"] for s in summary_rows(result) if s.get("no_pick")}
     n = len(rel)
     fig_h = max(2.8, 0.26 * n + 1.6)
     fig_w = max(5.0, 0.6 * len(nuclides) + 3.2)
     fig, ax = plt.subplots(figsize=(fig_w, fig_h), dpi=110)
     data = rel.to_numpy(dtype=float)
     im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(len(nuclides)), labels=nuclides, rotation=45, ha="right", fontsize=8)
+    labels = [f"{nuc} (no pick)" if nuc in no_pick else nuc for nuc in nuclides]
+    ax.set_xticks(range(len(nuclides)), labels=labels, rotation=45, ha="right", fontsize=8)
+    if n > 12:  # long tables: the radionuclides are named above the columns too
+        top = ax.secondary_xaxis("top")
+        top.set_xticks(range(len(nuclides)), labels=labels, rotation=45, ha="left",
+                       fontsize=8, rotation_mode="anchor")
     ax.set_yticks(range(n), labels=[str(i)[:28] for i in rel.index], fontsize=8)
     for j in range(len(nuclides)):
         col = data[:, j]
         if not np.isfinite(col).any():
             continue
         i = int(np.nanargmax(col))
+        if nuclides[j] in no_pick:  # nominal #1 only: dashed, a question mark
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="grey",
+                                   lw=1.5, linestyle="--"))
+            ax.text(j, i, "?", ha="center", va="center", fontsize=9, color="black")
+            continue
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", lw=2))
         ax.text(j, i, "★", ha="center", va="center", fontsize=9, color="black")
     fig.colorbar(im, ax=ax, label="score / best score of the radionuclide", shrink=0.8)
-    ax.set_title("chelator × radionuclide (relative to the best; ★ = best)", fontsize=10)
+    title = "chelator × radionuclide (relative to the best; ★ = best"
+    title += "; ? = nominal #1, no defensible pick)" if no_pick else ")"
+    ax.set_title(title, fontsize=10, pad=48 if n > 12 else 6)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path)
@@ -230,6 +250,16 @@ def _domain(r: dict) -> str:
     return "yes" if bool(v) else "no"
 
 
+def _evidence_free(r: dict) -> bool:
+    """Nothing but the model behind the pair: no retention evidence, no measured constant and
+    no labeling precedent."""
+    return _evidence_short(r) == NO_EVIDENCE
+
+
+#: what the summary says of a pair with no evidence of any kind behind it
+NO_EVIDENCE = "none: model estimates only"
+
+
 def _evidence_short(r: dict) -> str:
     n = r.get("evidence_n")
     parts = []
@@ -240,7 +270,7 @@ def _evidence_short(r: dict) -> str:
         parts.append(f"measured log K {float(r['logK_exp']):.1f}" + (f" ({src})" if src else ""))
     if _text(r.get("labeling_basis")) == "precedent":
         parts.append("labeling precedent for this pair")
-    return "; ".join(parts) if parts else "none: model estimates only"
+    return "; ".join(parts) if parts else NO_EVIDENCE
 
 
 def _is_extrapolation(r: dict) -> bool:
@@ -277,8 +307,19 @@ def _labeling_text(r: dict) -> str:
     return "; ".join(parts)
 
 
+def _split_why(why: str, width: int = 90) -> tuple[str, str]:
+    """The first ~``width`` characters of a ``why`` sentence (cut at a space) and the rest:
+    the ranked table shows the head and unfolds the rest, so no text is shown twice."""
+    if len(why) <= width:
+        return why, ""
+    cut = why.rfind(" ", 0, width)
+    cut = cut if cut > width // 2 else width
+    return why[:cut], why[cut:].lstrip()
+
+
 def _row_view(r: dict) -> dict[str, Any]:
     tied = [t for t in _text(r.get("tied_with")).split("; ") if t]
+    why_head, why_rest = _split_why(_text(r.get("why")))
     return {
         "rank": int(r["rank"]) if _finite(r.get("rank")) else "",
         "chelator": _text(r.get("chelator")), "smiles": _text(r.get("smiles")),
@@ -290,11 +331,12 @@ def _row_view(r: dict) -> dict[str, Any]:
         "daughters": _num(r.get("daughter_score")), "labeling": _num(r.get("labeling_score")),
         "pm": _num(r.get("pM_pH7_4"), 1), "logk": _logk_text(r), "domain": _domain(r),
         "evidence": _evidence_short(r), "why": _text(r.get("why")),
+        "why_head": why_head, "why_rest": why_rest,
         "labeling_text": _labeling_text(r), "precedents": _text(r.get("precedents"))[:600],
         "sim": (f"donors retained {_num(r.get('sim_donors_retained_frac'))}, mean CN "
                 f"{_num(r.get('sim_cn_mean'), 1)}, strain {_num(r.get('sim_strain_kJ_mol'), 0)}"
                 " kJ/mol") if _finite(r.get("sim_donors_retained_frac")) else "",
-        "extrapolation": _is_extrapolation(r),
+        "extrapolation": _is_extrapolation(r), "evidence_free": _evidence_free(r),
         "ranked_with": _text(r.get("ranked_with")),
     }
 
@@ -362,14 +404,42 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
         all_extrap = whole.get("all_extrapolated", {}).get(nuc)
         if all_extrap is None:
             all_extrap = all(_is_extrapolation(r) for r in sub.to_dict("records"))
+        # the chelator best in most draws, when the rank (a lower bound) picks another one
+        most = None
+        pb = pd.to_numeric(sub["p_best"], errors="coerce") if "p_best" in sub.columns else None
+        if pb is not None and pb.notna().any():
+            top = sub.loc[pb.idxmax()]
+            if str(top["chelator"]) != best["chelator"] and float(pb.max()) > (
+                    float(pb.iloc[0]) if _finite(pb.iloc[0]) else 0.0):
+                most = {"chelator": str(top["chelator"]), "p_best": _num(pb.max())}
+        # no pick when the best cannot be told from the runner-up and nothing but the model
+        # stands behind it (an extrapolation, or no evidence, measured constant or precedent)
+        no_pick = (best["extrapolation"] or best["evidence_free"]) and not distinct
+        if no_pick:  # naming another unsupported chelator would read as a recommendation
+            most = None
         out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
                     "second": second, "distinct": distinct, "n_tied": n_tied,
                     "n": whole.get("n_ranked", {}).get(nuc, len(sub)),
-                    "all_extrapolated": all_extrap,
-                    # a pick that rests on no evidence, no measured constant and an
-                    # out-of-domain prediction, and cannot be told from the runner-up
-                    "no_pick": best["extrapolation"] and not distinct})
+                    "all_extrapolated": all_extrap, "no_pick": no_pick,
+                    "no_pick_reason": ("" if not no_pick else
+                                       "an extrapolation" if best["extrapolation"] else
+                                       "model estimates only"),
+                    "most_often_best": most})
     return out
+
+
+def score_rule_text() -> str:
+    """What ``score`` and its interval are (from :mod:`chelscreen.rank`'s constants)."""
+    from chelscreen.rank import INTERVAL, LCB_QUANTILE
+
+    def pct(q: float) -> str:
+        n = round(q * 100)
+        return f"{n}{'st' if n % 10 == 1 and n != 11 else 'th'}"
+
+    return (f"score = {pct(LCB_QUANTILE)} percentile of the sampled score (a one-sided "
+            f"{100 - round(LCB_QUANTILE * 100)} % lower bound: ranks reward what is known to "
+            f"be good, not what might be); [interval] = {pct(INTERVAL[0])}–"
+            f"{pct(INTERVAL[1])} percentile")
 
 
 def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
@@ -384,10 +454,13 @@ def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
         verdict = ("distinguishable from the runner-up" if s["distinct"] else
                    f"indistinguishable from {s['n_tied']} other(s): " + ", ".join(b["tied"][:5])
                    + (" …" if s["n_tied"] > 5 else ""))
-        head = (f"no defensible pick (nominal #1 {b['chelator']}, " if s["no_pick"]
-                else f"best {b['chelator']} (")
+        head = (f"no defensible pick ({s['no_pick_reason']}; nominal #1 {b['chelator']}, "
+                if s["no_pick"] else f"best {b['chelator']} (")
+        most = s.get("most_often_best")
+        most_txt = (f"; most often best in the draws: {most['chelator']} (p_best "
+                    f"{most['p_best']})" if most else "")
         lines.append(f"{nuc}: {head}score {b['score']} [{b['score_lo']}–"
-                     f"{b['score_hi']}], p_best {b['p_best']}) — {verdict}")
+                     f"{b['score_hi']}], p_best {b['p_best']}) — {verdict}{most_txt}")
         if s["all_extrapolated"]:
             lines.append("  every estimate for this radionuclide is an extrapolation "
                          "(no evidence, no measured constant, log K out of domain)")
@@ -400,6 +473,8 @@ def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
             lines.append(f"  {int(r['rank'])}. {r['chelator']}{with_conj}  score "
                          f"{r['score']:.2f} [{r['score_lo']:.2f}–{r['score_hi']:.2f}]  — "
                          f"{r['why']}")
+    if lines:
+        lines.append(f"({score_rule_text()})")
     return "\n".join(lines)
 
 
@@ -442,6 +517,9 @@ def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
         n_sub = whole.get("n_ranked", {}).get(nuc, len(sub))
         sections.append({**s, "rows": rows, "cards": cards, "n_more": max(0, n_sub - table_rows),
                          "chain": _chain(nuc)})
+    # the heatmap's rows are chelating cores (conjugates are ranked with their core)
+    n_cores = max(whole.get("n_ranked", {}).values(), default=0) or int(
+        chelator_rows(result)["chelator"].nunique())
     png, shown = ("", 0)
     if result["score"].notna().any():
         png, shown = heatmap_png(result)
@@ -449,7 +527,8 @@ def render_report(result: pd.DataFrame, *, top_n: int = CARDS_PER_NUCLIDE,
         title=title, version=__version__,
         when=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         n_chel=n_chel, nuclides=nuclides, sections=sections, heatmap=png,
-        heatmap_note="" if shown >= n_chel else f"best {shown} of {n_chel} chelators",
+        score_rule=score_rule_text(),
+        heatmap_note="" if shown >= n_cores else f"best {shown} of {n_cores} chelating cores",
         rejected=[{"id": _text(r.get("id")), "chelator": _text(r.get("chelator")),
                    "status": _text(r.get("status")), "message": _text(r.get("message"))}
                   for r in bad.to_dict("records")],

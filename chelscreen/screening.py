@@ -222,8 +222,22 @@ def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
     # protonation constants belong to the chelating core: a conjugate (DOTATATE, PSMA-617)
     # uses its core's measured constants, and an estimate counts the core's groups only
     core_mol = Chem.MolFromSmiles(core) if core and core != smiles else None
-    measured = measured_pkas(core if core_mol is not None else smiles)
-    pkas = measured if measured is not None else estimate_pkas(core_mol or mol)
+    key = core if core_mol is not None else smiles
+    measured = measured_pkas(key)
+    partial = measured_pkas(key, incomplete=True) if measured is None else None
+    if measured is not None:
+        pkas = measured
+        pka_source = "measured (NIST SRD 46, models/stability/protonation.csv.gz)"
+    elif partial:
+        pkas = complete_pkas(partial, estimate_pkas(core_mol or mol))
+        pka_source = ("measured steps (NIST SRD 46, incomplete list) + the missing more basic "
+                      "step(s) estimated from structure (chelscreen.rank.estimate_pkas)")
+        if len(pkas) == len(partial):
+            pka_source = ("measured (NIST SRD 46, flagged incomplete; the structural estimate "
+                          "has no step more basic than the measured ones)")
+    else:
+        pkas = estimate_pkas(core_mol or mol)
+        pka_source = "estimated from structure (chelscreen.rank.estimate_pkas)"
     n_don = feats.get("n_donors")
     if n_don is None or not np.isfinite(float(n_don)):
         n_don = count_donors(mol)
@@ -251,26 +265,36 @@ def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
         "cavity_radius_pm": float(cav) if cav is not None else np.nan,
         "log_alphaL_pH7_4": log_alpha_ligand(pkas),
         "pKa_values": ",".join(f"{p:.2f}" for p in pkas),
-        "pKa_source": "measured (NIST SRD 46, models/stability/protonation.csv.gz)"
-        if measured is not None else "estimated from structure (chelscreen.rank.estimate_pkas)",
+        "pKa_source": pka_source,
     }
 
 
-@lru_cache(maxsize=1)
-def _protonation_table() -> dict[str, list[float]]:
-    """Measured stepwise protonation constants by standardized SMILES (the model's table)."""
+@lru_cache(maxsize=2)
+def _protonation_table(incomplete: bool = False) -> dict[str, list[float]]:
+    """Measured stepwise protonation constants by standardized SMILES (the model's table).
+
+    ``incomplete=False``: the complete measured lists. ``incomplete=True``: the measured steps
+    of the lists the table flags incomplete (fewer steps than basic amines, or a polyamine whose
+    highest step is < 10: usually the most basic step, > 11, was not measured)."""
     try:
         from chelscreen._resources import models_dir
 
         path = models_dir() / "stability" / "protonation.csv.gz"
         if not path.exists():
             return {}
-        tab = pd.read_csv(path, usecols=["smiles", "logKH_steps"], dtype=str)
+        tab = pd.read_csv(path, dtype=str)
     except (FileNotFoundError, ValueError, OSError) as exc:
         logger.debug("no protonation table: %s", exc)
         return {}
+    if incomplete:
+        if "logKH_steps_measured" not in tab or "complete" not in tab:
+            return {}
+        tab = tab[tab["complete"].astype(str).str.lower() == "false"]
+        column = "logKH_steps_measured"
+    else:
+        column = "logKH_steps"
     out: dict[str, list[float]] = {}
-    for smi, steps in zip(tab["smiles"], tab["logKH_steps"]):
+    for smi, steps in zip(tab["smiles"], tab[column]):
         try:
             vals = [float(x) for x in str(steps).split(";") if x.strip()]
         except ValueError:
@@ -282,9 +306,10 @@ def _protonation_table() -> dict[str, list[float]]:
     return out
 
 
-def measured_pkas(smiles: str) -> list[float] | None:
-    """Measured protonation constants (log K_H steps) of a ligand when the data hold them."""
-    table = _protonation_table()
+def measured_pkas(smiles: str, *, incomplete: bool = False) -> list[float] | None:
+    """Measured protonation constants (log K_H steps) of a ligand when the data hold them;
+    with ``incomplete=True``, the measured steps of a list flagged incomplete."""
+    table = _protonation_table(incomplete)
     if not table:
         return None
     # the input is already standardized by read_ligands (neutral acid, largest fragment): the
@@ -296,6 +321,16 @@ def measured_pkas(smiles: str) -> list[float] | None:
         return None
     key = Chem.MolToSmiles(mol, isomericSmiles=False)
     return table.get(key, table.get(smiles))
+
+
+def complete_pkas(measured: list[float], estimated: list[float]) -> list[float]:
+    """An incomplete measured list completed by the estimate: the measured steps are kept and
+    only the estimated steps *more basic* than every measured one are added (the step a
+    potentiometric titration misses is the most basic one: DOTA's NIST list 9.69, 4.47, 4.23
+    lacks its ~11-12.6 step; the estimate 11.5, 7.5 supplies 11.5, and its 7.5 — which would
+    contradict the measured 9.69 — is not used). Most basic first."""
+    top = max(measured)
+    return sorted([p for p in estimated if p > top] + list(measured), reverse=True)
 
 
 def _predictions(valid: pd.DataFrame, metals: list[str]) -> pd.DataFrame:

@@ -57,21 +57,35 @@ def _close_small_rings(kept: set[int], rings) -> None:
                 kept |= r
                 changed = True
 
+def _rings(mol: Chem.Mol, unit: Any) -> tuple[tuple[int, ...], ...]:
+    """The SSSR atom rings, as read by the donor analysis when it did."""
+    rings = getattr(unit, "rings", None)
+    return mol.GetRingInfo().AtomRings() if rings is None else rings
+
+
+def _compact(donors: list, dist: np.ndarray) -> bool:
+    """Every atom lies <= 3 bonds from one of ``donors`` (the compact plain chelator)."""
+    return bool(dist[np.array([d.atom_idx for d in donors])].min(axis=0).max() <= 3)
+
+
 def _mst_edges(points: list[int], dist: np.ndarray) -> list[tuple[int, int]]:
     """Prim's minimum spanning tree over atom indices with topological distances."""
     if len(points) < 2:
         return []
     d = dist[np.ix_(points, points)].tolist()
     n = len(points)
-    in_tree = [0]
-    rest = set(range(1, n))
+    # best[b] = min over tree members a of (d[a][b], a): the next edge is the smallest
+    # (d, a, b), ties to the lowest a then b (O(n^2) Prim, same edges as a full scan)
+    best = {b: (d[0][b], 0) for b in range(1, n)}
     edges = []
-    while rest:
-        best = min((d[a][b], a, b) for a in in_tree for b in rest)
-        _, a, b = best
+    while best:
+        b = min(best, key=lambda k: (*best[k], k))
+        a = best.pop(b)[1]
         edges.append((points[a], points[b]))
-        in_tree.append(b)
-        rest.discard(b)
+        row = d[b]
+        for k, cur in best.items():
+            if (row[k], b) < cur:
+                best[k] = (row[k], b)
     return edges
 
 
@@ -98,8 +112,7 @@ def core_atoms(mol: Chem.Mol) -> tuple[set[int], set[int], dict[str, Any]]:
         return set(range(mol.GetNumAtoms())), set(), details
     # fast path: every donor is used and every atom is <= 3 bonds from one - a compact plain
     # chelator (DOTA, EDTA, macropa, crowns); nothing to cut
-    if len(unit.donors) == len(donors) and bool(
-            (dist[[d.atom_idx for d in donors]].min(axis=0) <= 3).all()):
+    if len(unit.donors) == len(donors) and _compact(donors, dist):
         return set(range(mol.GetNumAtoms())), set(), details
     kept: set[int] = set()
     donor_atoms = [d.atom_idx for d in unit.donors]
@@ -118,10 +131,11 @@ def core_atoms(mol: Chem.Mol) -> tuple[set[int], set[int], dict[str, Any]]:
         on_path = (dd[pi[:, 0]] + dd[pi[:, 1]]) == sub[pi[:, 0], pi[:, 1]][:, None]
         kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
     dset = set(donor_atoms)
-    for ring in macrocycle_rings(mol):
+    rings = _rings(mol, unit)
+    for ring in macrocycle_rings(mol, rings=rings):
         if len(dset.intersection(ring)) >= 2:
             kept.update(ring)
-    _close_small_rings(kept, mol.GetRingInfo().AtomRings())
+    _close_small_rings(kept, rings)
     # terminal atoms on kept atoms (=O, -CH3, -F ...)
     adj = Chem.GetAdjacencyMatrix(mol)
     kept_mask = np.zeros(adj.shape[0], dtype=bool)
@@ -148,11 +162,11 @@ def _extract(mol: Chem.Mol, keep: set[int], caps: set[int]) -> tuple[Chem.Mol, l
         at = rw.GetAtomWithIdx(c)
         at.SetIsAromatic(False)
         at.SetFormalCharge(0)
-    lost = set()
-    for bond in mol.GetBonds():
-        a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
-        if (a in keep) != (b in keep):
-            lost.add(a if a in keep else b)
+    # kept atoms bonded to a removed one (one C++ adjacency matrix, not a Python bond loop)
+    adj = Chem.GetAdjacencyMatrix(mol)
+    keep_mask = np.zeros(mol.GetNumAtoms(), dtype=bool)
+    keep_mask[list(keep)] = True
+    lost = set(np.flatnonzero(keep_mask & adj[:, ~keep_mask].any(axis=1)).tolist())
     rw.BeginBatchEdit()
     for idx in set(range(mol.GetNumAtoms())) - keep:
         rw.RemoveAtom(idx)
@@ -199,16 +213,17 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     :func:`core_atoms` always keeps the atoms of every unit donor group, every macrocycle
     holding >= 2 unit donors and the shortest bond paths between unit donors at most 4 bonds
     apart (set ``K0``), so every cut-away piece lies inside one connected
-    piece of the heavy atoms outside ``K0``. The size of the largest such piece is returned
-    (0 when the molecule is certainly its own core: too few donors, or the compact fast path
+    piece of the heavy atoms outside ``K0``. The size of the largest such piece is returned,
+    or the number of atoms outside ``K0`` when that is already below
+    :data:`MIN_REMOVED_HEAVY_ATOMS` (0 when the molecule is certainly its own core: too few
+    donors, or the compact fast path
     of :func:`core_atoms`). A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
     molecule is not a conjugate, which is the case for most plain chelators.
     """
     donors, dist = unit.all_donors, unit.dist
     if not unit.donors or unit.n_donors < 2:
         return 0
-    if len(unit.donors) == len(donors) and bool(
-            (dist[[d.atom_idx for d in donors]].min(axis=0) <= 3).all()):
+    if len(unit.donors) == len(donors) and _compact(donors, dist):
         return 0
     n = mol.GetNumAtoms()
     kept: set[int] = set()
@@ -216,17 +231,23 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
         kept.update(d.group_atoms or (d.atom_idx,))
     idx = [d.atom_idx for d in unit.donors]
     dset = set(idx)
-    rings = mol.GetRingInfo().AtomRings()
+    rings = _rings(mol, unit)
     for ring in rings:
         if len(ring) >= 9 and len(dset.intersection(ring)) >= 2:
             kept.update(ring)
     # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones)
-    dd = dist[idx]
-    pi, pj = np.nonzero(np.triu(dd[:, idx] <= 4, 1))
+    ia = np.array(idx)
+    dd = dist[ia]
+    sub = dd[:, ia]
+    pi, pj = np.nonzero(sub <= 4)
+    upper = pi < pj  # each pair once, no diagonal
+    pi, pj = pi[upper], pj[upper]
     if len(pi):
-        on_path = (dd[pi] + dd[pj]) == dd[pi, np.asarray(idx)[pj]][:, None]
+        on_path = (dd[pi] + dd[pj]) == sub[pi, pj][:, None]
         kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
     _close_small_rings(kept, rings)
+    if n - len(kept) < MIN_REMOVED_HEAVY_ATOMS:
+        return n - len(kept)  # too few atoms left outside the kept ones for any conjugate
     free = np.ones(n, dtype=bool)
     free[list(kept)] = False
     # a carbon single-bonded to a kept atom is kept or becomes a methyl cap: never cut away

@@ -2,8 +2,9 @@
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
-roughly 600-1,000 drug-like chelators per CPU-second; ``n_jobs`` spreads it over processes
-(``benchmarks/bench_describe.py``). About a third of the time is RDKit's Crippen logP.
+roughly 800-900 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it over
+processes (``benchmarks/bench_describe.py``, which also prints where the time goes: about a fifth
+is RDKit's Crippen logP).
 
 Feature definitions
 -------------------
@@ -69,6 +70,7 @@ from rdkit.Chem import rdMolDescriptors as rdmd
 
 from chelscreen._parallel import resolve_n_jobs
 from chelscreen.chem.donors import (
+    ANIONIC_TYPES,
     BORDERLINE,
     DONOR_TYPES,
     HARD,
@@ -152,6 +154,9 @@ def cavity_radius_pm(ring_size: int, donor_elements: Iterable[str | int]) -> flo
     return round(max(r, 0.0) * 100.0, 1)
 
 
+#: feature key of each donor type
+_TYPE_KEYS = {t: f"n_donor_{t}" for t in DONOR_TYPES}
+
 PREORGANIZATION_CODES = {"acyclic": 0, "rigid_acyclic": 1, "macrocyclic": 2, "macrobicyclic": 3}
 
 #: numeric feature columns in output order (``preorganization`` is the one string column)
@@ -177,8 +182,12 @@ INT_COLUMNS = frozenset(
 
 
 # --------------------------------------------------------------------------------------------
-def _acid_pkas(mol: Chem.Mol, donors: list) -> list[float]:
-    """pKa of every acidic proton, from the perceived donor groups (+ sulfonic acids)."""
+def _acid_pkas(mol: Chem.Mol, donors: list,
+               elements: frozenset[int] | None = None) -> list[float]:
+    """pKa of every acidic proton, from the perceived donor groups (+ sulfonic acids).
+
+    ``elements``: which of N, O, P, S the molecule holds, when known (no S: no sulfonic acid).
+    """
     pkas: list[float] = []
     groups: dict[int, list] = {}
     for d in donors:
@@ -212,14 +221,16 @@ def _acid_pkas(mol: Chem.Mol, donors: list) -> list[float]:
                 aryl = any(nb.GetIsAromatic() for nb in mol.GetAtomWithIdx(d.atom_idx)
                            .GetNeighbors())
                 pkas.append(PKA["arylthiol"] if aryl else PKA["thiol"])
-    pkas.extend(PKA["sulfonic"] for _ in mol.GetSubstructMatches(_SULFONIC))
+    if elements is None or 16 in elements:
+        pkas.extend(PKA["sulfonic"] for _ in mol.GetSubstructMatches(_SULFONIC))
     return pkas
 
 
-def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list) -> tuple[int, float]:
+def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
+             elements: frozenset[int] | None = None) -> tuple[int, float]:
     """(charge of the fully deprotonated ligand, estimated charge at pH 7.4)."""
     formal = Chem.GetFormalCharge(mol)
-    acid = _acid_pkas(mol, donors)
+    acid = _acid_pkas(mol, donors, elements)
     full = formal - len(acid)
     neg = sum(1.0 / (1.0 + 10 ** (p - _PH)) for p in acid)
     amines: list[tuple[int, float]] = []
@@ -246,8 +257,8 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list) -> tuple[int, float]
     if amines:
         # protonate one after another, highest effective pKa first (ties: most peripheral)
         n_am = len(amines)
-        am = [a for a, _ in amines]
-        dl = dist[am][:, am].tolist()
+        am = np.array([a for a, _ in amines])
+        dl = dist[am[:, None], am].tolist()
         periph = [sum(row) for row in dl]
         eff = [p for _, p in amines]
         left = set(range(n_am))
@@ -267,14 +278,25 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list) -> tuple[int, float]
 _SP_SP2 = (Chem.HybridizationType.SP2, Chem.HybridizationType.SP)
 
 
-def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...]) -> bool:
+def _is_rigid_path(mol: Chem.Mol, path: tuple[int, ...],
+                   seen: dict[int, bool] | None = None) -> bool:
+    """Every inner atom of ``path`` is in a small ring (3-8 atoms) or sp/sp2/aromatic.
+
+    ``seen`` memoizes the per-atom answer across the paths of one molecule.
+    """
     ri = mol.GetRingInfo()
     for a in path[1:-1]:
-        # in a ring of 3-8 atoms <=> smallest ring holding the atom has <= 8 atoms
-        if 0 < ri.MinAtomRingSize(a) <= 8:
-            continue
-        atom = mol.GetAtomWithIdx(a)
-        if not (atom.GetHybridization() in _SP_SP2 or atom.GetIsAromatic()):
+        rigid = seen.get(a) if seen is not None else None
+        if rigid is None:
+            # in a ring of 3-8 atoms <=> smallest ring holding the atom has <= 8 atoms
+            if 0 < ri.MinAtomRingSize(a) <= 8:
+                rigid = True
+            else:
+                atom = mol.GetAtomWithIdx(a)
+                rigid = atom.GetHybridization() in _SP_SP2 or atom.GetIsAromatic()
+            if seen is not None:
+                seen[a] = rigid
+        if not rigid:
             return False
     return True
 
@@ -311,9 +333,10 @@ def _ring_bonds(mol: Chem.Mol, ring: tuple[int, ...]) -> set[tuple[int, int]]:
 def _has_rigid_chelate_ring(mol: Chem.Mol, ud: list, sub: np.ndarray) -> bool:
     """A 5/6-membered chelate ring between two different donor groups on a rigid backbone."""
     ii, jj = np.nonzero((sub == 3) | (sub == 4))
+    seen: dict[int, bool] = {}
     for i, j in zip(ii.tolist(), jj.tolist()):
         if i < j and ud[i].group_id != ud[j].group_id and _is_rigid_path(
-                mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx)):
+                mol, Chem.GetShortestPath(mol, ud[i].atom_idx, ud[j].atom_idx), seen):
             return True
     return False
 
@@ -344,29 +367,37 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
     donors, dist = unit.all_donors, unit.dist
     ud = unit.donors
     f: dict[str, Any] = {"n_donors": unit.n_donors, "n_donor_atoms_total": len(donors)}
-    counts = dict.fromkeys(DONOR_TYPES, 0)
+    counts = dict.fromkeys(_TYPE_KEYS.values(), 0)
+    amine = {"primary": 0, "secondary": 0, "tertiary": 0}
+    anionic_groups = set()
     for d in ud:
-        counts[d.donor_type] += 1
-    for t in DONOR_TYPES:
-        f[f"n_donor_{t}"] = counts[t]
+        t = d.donor_type
+        counts[_TYPE_KEYS[t]] += 1
+        if t == "amine_N" and d.subtype in amine:
+            amine[d.subtype] += 1
+        if t in ANIONIC_TYPES:
+            anionic_groups.add(d.group_id)
+    f.update(counts)
     elem = [d.element for d in ud]
     f["n_donor_N"] = elem.count("N")
     f["n_donor_O"] = elem.count("O")
     f["n_donor_S"] = elem.count("S")
     f["n_donor_other"] = len(elem) - f["n_donor_N"] - f["n_donor_O"] - f["n_donor_S"]
-    for sub in ("primary", "secondary", "tertiary"):
-        f[f"n_amine_N_{sub}"] = sum(
-            1 for d in ud if d.donor_type == "amine_N" and d.subtype == sub)
-    f["n_anionic_donor_groups"] = len({d.group_id for d in ud if d.anionic})
+    f["n_amine_N_primary"] = amine["primary"]
+    f["n_amine_N_secondary"] = amine["secondary"]
+    f["n_amine_N_tertiary"] = amine["tertiary"]
+    f["n_anionic_donor_groups"] = len(anionic_groups)
     # chelate rings: donor pairs 3 (5-ring) or 4 (6-ring) bonds apart
     idx = [d.atom_idx for d in ud]
-    sub = dist[idx][:, idx] if idx else np.zeros((0, 0))
+    ia = np.array(idx, dtype=np.intp)
+    sub = dist[ia[:, None], ia]
     # the matrix is symmetric with a zero diagonal: each pair is counted twice
     f["n_chelate_ring_5"] = int(np.count_nonzero(sub == 3)) // 2
     f["n_chelate_ring_6"] = int(np.count_nonzero(sub == 4)) // 2
     # macrocycles
     dset = set(idx)
-    macro = [r for r in macrocycle_rings(mol) if len(dset.intersection(r)) >= 2]
+    macro = [r for r in macrocycle_rings(mol, rings=unit.rings)
+             if len(dset.intersection(r)) >= 2]
     if macro:
         largest = max(macro + _envelope_rings(mol, macro), key=len)
         in_ring = set().union(*[dset.intersection(r) for r in macro])
@@ -391,7 +422,7 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
         pre = "acyclic"
     f["preorganization"] = pre
     f["preorganization_code"] = PREORGANIZATION_CODES[pre]
-    full, ph74 = _charges(mol, dist, donors)
+    full, ph74 = _charges(mol, dist, donors, unit.elements)
     f["charge_full_deprot"] = full
     f["charge_pH7_4"] = ph74
     n = len(ud)
@@ -537,15 +568,17 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
     status = table["status"].astype(str).tolist()
     message = table["message"].fillna("").astype(str).tolist()
     ids = table["id"].astype(str).tolist() if "id" in table.columns else [str(i) for i in range(n)]
+    rows: list[dict[str, Any] | None] = []
     for i in range(n):
         feats, msg = results.get(i, (None, ""))
         if feats is None and ok[i]:
             status[i] = "error"
             message[i] = f"row {ids[i]}: {msg or 'features could not be computed'}"
             logger.warning(message[i])
-        for c in FEATURE_COLUMNS:
-            cols[c].append(feats[c] if feats is not None
-                           else (None if c == "preorganization" else np.nan))
+        rows.append(feats)
+    for c in FEATURE_COLUMNS:
+        missing = None if c == "preorganization" else np.nan
+        cols[c] = [f[c] if f is not None else missing for f in rows]
     out = table.drop(columns=["mol"], errors="ignore")
     out["status"] = status
     out["message"] = message
@@ -556,12 +589,15 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
             bool(ok[i]) and isinstance(c, str) and bool(c) and c != s
             for i, (c, s) in enumerate(zip(out["core_smiles"], out["smiles"]))
         ]
-    feats_df = pd.DataFrame(cols, index=out.index)
+    typed: dict[str, Any] = {}
     for c in FEATURE_COLUMNS:
         if c in INT_COLUMNS:  # counts stay integers next to missing values (invalid rows)
-            feats_df[c] = pd.to_numeric(feats_df[c]).astype("Int64")
+            typed[c] = pd.array(cols[c], dtype="Int64")
         elif c != "preorganization":
-            feats_df[c] = pd.to_numeric(feats_df[c]).astype(float)
+            typed[c] = np.array(cols[c], dtype=float)
+        else:
+            typed[c] = cols[c]
+    feats_df = pd.DataFrame(typed, index=out.index)
     return pd.concat([out, feats_df], axis=1)
 
 

@@ -250,6 +250,37 @@ def _compile() -> list[tuple[str, Chem.Mol, tuple[int, ...], str, frozenset]]:
 
 
 _RULES = _compile()
+
+#: cheap pre-checks (one substructure test each) that a rule's own SMARTS implies: a rule whose
+#: pre-check fails cannot match and is skipped (same donors, fewer searches). Each gate is a
+#: necessary condition read off the rule's SMARTS: e.g. every HOPO pattern starts with an
+#: exocyclic ``[OX1]=`` on a ring carbon, every hydroxamate has an N-OH.
+_GATE_SMARTS = {
+    "aromatic": "a",
+    "charged": "[!+0]",
+    "ring_carbonyl": "[OX1]=[#6;R1]",
+    "n_oh": f"[NX3]-{_ACID_O}",
+    "ether_o": "[OX2;H0;!a]",
+    "n_aryl": "[NX3,NX4+]-a",
+    "arom_n": "[nX2;+0]",
+    "imine": "[NX2;!a;+0]=[#6]",
+}
+_GATES = {name: Chem.MolFromSmarts(sm) for name, sm in _GATE_SMARTS.items()}
+#: gates of each rule, tested in order; ``two_phenol_O`` (a catechol has two O that each match
+#: the ``phenolate_O`` SMARTS) reuses the phenolate matches, which that rule needs anyway
+_RULE_GATES: dict[str, tuple[str, ...]] = {
+    "hopo_O": ("ring_carbonyl",),
+    "hydroxamate_O": ("n_oh",),
+    "catecholate_O": ("aromatic", "two_phenol_O"),
+    "phenolate_O": ("aromatic",),
+    "n_oxide_O": ("charged",),
+    "ether_O": ("ether_o",),
+    "aniline_N": ("aromatic", "n_aryl"),
+    "pyridine_N": ("aromatic", "arom_n"),
+    "imidazole_N": ("aromatic", "arom_n"),
+    "imine_N": ("imine",),
+}
+_PHENOLATE_RULE = next(r[1] for r in _RULES if r[0] == "phenolate_O")
 # element present? (the molecular formula is the cheapest way to ask RDKit)
 _ELEMENT_RE = [(z, re.compile(sym + "(?![a-z])")) for z, sym in
                ((7, "N"), (8, "O"), (15, "P"), (16, "S"))]
@@ -282,15 +313,41 @@ def perceive_donors(mol: Chem.Mol) -> list[Donor]:
     """
     if mol is None:
         raise ValueError("perceive_donors() got None instead of an RDKit Mol")
+    return _perceive(mol)[0]
+
+
+def _perceive(mol: Chem.Mol) -> tuple[list[Donor], frozenset[int]]:
+    """:func:`perceive_donors` and which of N, O, P, S the molecule holds."""
     taken: set[int] = set()
     donors: list[Donor] = []
     group_id = 0
     formula = CalcMolFormula(mol)
     present = {z for z, rx in _ELEMENT_RE if rx.search(formula)}
+    gates: dict[str, bool] = {}
+    phenol_matches = None
+
+    def gate_open(name: str) -> bool:
+        nonlocal phenol_matches
+        ok = gates.get(name)
+        if ok is None:
+            if name == "two_phenol_O":
+                phenol_matches = mol.GetSubstructMatches(_PHENOLATE_RULE, uniquify=True)
+                ok = len({m[0] for m in phenol_matches}) >= 2
+            else:
+                ok = mol.HasSubstructMatch(_GATES[name])
+            gates[name] = ok
+        return ok
+
     for dtype, patt, idx, sub, needs in _RULES:
         if not needs <= present:
             continue
-        for match in mol.GetSubstructMatches(patt, uniquify=True):
+        if not all(gate_open(g) for g in _RULE_GATES.get(dtype, ())):
+            continue
+        if patt is _PHENOLATE_RULE and phenol_matches is not None:
+            matches = phenol_matches
+        else:
+            matches = mol.GetSubstructMatches(patt, uniquify=True)
+        for match in matches:
             atoms = [match[i] for i in idx]
             if any(a in taken for a in atoms):
                 continue
@@ -325,15 +382,18 @@ def perceive_donors(mol: Chem.Mol) -> list[Donor]:
             taken.update(group_atoms if dtype_eff not in ("amide_O",) else atoms)
             group_id += 1
     donors.sort(key=lambda d: d.atom_idx)
-    return donors
+    return donors, frozenset(present)
 
 
 # --------------------------------------------------------------------------------------------
 # the chelating unit
 # --------------------------------------------------------------------------------------------
-def macrocycle_rings(mol: Chem.Mol, min_size: int = 9) -> list[tuple[int, ...]]:
-    """Rings (SSSR) of at least ``min_size`` atoms."""
-    return [r for r in mol.GetRingInfo().AtomRings() if len(r) >= min_size]
+def macrocycle_rings(mol: Chem.Mol, min_size: int = 9,
+                     rings: tuple[tuple[int, ...], ...] | None = None) -> list[tuple[int, ...]]:
+    """Rings (SSSR) of at least ``min_size`` atoms (``rings``: the SSSR when already read)."""
+    if rings is None:
+        rings = mol.GetRingInfo().AtomRings()
+    return [r for r in rings if len(r) >= min_size]
 
 
 @dataclass
@@ -352,6 +412,12 @@ class ChelatingUnit:
         Number of donor clusters in the molecule (> 1 for a conjugate or a bis-chelator).
     dist : numpy.ndarray
         Topological distance matrix of the molecule (bonds).
+    rings : tuple of tuple of int
+        ``mol.GetRingInfo().AtomRings()`` (SSSR), read once for the core finder and the
+        features; ``None`` when the unit was built without it.
+    elements : frozenset of int
+        Which of N, O, P, S (atomic numbers) the molecule holds, as read by the donor
+        perception; ``None`` when the donors were passed in.
     """
 
     donors: list[Donor]
@@ -359,6 +425,8 @@ class ChelatingUnit:
     n_donors: int
     n_clusters: int
     dist: np.ndarray
+    rings: tuple[tuple[int, ...], ...] | None = None
+    elements: frozenset[int] | None = None
 
 
 def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
@@ -378,24 +446,28 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     -------
     ChelatingUnit
     """
+    elements = None
     if donors is None:
-        donors = perceive_donors(mol)
+        if mol is None:
+            raise ValueError("perceive_donors() got None instead of an RDKit Mol")
+        donors, elements = _perceive(mol)
     if dist is None:
         dist = Chem.GetDistanceMatrix(mol)
+    rings = mol.GetRingInfo().AtomRings()
     if not donors:
-        return ChelatingUnit([], [], 0, 0, dist)
-    idx = [d.atom_idx for d in donors]
-    sub_np = dist[idx][:, idx]
-    anchor = np.fromiter((d.donor_type in _ANCHOR_TYPES for d in donors), bool, len(donors))
-    weak = np.fromiter((d.weak for d in donors), bool, len(donors))
-    # weak donors: need an anchor exactly 3 bonds away
-    cand = ~weak | ((sub_np == 3) & anchor[None, :]).any(axis=1)
+        return ChelatingUnit([], [], 0, 0, dist, rings, elements)
+    ia = np.array([d.atom_idx for d in donors])
+    sub_np = dist[ia[:, None], ia]  # donor x donor distances (one fancy-indexing step)
+    anchor = np.array([d.donor_type in _ANCHOR_TYPES for d in donors], dtype=bool)
+    weak = np.array([d.donor_type in WEAK_TYPES for d in donors], dtype=bool)
+    # weak donors: need an anchor exactly 3 bonds away (boolean matrix @ vector: "any j with")
+    cand = ~weak | ((sub_np == 3) @ anchor)
     # every kept donor needs a partner (other kept donor) within 4 bonds
     close = (sub_np > 0) & (sub_np <= _PAIR_MAX_BONDS)
     for _ in range(2):
-        cand = cand & (close & cand[None, :]).any(axis=1)
+        cand = cand & (close @ cand)
     if not cand.any():
-        return ChelatingUnit([donors[0]], donors, 1, 0, dist)
+        return ChelatingUnit([donors[0]], donors, 1, 0, dist, rings, elements)
     # clusters: single linkage at <= 4 bonds (union-find over the close candidate pairs)
     parent = list(range(len(donors)))
 
@@ -420,8 +492,9 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     n_clusters = len(clusters)
     ring_atoms: set[int] = set()
     if n_clusters > 1:
-        for ring in macrocycle_rings(mol):
-            ring_atoms.update(ring)
+        for ring in rings:
+            if len(ring) >= 9:  # the macrocycles (see macrocycle_rings)
+                ring_atoms.update(ring)
 
     def score(members: list[int]) -> float:
         s = 0.0
@@ -458,7 +531,7 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
                     break
     unit_donors = sorted((donors[m] for m in unit), key=lambda d: d.atom_idx)
     return ChelatingUnit(unit_donors, donors, min(len(unit_donors), MAX_DENTICITY), n_clusters,
-                         dist)
+                         dist, rings, elements)
 
 
 def analyse(mol: Chem.Mol) -> ChelatingUnit:

@@ -331,6 +331,42 @@ def inchikey_block1(mol: Chem.Mol | None) -> str:
     return key.split("-")[0] if key else ""
 
 
+def conjugate_parent_smiles(core_smiles: str, smiles: str = "") -> str:
+    """Acid-form parent chelator of a conjugate's chelating core (``""`` for a plain chelator).
+
+    The core finder caps the conjugation amide as an N-methyl amide (DOTATATE → DOTA
+    mono-N-methylamide); evidence tables write a conjugate's chelator in its acid form (DOTA).
+    Turning each N-methyl amide cap back into the acid gives that parent. ``""`` when
+    ``core_smiles`` is empty or equal to ``smiles`` (not a conjugate) or the result cannot be
+    sanitized; a core without a cap is returned as it is.
+    """
+    core = str(core_smiles or "").strip()
+    if not core or core == str(smiles or "").strip():
+        return ""
+    mol = Chem.MolFromSmiles(core)
+    if mol is None:
+        return ""
+    rw = Chem.RWMol(mol)
+    drop = []
+    for _c, _o, n, me in mol.GetSubstructMatches(_Q_AMIDE_CAP):
+        rw.GetAtomWithIdx(n).SetAtomicNum(8)
+        rw.GetAtomWithIdx(n).SetNoImplicit(False)
+        rw.GetAtomWithIdx(n).SetNumExplicitHs(0)
+        drop.append(me)
+    if not drop:
+        return Chem.MolToSmiles(mol)  # a core without a cap is its own parent
+    for idx in sorted(drop, reverse=True):
+        rw.RemoveAtom(idx)
+    try:
+        Chem.SanitizeMol(rw)
+    except Exception:  # noqa: BLE001 - an odd cap: no parent
+        return ""
+    return Chem.MolToSmiles(rw)
+
+
+_Q_AMIDE_CAP = Chem.MolFromSmarts("[CX3](=O)[NX3H1][CH3]")
+
+
 _core_finder: Any = None
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 
 from chelscreen.cli.options import (
     attach_input_columns,
@@ -129,11 +130,23 @@ def predict(inputs: tuple[str, ...], metals: str | None, out: Path | None,
     else:
         df = predict_stability(base_ligands(ligs), metals, model=model_dir, **kw)
     df = attach_input_columns(df, ligs)
-    bad = int((df["status"] == "invalid").sum())
-    if bad:
-        logger.warning("%d of %d rows are invalid (see the message column)", bad, len(df))
+    invalid = df["status"] == "invalid"
+    first = ""
+    if invalid.any():
+        i = int(np.flatnonzero(invalid.to_numpy())[0])
+        ident = df["id"].iloc[i] if "id" in df else ""
+        first = f"row {i + 1}" + (f" ({ident})" if ident else "") + f": {df['message'].iloc[i]}"
+        if pairs and not invalid.all():
+            # ligand problems were reported when the ligands were read; a pairs table can
+            # also hold invalid metals, so its rows are counted here with the first reason
+            logger.warning("%d of %d rows are invalid; %s", int(invalid.sum()), len(df), first)
     if not write_output(df, out):
         df.to_csv(sys.stdout, index=False, float_format="%.3f")
+    if len(df) and invalid.all():
+        more = f" (and {len(df) - 1} more rows; see the message column)" if len(df) > 1 else ""
+        err = click.ClickException(f"no row could be predicted: {first}{more}")
+        err.exit_code = 2  # bad input, like every other user error (1 = unexpected failure)
+        raise err
 
 
 @click.command("train")

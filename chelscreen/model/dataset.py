@@ -499,6 +499,16 @@ LN_OUTLIER = 3.0
 LN_SMOOTH_RMS = 1.0
 
 
+
+def _is_series_match(n_match: int, n_metals: int) -> bool:
+    """Values of one ligand that equal another series for at least :data:`COPY_MIN_METALS`
+    metals *and* for at least half of the metals the ligand has in that source: a copied
+    series. (Simple carboxylates with many measurements share single two-decimal values with
+    their homologues by chance - NIST's acetic and propanoic acid agree for five metals - but
+    not a whole series.)"""
+    return n_match >= COPY_MIN_METALS and n_match >= 0.5 * n_metals
+
+
 def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
                        ) -> tuple[pd.DataFrame, list[tuple]]:
     """Drop rows of another source (SATCMF) that are another NIST ligand's constants.
@@ -507,9 +517,10 @@ def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
     acid's lanthanide constants, 4-nitroresorcinol those of 4-nitrosoresorcinol, EDDS seven of
     EDTA's (Eu 16.23, Tb 16.59 ... where NIST's EDDS values are 13.5), a 4-methyl isomer those of
     N-(6-methyl-2-pyridylmethyl)iminodiacetic acid. Where the values of one ligand of ``others``
-    equal (to 0.01) the NIST values of one *other* NIST structure for at least
-    :data:`COPY_MIN_METALS` metals, those rows are copies (chance agreement at two decimals for
-    four metals is negligible) and are dropped; its other rows stay.
+    equal (to 0.01) the NIST values of one *other* NIST structure for a whole series
+    (:func:`_is_series_match`), or for at least :data:`COPY_MIN_METALS` metals of which as
+    many contradict the ligand's own NIST constants by > 2 log units, those rows are copies and
+    are dropped; its other rows stay.
 
     Returns ``others`` without the copies and one report row per (ligand, source ligand).
     """
@@ -524,8 +535,16 @@ def drop_copied_values(nist: pd.DataFrame, others: pd.DataFrame
     j = j[j["smiles"] != j["smiles_nist"]]
     drop: set = set()
     report = []
+    n_metals = others.groupby("smiles")["metal"].nunique()
+    own = nist.groupby(["smiles", "metal"])["logK"].agg(["min", "max"])
     for (smi, src), g in j.groupby(["smiles", "smiles_nist"], sort=True):
-        if g["metal"].nunique() < COPY_MIN_METALS:
+        # the copied values contradict the ligand's own NIST constants (EDDS: 16.2 vs 13.5)
+        contradicted = sum(
+            (smi, m) in own.index
+            and min(abs(v - own.loc[(smi, m), "min"]), abs(v - own.loc[(smi, m), "max"])) > 2
+            for m, v in zip(g["metal"], g["logK"]))
+        if not (_is_series_match(g["metal"].nunique(), n_metals[smi])
+                or (g["metal"].nunique() >= COPY_MIN_METALS and contradicted >= COPY_MIN_METALS)):
             continue
         drop |= set(g["_row"])
         report.append((smi, ";".join(sorted(g["metal"].unique())),
@@ -542,13 +561,40 @@ def load_nist_other_definitions(raw: Path, structures: pd.DataFrame) -> pd.DataF
     for simple metal ions, with the ligand structure: used only to recognise such constants
     entered elsewhere as K_ML (:func:`drop_other_definition_values`)."""
     df = pd.read_csv(raw / NIST_CSV, usecols=["metal", "ligand_id", "beta_definition_raw",
-                                               "logK"])
+                                               "logK", "ionic_strength"])
     df = df[(df["beta_definition_raw"] != ML_DEFINITION) & (df["metal"] != "H+")]
     df = df.assign(metal=df["metal"].map(parse_nist_metal),
                    smiles=df["ligand_id"].map(
                        structures.set_index("nist_ligand_id")["smiles"]).fillna(""))
     df = df[df["metal"].notna() & (df["smiles"] != "") & df["logK"].notna()]
-    return df[["smiles", "metal", "beta_definition_raw", "logK"]].reset_index(drop=True)
+    return df[["smiles", "metal", "beta_definition_raw", "logK", "ionic_strength"]
+              ].reset_index(drop=True)
+
+
+BETA2_DEFINITION = "[ML<sub>2</sub>]/[M][L]<sup>2</sup>"
+
+
+def drop_ml_above_beta2(nist: pd.DataFrame, other_defs: pd.DataFrame
+                        ) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop NIST K_ML values that exceed the same pair's log β2 (same ionic strength) by more
+    than 2 log units.
+
+    log β2 = log K1 + log K2, and log K2 is not below -2 for a real system, so such an entry is
+    internally inconsistent: a β2 (or another constant) filed as K_ML. Example: NIST's
+    1-hydroxy-2-pyridinone with In³⁺ lists K_ML 13.97, β2 8.83 (the Co²⁺ β2 of the same
+    ligand) and β3 13.36, while Ga³⁺ has K_ML 9.12, β2 16.70.
+    """
+    b2 = other_defs[other_defs["beta_definition_raw"] == BETA2_DEFINITION]
+    b2 = b2.assign(ionic_strength=b2["ionic_strength"].fillna(IMPUTED_IONIC_STRENGTH))
+    top = b2.groupby(["smiles", "metal", "ionic_strength"])["logK"].max()
+    key = list(zip(nist["smiles"], nist["metal"], nist["ionic_strength"]))
+    limit = np.array([top.get(k, np.inf) for k in key]) + 2.0
+    bad = nist["logK"].to_numpy() > limit
+    report = [(r.smiles, r.metal, f"{r.logK:.2f} (NIST_SRD46, {r.source_id})", "",
+               f"K_ML above the same pair's log beta2 ({top[(r.smiles, r.metal, r.ionic_strength)]:.2f}, "
+               f"I = {r.ionic_strength:g} M) by more than 2: inconsistent entry; dropped")
+              for r in nist[bad].itertuples()]
+    return nist[~bad], report
 
 
 def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
@@ -558,7 +604,7 @@ def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
     SATCMF gives twelve lanthanide "log K1" values of an azo dye (a chromotropic-acid azo
     derivative) that are, metal for metal, NIST's ``[MHL]/[M][HL]`` constants of that ligand
     (protonated complex from the protonated ligand), for which NIST has no K_ML at all. Where
-    at least :data:`COPY_MIN_METALS` metals of one ligand equal (to 0.01) NIST constants of one
+    a series of one ligand (:func:`_is_series_match`) equals (to 0.01) NIST constants of one
     other definition for the same ligand and metal, and none of them equals a NIST K_ML value
     of that pair, these rows are dropped.
     """
@@ -573,8 +619,9 @@ def drop_other_definition_values(other_defs: pd.DataFrame, nist: pd.DataFrame,
     j = j[[(s, m, v) not in ml for s, m, v in zip(j["smiles"], j["metal"], j["_v"])]]
     drop: set = set()
     report = []
+    n_metals = others.groupby("smiles")["metal"].nunique()
     for (smi, definition), g in j.groupby(["smiles", "beta_definition_raw"], sort=True):
-        if g["metal"].nunique() < COPY_MIN_METALS:
+        if not _is_series_match(g["metal"].nunique(), n_metals[smi]):
             continue
         drop |= set(g["_row"])
         plain = re.sub(r"</?su[bp]>", "", definition)
@@ -715,6 +762,48 @@ def at_reference_ionic_strength(logk, ionic, metal_charge, ligand_charge) -> np.
     zz = 2.0 * 0.51 * np.asarray(metal_charge, float) * np.asarray(ligand_charge, float)
     return np.asarray(logk, float) + zz * (_davies(ionic) - _davies(
         np.full(len(np.atleast_1d(logk)), CONFLICT_REFERENCE_I)))
+
+
+#: metals that should not bind a ligand more strongly than both Ni2+ and Cu2+ do
+#: (Irving-Williams order Mn < Fe < Co < Ni < Cu > Zn)
+IRVING_WILLIAMS_LOW = ("Mn2+", "Fe2+", "Co2+", "Zn2+")
+IW_MARGIN = 3.0
+
+
+def drop_irving_williams_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop Mn²⁺/Fe²⁺/Co²⁺/Zn²⁺ values above *both* the Ni²⁺ and the Cu²⁺ value of the same
+    ligand by more than :data:`IW_MARGIN` log units.
+
+    The Irving–Williams order (Mn < Fe < Co < Ni < Cu > Zn) holds for N/O chelators with few,
+    small exceptions; a value that beats both Ni and Cu by more than three log units is a
+    mis-entry (NIST's aminomethylphosphonous acid: Co²⁺ 8.6 against Ni²⁺ 3.95 and Cu²⁺ 4.97).
+    A value supported by an independent measurement of the same pair (a different value within
+    1.5 units) stays.
+    """
+    sub = rows[rows["metal"].isin(IRVING_WILLIAMS_LOW + ("Ni2+", "Cu2+"))]
+    med = sub.groupby(["smiles", "metal"])["logK"].median().unstack()
+    if not {"Ni2+", "Cu2+"} <= set(med.columns):
+        return rows, []
+    drop, report = [], []
+    for metal in [m for m in IRVING_WILLIAMS_LOW if m in med.columns]:
+        ceiling = med[["Ni2+", "Cu2+"]].max(axis=1) + IW_MARGIN
+        both = med["Ni2+"].notna() & med["Cu2+"].notna()
+        for smi in med.index[both & (med[metal] > ceiling)]:
+            pair = sub[(sub["smiles"] == smi) & (sub["metal"] == metal)]
+            for idx, v in pair["logK"].items():
+                if v <= ceiling[smi]:
+                    continue
+                rest = pair["logK"].drop(idx)
+                if (((rest - v).abs() <= 1.5) & ((rest - v).abs() > 0.005)).any():
+                    continue
+                drop.append(idx)
+                r = rows.loc[idx]
+                report.append((smi, metal, f"{v:.2f} ({r['source']}, {r['source_id']})", "",
+                               f"Irving-Williams violation: above both Ni2+ "
+                               f"({med.loc[smi, 'Ni2+']:.2f}) and Cu2+ "
+                               f"({med.loc[smi, 'Cu2+']:.2f}) of the same ligand by more than "
+                               f"{IW_MARGIN:g}; dropped"))
+    return rows.drop(index=drop), report
 
 
 def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -917,8 +1006,11 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     (nist, sat, hp, other_defs, *extra), renamed = unify_ligand_smiles(
         [nist, sat, hp, other_defs, *extra])
     stats["ligand_smiles_unified"] = [f"{a} -> {b}" for a, b in renamed]
+    nist, above_b2 = drop_ml_above_beta2(nist, other_defs)
+    stats["nist_ml_above_beta2_dropped"] = len(above_b2)
     nist, sat, isomers = drop_conflicting_stereoisomers(nist, sat)
     stats["nist_stereoisomers_dropped"] = len(isomers)
+    isomers = above_b2 + isomers
     sat, copies = drop_copied_values(nist, sat)
     stats["satcmf_copied_series"] = len(copies)
     stats["satcmf_copied_rows_dropped"] = sum(r[2].count(";") + 1 for r in copies)
@@ -942,6 +1034,9 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     rows["n_measurements"] = 1
     rows, ln_outliers = drop_lanthanide_outliers(rows)
     stats["lanthanide_outliers_dropped"] = len(ln_outliers)
+    rows, iw_outliers = drop_irving_williams_outliers(rows)
+    stats["irving_williams_outliers_dropped"] = len(iw_outliers)
+    ln_outliers = ln_outliers + iw_outliers
     rows, conflicts = resolve_conflicts(rows)
     flagged = isomers + copies + ln_outliers
     conflicts = pd.concat([pd.DataFrame(flagged, columns=conflicts.columns), conflicts],

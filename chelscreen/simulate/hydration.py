@@ -266,3 +266,258 @@ def simulate_aqua_ion(model: IonModel, n_waters: int = 400, equil_ps: float = 5.
                 "ns_per_day": (equil_ps + prod_ps) / 1000.0 / wall * 86400.0,
                 "platform": plat.getName(), "source": model.source})
     return out
+
+
+# --- Hydration free energy of an ion model (benchmarks/validate_ions.py --hfe) -------------------
+#
+# Path (stated method): the ion's charge and its C4 term are switched on together, linearly in one
+# coupling parameter lambda (q = lambda Q, C4 = lambda C4_full), in the presence of the full 12-6
+# LJ sphere, by thermodynamic integration with Gauss-Legendre windows; the neutral 12-6 sphere is
+# inserted into pure water by Widom test-particle insertion (the LJ cavity term is a few kcal/mol
+# and needs no soft-core path). With PME, OpenMM's energy of a charged box includes the
+# neutralizing-background (Wigner) self-energy of the ion with its images (checked in the unit
+# tests), so the lambda^2 self term is exactly -Q^2 xi / (2 L) (xi = 2.837297, cubic lattice) and
+# the remaining finite-size error is the solvent-screened part of it, corrected by
+# ``finite_size_kcal`` (Hummer, Pratt & Garcia, J. Phys. Chem. 1996, 100, 1206,
+# doi:10.1021/jp951011v: Ewald sums with the self term; the continuum estimate of what is left is
+# + Q^2 xi / (8 pi eps0 eps_s L)).
+# Sign convention: free energies in kcal/mol, negative = favourable hydration.
+
+WIGNER_XI = 2.837297  # |xi_EW| of a simple cubic lattice (Ewald sum of a point charge + background)
+KB_KCAL = 0.0019872043  # kcal/mol/K
+
+
+def _aqua_system(model: IonModel, n_waters: int, coupled: bool) -> tuple:
+    """The aqua-ion system used by :func:`simulate_aqua_ion` and the HFE runs.
+
+    ``coupled=True``: the ion charge and C4 are controlled by global parameters ``lambda_q``
+    (charge = lambda_q * Q, a NonbondedForce particle-parameter offset) and ``c4``; the
+    NonbondedForce is in force group 0, the C4 force in group 1.
+    Returns (system, positions_nm, edge_A, water-O indices).
+    """
+    import openmm as mm
+    from rdkit import Chem
+
+    el = "".join(c for c in model.ion if c.isalpha())
+    wat, edge = water_box(n_waters, centre_A=np.zeros(3), solute_A=np.zeros((1, 3)),
+                          padding_A=0.0)
+    wat = wat[np.linalg.norm(wat[:, 0, :], axis=1) > 2.0]  # drop waters on the ion
+    system = mm.System()
+    system.addParticle(Chem.GetPeriodicTable().GetAtomicWeight(el))
+    nb = mm.NonbondedForce()
+    nb.setNonbondedMethod(mm.NonbondedForce.PME)
+    nb.setCutoffDistance(CUTOFF_NM)
+    nb.setUseDispersionCorrection(True)
+    if coupled:
+        nb.addGlobalParameter("lambda_q", 1.0)
+        nb.addParticle(0.0, model.sigma_nm, model.epsilon_kJ)
+        nb.addParticleParameterOffset("lambda_q", 0, float(model.charge), 0.0, 0.0)
+    else:
+        nb.addParticle(float(model.charge), model.sigma_nm, model.epsilon_kJ)
+    first = add_waters(system, nb, len(wat))
+    nb.setForceGroup(0)
+    system.addForce(nb)
+    ow = list(range(first, system.getNumParticles(), 3))
+    if model.c4_kJ_nm4 or coupled:
+        f = c4_force(system.getNumParticles(), 0, ow, model.c4_kJ_nm4, nonbonded=nb)
+        f.setForceGroup(1)
+        system.addForce(f)
+    box = edge / 10.0
+    system.setDefaultPeriodicBoxVectors(mm.Vec3(box, 0, 0), mm.Vec3(0, box, 0),
+                                        mm.Vec3(0, 0, box))
+    pos = np.vstack([np.zeros((1, 3)), wat.reshape(-1, 3)]) / 10.0
+    return system, pos, edge, ow
+
+
+def pme_self_energy_kJ(charge: float, edge_A: float, platform: Any = None) -> float:
+    """Energy of one point charge alone in the periodic box with OpenMM's PME settings of the
+    aqua-ion runs (the ion's interaction with its images and the neutralizing background)."""
+    import openmm as mm
+    from openmm import unit
+
+    s = mm.System()
+    s.addParticle(1.0)
+    nb = mm.NonbondedForce()
+    nb.setNonbondedMethod(mm.NonbondedForce.PME)
+    nb.setCutoffDistance(CUTOFF_NM)
+    nb.addParticle(float(charge), 0.3, 0.0)
+    s.addForce(nb)
+    b = edge_A / 10.0
+    s.setDefaultPeriodicBoxVectors(mm.Vec3(b, 0, 0), mm.Vec3(0, b, 0), mm.Vec3(0, 0, b))
+    ctx = mm.Context(s, mm.VerletIntegrator(0.001),
+                     platform or mm.Platform.getPlatformByName("Reference"))
+    ctx.setPositions([mm.Vec3(0, 0, 0)] * unit.nanometer)
+    return ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(
+        unit.kilojoule_per_mole)
+
+
+def finite_size_kcal(charge: float, edge_A: float, eps_solvent: float) -> float:
+    """Residual finite-size correction of a PME charging free energy that already contains the
+    Wigner self term: + Q^2 xi / (8 pi eps0 eps_s L) (continuum estimate; Hummer, Pratt &
+    Garcia 1996, doi:10.1021/jp951011v). Positive: the periodic images make the raw value too
+    negative."""
+    from chelscreen.simulate.params import ONE_4PI_EPS0
+
+    return ONE_4PI_EPS0 * charge**2 * WIGNER_XI / (2.0 * eps_solvent * edge_A / 10.0) / KCAL
+
+
+def gauss_legendre_windows(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1]."""
+    t, w = np.polynomial.legendre.leggauss(int(n))
+    return (t + 1.0) / 2.0, w / 2.0
+
+
+def _block_se(x: np.ndarray, n_blocks: int = 5) -> float:
+    """Standard error of the mean from block averages (correlated samples)."""
+    blocks = np.array_split(np.asarray(x, float), n_blocks)
+    m = np.array([b.mean() for b in blocks if len(b)])
+    return float(m.std(ddof=1) / math.sqrt(len(m))) if len(m) > 1 else float("nan")
+
+
+def charging_free_energy(model: IonModel, n_windows: int = 5, equil_ps: float = 2.0,
+                         first_equil_ps: float = 4.0, prod_ps: float = 8.0,
+                         sample_ps: float = 0.05, n_waters: int = 400, seed: int = 1,
+                         temperature_K: float = 300.0, platform: Any = None,
+                         progress: Any = None) -> dict[str, Any]:
+    """TI of switching the ion's charge and C4 term on (lambda: 0 -> 1) in the presence of its
+    12-6 sphere, in TIP3P with PME.
+
+    U(lambda) = U_0 + lambda * (ion-water Coulomb + C4 terms) + lambda^2 * Q^2 S, S the
+    configuration-independent self term of the ion with its images (:func:`pme_self_energy_kJ`),
+    so dU/dlambda = [E_nb(1) - E_nb(0)] + (2 lambda - 1) Q^2 S + E_C4(lambda) / lambda, evaluated
+    exactly on each sampled configuration (two extra energy evaluations). Windows run from
+    lambda near 1 down, each starting from the previous one's last state.
+    Returns dG (kcal/mol), its block standard error, the per-window means and the box edge.
+    """
+    import openmm as mm
+    from openmm import unit
+
+    system, pos, edge, ow = _aqua_system(model, n_waters, coupled=True)
+    plat = platform or cpu_platform()
+    integ = mm.LangevinMiddleIntegrator(temperature_K, 5.0, 0.002)
+    integ.setRandomNumberSeed(int(seed))
+    ctx = mm.Context(system, integ, plat)
+    ctx.setPositions(pos * unit.nanometer)
+    ctx.applyConstraints(1e-6)
+    mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
+    ctx.setVelocitiesToTemperature(temperature_K, int(seed))
+    q = float(model.charge)
+    self_kJ = pme_self_energy_kJ(q, edge, plat)  # = Q^2 S
+    lams, wts = gauss_legendre_windows(n_windows)
+    order = np.argsort(-lams)
+    spf = max(1, int(round(sample_ps / 0.002)))
+    n_samp = int(round(prod_ps / sample_ps))
+    kJ = unit.kilojoule_per_mole
+    win: list[dict] = []
+    t0 = time.perf_counter()
+    for k, i in enumerate(order):
+        lam = float(lams[i])
+        ctx.setParameter("lambda_q", lam)
+        ctx.setParameter("c4", lam * model.c4_kJ_nm4)
+        integ.step(int(round((first_equil_ps if k == 0 else equil_ps) / 0.002)))
+        du = np.empty(n_samp)
+        for s in range(n_samp):
+            integ.step(spf)
+            e_c4 = (ctx.getState(getEnergy=True, groups={1}).getPotentialEnergy()
+                    .value_in_unit(kJ)) if model.c4_kJ_nm4 else 0.0
+            ctx.setParameter("lambda_q", 1.0)
+            e1 = ctx.getState(getEnergy=True, groups={0}).getPotentialEnergy().value_in_unit(kJ)
+            ctx.setParameter("lambda_q", 0.0)
+            e0 = ctx.getState(getEnergy=True, groups={0}).getPotentialEnergy().value_in_unit(kJ)
+            ctx.setParameter("lambda_q", lam)
+            du[s] = (e1 - e0) + (2.0 * lam - 1.0) * self_kJ + e_c4 / lam
+        du /= KCAL
+        win.append({"lambda": lam, "weight": float(wts[i]), "dudl_kcal": float(du.mean()),
+                    "dudl_se_kcal": _block_se(du), "dudl_sd_kcal": float(du.std())})
+        if progress:
+            progress(f"{model.ion} lambda {lam:.4f}: <dU/dl> {du.mean():9.2f} +/- "
+                     f"{win[-1]['dudl_se_kcal']:.2f} kcal/mol ({time.perf_counter() - t0:.0f} s)")
+    del ctx
+    dg = float(sum(w["weight"] * w["dudl_kcal"] for w in win))
+    se = float(math.sqrt(sum((w["weight"] * w["dudl_se_kcal"]) ** 2 for w in win)))
+    return {"ion": model.ion, "dG_charge_c4_kcal": dg, "dG_charge_c4_se_kcal": se,
+            "windows": sorted(win, key=lambda w: w["lambda"]), "edge_A": edge,
+            "n_waters": len(ow), "self_energy_kJ": self_kJ, "wall_s": time.perf_counter() - t0,
+            "platform": plat.getName(), "n_windows": int(n_windows), "equil_ps": equil_ps,
+            "prod_ps": prod_ps}
+
+
+def water_frames(n_waters: int = 400, equil_ps: float = 2.0, prod_ps: float = 20.0,
+                 frame_ps: float = 0.1, seed: int = 7, temperature_K: float = 300.0,
+                 platform: Any = None) -> tuple[np.ndarray, float]:
+    """Water-oxygen positions (frames, n, 3) in A of a pure TIP3P box cut like the aqua-ion box
+    (PME, 300 K), for Widom insertion; returns (frames, edge_A)."""
+    import openmm as mm
+    from openmm import unit
+
+    wat, edge = water_box(n_waters, centre_A=np.zeros(3), solute_A=np.zeros((1, 3)),
+                          padding_A=0.0)
+    wat = wat[np.linalg.norm(wat[:, 0, :], axis=1) > 2.0]
+    system = mm.System()
+    nb = mm.NonbondedForce()
+    nb.setNonbondedMethod(mm.NonbondedForce.PME)
+    nb.setCutoffDistance(CUTOFF_NM)
+    nb.setUseDispersionCorrection(True)
+    add_waters(system, nb, len(wat))
+    system.addForce(nb)
+    b = edge / 10.0
+    system.setDefaultPeriodicBoxVectors(mm.Vec3(b, 0, 0), mm.Vec3(0, b, 0), mm.Vec3(0, 0, b))
+    integ = mm.LangevinMiddleIntegrator(temperature_K, 5.0, 0.002)
+    integ.setRandomNumberSeed(int(seed))
+    ctx = mm.Context(system, integ, platform or cpu_platform())
+    ctx.setPositions(wat.reshape(-1, 3) / 10.0 * unit.nanometer)
+    ctx.applyConstraints(1e-6)
+    mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
+    ctx.setVelocitiesToTemperature(temperature_K, int(seed))
+    integ.step(int(round(equil_ps / 0.002)))
+    spf = max(1, int(round(frame_ps / 0.002)))
+    frames = []
+    for _ in range(int(round(prod_ps / frame_ps))):
+        integ.step(spf)
+        xyz = np.asarray(ctx.getState(getPositions=True).getPositions(asNumpy=True)
+                         .value_in_unit(unit.angstrom))
+        frames.append(xyz[0::3])
+    return np.array(frames), float(edge)
+
+
+def widom_lj_kcal(models: list[IonModel], frames_A: np.ndarray, edge_A: float,
+                  n_insert: int = 500, seed: int = 11,
+                  temperature_K: float = 300.0) -> list[tuple[float, float]]:
+    """Excess chemical potential (kcal/mol) of each model's neutral 12-6 sphere in water by Widom
+    test-particle insertion (Lorentz-Berthelot with TIP3P O, cut at the simulation cutoff, plus
+    the analytical dispersion tail OpenMM adds). Returns [(mu_LJ, block standard error)] in the
+    order of ``models``."""
+    from scipy.special import logsumexp
+
+    rng = np.random.default_rng(seed)
+    kt = KB_KCAL * temperature_K
+    rc = CUTOFF_NM * 10.0
+    n_o = frames_A.shape[1]
+    rho = n_o / edge_A**3
+    sig_o, eps_o = TIP3P["sigO"] * 10.0, TIP3P["epsO"] / KCAL
+    pars = []
+    for m in models:
+        s = 0.5 * (m.sigma_nm * 10.0 + sig_o)
+        e = math.sqrt(m.epsilon_kJ / KCAL * eps_o)
+        tail = 16.0 * math.pi * rho * e * (s**12 / (9.0 * rc**9) - s**6 / (3.0 * rc**3))
+        pars.append((s, e, tail))
+    log_b = np.zeros((len(models), len(frames_A)))  # log of each frame's mean Boltzmann factor
+    for f, o in enumerate(frames_A):
+        pts = rng.uniform(-edge_A / 2, edge_A / 2, size=(n_insert, 3))
+        dv = pts[:, None, :] - o[None, :, :]
+        dv -= edge_A * np.round(dv / edge_A)
+        r2 = (dv**2).sum(axis=2)
+        inside = r2 < rc * rc
+        inv6 = np.where(inside, 1.0 / np.maximum(r2, 1e-6) ** 3, 0.0)
+        for k, (s, e, tail) in enumerate(pars):
+            s6 = s**6 * inv6
+            u = (4.0 * e * (s6 * s6 - s6)).sum(axis=1) + tail
+            log_b[k, f] = logsumexp(-u / kt) - math.log(n_insert)
+    out = []
+    for lb in log_b:
+        mu = -kt * (logsumexp(lb) - math.log(len(lb)))
+        nb = min(5, len(lb))
+        blocks = [-kt * (logsumexp(x) - math.log(len(x))) for x in np.array_split(lb, nb)]
+        se = float(np.std(blocks, ddof=1) / math.sqrt(nb)) if nb > 1 else float("nan")
+        out.append((float(mu), se))
+    return out

@@ -78,3 +78,18 @@ def test_train_then_predict_with_model(run_cli, test_data, tmp_path):
     # EDTA is in the tiny training set: measured values shown, Cu2+ above Ca2+
     assert df["logK_exp"].notna().all()
     assert df["logK_pred"].iloc[0] > df["logK_pred"].iloc[1]
+
+
+def test_predict_with_no_predictable_row_exits_2_with_the_first_reason(tmp_path):
+    # review M3: only invalid input exited 0 with two redundant warnings
+    import subprocess
+    import sys
+
+    out = tmp_path / "p.csv"
+    res = subprocess.run([sys.executable, "-m", "chelscreen", "predict", "C1CC(N", "--metals",
+                          "Lu-177", "-o", str(out)], capture_output=True, text=True)
+    assert res.returncode == 2, res.stderr
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("Error")]
+    assert len(errors) == 1 and "row 1 (L0001)" in errors[0] and "parentheses" in errors[0]
+    assert "rows are invalid" not in res.stderr  # the reading step already counted them
+    assert out.exists()

@@ -333,3 +333,27 @@ def test_derivative_of_a_table_core_is_its_analogue():
     assert r.labeling_basis == "analogue"
     assert "CHX-A''-DTPA" in r.message and "substructure" in r.message
     assert r.suggested_temperature_C <= 40 and r.mild_labeling_prob >= 0.5
+
+
+def test_a_conjugate_is_labeled_as_its_chelator():
+    # review M1: DOTATATE (capped core DOTA mono-N-methylamide) got basis "analogue" and a
+    # different probability from DOTA although the precedent row is "DOTA (DOTATOC / DOTA-tate)"
+    from chelscreen.radiolabeling import labeling
+
+    out = labeling(["DOTA", "DOTATATE", "PSMA-617"], ["Lu-177"])
+    assert out["labeling_basis"].tolist() == ["precedent"] * 3
+    assert out["mild_labeling_prob"].nunique() == 1
+
+
+def test_precedent_text_says_what_was_not_reported():
+    # review M2: the DOTAM/Pb-212 precedent printed "?, ?, pH 5.5"
+    from types import SimpleNamespace
+
+    from chelscreen.radiolabeling import _precedent_text
+
+    r = SimpleNamespace(chelator="DOTAM", conjugate="", radionuclide="Pb-212",
+                        temperature_C=float("nan"), time_min=float("nan"), pH=5.5,
+                        conc_uM=float("nan"), rcy_percent=94.0, doi="10.1/x")
+    text = _precedent_text(r)
+    assert "?" not in text
+    assert text.startswith("DOTAM/Pb-212: temperature n/r, time n/r, pH 5.5, 94 %")

@@ -377,3 +377,56 @@ def test_committed_table_one_smiles_per_ligand_and_no_other_definition(repo_root
     assert conflicts["reason"].str.startswith("definition error").sum() >= 1
     dye = t[t["source_id"].astype(str).str.contains("satcmf:row1080(?:;|$)")]
     assert dye.empty                                    # Gd3+ 6.03 = NIST's [MHL]/[M][HL]
+
+
+def test_chance_agreement_of_single_values_is_not_a_copy():
+    # homologous carboxylates with many measurements share single two-decimal values by chance
+    # (NIST's acetic and propanoic acid: five metals); a few matches in a long series that does
+    # not contradict the ligand's own NIST values are no copy
+    metals = ["Cu2+", "Zn2+", "Cd2+", "Pb2+", "Ni2+", "Co2+", "Mn2+", "Ca2+", "Mg2+", "Sr2+"]
+    nist = pd.DataFrame({"smiles": "A", "metal": metals[:4], "logK": [1.83, 1.1, 1.3, 2.1],
+                         "ligand_name": "acetate"})
+    sat = pd.DataFrame({"smiles": "P", "metal": metals,
+                        "logK": [1.83, 1.1, 1.3, 2.1, 0.7, 0.6, 0.5, 0.6, 0.5, 0.4],
+                        "source": "SATCMF"})
+    kept, report = dataset.drop_copied_values(nist, sat)
+    assert len(kept) == len(sat) and not report
+
+
+def test_ml_constant_above_beta2_is_dropped():
+    # NIST 1-hydroxy-2-pyridinone/In3+: K_ML 13.97 but beta2 8.83 (Co2+'s beta2) and beta3 13.36
+    nist = pd.DataFrame({"smiles": ["H"] * 3, "metal": ["In3+", "Ga3+", "In3+"],
+                         "ionic_strength": [0.1, 0.1, 1.0], "logK": [13.97, 9.12, 13.0],
+                         "source_id": ["a", "b", "c"]})
+    defs = pd.DataFrame({"smiles": "H", "metal": ["In3+", "Ga3+", "In3+"],
+                         "beta_definition_raw": [dataset.BETA2_DEFINITION] * 2 + ["[MHL]/[ML][H]"],
+                         "logK": [8.83, 16.70, 2.0], "ionic_strength": [0.1, 0.1, 1.0]})
+    kept, report = dataset.drop_ml_above_beta2(nist, defs)
+    assert list(kept["source_id"]) == ["b", "c"] and len(report) == 1
+
+
+def test_committed_table_has_no_k_ml_above_beta2(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    hopo = t[(t["smiles"] == features.standardize_smiles("O=c1ccccn1O")) & (t["metal"] == "In3+")]
+    assert hopo.empty or hopo["logK"].max() < 12
+
+
+def test_irving_williams_violation_is_dropped():
+    # NIST aminomethylphosphonous acid: Co2+ 8.6 against Ni2+ 3.95 and Cu2+ 4.97
+    rows = pd.DataFrame({
+        "smiles": ["P"] * 4 + ["Q"] * 3,
+        "metal": ["Co2+", "Ni2+", "Cu2+", "Zn2+", "Zn2+", "Ni2+", "Cu2+"],
+        "logK": [8.6, 3.95, 4.97, 4.5, 9.0, 5.5, 6.5],
+        "source": "NIST_SRD46", "source_id": list("abcdefg"),
+    })
+    kept, report = dataset.drop_irving_williams_outliers(rows)
+    assert list(kept["source_id"]) == list("bcdefg")    # Q: Zn 9.0 is < Cu + 3, kept
+    assert len(report) == 1 and report[0][1] == "Co2+"
+
+
+def test_committed_table_respects_irving_williams(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    med = t.groupby(["smiles", "metal"])["logK"].median().unstack()
+    ceiling = med[["Ni2+", "Cu2+"]].max(axis=1, skipna=False) + dataset.IW_MARGIN
+    for metal in dataset.IRVING_WILLIAMS_LOW:
+        assert not (med[metal] > ceiling).any(), metal

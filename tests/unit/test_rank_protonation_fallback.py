@@ -22,11 +22,23 @@ def test_protonation_table_holds_only_finite_lists() -> None:
     assert all(vals and all(math.isfinite(v) for v in vals) for vals in table.values())
 
 
-def test_dota_alpha_is_corrected_with_the_estimate() -> None:
+def test_dota_alpha_keeps_the_measured_steps_and_estimates_only_the_missing_one() -> None:
+    # DOTA's NIST list (9.69, 4.47, 4.23) lacks the most basic step. Replacing the whole list by
+    # the structural estimate (11.5, 7.5) put a 7.5 beside the measured 9.69 and made log αL
+    # 1.9 units too small (pM of every cyclen-acetate ~2 units too high against ligands with
+    # complete measured lists, review H5). The measured steps stay; the estimate adds 11.5.
     from rdkit import Chem
 
     st = _ligand_structure(DOTA)
-    assert math.isfinite(st["log_alphaL_pH7_4"]) and st["log_alphaL_pH7_4"] > 3.0
-    assert st["pKa_source"].startswith("estimated")
+    assert st["pKa_values"] == "11.50,9.69,4.47,4.23"
+    assert st["pKa_source"].startswith("measured steps") and "estimated" in st["pKa_source"]
     est = estimate_pkas(Chem.MolFromSmiles(DOTA))
-    assert st["log_alphaL_pH7_4"] == log_alpha_ligand(est)
+    assert st["log_alphaL_pH7_4"] == log_alpha_ligand([11.5, 9.69, 4.47, 4.23])
+    assert st["log_alphaL_pH7_4"] > log_alpha_ligand(est) + 1.5
+
+
+def test_complete_pkas_adds_only_steps_more_basic_than_the_measured_ones() -> None:
+    from chelscreen.screening import complete_pkas
+
+    assert complete_pkas([9.69, 4.47, 4.23], [11.5, 7.5]) == [11.5, 9.69, 4.47, 4.23]
+    assert complete_pkas([9.4, 8.0], [9.0, 6.5]) == [9.4, 8.0]  # nothing more basic: as measured

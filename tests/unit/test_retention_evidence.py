@@ -21,7 +21,7 @@ COLUMNS = ["id", "chelator", "chelator_smiles", "conjugate", "radionuclide", "as
            "temperature_C", "time_h", "value", "unit", "outcome", "doi", "quote", "notes"]
 ASSAYS = {"serum_stability", "plasma_stability", "pbs_stability", "in_vivo_stability", "bone_uptake",
           "liver_uptake", "kidney_uptake", "acid_dissociation", "transchelation_challenge",
-          "metal_challenge"}
+          "metal_challenge", "daughter_release"}
 OUTCOMES = {"stable", "partial", "unstable"}
 #: units read by the percent-intact rule; every other numeric unit needs its reading in `notes`
 PERCENT_UNITS = {"percent_intact", "percent_dissociated"}
@@ -125,3 +125,19 @@ def test_other_numeric_units_state_their_reading(table):
 def test_rule_helper_boundaries():
     assert _rule(90) == "stable" and _rule(89.9) == "partial"
     assert _rule(50) == "partial" and _rule(49.9) == "unstable"
+
+
+def test_daughter_release_is_not_parent_retention(table):
+    # Su 2005 (212Pb-DOTA-biotin: "> 30 % of free 212Bi released") was filed as Pb-212 in vivo
+    # instability of DOTA, counted three times against DOTA only, although daughter escape after
+    # beta decay is the same physics for every chelator and is the ranking's daughter term
+    # (review H4). Such rows carry assay daughter_release and the ranking does not read them.
+    from chelscreen.rank import prepare_evidence
+
+    daughters = table[table["assay"] == "daughter_release"]
+    assert set(daughters["id"]) >= {"R066", "R067", "R068"}
+    used = prepare_evidence(table)
+    assert not used["doi"].isin(["10.1016/j.nucmedbio.2005.06.009"]).any() or set(
+        used.loc[used["doi"] == "10.1016/j.nucmedbio.2005.06.009", "assay"]) <= {
+        "transchelation_challenge", "serum_stability", "pbs_stability"}
+    assert "daughter_release" not in set(used["assay"])

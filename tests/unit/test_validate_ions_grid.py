@@ -54,3 +54,35 @@ def test_every_bundled_ion_model_has_a_cited_reference_and_its_water_check():
         assert ion in mod.REFERENCES, ion
         assert float(row["target_r_A"]) == mod.REFERENCES[ion][0], ion
         assert row["water_check"].startswith(("pass", "FAIL")), ion
+
+
+def test_water_check_records_an_hfe_failure_of_a_structurally_passing_ion(tmp_path, monkeypatch):
+    """A model within the M-O and CN tolerances but outside the HFE tolerance is written as
+    'FAIL (HFE)' (explicit runs with it then carry the ion-model warning)."""
+    import json
+    import shutil
+
+    mod = _module()
+    table = tmp_path / "ion_1264.csv"
+    shutil.copy(mod.TABLE, table)
+    monkeypatch.setattr(mod, "TABLE", table)
+    hfe = tmp_path / "hfe.csv"
+    tag = json.dumps(mod.HFE_SETTINGS, sort_keys=True)
+    pd.DataFrame([
+        {"ion": "Lu3+", "model": "12-6-4", "hfe_sim_kcal": -839.5, "hfe_sim_se_kcal": 2.0,
+         "n_waters": 349, "edge_A": 22.9, "c4_kcal_A4": 249.0, "settings": tag},
+        {"ion": "In3+", "model": "12-6-4", "hfe_sim_kcal": -829.3, "hfe_sim_se_kcal": 2.0,
+         "n_waters": 349, "edge_A": 22.9, "c4_kcal_A4": 0.0, "settings": tag},
+    ]).to_csv(hfe, index=False)
+    monkeypatch.setattr(mod, "HFE_OUT", hfe)
+    val = pd.DataFrame([
+        {"ion": i, "model": "12-6-4", "r_sim_A": r, "r_ref_A": r, "cn_sim": cn, "cn_ref": cn,
+         "r_within_tol": True, "cn_within_tol": True} for i, r, cn in
+        (("Lu3+", 2.338, 8.0), ("In3+", 2.131, 6.0))])
+    mod.record_validation(val)
+    from chelscreen.simulate.hydration import read_1264_table
+
+    rows = read_1264_table(table)
+    assert rows["Lu3+"]["water_check"].startswith("pass: ")
+    assert "HFE -840 vs -840 kcal/mol" in rows["Lu3+"]["water_check"]
+    assert rows["In3+"]["water_check"].startswith("FAIL (HFE): ")

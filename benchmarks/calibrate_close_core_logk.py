@@ -18,7 +18,6 @@ import json
 import os
 import resource
 import time
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +56,7 @@ def main() -> None:
                         continue
                     if close_core(a, b):
                         pairs.append((a, b))
-    val = per.set_index(["smiles", "metal", "I_bucket"])["logK"]
+
     diffs = []
     rows = []
     idx = per.groupby("smiles")

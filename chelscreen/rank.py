@@ -191,6 +191,11 @@ L_TOT = 1e-5
 PM_MID = 15.0
 PM_SCALE = 2.0
 MEASURED_SD = 0.6
+#: spread of a close core's measured constant standing in for a ligand's own (same metal):
+#: RMS of log K(a, M) − log K(b, M) over 5,936 same-metal comparisons of 2,244 close-core
+#: ligand pairs in the training table (median |Δ| 0.53, 90th percentile 2.4;
+#: ``benchmarks/calibrate_close_core_logk.py``, benchmarks/results/close_core_logk.json)
+CLOSE_CORE_LOGK_SD = 1.6
 #: log K sd assumed when a prediction carries none (a whole stability-constant range)
 UNKNOWN_LOGK_SD = 10.0
 CAVITY_SIGMA_PM = 25.0
@@ -1185,6 +1190,68 @@ def structure_unverified(df: pd.DataFrame) -> np.ndarray:
     return np.array([STRUCTURE_NOTE_MARK in m for m in _text_col(df, "message")], dtype=bool)
 
 
+@cache
+def _known_by_metal() -> dict[str, tuple[list[str], np.ndarray, list[str], np.ndarray]]:
+    """The bundled measured look-up by metal: SMILES, log K, source, element counts."""
+    from chelscreen._resources import models_dir
+
+    path = models_dir() / "stability" / "known_pairs.csv.gz"
+    try:
+        tab = pd.read_csv(path, dtype={"smiles": str, "metal": str, "source": str})
+    except (OSError, ValueError) as exc:
+        logger.debug("no measured look-up for close cores: %s", exc)
+        return {}
+    out = {}
+    for metal, g in tab.groupby("metal", sort=False):
+        smiles = g["smiles"].astype(str).tolist()
+        counts = np.array([_element_counts(x) for x in smiles], dtype=float)
+        out[str(metal)] = (smiles, g["logK"].to_numpy(float), g["source"].astype(str).tolist(),
+                           counts)
+    return out
+
+
+@cache
+def close_core_constant(smiles: str, metal: str) -> tuple[float, str, str] | None:
+    """A measured constant of a close core (:func:`close_core`) with the same metal:
+    ``(log K, its source, the close core's SMILES)``, or None.
+
+    A C-substituted or bifunctional analogue without a constant of its own (1B4M-DTPA,
+    HBED-CC) is closer to its parent's measured value than to a model estimate that has no
+    neighbour in the training data; :data:`CLOSE_CORE_LOGK_SD` is the spread such a stand-in
+    carries. Among several close cores the one nearest in size is used."""
+    known = _known_by_metal().get(str(metal))
+    if not known or not smiles:
+        return None
+    cands, values, sources, counts = known
+    c = np.asarray(_element_counts(smiles), dtype=float)
+    if c[0] >= 10**6:
+        return None
+    heavy = counts[:, 0]
+    size_ok = (heavy >= 0.5 * c[0]) & (heavy <= 2.0 * c[0])
+    le = (counts[:, 1:] <= c[1:]).all(axis=1)
+    ge = (counts[:, 1:] >= c[1:]).all(axis=1)
+    idx = np.flatnonzero(size_ok & (le | ge))
+    best = None
+    for i in idx[np.argsort(np.abs(heavy[idx] - c[0]), kind="stable")]:
+        if cands[i] != smiles and close_core(smiles, cands[i]):
+            best = i
+            break
+    if best is None:
+        return None
+    return float(values[best]), sources[best], cands[best]
+
+
+def _close_core_names() -> dict[str, str]:
+    """Library names by ligand key, to name a close core in the ``why`` text."""
+    try:
+        from chelscreen._resources import molecules_dir
+
+        lib = pd.read_csv(molecules_dir() / "chelators.csv", dtype=str)
+        return {ligand_key(s): n for s, n in zip(lib["smiles"], lib["name"])}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
 def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     """Add the thermodynamic, inertness, retention, daughter, labeling and total scores.
 
@@ -1203,9 +1270,30 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     basis = _text_col(out, "logK_basis")
     measured = np.isfinite(logk_exp) & np.array([b in ("", "measured") for b in basis])
     logk = np.where(measured, logk_exp, logk_pred)
-    out["logK_used"] = logk
     sd = np.where(measured, MEASURED_SD, np.abs(_col(out, "logK_sd")))
     sd = np.where(np.isfinite(sd), sd, UNKNOWN_LOGK_SD)
+    # a model-only estimate is combined (inverse-variance) with a close core's measured
+    # constant for the same metal, when the bundled look-up holds one
+    note = np.full(len(out), "", dtype=object)
+    smiles_col = _text_col(out, "smiles")
+    metal_col = _text_col(out, "metal")
+    names = None
+    for i in np.flatnonzero(ok & ~measured & np.array([b == "model" for b in basis])
+                            & np.isfinite(logk)):
+        hit = close_core_constant(smiles_col[i], metal_col[i])
+        if hit is None:
+            continue
+        value, source, other = hit
+        w_m, w_c = 1.0 / sd[i] ** 2, 1.0 / CLOSE_CORE_LOGK_SD ** 2
+        combined = (w_m * logk[i] + w_c * value) / (w_m + w_c)
+        if names is None:
+            names = _close_core_names()
+        label = names.get(ligand_key(other), other)
+        note[i] = (f"model {logk[i]:.1f} ± {sd[i]:.1f} combined with the measured {value:.2f} of "
+                   f"the close core {label} ({source}; ± {CLOSE_CORE_LOGK_SD:g} as a stand-in)")
+        logk[i], sd[i] = combined, (w_m + w_c) ** -0.5
+    out["logK_used"] = logk
+    out["logK_close_core"] = note
     probable = structure_unverified(out)
     sd = np.where(probable & ~measured, np.hypot(sd, PROBABLE_LOGK_SD), sd)
     out["logK_sd_used"] = sd
@@ -1652,7 +1740,13 @@ def why_sentence(row: pd.Series | dict) -> str:
             dom_txt += f": {note}"
         sd = f" ± {_fmt(r.get('logK_sd'))}" if _finite(r.get("logK_sd")) else ""
         how = f"{basis} estimate, " if basis and basis != "model" else ""
-        if _finite(r.get("logK_sd")) and float(r.get("logK_sd")) >= UNINFORMATIVE_LOGK_SD:
+        if _str(r.get("logK_close_core")) and _finite(r.get("logK_used")):
+            parts.append(f"log K {_fmt(r.get('logK_used'))} ± "
+                         f"{_fmt(r.get('logK_sd_used'))} ({_str(r.get('logK_close_core'))})")
+            how = None
+        if how is None:
+            pass
+        elif _finite(r.get("logK_sd")) and float(r.get("logK_sd")) >= UNINFORMATIVE_LOGK_SD:
             # a 90 % interval wider than ~16 log units says nothing about this pair
             parts.append(f"log K uninformative ({_fmt(r.get('logK_pred'))}{sd}; {how}"
                          f"{dom_txt}): the score rests on its lower bound")

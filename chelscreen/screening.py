@@ -52,7 +52,8 @@ CSV_MAX_ROWS = 100_000
 COLUMNS: tuple[str, ...] = (
     "id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
     "logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note", "logK_exp",
-    "logK_exp_source", "logK_basis", "logK_used", "logK_sd_used", "log_alphaL_pH7_4",
+    "logK_exp_source", "logK_basis", "logK_used", "logK_sd_used", "logK_close_core",
+    "log_alphaL_pH7_4",
     "log_beta1_hydrolysis", "log_alphaM_pH7_4", "logK_cond_pH7_4", "pM_pH7_4",
     "pKa_values", "pKa_source", "topology", "preorganization_code", "macrocycle_ring_size",
     "n_donors", "n_donor_O", "n_donor_amide_O", "ring_donors", "cn_preferred",
@@ -580,7 +581,8 @@ def _normalize_types(df: pd.DataFrame) -> pd.DataFrame:
     out = (pd.concat([df, pd.DataFrame(np.nan, index=df.index, columns=missing)], axis=1)
            if missing else df.copy())
     text_cols = ("id", "chelator", "smiles", "radionuclide", "metal", "status", "message",
-                 "domain_note", "logK_exp_source", "logK_basis", "topology", "precedents",
+                 "domain_note", "logK_exp_source", "logK_basis", "logK_close_core", "topology",
+                 "precedents",
                  "why", "labeling_note", "daughter_note", "pKa_values", "pKa_source",
                  "ligand_key", "ligand_parent_key", "evidence_text", "labeling_basis", "tied_with",
                  "ranked_with")

@@ -62,7 +62,9 @@ def known_pairs_table(table: pd.DataFrame) -> pd.DataFrame:
         ids = str(getattr(row, "source_id", "") or "")
         if row.source == "NIST_SRD46":
             lig = str(getattr(row, "nist_ligand_id", "") or "").split(";")[0]
-            src.append(f"NIST SRD 46 ligand {lig}{ion}")
+            how = (", K_ML derived from its MHL constants" if ids.startswith("nist-derived")
+                   else "")
+            src.append(f"NIST SRD 46 ligand {lig}{ion}{how}")
         elif row.source == "literature":
             src.append(ids.split(";")[0])
         else:

@@ -203,8 +203,15 @@ def _predict_rows(model, rows: pd.DataFrame, *, anchors: pd.DataFrame | None = N
     basis = out["logK_basis"].to_numpy(dtype=object)
     basis[np.isfinite(exp)] = "measured"
     out["logK_basis"] = basis
-    # warnings for out-of-domain predictions
+    # warnings for out-of-domain predictions; a measured pair is not an extrapolation: its
+    # answer is the measurement, and only the model estimate beside it is out of domain
+    measured = np.isfinite(exp)
     for i in np.flatnonzero((status == "ok") & ~out["in_domain"].to_numpy(bool)):
+        if measured[i]:
+            message[i] = (message[i] + "; " if message[i] else "") + (
+                "measured value shown; the model estimate beside it is outside the "
+                f"applicability domain ({out['domain_note'].iloc[i]})")
+            continue
         status[i] = "warning"
         message[i] = (message[i] + "; " if message[i] else "") + (
             f"outside the applicability domain: {out['domain_note'].iloc[i]}"

@@ -1706,7 +1706,18 @@ def why_sentence(row: pd.Series | dict) -> str:
         kind = "cross-bridged cage" if topo == "cross-bridged" else "macrocycle"
         desc = f"{dent}{ring_txt}{kind}"
         dr = r.get("cavity_mismatch_pm")
-        if _finite(dr):
+        r_ion, cav = r.get("r_ionic_pm"), r.get("cavity_radius_pm")
+        pendant = (_finite(n_don) and _finite(r.get("ring_donors"))
+                   and float(n_don) > float(r.get("ring_donors")))
+        above = (_finite(dr) and float(dr) > CAVITY_SIGMA_PM and _finite(r_ion) and _finite(cav)
+                 and float(r_ion) > float(cav) and pendant and _finite(ring)
+                 and float(ring) <= 12)
+        if above:
+            # a large ion sits above the N4 plane of a small ring and is held by the pendant
+            # arms (Pb²⁺/Bi³⁺/Ac³⁺ with cyclen-based chelators): "cavity fit" does not apply
+            desc += (f" with {ion} above the ring plane, held by the pendant arms "
+                     f"(ion {float(dr):.0f} pm larger than the cavity)")
+        elif _finite(dr):
             fits = ("fits" if float(dr) <= 10 else
                     "loosely fits" if float(dr) <= CAVITY_SIGMA_PM else "is mismatched to")
             desc += f" whose cavity {fits} {ion} (Δr {float(dr):.0f} pm)"
@@ -1793,12 +1804,15 @@ def why_sentence(row: pd.Series | dict) -> str:
     apd = r.get("alphas_per_decay")
     rel = r.get("released_alpha_energy_frac")
     if _finite(apd) and float(apd) > 0:
-        txt = f"{float(apd):.0f} α per decay" if float(apd) >= 1 else f"{float(apd):.2f} α per decay"
+        a = round(float(apd), 2)  # 0.99999999999899 for Pb-212 is 1 α, not "1.00"
+        txt = f"{a:.0f} α per decay" if abs(a - round(a)) < 0.005 else f"{a:.2f} α per decay"
         if _finite(rel):
             txt += f", {float(rel) * 100:.0f}% of α energy from released daughters"
         parts.append(txt)
     elif _str(r.get("daughter_note")):
         parts.append(str(r.get("daughter_note")))
+    elif _finite(apd):
+        parts.append("no α-emitting daughters")
     return "; ".join(parts)
 
 

@@ -1202,6 +1202,8 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     n = len(names)
     ranking = _Ranking(nuclides, keep)
     relmax = np.full(n, np.nan)
+    # conjugates ranked with their core are not heatmap rows (the report draws cores only)
+    conjugate = np.zeros(n, dtype=bool)
     # the chelating-core keys (one per chelator): a conjugate is ranked with its core
     # (rank.core_representatives), so the columns-only pass needs them as the full rows have
     # them; read with the first pass's columns (no extra pass over the units)
@@ -1258,8 +1260,9 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             # conjugates ranked with their core (rank.add_rank): which core, and the why note
             ranked_with = ranked["ranked_with"]
             # chelating cores ranked (a conjugate ranked with its core is not a competitor)
-            ranking.n_ranked[nuc] = int((np.isfinite(rank) & np.array(
-                [not w for w in ranked_with.tolist()], dtype=bool)).sum())
+            with_core = np.array([bool(w) for w in ranked_with.tolist()], dtype=bool)
+            conjugate |= with_core
+            ranking.n_ranked[nuc] = int((np.isfinite(rank) & ~with_core).sum())
             # stored at once (one radionuclide's table is held at a time); the candidates'
             # p_best/tied_with are replaced from their full rows below
             name = f"rank-{k:03d}"
@@ -1293,6 +1296,7 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                 del full, conf
     # the heatmap's rows (reporting.relative_scores): the chelators (by name) with the highest
     # relative score anywhere, input order among equals; all their pairs go to the report
+    relmax[conjugate] = np.nan
     by_name = pd.Series(relmax).groupby(pd.Series(names, copy=False), sort=False).max()
     ranking.heat_names = set(by_name.sort_values(ascending=False, kind="stable")
                              .index[:MAX_HEATMAP_ROWS])

@@ -415,12 +415,24 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
         # no pick when the best cannot be told from the runner-up and nothing but the model
         # stands behind it (an extrapolation, or no evidence, measured constant or precedent)
         no_pick = (best["extrapolation"] or best["evidence_free"]) and not distinct
+        supported = None
         if no_pick:  # naming another unsupported chelator would read as a recommendation
             most = None
+            # evidence before extrapolation: the best-ranked chelator indistinguishable from
+            # the nominal #1 that has evidence behind it (retention evidence, a measured
+            # constant or a labeling precedent) is named as the supported choice
+            tied = set(best["tied"])
+            for r in sub.iloc[1:].to_dict("records"):
+                if str(r.get("chelator")) in tied:
+                    view = _row_view(r)
+                    if not (view["extrapolation"] or view["evidence_free"]):
+                        supported = view
+                        break
         out.append({"radionuclide": nuc, "anchor": _anchor(nuc), "best": best,
                     "second": second, "distinct": distinct, "n_tied": n_tied,
                     "n": whole.get("n_ranked", {}).get(nuc, len(sub)),
                     "all_extrapolated": all_extrap, "no_pick": no_pick,
+                    "supported": supported,
                     "no_pick_reason": ("" if not no_pick else
                                        "an extrapolation" if best["extrapolation"] else
                                        "model estimates only"),
@@ -454,8 +466,15 @@ def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
         verdict = ("distinguishable from the runner-up" if s["distinct"] else
                    f"indistinguishable from {s['n_tied']} other(s): " + ", ".join(b["tied"][:5])
                    + (" …" if s["n_tied"] > 5 else ""))
-        head = (f"no defensible pick ({s['no_pick_reason']}; nominal #1 {b['chelator']}, "
-                if s["no_pick"] else f"best {b['chelator']} (")
+        sup = s.get("supported")
+        if s["no_pick"] and sup:
+            head = (f"best supported by evidence {sup['chelator']} (evidence: "
+                    f"{sup['evidence']}; indistinguishable from the nominal #1 {b['chelator']}, "
+                    f"which rests on {s['no_pick_reason']}: ")
+        elif s["no_pick"]:
+            head = f"no defensible pick ({s['no_pick_reason']}; nominal #1 {b['chelator']}, "
+        else:
+            head = f"best {b['chelator']} ("
         most = s.get("most_often_best")
         most_txt = (f"; most often best in the draws: {most['chelator']} (p_best "
                     f"{most['p_best']})" if most else "")

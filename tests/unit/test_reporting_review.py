@@ -194,3 +194,29 @@ def test_ranked_table_fits_a_1366_px_page(tmp_path):
                          capture_output=True, text=True, timeout=180).stdout
     title = re.search(r"<title>([^<]*)</title>", out)
     assert title is not None and title.group(1) == "WIDE:ok", title and title.group(1)
+
+
+def test_an_evidence_free_tie_names_the_best_supported_chelator():
+    # Tb-161: the nominal #1 (CHX-A''-DTPA) rested on model estimates only and was
+    # indistinguishable from DOTA, whose log K is measured: the console said "no defensible
+    # pick" although an indistinguishable chelator with evidence existed
+    import pandas as pd
+
+    from chelscreen.reporting import console_summary, summary_rows
+
+    base = {"radionuclide": "Tb-161", "status": "ok", "ranked_with": "", "evidence_n": 0,
+            "labeling_basis": "insufficient", "in_domain": True, "score_lo": 0.5,
+            "score_hi": 0.8, "logK_basis": "model", "why": "w"}
+    rows = pd.DataFrame([
+        {**base, "chelator": "A", "rank": 1, "score": 0.61, "p_best": 0.47, "tied_with": "B; C"},
+        {**base, "chelator": "C", "rank": 2, "score": 0.60, "p_best": 0.2, "tied_with": "A; B"},
+        {**base, "chelator": "B", "rank": 3, "score": 0.59, "p_best": 0.3, "tied_with": "A; C",
+         "logK_exp": 24.1, "logK_basis": "measured", "logK_exp_source": "NIST"},
+    ])
+    s = summary_rows(rows)[0]
+    assert s["no_pick"] and s["supported"]["chelator"] == "B"
+    text = console_summary(rows)
+    assert "best supported by evidence B" in text and "nominal #1 A" in text
+    rows.loc[2, ["logK_exp", "logK_basis"]] = [float("nan"), "model"]
+    assert summary_rows(rows)[0]["supported"] is None
+    assert "no defensible pick" in console_summary(rows)

@@ -213,33 +213,12 @@ def simulate_aqua_ion(model: IonModel, n_waters: int = 400, equil_ps: float = 5.
     neutralizing background)."""
     import openmm as mm
     from openmm import unit
-    from rdkit import Chem
 
-    el = "".join(c for c in model.ion if c.isalpha())
-    wat, edge = water_box(n_waters, centre_A=np.zeros(3), solute_A=np.zeros((1, 3)),
-                          padding_A=0.0)
-    # drop waters too close to the ion at the origin
-    wat = wat[np.linalg.norm(wat[:, 0, :], axis=1) > 2.0]
-    system = mm.System()
-    system.addParticle(Chem.GetPeriodicTable().GetAtomicWeight(el))
-    nb = mm.NonbondedForce()
-    nb.setNonbondedMethod(mm.NonbondedForce.PME)
-    nb.setCutoffDistance(CUTOFF_NM)
-    nb.setUseDispersionCorrection(True)
-    nb.addParticle(float(model.charge), model.sigma_nm, model.epsilon_kJ)
-    first = add_waters(system, nb, len(wat))
-    system.addForce(nb)
-    ow = list(range(first, system.getNumParticles(), 3))
-    if model.c4_kJ_nm4:
-        system.addForce(c4_force(system.getNumParticles(), 0, ow, model.c4_kJ_nm4, nonbonded=nb))
-    box = edge / 10.0
-    system.setDefaultPeriodicBoxVectors(mm.Vec3(box, 0, 0), mm.Vec3(0, box, 0),
-                                        mm.Vec3(0, 0, box))
+    system, pos, edge, ow = _aqua_system(model, n_waters, coupled=False)
     plat = platform or cpu_platform()
     integ = mm.LangevinMiddleIntegrator(300.0, 5.0, 0.002)
     integ.setRandomNumberSeed(int(seed))
     ctx = mm.Context(system, integ, plat)
-    pos = np.vstack([np.zeros((1, 3)), wat.reshape(-1, 3)]) / 10.0
     ctx.setPositions(pos * unit.nanometer)
     ctx.applyConstraints(1e-6)
     mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)

@@ -1241,15 +1241,17 @@ def close_core_constant(smiles: str, metal: str) -> tuple[float, str, str] | Non
     return float(values[best]), sources[best], cands[best]
 
 
+@cache
 def _close_core_names() -> dict[str, str]:
     """Library names by ligand key, to name a close core in the ``why`` text."""
-    try:
-        from chelscreen._resources import molecules_dir
+    from chelscreen.errors import ChelscreenError
+    from chelscreen.io import load_library
 
-        lib = pd.read_csv(molecules_dir() / "chelators.csv", dtype=str)
-        return {ligand_key(s): n for s, n in zip(lib["smiles"], lib["name"])}
-    except (OSError, ValueError, KeyError):
+    try:
+        lib = load_library()
+    except ChelscreenError:  # no library: the close core is named by its SMILES
         return {}
+    return {ligand_key(s): n for s, n in zip(lib["smiles"], lib["name"])}
 
 
 def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
@@ -1277,7 +1279,6 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     note = np.full(len(out), "", dtype=object)
     smiles_col = _text_col(out, "smiles")
     metal_col = _text_col(out, "metal")
-    names = None
     for i in np.flatnonzero(ok & ~measured & np.array([b == "model" for b in basis])
                             & np.isfinite(logk)):
         hit = close_core_constant(smiles_col[i], metal_col[i])
@@ -1286,9 +1287,7 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
         value, source, other = hit
         w_m, w_c = 1.0 / sd[i] ** 2, 1.0 / CLOSE_CORE_LOGK_SD ** 2
         combined = (w_m * logk[i] + w_c * value) / (w_m + w_c)
-        if names is None:
-            names = _close_core_names()
-        label = names.get(ligand_key(other), other)
+        label = _close_core_names().get(ligand_key(other), other)
         note[i] = (f"model {logk[i]:.1f} ± {sd[i]:.1f} combined with the measured {value:.2f} of "
                    f"the close core {label} ({source}; ± {CLOSE_CORE_LOGK_SD:g} as a stand-in)")
         logk[i], sd[i] = combined, (w_m + w_c) ** -0.5

@@ -270,41 +270,47 @@ def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=2)
 def _protonation_table(incomplete: bool = False) -> dict[str, list[float]]:
     """Measured stepwise protonation constants by standardized SMILES (the model's table).
 
     ``incomplete=False``: the complete measured lists. ``incomplete=True``: the measured steps
     of the lists the table flags incomplete (fewer steps than basic amines, or a polyamine whose
     highest step is < 10: usually the most basic step, > 11, was not measured)."""
+    return _protonation_tables()[1 if incomplete else 0]
+
+
+@lru_cache(maxsize=1)
+def _protonation_tables() -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """(complete lists, measured steps of incomplete lists), from one read of the table."""
     try:
         from chelscreen._resources import models_dir
 
         path = models_dir() / "stability" / "protonation.csv.gz"
         if not path.exists():
-            return {}
+            return {}, {}
         tab = pd.read_csv(path, dtype=str)
     except (FileNotFoundError, ValueError, OSError) as exc:
         logger.debug("no protonation table: %s", exc)
-        return {}
-    if incomplete:
-        if "logKH_steps_measured" not in tab or "complete" not in tab:
-            return {}
-        tab = tab[tab["complete"].astype(str).str.lower() == "false"]
-        column = "logKH_steps_measured"
-    else:
-        column = "logKH_steps"
-    out: dict[str, list[float]] = {}
-    for smi, steps in zip(tab["smiles"], tab[column]):
-        try:
-            vals = [float(x) for x in str(steps).split(";") if x.strip()]
-        except ValueError:
-            continue
-        # an incomplete measured list is stored as an empty step list ("estimate used"):
-        # it must fall back to the estimate, not become NaN (which made log αL = 0)
-        if vals and all(math.isfinite(v) for v in vals):
-            out[str(smi)] = vals
-    return out
+        return {}, {}
+
+    def steps_by_smiles(rows: pd.DataFrame, column: str) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for smi, steps in zip(rows["smiles"], rows[column]):
+            try:
+                vals = [float(x) for x in str(steps).split(";") if x.strip()]
+            except ValueError:
+                continue
+            # an incomplete measured list is stored as an empty step list ("estimate used"):
+            # it must fall back to the estimate, not become NaN (which made log αL = 0)
+            if vals and all(math.isfinite(v) for v in vals):
+                out[str(smi)] = vals
+        return out
+
+    complete = steps_by_smiles(tab, "logKH_steps")
+    if "logKH_steps_measured" not in tab or "complete" not in tab:
+        return complete, {}
+    flagged = tab[tab["complete"].astype(str).str.lower() == "false"]
+    return complete, steps_by_smiles(flagged, "logKH_steps_measured")
 
 
 def measured_pkas(smiles: str, *, incomplete: bool = False) -> list[float] | None:

@@ -246,7 +246,6 @@ def derive_ml_from_protonated_complexes(df: pd.DataFrame) -> pd.DataFrame:
     a = pick(_MHL_FROM_M_HL, keys, "k_m_hl")
     b = pick(_MHL_FROM_ML_H, keys, "k_ml_h")
     h = pick(_HL_FROM_L_H, ["ligand_id", "_I"], "k_hl")
-    h = h[h.index.get_level_values("ligand_id").isin(d.loc[d["metal"] == "H+", "ligand_id"])]
     m = a.join(b, how="inner").reset_index().merge(h.reset_index(), on=["ligand_id", "_I"])
     m = m[m["metal"] != "H+"]
     has_ml = set(zip(d.loc[d["beta_definition_raw"] == ML_DEFINITION, "ligand_id"],

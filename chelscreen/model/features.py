@@ -188,17 +188,16 @@ def skeleton_key(smiles: str) -> str:
     """
     from rdkit import Chem
 
+    from chelscreen.chem.standardize import inchikey_block1
+
     key = standardize_smiles(smiles)
     if not key:
         return ""
     mol = Chem.MolFromSmiles(key)
     if mol is None:
         return ""
-    try:
-        ik = Chem.MolToInchiKey(mol)
-    except Exception:  # noqa: BLE001 - InChI failures: fall back to the canonical SMILES
-        ik = ""
-    return ik.split("-")[0] if ik else key
+    # an InChI failure falls back to the canonical SMILES
+    return inchikey_block1(mol) or key
 
 
 def _donor_atoms(mol, donors: dict) -> dict[str, set[int]]:

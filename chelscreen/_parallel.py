@@ -64,6 +64,7 @@ def _keyed(func: Callable[[Any], Any], key: int, payload: Any) -> tuple[int, Any
 
 def imap_unordered(func: Callable[[Any], Any], payloads: Sequence[Any], *, n_jobs: int = 1,
                    executor: str = "local", scheduler: str | None = None,
+                   initializer: Callable[..., Any] | None = None, initargs: tuple = (),
                    ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(payload, func(payload))`` as each call finishes.
 
@@ -73,6 +74,12 @@ def imap_unordered(func: Callable[[Any], Any], payloads: Sequence[Any], *, n_job
     127.0.0.1 with ``n_jobs`` workers when no address is given; at most 2 payloads per worker
     thread (at least 8) are in flight. Each worker process keeps its models loaded between
     tasks (module-level caches), so a model is loaded once per worker, not per task.
+
+    ``initializer(*initargs)`` runs once in each new loky worker before its first task (e.g.
+    loading models): loky takes a worker's memory after its first task as the reference and
+    restarts a worker that grew by more than 300 MB since, so what a worker keeps for good
+    belongs before that point. A pool with an initializer is not shared with the plain pool of
+    :func:`map_chunks` (loky starts fresh workers when the initializer changes).
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
@@ -84,11 +91,12 @@ def imap_unordered(func: Callable[[Any], Any], payloads: Sequence[Any], *, n_job
         for p in payloads:
             yield p, func(p)
         return
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
     from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered",
-                      pre_dispatch="2*n_jobs")
+    extra = {"initializer": initializer, "initargs": tuple(initargs)} if initializer else {}
+    with parallel_config(backend="loky", **extra):
+        runner = Parallel(n_jobs=jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs")
     try:
         for key, result in runner(delayed(_keyed)(func, k, p) for k, p in enumerate(payloads)):
             yield payloads[key], result

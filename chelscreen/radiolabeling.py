@@ -287,7 +287,10 @@ def close_ions(element: str) -> dict[str, float]:
 # ligands (features from chelscreen.chem.descriptors)
 # --------------------------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
-def _ligand_features_cached(smiles: str) -> tuple[tuple[str, Any], ...] | None:
+def _ligand_features_cached(smiles: str) -> dict[str, Any] | None:
+    """:func:`chelscreen.chem.descriptors.ligand_features` of ``Chem.MolFromSmiles(smiles)``
+    (None if RDKit cannot read it), memoized: **read-only**, shared by every caller
+    (:func:`ligand_descriptors` hands out copies)."""
     from rdkit import Chem
 
     from chelscreen.chem.descriptors import ligand_features
@@ -295,7 +298,15 @@ def _ligand_features_cached(smiles: str) -> tuple[tuple[str, Any], ...] | None:
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return None
-    return tuple(ligand_features(mol).items())
+    return ligand_features(mol)
+
+
+def _descriptors_readonly(smiles: str) -> dict[str, Any]:
+    """The memoized features of :func:`ligand_descriptors` without the copy (read them only)."""
+    feats = _ligand_features_cached(smiles)
+    if feats is None:
+        raise InvalidStructureError(f"RDKit cannot parse the SMILES '{smiles}'; check it.")
+    return feats
 
 
 def ligand_descriptors(smiles: str) -> dict[str, Any]:
@@ -306,10 +317,7 @@ def ligand_descriptors(smiles: str) -> dict[str, Any]:
     InvalidStructureError
         If RDKit cannot parse ``smiles``.
     """
-    feats = _ligand_features_cached(smiles)
-    if feats is None:
-        raise InvalidStructureError(f"RDKit cannot parse the SMILES '{smiles}'; check it.")
-    return dict(feats)
+    return dict(_descriptors_readonly(smiles))
 
 
 @lru_cache(maxsize=8192)
@@ -343,7 +351,7 @@ def pair_features(smiles: str, element: str) -> dict[str, float]:
     * ``ion_charge``, ``log_beta1_hydrolysis``: ``chelscreen.metals.ion_features``;
     * ``ligand_charge_pH7_4``: ``charge_pH7_4`` of ``ligand_features``.
     """
-    lig = ligand_descriptors(smiles)
+    lig = _descriptors_readonly(smiles)
     ion = ion_descriptors(element)
     macro = float(lig["preorganization_code"] >= 2 and lig["macrocycle_ring_size"] > 0)
     flexible = float(rigidity_class(smiles) == 2)
@@ -831,7 +839,7 @@ def _condition_source(rows: np.ndarray, tab: _TableArrays, rank: np.ndarray | No
 def rigidity_class(smiles: str) -> int:
     """0 open chain, 1 rigid macrocycle, 2 flexible (crown-like) macrocycle
     (``macrocycle`` and ``flexible_macrocycle`` of :func:`pair_features`)."""
-    lig = ligand_descriptors(smiles)
+    lig = _descriptors_readonly(smiles)
     ring = float(lig["macrocycle_ring_size"])
     if not (lig["preorganization_code"] >= 2 and ring > 0):
         return 0

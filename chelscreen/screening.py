@@ -319,15 +319,24 @@ def measured_pkas(smiles: str, *, incomplete: bool = False) -> list[float] | Non
     table = _protonation_table(incomplete)
     if not table:
         return None
-    # the input is already standardized by read_ligands (neutral acid, largest fragment): the
-    # table's key is its canonical SMILES without stereo (cheap; no second standardization)
+    key = _pka_key(smiles)
+    if key is None:
+        return None
+    return table.get(key, table.get(smiles))
+
+
+@lru_cache(maxsize=4096)
+def _pka_key(smiles: str) -> str | None:
+    """Key of ``smiles`` in the protonation table (None if RDKit cannot read it): the input is
+    already standardized by read_ligands (neutral acid, largest fragment), the table's key is
+    its canonical SMILES without stereo (cheap; no second standardization). Memoized: the
+    complete and the incomplete lists are looked up with the same key."""
     from rdkit import Chem
 
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return None
-    key = Chem.MolToSmiles(mol, isomericSmiles=False)
-    return table.get(key, table.get(smiles))
+    return Chem.MolToSmiles(mol, isomericSmiles=False)
 
 
 def complete_pkas(measured: list[float], estimated: list[float]) -> list[float]:
@@ -397,6 +406,23 @@ def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:
     """
     with one_thread():
         return _score_block(payload)
+
+
+def _warm_worker(payload: dict[str, Any]) -> None:
+    """Initializer of a local worker process: score one chelator of the job (the result is
+    dropped) so that imports, models and tables are loaded before the first unit.
+
+    loky takes a worker's memory after its first task as the reference and restarts a worker
+    that grew by more than 300 MB since; the screen's first task in a worker used to be a
+    ``read_ligands`` chunk, so the model loaded by the first unit counted as growth and every
+    worker was restarted once (imports and model load paid again). Results do not depend on
+    it: every cache it fills holds pure functions of their arguments.
+    """
+    try:
+        with one_thread():
+            _score_block(payload)
+    except Exception as exc:  # noqa: BLE001 - the units report their own errors
+        logger.debug("worker warm-up failed: %s", exc)
 
 
 def one_thread(preload: bool = True):
@@ -633,11 +659,15 @@ def run_units(
     scheduler: str | None = None,
     progress: bool = True,
     desc: str = "screening",
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple = (),
 ) -> None:
     """Run ``func`` on every payload whose chunk is not yet stored; store each result at once.
 
     ``payloads[i]["unit"]`` is the unit id. Results are written by this (the parent) process
-    as each unit completes, so a killed job keeps every finished unit.
+    as each unit completes, so a killed job keeps every finished unit. ``initializer(*initargs)``
+    runs once per local worker process before its first unit
+    (:func:`chelscreen._parallel.imap_unordered`).
     """
     if executor not in EXECUTORS:
         raise ScreenError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
@@ -655,7 +685,8 @@ def run_units(
     bar = _progress(len(payloads), len(payloads) - len(todo), progress, desc)
     try:
         for p, result in imap_unordered(func, todo, n_jobs=n_jobs, executor=executor,
-                                        scheduler=scheduler):
+                                        scheduler=scheduler, initializer=initializer,
+                                        initargs=initargs):
             store.write_chunk(int(p["unit"]), result)
             bar.update(1)
     finally:
@@ -861,7 +892,9 @@ def screen(
             "job": job_hash, "radionuclides": nuclides, "labeling": labeling, **shared},
             lib_names)
         run_units(_score_unit, payloads, store, executor=executor, n_jobs=n_jobs,
-                  scheduler=scheduler, progress=progress)
+                  scheduler=scheduler, progress=progress,
+                  **({"initializer": _warm_worker, "initargs": (payloads.warmup(),)}
+                     if executor == "local" and resolve_n_jobs(n_jobs) > 1 else {}))
         n_units = len(payloads)
         overrides = None
         if simulate_top:
@@ -956,6 +989,13 @@ class _UnitPayloads(Sequence):
 
     def unit_ids(self) -> range:
         return range(len(self))
+
+    def warmup(self) -> dict[str, Any]:
+        """A payload of the job's first valid chelator alone (:func:`_warm_worker`)."""
+        ok = np.flatnonzero(~self._ligs["status"].isin(["invalid", "error"]).to_numpy())
+        block = self._ligs.iloc[ok[:1] if len(ok) else [0]]
+        return {"unit": -1, **self._common, "ligands": block.to_dict("list"),
+                "library_names": {}}
 
     def __getitem__(self, u: int) -> dict[str, Any]:  # type: ignore[override]
         if not 0 <= u < len(self):

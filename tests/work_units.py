@@ -24,3 +24,21 @@ def unit_fn(payload: dict) -> pd.DataFrame:
 def make_payloads(n_units: int = 6, size: int = 5) -> list[dict]:
     rng = np.random.default_rng(7)
     return [{"unit": u, "values": rng.normal(size=size).round(6).tolist()} for u in range(n_units)]
+
+
+#: set in a worker process by :func:`remember` (the pool's initializer)
+WARMED: dict = {}
+
+
+def remember(value: str) -> None:
+    """A pool initializer: records ``value`` and this process's id in the worker."""
+    import os
+
+    WARMED["value"], WARMED["pid"] = value, os.getpid()
+
+
+def warmed_unit(payload: dict) -> tuple:
+    """What the initializer left in this process before the unit ran (value, its pid, now)."""
+    import os
+
+    return WARMED.get("value"), WARMED.get("pid"), os.getpid()

@@ -232,8 +232,10 @@ def _donor_atoms(mol, donors: dict) -> dict[str, set[int]]:
     return out
 
 
-def ligand_features(mol) -> dict[str, float]:
-    """2D features of one standardized ligand (see module docstring)."""
+def ligand_features(mol, smiles: str | None = None) -> dict[str, float]:
+    """2D features of one standardized ligand (see module docstring); ``smiles``: the SMILES
+    ``mol`` was read from, when known (its ``cu_*`` features are then shared with the other
+    callers of :func:`chelscreen.chem.descriptors.ligand_features` through a per-SMILES cache)."""
     from rdkit import Chem
     from rdkit.Chem import Descriptors, rdMolDescriptors
 
@@ -306,7 +308,7 @@ def ligand_features(mol) -> dict[str, float]:
     feats["n_arom_rings"] = float(rdMolDescriptors.CalcNumAromaticRings(mol))
     feats["formal_charge"] = float(Chem.GetFormalCharge(mol))
     feats["donor_density"] = feats["n_donors"] / max(feats["heavy_atoms"], 1.0)
-    feats.update(project_chem_features(mol))
+    feats.update(project_chem_features(mol, smiles))
     gen = _morgan_gen()
     fp = gen.GetCountFingerprintAsNumPy(mol)
     for i in range(N_MORGAN):
@@ -325,7 +327,7 @@ PROJECT_CHEM_COLUMNS = [
 ]
 
 
-def project_chem_features(mol) -> dict[str, float]:
+def project_chem_features(mol, smiles: str | None = None) -> dict[str, float]:
     """Chelating-unit features from :mod:`chelscreen.chem` (``cu_*``; NaN when it fails).
 
     These complement the model's own donor SMARTS (see :data:`DONOR_SMARTS`): the project's
@@ -335,7 +337,15 @@ def project_chem_features(mol) -> dict[str, float]:
     from chelscreen.chem.descriptors import ligand_features as _chem_features
 
     try:
-        d = _chem_features(mol)
+        if smiles is not None:
+            # the same function of the same molecule (``Chem.MolFromSmiles(smiles)``), memoized
+            # by SMILES: a screen asks for it again for the structure and labeling terms
+            from chelscreen.radiolabeling import _ligand_features_cached
+
+            cached = _ligand_features_cached(smiles)
+            d = dict(cached) if cached is not None else _chem_features(mol)
+        else:
+            d = _chem_features(mol)
     except Exception as exc:  # noqa: BLE001 - unusual structures; features become NaN
         logger.debug("chem.descriptors failed (%s); cu_* features are NaN", exc)
         d = {}
@@ -376,7 +386,7 @@ def ligand_feature_frame(smiles: list[str]) -> pd.DataFrame:
     rows = []
     for smi in uniq:
         mol = Chem.MolFromSmiles(smi)
-        rows.append(ligand_features(mol) if mol is not None else {})
+        rows.append(ligand_features(mol, smi) if mol is not None else {})
     df = pd.DataFrame(rows, index=pd.Index(uniq, name="smiles"))
     return df
 

@@ -747,28 +747,33 @@ def close_core(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _core_arrays(cands: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _core_arrays(cands: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     """Element counts (:func:`_element_counts`), macrocyclic-ring and heavy-atom counts of the
     neutral forms (:func:`chelscreen.radiolabeling._containment_facts`; ring count -1 where
-    RDKit cannot read one) of candidate close cores, as arrays."""
+    RDKit cannot read one) of candidate close cores, as arrays (and the candidates)."""
     from chelscreen.radiolabeling import _containment_facts
 
     counts = np.array([_element_counts(s) for s in cands], dtype=float).reshape(-1, 5)
     facts = [_containment_facts(s) for s in cands]
     return (counts, np.array([-1 if f is None else f[0] for f in facts], dtype=np.int64),
-            np.array([0 if f is None else f[1] for f in facts], dtype=np.int64))
+            np.array([0 if f is None else f[1] for f in facts], dtype=np.int64), cands)
 
 
-def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray]
+def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray, tuple]
                   ) -> np.ndarray:
     """Necessary conditions of :func:`close_core` of ``smiles`` with each candidate, on arrays
     (:func:`_core_arrays`): the smaller one's N/O/S/P counts within the larger one's, the same
     number of macrocyclic rings, the smaller holds >= ``CONTAINMENT_MIN_FRACTION`` of the
-    larger's heavy atoms. A candidate it rejects fails :func:`close_core`; the others are
-    tested with it, so results are unchanged (the searches are skipped)."""
-    from chelscreen.radiolabeling import CONTAINMENT_MIN_FRACTION, _containment_facts
+    larger's heavy atoms, and (for those left) the same denticity (memoized per SMILES). A
+    candidate it rejects fails :func:`close_core`; the others are tested with it, so results
+    are unchanged (the searches are skipped)."""
+    from chelscreen.radiolabeling import (
+        CONTAINMENT_MIN_FRACTION,
+        _containment_facts,
+        _denticity,
+    )
 
-    counts, macro, n_heavy = arrays
+    counts, macro, n_heavy, cands = arrays
     facts = _containment_facts(smiles) if smiles else None
     if facts is None or not len(counts):
         return np.zeros(len(counts), dtype=bool)
@@ -778,8 +783,13 @@ def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray]
                       (counts[:, 1:] <= c[1:]).all(axis=1))
     lo, hi = np.minimum(counts[:, 0], c[0]), np.maximum(counts[:, 0], c[0])
     lo_n, hi_n = np.minimum(n_heavy, facts[1]), np.maximum(n_heavy, facts[1])
-    return (within & (lo >= CONTAINMENT_MIN_FRACTION * hi) & (macro == facts[0])
+    keep = (within & (lo >= CONTAINMENT_MIN_FRACTION * hi) & (macro == facts[0])
             & (lo_n >= CONTAINMENT_MIN_FRACTION * hi_n))
+    idx = np.flatnonzero(keep)
+    if len(idx):
+        d = _denticity(smiles)
+        keep[idx] = np.array([_denticity(cands[i]) == d for i in idx], dtype=bool)
+    return keep
 
 
 def evidence_summary(keys: Sequence[str], elements: Sequence[str],
@@ -1266,7 +1276,7 @@ def _known_by_metal() -> dict[str, tuple[list[str], np.ndarray, list[str], np.nd
 
 
 @cache
-def _known_arrays(metal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _known_arrays(metal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     """:func:`_core_arrays` of the measured ligands of ``metal`` (:func:`_known_by_metal`)."""
     return _core_arrays(tuple(_known_by_metal()[metal][0]))
 

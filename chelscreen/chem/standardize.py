@@ -294,7 +294,9 @@ def _neutralize(mol: Chem.Mol) -> int:
     return n
 
 
-@lru_cache(maxsize=8192)
+#: ≈ 30–40 KB per cached Mol: 2,048 hold the table cores a screen compares with and a work
+#: unit's ligands (8,192 made a worker grow by ≈ 300 MB, and loky restarted it)
+@lru_cache(maxsize=2048)
 def neutral_mol(smiles: str) -> Chem.Mol | None:
     """The molecule of ``smiles`` with ionized acids and protonated bases neutralized (the
     standardizer's own :func:`_neutralize`); ``None`` when RDKit cannot read or sanitize it.

@@ -6,14 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from rdkit import Chem
+from rdkit.Chem import rdMolDescriptors
 
 from chelscreen.chem.descriptors import (
     FEATURE_COLUMNS,
     PUCKER_FACTOR,
     cavity_radius_pm,
+    crippen_logp,
     describe,
     ligand_features,
 )
+from chelscreen.chem.standardize import mark_sanitized, standardize
 
 SMILES = {
     "DOTA": "OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1",
@@ -234,3 +237,41 @@ def test_describe_file_parallel_equals_serial(tmp_path, test_data):
     assert parallel.loc[0, "status"] == "warning" and "duplicate id 'DUP'" in parallel.loc[
         224, "message"]
     assert parallel.loc[223, "message"].startswith("row 224 (line 225): empty line")
+
+
+# every hydrogen rule of RDKit's Crippen table (H1 C-H; H2 alcohol/phenol O-H, O-H on P, B, Si,
+# water, S-H, P-H, Se-H, Si-H, B-H, H-Cl; H3 N-H (also aromatic [nH]) and O-H on N (also on
+# an aromatic n); H4 acid/enol O-H and O-H on O or S; HS the rest), charged and aromatic
+# hetero atoms (RDKit's own call) and the chelators above
+CRIPPEN_CASES = [
+    "c1cc[nH]c1", "O=c1ccccn1O", "Oc1ccccc1", "CS", "c1ccsc1S", "OP(=O)(O)C", "OB(O)c1ccccc1",
+    "C[Si](C)(C)O", "COO", "CS(=O)(=O)O", "CC=NO", "CC(=O)NO", "CC(O)=CC", "NC(=O)O", "O",
+    "CO", "NO", "OC#N", "[SiH4]", "P", "[SeH2]", "C[SeH]", "OS", "OOC", "O[n+]1ccccc1",
+    "[O-][n+]1ccccc1", "OC(=S)C", "OC=N", "Cl", "[OH-]", "[NH4+]", "C[NH3+]", "OC(=[Se])C", "B",
+    "OBO", "On1cccc1", "Oc1ncccc1", "[OH3+]", "C[OH2+]", "OC(=[NH2+])C", "OC([O-])=O",
+    "Oc1cc[o+]cc1", "C", "[2H]OC", "[H]OC(=O)C", "OC(=O)CN1CCN(CC(=O)NC(C)C(=O)O)CCN(CC(O)=O)CC1",
+    *SMILES.values(),
+]
+
+
+@pytest.mark.parametrize("smiles", CRIPPEN_CASES)
+def test_crippen_logp_is_rdkits_float(smiles):
+    mol = Chem.MolFromSmiles(smiles)
+    expected = rdMolDescriptors.CalcCrippenDescriptors(Chem.Mol(mol))[0]
+    assert crippen_logp(Chem.Mol(mol)) == expected  # checked on a copy
+    assert crippen_logp(mark_sanitized(Chem.Mol(mol))) == expected  # the fast path
+    with_hs = Chem.AddHs(mol)  # hydrogen atoms in the graph: RDKit's own call
+    assert crippen_logp(with_hs) == rdMolDescriptors.CalcCrippenDescriptors(with_hs)[0]
+
+
+def test_crippen_logp_of_an_edited_unsanitized_mol_is_rdkits():
+    """Hydrogens removed without sanitization leave stale counts on the atoms (RDKit adds Hs
+    by them but types the heavy atoms after an update): the check sees it, and RDKit's own
+    call gives its value, as the standardizer's output of such an SDF record shows."""
+    mol = Chem.AddHs(Chem.MolFromSmiles("OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O"))
+    stale = Chem.RemoveHs(mol, sanitize=False)
+    expected = rdMolDescriptors.CalcCrippenDescriptors(Chem.Mol(stale))[0]
+    assert crippen_logp(stale) == expected
+    std = standardize(mol)
+    assert crippen_logp(std.mol) == rdMolDescriptors.CalcCrippenDescriptors(
+        Chem.Mol(std.mol))[0]

@@ -2,9 +2,9 @@
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
-roughly 800-900 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it over
-processes (``benchmarks/bench_describe.py``, which also prints where the time goes: about a fifth
-is RDKit's Crippen logP).
+roughly 900-1,000 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it
+over processes (``benchmarks/bench_describe.py``, which also prints where the time goes: RDKit's
+Crippen atom typing is the largest single cost, see :func:`crippen_logp`).
 
 Feature definitions
 -------------------
@@ -169,43 +169,23 @@ def cavity_radius_pm(ring_size: int, donor_elements: Iterable[str | int]) -> flo
 # --------------------------------------------------------------------------------------------
 # Crippen logP without the hydrogen-added copy
 # --------------------------------------------------------------------------------------------
-#: Wildman-Crippen logP contributions of hydrogen types H1-H4 and HS (RDKit's Crippen
-#: parameters, S. A. Wildman, G. M. Crippen, J. Chem. Inf. Comput. Sci. 1999, 39, 868,
-#: doi:10.1021/ci990307l)
+#: Wildman-Crippen logP contributions of the hydrogen types H1-H4 and HS, as RDKit's own
+#: parameter table holds them (``defaultParamData`` in Code/GraphMol/Descriptors/Crippen.cpp,
+#: also rdkit/Data/Crippen.txt: "H1 [#1][#6,#1] 0.123", "H2 ... -0.2677", "H3 ... 0.2142",
+#: "H4 ... 0.298", "HS [#1] 0.1125"); ``tests/unit/test_descriptors.py`` checks the sums
+#: against RDKit's call
 _H1, _H2, _H3, _H4, _HS = 0.123, -0.2677, 0.2142, 0.298, 0.1125
-_SINGLE_OR_AROMATIC = (Chem.BondType.SINGLE, Chem.BondType.AROMATIC)
-
-
-def _hydroxyl_h(atom: Chem.Atom) -> float | None:
-    """Crippen type of an H on a neutral aliphatic O: RDKit's rules, in their order,
-    ``[#1]O[CX4,c]`` (H2), ``[#1]O[!#6;!#7;!#8;!#16]`` (H2), ``[#1]O[#7]`` (H3),
-    ``[#1]OC=[#6,#7,O,S]`` (H4), ``[#1]O[O,S]`` (H4), else HS; ``None`` for a case they were
-    not checked on (a charged or aromatic O)."""
-    if atom.GetFormalCharge() != 0 or atom.GetIsAromatic():
-        return None
-    nbrs = [b.GetOtherAtom(atom) for b in atom.GetBonds()
-            if b.GetBondType() in _SINGLE_OR_AROMATIC]
-    if len(nbrs) != atom.GetDegree():
-        return None
-    if any((n.GetAtomicNum() == 6 and (n.GetIsAromatic() or n.GetTotalDegree() == 4))
-           for n in nbrs):
-        return _H2
-    # a second H on the O is a neighbour that is not C, N, O or S
-    if atom.GetTotalNumHs() > 1 or any(n.GetAtomicNum() not in (6, 7, 8, 16) for n in nbrs):
-        return _H2
-    if any(n.GetAtomicNum() == 7 for n in nbrs):
-        return _H3
-    for n in nbrs:
-        if n.GetAtomicNum() == 6 and not n.GetIsAromatic():
-            for b in n.GetBonds():
-                o = b.GetOtherAtom(n)
-                if (b.GetBondType() == Chem.BondType.DOUBLE and o.GetIdx() != atom.GetIdx()
-                        and (o.GetAtomicNum() in (6, 7)
-                             or (o.GetAtomicNum() in (8, 16) and not o.GetIsAromatic()))):
-                    return _H4
-    if any(n.GetAtomicNum() in (8, 16) and not n.GetIsAromatic() for n in nbrs):
-        return _H4
-    return _HS
+#: RDKit's rules for an H on O, in their order, rooted at the O of the hydrogen-free Mol:
+#: ``[#1]O[CX4,c]`` (H2), ``[#1]O[!#6;!#7;!#8;!#16]`` (H2; the other neighbour may be a second
+#: H), ``[#1]O[#7]`` (H3), ``[#1]OC=[#6,#7,O,S]`` (H4), ``[#1]O[O,S]`` (H4); else HS (also an H
+#: on an aromatic o, which no ``O`` rule matches)
+_Q_OH_RULES = [(h, Chem.MolFromSmarts(sma)) for h, sma in (
+    (_H2, "[O;!H0][CX4,c]"),
+    (_H2, "[O;!H0;$([O;!H0;!H1]),$(O[!#6;!#7;!#8;!#16])]"),
+    (_H3, "[O;!H0][#7]"),
+    (_H4, "[O;!H0]C=[#6,#7,O,S]"),
+    (_H4, "[O;!H0][O,S]"),
+)]
 
 
 def crippen_logp(mol: Chem.Mol) -> float:
@@ -216,15 +196,16 @@ def crippen_logp(mol: Chem.Mol) -> float:
     contributions in atom order (heavy atoms, then the added Hs grouped by the atom they sit
     on). The heavy atoms' types do not depend on explicit hydrogens (every rule excludes
     ``#1`` neighbours), so RDKit types them on ``mol`` itself here; each hydrogen's type
-    follows from the atom it sits on by RDKit's nine H rules (:func:`_hydroxyl_h` for O-H), and
-    the sum is taken in RDKit's order, so the float is identical (checked on ~32,000 molecules
-    and on each H rule in ``tests/unit/test_descriptors.py``).
+    follows from the atom it sits on by RDKit's nine H rules (one-atom queries; for O-H the
+    rules rooted at the O, :data:`_Q_OH_RULES`), and the sum is taken in RDKit's order, so the
+    float is identical (checked on ~32,000 molecules and on each H rule in
+    ``tests/unit/test_descriptors.py``).
 
     RDKit adds the hydrogens by the counts cached on the atoms but types the heavy atoms after
     a property update; the two differ only for a Mol edited without sanitization. A Mol that
     :func:`chelscreen.chem.standardize.mark_sanitized` marked is used as it is; any other one is
-    checked on a copy, and RDKit's own call is used when the counts differ, for hydrogen atoms
-    in the graph and for an H on a charged or aromatic O. The caller's Mol is not changed
+    checked on a copy, and RDKit's own call is used when the counts differ and for hydrogen
+    atoms in the graph. The caller's Mol is not changed
     (RDKit caches the heavy-atom contributions on it, as its own call caches the total).
     """
     n = mol.GetNumAtoms()
@@ -243,13 +224,26 @@ def crippen_logp(mol: Chem.Mol) -> float:
     for k, query in _Q_CH:
         for (i,) in work.GetSubstructMatches(query, maxMatches=n):
             h_seq[i] = (_H1, k)
+    oxygens: list[int] = []
     for (i,) in work.GetSubstructMatches(_Q_HET_H, maxMatches=n):
         atom = work.GetAtomWithIdx(i)
         z = atom.GetAtomicNum()
-        h = _H3 if z == 7 else _H2 if z != 8 else _hydroxyl_h(atom)
-        if h is None:
-            return rdmd.CalcCrippenDescriptors(mol)[0]
+        if z == 8:
+            oxygens.append(i)
+            h = _HS
+        else:
+            h = _H3 if z == 7 else _H2  # [#1][#7]; [#1][!#6;!#7;!#8]
         h_seq[i] = (h, atom.GetTotalNumHs())
+    if oxygens:
+        left = set(oxygens)
+        for h, query in _Q_OH_RULES:
+            for match in work.GetSubstructMatches(query, uniquify=False, maxMatches=n * n):
+                i = match[0]
+                if i in left:
+                    left.discard(i)
+                    h_seq[i] = (h, h_seq[i][1])
+            if not left:
+                break
     logp = 0.0
     for c, _ in rdmd._CalcCrippenContribs(work, force=True):
         logp += c

@@ -249,7 +249,7 @@ CRIPPEN_CASES = [
     "CO", "NO", "OC#N", "[SiH4]", "P", "[SeH2]", "C[SeH]", "OS", "OOC", "O[n+]1ccccc1",
     "[O-][n+]1ccccc1", "OC(=S)C", "OC=N", "Cl", "[OH-]", "[NH4+]", "C[NH3+]", "OC(=[Se])C", "B",
     "OBO", "On1cccc1", "Oc1ncccc1", "[OH3+]", "C[OH2+]", "OC(=[NH2+])C", "OC([O-])=O",
-    "Oc1cc[o+]cc1", "C", "[2H]OC", "[H]OC(=O)C", "OC(=O)CN1CCN(CC(=O)NC(C)C(=O)O)CCN(CC(O)=O)CC1",
+    "Oc1cc[o+]cc1", "OO", "Oc1ccoc1", "C", "[2H]OC", "[H]OC(=O)C", "OC(=O)CN1CCN(CC(=O)NC(C)C(=O)O)CCN(CC(O)=O)CC1",
     *SMILES.values(),
 ]
 

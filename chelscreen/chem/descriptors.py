@@ -175,16 +175,15 @@ def cavity_radius_pm(ring_size: int, donor_elements: Iterable[str | int]) -> flo
 #: "H4 ... 0.298", "HS [#1] 0.1125"); ``tests/unit/test_descriptors.py`` checks the sums
 #: against RDKit's call
 _H1, _H2, _H3, _H4, _HS = 0.123, -0.2677, 0.2142, 0.298, 0.1125
-#: RDKit's rules for an H on O, in their order, rooted at the O of the hydrogen-free Mol:
-#: ``[#1]O[CX4,c]`` (H2), ``[#1]O[!#6;!#7;!#8;!#16]`` (H2; the other neighbour may be a second
-#: H), ``[#1]O[#7]`` (H3), ``[#1]OC=[#6,#7,O,S]`` (H4), ``[#1]O[O,S]`` (H4); else HS (also an H
-#: on an aromatic o, which no ``O`` rule matches)
-_Q_OH_RULES = [(h, Chem.MolFromSmarts(sma)) for h, sma in (
-    (_H2, "[O;!H0][CX4,c]"),
-    (_H2, "[O;!H0;$([O;!H0;!H1]),$(O[!#6;!#7;!#8;!#16])]"),
-    (_H3, "[O;!H0][#7]"),
-    (_H4, "[O;!H0]C=[#6,#7,O,S]"),
-    (_H4, "[O;!H0][O,S]"),
+#: RDKit's rules for an H on O, in their order: ``[#1]O[CX4,c]`` (H2),
+#: ``[#1]O[!#6;!#7;!#8;!#16]`` (H2; that neighbour may be a second H), ``[#1]O[#7]`` (H3),
+#: ``[#1]OC=[#6,#7,O,S]`` (H4), ``[#1]O[O,S]`` (H4); else HS (also an H on an aromatic o,
+#: which no ``O`` rule matches). As one-atom queries on the O of the hydrogen-free Mol, one per
+#: type, applied in this order (an O takes the first type whose query it matches)
+_Q_OH_TYPES = [(h, Chem.MolFromSmarts(sma)) for h, sma in (
+    (_H2, "[O;!H0;$(O[CX4,c]),$([O;!H0;!H1]),$(O[!#6;!#7;!#8;!#16])]"),
+    (_H3, "[O;!H0;$(O[#7])]"),
+    (_H4, "[O;!H0;$(OC=[#6,#7,O,S]),$(O[O,S])]"),
 )]
 
 
@@ -197,7 +196,7 @@ def crippen_logp(mol: Chem.Mol) -> float:
     on). The heavy atoms' types do not depend on explicit hydrogens (every rule excludes
     ``#1`` neighbours), so RDKit types them on ``mol`` itself here; each hydrogen's type
     follows from the atom it sits on by RDKit's nine H rules (one-atom queries; for O-H the
-    rules rooted at the O, :data:`_Q_OH_RULES`), and the sum is taken in RDKit's order, so the
+    rules as one query per type, :data:`_Q_OH_TYPES`), and the sum is taken in RDKit's order, so the
     float is identical (checked on ~32,000 molecules and on each H rule in
     ``tests/unit/test_descriptors.py``).
 
@@ -236,9 +235,8 @@ def crippen_logp(mol: Chem.Mol) -> float:
         h_seq[i] = (h, atom.GetTotalNumHs())
     if oxygens:
         left = set(oxygens)
-        for h, query in _Q_OH_RULES:
-            for match in work.GetSubstructMatches(query, uniquify=False, maxMatches=n * n):
-                i = match[0]
+        for h, query in _Q_OH_TYPES:
+            for (i,) in work.GetSubstructMatches(query, maxMatches=n):
                 if i in left:
                     left.discard(i)
                     h_seq[i] = (h, h_seq[i][1])

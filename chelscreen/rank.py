@@ -180,7 +180,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -717,7 +717,7 @@ def _donor_types(smiles: str) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(Counter(d.donor_type for d in perceive_donors(mol)).items()))
 
 
-@cache
+@lru_cache(maxsize=65536)
 def close_core(a: str, b: str) -> bool:
     """Whether two chelators share one donor skeleton, so that retention evidence of one is
     analogue evidence for the other (same metal).
@@ -744,6 +744,42 @@ def close_core(a: str, b: str) -> bool:
     da, db = dict(_donor_types(a)), dict(_donor_types(b))
     s_d, b_d = (da, db) if ca[0] <= cb[0] else (db, da)
     return all(b_d.get(t, 0) >= n for t, n in s_d.items())
+
+
+@lru_cache(maxsize=256)
+def _core_arrays(cands: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Element counts (:func:`_element_counts`), macrocyclic-ring and heavy-atom counts of the
+    neutral forms (:func:`chelscreen.radiolabeling._containment_facts`; ring count -1 where
+    RDKit cannot read one) of candidate close cores, as arrays."""
+    from chelscreen.radiolabeling import _containment_facts
+
+    counts = np.array([_element_counts(s) for s in cands], dtype=float).reshape(-1, 5)
+    facts = [_containment_facts(s) for s in cands]
+    return (counts, np.array([-1 if f is None else f[0] for f in facts], dtype=np.int64),
+            np.array([0 if f is None else f[1] for f in facts], dtype=np.int64))
+
+
+def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray]
+                  ) -> np.ndarray:
+    """Necessary conditions of :func:`close_core` of ``smiles`` with each candidate, on arrays
+    (:func:`_core_arrays`): the smaller one's N/O/S/P counts within the larger one's, the same
+    number of macrocyclic rings, the smaller holds >= ``CONTAINMENT_MIN_FRACTION`` of the
+    larger's heavy atoms. A candidate it rejects fails :func:`close_core`; the others are
+    tested with it, so results are unchanged (the searches are skipped)."""
+    from chelscreen.radiolabeling import CONTAINMENT_MIN_FRACTION, _containment_facts
+
+    counts, macro, n_heavy = arrays
+    facts = _containment_facts(smiles) if smiles else None
+    if facts is None or not len(counts):
+        return np.zeros(len(counts), dtype=bool)
+    c = np.asarray(_element_counts(smiles), dtype=float)
+    a_small = c[0] <= counts[:, 0]
+    within = np.where(a_small, (c[1:] <= counts[:, 1:]).all(axis=1),
+                      (counts[:, 1:] <= c[1:]).all(axis=1))
+    lo, hi = np.minimum(counts[:, 0], c[0]), np.maximum(counts[:, 0], c[0])
+    lo_n, hi_n = np.minimum(n_heavy, facts[1]), np.maximum(n_heavy, facts[1])
+    return (within & (lo >= CONTAINMENT_MIN_FRACTION * hi) & (macro == facts[0])
+            & (lo_n >= CONTAINMENT_MIN_FRACTION * hi_n))
 
 
 def evidence_summary(keys: Sequence[str], elements: Sequence[str],
@@ -783,9 +819,11 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
         if g is not None:
             n, w, wv = g[0], g[1], g[1] * g[2]
             texts.append(via + g[3])
-        if smi and not pk:
-            for ck, ga in by_element.get(el, ()):
-                if ck in (k, pk) or not close_core(str(smi), ga[4]):
+        cands = by_element.get(el, ())
+        if smi and not pk and cands:
+            maybe = _may_be_close(str(smi), _core_arrays(tuple(ga[4] for _, ga in cands)))
+            for (ck, ga), m in zip(cands, maybe):
+                if not m or ck in (k, pk) or not close_core(str(smi), ga[4]):
                     continue
                 wa = ANALOGUE_WEIGHT * ga[1]
                 n, w, wv = n + ga[0], w + wa, wv + wa * ga[2]
@@ -1228,6 +1266,12 @@ def _known_by_metal() -> dict[str, tuple[list[str], np.ndarray, list[str], np.nd
 
 
 @cache
+def _known_arrays(metal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_core_arrays` of the measured ligands of ``metal`` (:func:`_known_by_metal`)."""
+    return _core_arrays(tuple(_known_by_metal()[metal][0]))
+
+
+@lru_cache(maxsize=65536)
 def close_core_constant(smiles: str, metal: str) -> tuple[float, str, str] | None:
     """A measured constant of a close core (:func:`close_core`) with the same metal:
     ``(log K, its source, the close core's SMILES)``, or None.
@@ -1247,7 +1291,9 @@ def close_core_constant(smiles: str, metal: str) -> tuple[float, str, str] | Non
     size_ok = (heavy >= 0.5 * c[0]) & (heavy <= 2.0 * c[0])
     le = (counts[:, 1:] <= c[1:]).all(axis=1)
     ge = (counts[:, 1:] >= c[1:]).all(axis=1)
-    idx = np.flatnonzero(size_ok & (le | ge))
+    # the candidates that fail close_core's necessary conditions are dropped on arrays (the
+    # first match found below is the same)
+    idx = np.flatnonzero(size_ok & (le | ge) & _may_be_close(smiles, _known_arrays(str(metal))))
     best = None
     for i in idx[np.argsort(np.abs(heavy[idx] - c[0]), kind="stable")]:
         if cands[i] != smiles and close_core(smiles, cands[i]):
@@ -1479,7 +1525,7 @@ def _core_heads(conjugates: set[str], plain: np.ndarray) -> dict[str, tuple[str,
     return {c: _HEADS_MEMO[(c, sig)] for c in conjugates}
 
 
-@cache
+@lru_cache(maxsize=65536)
 def _element_counts(smiles: str, core: bool = False) -> tuple[int, ...]:
     """Heavy atoms and N, O, S, P counts of a ligand (or of its chelating core)."""
     from rdkit import Chem

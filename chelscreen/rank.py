@@ -1856,9 +1856,17 @@ def why_sentence(row: pd.Series | dict) -> str:
         else:
             wtxt = ""
         parts.append(f"{verdict} (p={float(p):.2f}{cond}{wtxt})")
-        loss = r.get("decay_loss_frac")
-        if _finite(loss) and float(loss) >= 0.1:
-            parts.append(f"{float(loss) * 100:.0f}% of the activity decays during labeling")
+        loss = float(r["decay_loss_frac"]) if _finite(r.get("decay_loss_frac")) else np.nan
+        nuc = _str(r.get("radionuclide"))
+        ref = float(prep_decay_frac([nuc])[0]) if nuc else 0.0
+        if np.isfinite(loss) and loss >= 0.1 and loss >= ref:
+            parts.append(f"{loss * 100:.0f}% of the activity decays during labeling")
+        elif ref >= 0.1:
+            # the score charges at least the reference hour (:func:`preparation_loss`): say so
+            during = (f"{loss * 100:.0f}% during the labeling step, "
+                      if np.isfinite(loss) and loss >= 0.01 else "")
+            parts.append(f"{during}{ref * 100:.0f}% of the activity decays before use "
+                         f"(scored with {LABELING_PREP_H:g} h of labeling, purification and QC)")
     elif _str(r.get("labeling_note")):
         parts.append(str(r.get("labeling_note")) + "; scored as a labeling not shown "
                      f"({LABELING_UNKNOWN_SCORE:g} of 1)")

@@ -1142,6 +1142,12 @@ def preparation_loss(label_loss: np.ndarray, loss_ref: np.ndarray) -> np.ndarray
     return np.clip(np.where(np.isfinite(loss), np.maximum(loss, ref), ref), 0.0, 1.0)
 
 
+@cache
+def _reference_loss(nuclide: str) -> float:
+    """:func:`prep_decay_frac` of one nuclide (cached: the ``why`` sentence asks per row)."""
+    return float(prep_decay_frac([nuclide])[0]) if nuclide else 0.0
+
+
 def labeling_unknown_score(nuclides: Sequence[str], prep_decay: np.ndarray | None = None
                            ) -> np.ndarray:
     """Value of a labeling *not shown* for each nuclide: :data:`LABELING_UNKNOWN_SCORE` less the
@@ -1858,7 +1864,7 @@ def why_sentence(row: pd.Series | dict) -> str:
         parts.append(f"{verdict} (p={float(p):.2f}{cond}{wtxt})")
         loss = float(r["decay_loss_frac"]) if _finite(r.get("decay_loss_frac")) else np.nan
         nuc = _str(r.get("radionuclide"))
-        ref = float(prep_decay_frac([nuc])[0]) if nuc else 0.0
+        ref = _reference_loss(nuc)
         if np.isfinite(loss) and loss >= 0.1 and loss >= ref:
             parts.append(f"{loss * 100:.0f}% of the activity decays during labeling")
         elif ref >= 0.1:

@@ -400,16 +400,21 @@ def refresh_measured(model_dir: Path, table_path: Path, literature_csv: Path) ->
     file's hash in ``card.json`` is updated so the model folder still verifies. Returns the
     number of (ligand, metal) pairs in the look-up.
     """
-    from chelscreen.model.dataset import load_literature
+    from chelscreen.model.dataset import load_literature, resolve_conflicts
     from chelscreen.model.io import KNOWN_FILE, write_known_pairs
 
     table = pd.read_csv(table_path)
     lit = load_literature(literature_csv)
     if len(lit):
         # the single cited rows first: a pair with two agreeing literature values shows one of
-        # them with its DOI, not the table's median of the two (a number nobody measured)
-        table = pd.concat([lit[[c for c in lit.columns if c in table.columns]], table],
-                          ignore_index=True)
+        # them with its DOI, not the table's median of the two (a number nobody measured).
+        # Rows entered after the table was built may conflict with it or with each other:
+        # they go through the table's conflict resolution, so the look-up never shows a value
+        # the resolution would drop
+        lit = lit.assign(n_measurements=1)
+        table = pd.concat([lit[[c for c in lit.columns if c in table.columns or c == "method"]],
+                           table], ignore_index=True)
+        table, _ = resolve_conflicts(table)
     known = known_pairs_table(table)
     d = Path(model_dir)
     digest = write_known_pairs(known, d)

@@ -259,7 +259,7 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         f"tie drops the pair ({bs.get('conflicting_pairs_dropped', '?')}); see `conflicts.csv`. "
         "A median of conflicting values is never stored or shown as measured.",
         "- `logK_exp` shows only NIST (\"NIST SRD 46 ligand N\") or literature (DOI) values; "
-        "SATCMF rows, which carry no per-row reference, are used for training only.",
+        "SATCMF rows, which carry no per-row reference, are never shown as measured; they are used for training and, where a pair has no cited value, as anchors for the same ligand's other metals.",
         "- Protonation constants (`protonation.csv.gz`): a list with fewer steps than basic "
         "amines, or a polyamine whose highest log K_H < 10, is marked incomplete (`complete`, "
         "`note`), its `logKH_steps` left empty (users estimate and say so) and it does not "

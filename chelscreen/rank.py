@@ -1262,6 +1262,8 @@ def _known_by_metal() -> dict[str, tuple[list[str], np.ndarray, list[str], np.nd
     except (OSError, ValueError) as exc:
         logger.debug("no measured look-up for close cores: %s", exc)
         return {}
+    if "measured" in tab:  # anchor-only values (no per-row reference) are not a close core's
+        tab = tab[tab["measured"].astype(str).str.lower().isin(["true", "1"])]
     out = {}
     for metal, g in tab.groupby("metal", sort=False):
         smiles = g["smiles"].astype(str).tolist()

@@ -189,43 +189,35 @@ _Q_OH_TYPES = [(h, Chem.MolFromSmarts(sma)) for h, sma in (
 
 def crippen_logp(mol: Chem.Mol) -> float:
     """``rdMolDescriptors.CalcCrippenDescriptors(mol)[0]`` (Wildman-Crippen logP with the
-    hydrogens counted), the same float, for about two thirds of the CPU.
+    hydrogens counted), the same float, for about three quarters of the CPU on a Mol that the
+    standardizer marked (:func:`chelscreen.chem.standardize.mark_sanitized`).
 
     RDKit types every atom of a hydrogen-added copy of ``mol`` with ~110 SMARTS and sums the
     contributions in atom order (heavy atoms, then the added Hs grouped by the atom they sit
     on). The heavy atoms' types do not depend on explicit hydrogens (every rule excludes
     ``#1`` neighbours), so RDKit types them on ``mol`` itself here; each hydrogen's type
     follows from the atom it sits on by RDKit's nine H rules (one-atom queries; for O-H the
-    rules as one query per type, :data:`_Q_OH_TYPES`), and the sum is taken in RDKit's order, so the
-    float is identical (checked on ~32,000 molecules and on each H rule in
+    rules as one query per type, :data:`_Q_OH_TYPES`), and the sum is taken in RDKit's order,
+    so the float is identical (checked on ~32,000 molecules and on each H rule in
     ``tests/unit/test_descriptors.py``).
 
     RDKit adds the hydrogens by the counts cached on the atoms but types the heavy atoms after
-    a property update; the two differ only for a Mol edited without sanitization. A Mol that
-    :func:`chelscreen.chem.standardize.mark_sanitized` marked is used as it is; any other one is
-    checked on a copy, and RDKit's own call is used when the counts differ and for hydrogen
-    atoms in the graph. The caller's Mol is not changed
-    (RDKit caches the heavy-atom contributions on it, as its own call caches the total).
+    a property update; the two differ for a Mol edited without sanitization. Only a marked Mol
+    (sanitized after its last edit) is typed here; any other one, and one with hydrogen atoms
+    in its graph, goes through RDKit's own call.
     """
     n = mol.GetNumAtoms()
-    if mol.GetNumHeavyAtoms() != n:
+    if mol.GetNumHeavyAtoms() != n or not is_marked_sanitized(mol):
         return rdmd.CalcCrippenDescriptors(mol)[0]
-    work = mol
-    if not is_marked_sanitized(mol):
-        work = Chem.Mol(mol, True)
-        work.UpdatePropertyCache(strict=False)
-        if (work.GetNumAtoms(onlyExplicit=False) != mol.GetNumAtoms(onlyExplicit=False)
-                or _h_counts(work) != _h_counts(mol)):
-            return rdmd.CalcCrippenDescriptors(mol)[0]
     # hydrogens per atom, in atom order: carbons by four one-atom queries (all H1), the few
     # hetero atoms that carry H one by one
     h_seq: dict[int, tuple[float, int]] = {}
     for k, query in _Q_CH:
-        for (i,) in work.GetSubstructMatches(query, maxMatches=n):
+        for (i,) in mol.GetSubstructMatches(query, maxMatches=n):
             h_seq[i] = (_H1, k)
     oxygens: list[int] = []
-    for (i,) in work.GetSubstructMatches(_Q_HET_H, maxMatches=n):
-        atom = work.GetAtomWithIdx(i)
+    for (i,) in mol.GetSubstructMatches(_Q_HET_H, maxMatches=n):
+        atom = mol.GetAtomWithIdx(i)
         z = atom.GetAtomicNum()
         if z == 8:
             oxygens.append(i)
@@ -236,14 +228,14 @@ def crippen_logp(mol: Chem.Mol) -> float:
     if oxygens:
         left = set(oxygens)
         for h, query in _Q_OH_TYPES:
-            for (i,) in work.GetSubstructMatches(query, maxMatches=n):
+            for (i,) in mol.GetSubstructMatches(query, maxMatches=n):
                 if i in left:
                     left.discard(i)
                     h_seq[i] = (h, h_seq[i][1])
             if not left:
                 break
     logp = 0.0
-    for c, _ in rdmd._CalcCrippenContribs(work, force=True):
+    for c, _ in rdmd._CalcCrippenContribs(mol, force=True):
         logp += c
     for i in sorted(h_seq):
         h, nh = h_seq[i]
@@ -254,13 +246,6 @@ def crippen_logp(mol: Chem.Mol) -> float:
 
 _Q_CH = [(k, Chem.MolFromSmarts(f"[#6;H{k}]")) for k in (1, 2, 3, 4)]
 _Q_HET_H = Chem.MolFromSmarts("[!#6;!H0]")
-_Q_H = [Chem.MolFromSmarts(f"[H{k}]") for k in range(1, 9)]
-
-
-def _h_counts(mol: Chem.Mol) -> list[tuple[tuple[int, ...], ...]]:
-    """Atoms with 1, 2, ... 8 hydrogens (one-atom queries on the cached counts)."""
-    n = mol.GetNumAtoms()
-    return [mol.GetSubstructMatches(q, maxMatches=n) for q in _Q_H]
 
 
 #: feature key of each donor type

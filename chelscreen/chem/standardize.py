@@ -259,7 +259,8 @@ def mark_sanitized(mol: Chem.Mol) -> Chem.Mol:
     """Note on ``mol`` (a private attribute keyed by its atom and bond counts, as the donor
     cache of :func:`chelscreen.chem.donors.analyse`) that it was sanitized after its last edit,
     so that its cached valences and hydrogen counts are those a property update would give.
-    :func:`chelscreen.chem.descriptors.crippen_logp` then skips its check. Returns ``mol``."""
+    :func:`chelscreen.chem.descriptors.crippen_logp` then types it without RDKit's
+    hydrogen-added copy. Returns ``mol``."""
     try:
         mol._chelscreen_sanitized = (mol.GetNumAtoms(), mol.GetNumBonds())
     except AttributeError:  # pragma: no cover - a Mol type without __dict__

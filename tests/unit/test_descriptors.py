@@ -16,7 +16,7 @@ from chelscreen.chem.descriptors import (
     describe,
     ligand_features,
 )
-from chelscreen.chem.standardize import mark_sanitized, standardize
+from chelscreen.chem.standardize import is_marked_sanitized, mark_sanitized, standardize
 
 SMILES = {
     "DOTA": "OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1",
@@ -258,20 +258,23 @@ CRIPPEN_CASES = [
 def test_crippen_logp_is_rdkits_float(smiles):
     mol = Chem.MolFromSmiles(smiles)
     expected = rdMolDescriptors.CalcCrippenDescriptors(Chem.Mol(mol))[0]
-    assert crippen_logp(Chem.Mol(mol)) == expected  # checked on a copy
-    assert crippen_logp(mark_sanitized(Chem.Mol(mol))) == expected  # the fast path
+    assert crippen_logp(Chem.Mol(mol)) == expected  # not marked: RDKit's call
+    assert crippen_logp(mark_sanitized(Chem.Mol(mol))) == expected  # typed without H copy
     with_hs = Chem.AddHs(mol)  # hydrogen atoms in the graph: RDKit's own call
     assert crippen_logp(with_hs) == rdMolDescriptors.CalcCrippenDescriptors(with_hs)[0]
 
 
 def test_crippen_logp_of_an_edited_unsanitized_mol_is_rdkits():
     """Hydrogens removed without sanitization leave stale counts on the atoms (RDKit adds Hs
-    by them but types the heavy atoms after an update): the check sees it, and RDKit's own
-    call gives its value, as the standardizer's output of such an SDF record shows."""
+    by them but types the heavy atoms after an update; typing without the H copy would give
+    -0.83 here instead of RDKit's -2.25): the standardizer does not mark such a Mol, so RDKit's
+    own call gives its value."""
     mol = Chem.AddHs(Chem.MolFromSmiles("OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O"))
     stale = Chem.RemoveHs(mol, sanitize=False)
     expected = rdMolDescriptors.CalcCrippenDescriptors(Chem.Mol(stale))[0]
     assert crippen_logp(stale) == expected
     std = standardize(mol)
+    assert not is_marked_sanitized(std.mol)
     assert crippen_logp(std.mol) == rdMolDescriptors.CalcCrippenDescriptors(
         Chem.Mol(std.mol))[0]
+    assert is_marked_sanitized(standardize(Chem.MolFromSmiles("OCC(O)CO")).mol)

@@ -321,7 +321,8 @@ def perceive_donors(mol: Chem.Mol) -> list[Donor]:
 
 #: rule data in the order :func:`_perceive` uses it: (type, pattern, donor positions in the
 #: match, subtype, needed elements, gates, skip a match that touches a typed atom, phosphorus
-#: acid, hardness, donor element)
+#: acid, hardness, donor element: every rule's SMARTS puts its donors on the element that its
+#: type names, ``..._O`` on O, ``..._N`` on N/n ...)
 _PLAN = [
     (dtype, patt, idx, sub, needs, _RULE_GATES.get(dtype, ()),
      dtype in ("carboxylate_O", "phosphonate_O", "phosphinate_O", "hydroxamate_O",
@@ -391,8 +392,10 @@ def _perceive(mol: Chem.Mol) -> tuple[list[Donor], frozenset[int]]:
                     subtype = _amine_subtype(atom)
                 elif dtype_eff == "ether_O":
                     subtype = "ring" if atom.IsInRing() else "chain"
-                donors.append(Donor(a, elem, dtype_eff, group_id, hard, group_atoms, subtype,
-                                    atom.GetTotalNumHs(), atom.GetFormalCharge()))
+                donors.append(Donor(a, elem, dtype_eff, group_id,
+                                    hard if dtype_eff == dtype else DONOR_HARDNESS[dtype_eff],
+                                    group_atoms, subtype, atom.GetTotalNumHs(),
+                                    atom.GetFormalCharge()))
             # the whole acid group is used up (the second O of a carboxylate is no ether/amide O)
             taken.update(group_atoms if dtype_eff != "amide_O" else atoms)
             group_id += 1

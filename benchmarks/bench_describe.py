@@ -132,7 +132,6 @@ _RDKIT_CALLS = [
     ("Chem", "MolToSmiles", "write canonical SMILES (MolToSmiles)"),
     ("Chem", "GetDistanceMatrix", "topological distance matrix (GetDistanceMatrix)"),
     ("rdmd", "CalcCrippenDescriptors", "Crippen logP (CalcCrippenDescriptors)"),
-    ("rdmd", "_CalcCrippenContribs", "Crippen atom types (_CalcCrippenContribs)"),
     ("rdmd", "CalcNumHBA", "H-bond acceptors (CalcNumHBA)"),
     ("rdmd", "CalcNumRotatableBonds", "rotatable bonds (CalcNumRotatableBonds)"),
     ("rdmd", "CalcTPSA", "TPSA (CalcTPSA)"),

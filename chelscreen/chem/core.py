@@ -36,7 +36,6 @@ import numpy as np
 from rdkit import Chem
 
 from chelscreen.chem.donors import analyse, macrocycle_rings
-from chelscreen.chem.standardize import mark_sanitized
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +186,7 @@ def _extract(mol: Chem.Mol, keep: set[int], caps: set[int]) -> tuple[Chem.Mol, l
     core = rw.GetMol()
     Chem.SanitizeMol(core)
     Chem.AssignStereochemistry(core, cleanIt=True, force=True)
-    return mark_sanitized(core), kept_sorted
+    return core, kept_sorted
 
 
 def _largest_fragment(mol: Chem.Mol, atoms: list[int]) -> int:

@@ -4,7 +4,7 @@
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
 roughly 900-1,000 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it
 over processes (``benchmarks/bench_describe.py``, which also prints where the time goes: RDKit's
-Crippen atom typing is the largest single cost, see :func:`crippen_logp`).
+Crippen logP is the largest single cost).
 
 Feature definitions
 -------------------
@@ -78,7 +78,6 @@ from chelscreen.chem.donors import (
     analyse,
     macrocycle_rings,
 )
-from chelscreen.chem.standardize import is_marked_sanitized, mark_sanitized
 
 logger = logging.getLogger(__name__)
 
@@ -164,88 +163,6 @@ def cavity_radius_pm(ring_size: int, donor_elements: Iterable[str | int]) -> flo
         return 0.0
     r = PUCKER_FACTOR * ring_size * _BOND_A / (2 * math.pi) - sum(radii) / len(radii)
     return round(max(r, 0.0) * 100.0, 1)
-
-
-# --------------------------------------------------------------------------------------------
-# Crippen logP without the hydrogen-added copy
-# --------------------------------------------------------------------------------------------
-#: Wildman-Crippen logP contributions of the hydrogen types H1-H4 and HS, as RDKit's own
-#: parameter table holds them (``defaultParamData`` in Code/GraphMol/Descriptors/Crippen.cpp,
-#: also rdkit/Data/Crippen.txt: "H1 [#1][#6,#1] 0.123", "H2 ... -0.2677", "H3 ... 0.2142",
-#: "H4 ... 0.298", "HS [#1] 0.1125"); ``tests/unit/test_descriptors.py`` checks the sums
-#: against RDKit's call
-_H1, _H2, _H3, _H4, _HS = 0.123, -0.2677, 0.2142, 0.298, 0.1125
-#: RDKit's rules for an H on O, in their order: ``[#1]O[CX4,c]`` (H2),
-#: ``[#1]O[!#6;!#7;!#8;!#16]`` (H2; that neighbour may be a second H), ``[#1]O[#7]`` (H3),
-#: ``[#1]OC=[#6,#7,O,S]`` (H4), ``[#1]O[O,S]`` (H4); else HS (also an H on an aromatic o,
-#: which no ``O`` rule matches). As one-atom queries on the O of the hydrogen-free Mol, one per
-#: type, applied in this order (an O takes the first type whose query it matches)
-_Q_OH_TYPES = [(h, Chem.MolFromSmarts(sma)) for h, sma in (
-    (_H2, "[O;!H0;$(O[CX4,c]),$([O;!H0;!H1]),$(O[!#6;!#7;!#8;!#16])]"),
-    (_H3, "[O;!H0;$(O[#7])]"),
-    (_H4, "[O;!H0;$(OC=[#6,#7,O,S]),$(O[O,S])]"),
-)]
-
-
-def crippen_logp(mol: Chem.Mol) -> float:
-    """``rdMolDescriptors.CalcCrippenDescriptors(mol)[0]`` (Wildman-Crippen logP with the
-    hydrogens counted), the same float, for about three quarters of the CPU on a Mol that the
-    standardizer marked (:func:`chelscreen.chem.standardize.mark_sanitized`).
-
-    RDKit types every atom of a hydrogen-added copy of ``mol`` with ~110 SMARTS and sums the
-    contributions in atom order (heavy atoms, then the added Hs grouped by the atom they sit
-    on). The heavy atoms' types do not depend on explicit hydrogens (every rule excludes
-    ``#1`` neighbours), so RDKit types them on ``mol`` itself here; each hydrogen's type
-    follows from the atom it sits on by RDKit's nine H rules (one-atom queries; for O-H the
-    rules as one query per type, :data:`_Q_OH_TYPES`), and the sum is taken in RDKit's order,
-    so the float is identical (checked on ~32,000 molecules and on each H rule in
-    ``tests/unit/test_descriptors.py``).
-
-    RDKit adds the hydrogens by the counts cached on the atoms but types the heavy atoms after
-    a property update; the two differ for a Mol edited without sanitization. Only a marked Mol
-    (sanitized after its last edit) is typed here; any other one, and one with hydrogen atoms
-    in its graph, goes through RDKit's own call.
-    """
-    n = mol.GetNumAtoms()
-    if mol.GetNumHeavyAtoms() != n or not is_marked_sanitized(mol):
-        return rdmd.CalcCrippenDescriptors(mol)[0]
-    # hydrogens per atom, in atom order: carbons by four one-atom queries (all H1), the few
-    # hetero atoms that carry H one by one
-    h_seq: dict[int, tuple[float, int]] = {}
-    for k, query in _Q_CH:
-        for (i,) in mol.GetSubstructMatches(query, maxMatches=n):
-            h_seq[i] = (_H1, k)
-    oxygens: list[int] = []
-    for (i,) in mol.GetSubstructMatches(_Q_HET_H, maxMatches=n):
-        atom = mol.GetAtomWithIdx(i)
-        z = atom.GetAtomicNum()
-        if z == 8:
-            oxygens.append(i)
-            h = _HS
-        else:
-            h = _H3 if z == 7 else _H2  # [#1][#7]; [#1][!#6;!#7;!#8]
-        h_seq[i] = (h, atom.GetTotalNumHs())
-    if oxygens:
-        left = set(oxygens)
-        for h, query in _Q_OH_TYPES:
-            for (i,) in mol.GetSubstructMatches(query, maxMatches=n):
-                if i in left:
-                    left.discard(i)
-                    h_seq[i] = (h, h_seq[i][1])
-            if not left:
-                break
-    logp = 0.0
-    for c, _ in rdmd._CalcCrippenContribs(mol, force=True):
-        logp += c
-    for i in sorted(h_seq):
-        h, nh = h_seq[i]
-        for _ in range(nh):
-            logp += h
-    return logp
-
-
-_Q_CH = [(k, Chem.MolFromSmarts(f"[#6;H{k}]")) for k in (1, 2, 3, 4)]
-_Q_HET_H = Chem.MolFromSmarts("[!#6;!H0]")
 
 
 #: feature key of each donor type
@@ -535,7 +452,7 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
         f["borderline_donor_frac"] = f["soft_donor_frac"] = 0.0
     f["mw"] = round(rdmd._CalcMolWt(mol), 3)
     f["tpsa"] = round(rdmd.CalcTPSA(mol), 2)
-    f["logp"] = round(crippen_logp(mol), 3)
+    f["logp"] = round(rdmd.CalcCrippenDescriptors(mol)[0], 3)
     f["n_rot_bonds"] = rdmd.CalcNumRotatableBonds(mol, _ROT_NONSTRICT)
     f["hbd"] = rdmd.CalcNumHBD(mol)
     f["hba"] = rdmd.CalcNumHBA(mol)
@@ -552,7 +469,7 @@ def _features_from_smiles(smiles: str) -> tuple[dict[str, Any] | None, str]:
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return None, f"could not parse the core SMILES {smiles!r}"
-    return _features_from_mol(mark_sanitized(mol))
+    return _features_from_mol(mol)
 
 
 def _features_from_mol(mol: Chem.Mol) -> tuple[dict[str, Any] | None, str]:

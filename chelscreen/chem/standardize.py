@@ -255,25 +255,6 @@ def _saturated_without(atom: Chem.Atom, metals: dict) -> bool:
     return valence >= allowed - 1e-6
 
 
-def mark_sanitized(mol: Chem.Mol) -> Chem.Mol:
-    """Note on ``mol`` (a private attribute keyed by its atom and bond counts, as the donor
-    cache of :func:`chelscreen.chem.donors.analyse`) that it was sanitized after its last edit,
-    so that its cached valences and hydrogen counts are those a property update would give.
-    :func:`chelscreen.chem.descriptors.crippen_logp` then types it without RDKit's
-    hydrogen-added copy. Returns ``mol``."""
-    try:
-        mol._chelscreen_sanitized = (mol.GetNumAtoms(), mol.GetNumBonds())
-    except AttributeError:  # pragma: no cover - a Mol type without __dict__
-        pass
-    return mol
-
-
-def is_marked_sanitized(mol: Chem.Mol) -> bool:
-    """Whether :func:`mark_sanitized` marked ``mol`` (and its atom and bond counts are those
-    it had then)."""
-    return getattr(mol, "_chelscreen_sanitized", None) == (mol.GetNumAtoms(), mol.GetNumBonds())
-
-
 def _sanitize(mol: Chem.Mol) -> None:
     try:
         Chem.SanitizeMol(mol)
@@ -558,17 +539,17 @@ def _standardize(mol: Chem.Mol | str, *, find_core: bool = True,
             "handles; give the chelator (or its conjugate without the large biomolecule)"
         )
 
-    sanitized = True  # sanitized after the last edit
     if unusual:
         if _has(rw, _Q_HYDROGEN):
             rw = Chem.RemoveHs(rw, sanitize=False)
             changes.append("removed explicit hydrogens")
-            sanitized = False
+            # the heavy atoms' cached hydrogen counts still exclude the removed H atoms:
+            # descriptors computed on this Mol (logP, HBD …) would be those of another molecule
+            _sanitize(rw)
         n_neut = _neutralize(rw)
         if n_neut:
             changes.append(f"neutralized {n_neut} charged atom(s) to the acid form")
             _sanitize(rw)
-            sanitized = True
         net = Chem.GetFormalCharge(rw)
         if net != 0:
             changes.append(
@@ -576,8 +557,6 @@ def _standardize(mol: Chem.Mol | str, *, find_core: bool = True,
             )
     Chem.AssignStereochemistry(rw, cleanIt=True, force=True)
     out = rw.GetMol() if isinstance(rw, Chem.RWMol) else rw
-    if sanitized:
-        mark_sanitized(out)
 
     core, info = out, {}
     if find_core:

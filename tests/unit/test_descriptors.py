@@ -12,11 +12,10 @@ from chelscreen.chem.descriptors import (
     FEATURE_COLUMNS,
     PUCKER_FACTOR,
     cavity_radius_pm,
-    crippen_logp,
     describe,
     ligand_features,
 )
-from chelscreen.chem.standardize import is_marked_sanitized, mark_sanitized, standardize
+from chelscreen.chem.standardize import standardize
 
 SMILES = {
     "DOTA": "OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1",
@@ -239,42 +238,16 @@ def test_describe_file_parallel_equals_serial(tmp_path, test_data):
     assert parallel.loc[223, "message"].startswith("row 224 (line 225): empty line")
 
 
-# every hydrogen rule of RDKit's Crippen table (H1 C-H; H2 alcohol/phenol O-H, O-H on P, B, Si,
-# water, S-H, P-H, Se-H, Si-H, B-H, H-Cl; H3 N-H (also aromatic [nH]) and O-H on N (also on
-# an aromatic n); H4 acid/enol O-H and O-H on O or S; HS the rest), charged and aromatic
-# hetero atoms (RDKit's own call) and the chelators above
-CRIPPEN_CASES = [
-    "c1cc[nH]c1", "O=c1ccccn1O", "Oc1ccccc1", "CS", "c1ccsc1S", "OP(=O)(O)C", "OB(O)c1ccccc1",
-    "C[Si](C)(C)O", "COO", "CS(=O)(=O)O", "CC=NO", "CC(=O)NO", "CC(O)=CC", "NC(=O)O", "O",
-    "CO", "NO", "OC#N", "[SiH4]", "P", "[SeH2]", "C[SeH]", "OS", "OOC", "O[n+]1ccccc1",
-    "[O-][n+]1ccccc1", "OC(=S)C", "OC=N", "Cl", "[OH-]", "[NH4+]", "C[NH3+]", "OC(=[Se])C", "B",
-    "OBO", "On1cccc1", "Oc1ncccc1", "[OH3+]", "C[OH2+]", "OC(=[NH2+])C", "OC([O-])=O",
-    "Oc1cc[o+]cc1", "OO", "Oc1ccoc1", "C", "[2H]OC", "[H]OC(=O)C", "OC(=O)CN1CCN(CC(=O)NC(C)C(=O)O)CCN(CC(O)=O)CC1",
-    *SMILES.values(),
-]
-
-
-@pytest.mark.parametrize("smiles", CRIPPEN_CASES)
-def test_crippen_logp_is_rdkits_float(smiles):
-    mol = Chem.MolFromSmiles(smiles)
-    expected = rdMolDescriptors.CalcCrippenDescriptors(Chem.Mol(mol))[0]
-    assert crippen_logp(Chem.Mol(mol)) == expected  # not marked: RDKit's call
-    assert crippen_logp(mark_sanitized(Chem.Mol(mol))) == expected  # typed without H copy
-    with_hs = Chem.AddHs(mol)  # hydrogen atoms in the graph: RDKit's own call
-    assert crippen_logp(with_hs) == rdMolDescriptors.CalcCrippenDescriptors(with_hs)[0]
-
-
-def test_crippen_logp_of_an_edited_unsanitized_mol_is_rdkits():
-    """Hydrogens removed without sanitization leave stale counts on the atoms (RDKit adds Hs
-    by them but types the heavy atoms after an update; typing without the H copy would give
-    -0.83 here instead of RDKit's -2.25): the standardizer does not mark such a Mol, so RDKit's
-    own call gives its value."""
-    mol = Chem.AddHs(Chem.MolFromSmiles("OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O"))
-    stale = Chem.RemoveHs(mol, sanitize=False)
-    expected = rdMolDescriptors.CalcCrippenDescriptors(Chem.Mol(stale))[0]
-    assert crippen_logp(stale) == expected
-    std = standardize(mol)
-    assert not is_marked_sanitized(std.mol)
-    assert crippen_logp(std.mol) == rdMolDescriptors.CalcCrippenDescriptors(
-        Chem.Mol(std.mol))[0]
-    assert is_marked_sanitized(standardize(Chem.MolFromSmiles("OCC(O)CO")).mol)
+def test_explicit_hydrogens_give_the_same_descriptors_as_the_plain_smiles():
+    """An input drawn with explicit hydrogens (an SDF with H atoms) lost them without a
+    property update: the heavy atoms' cached H counts were stale and logP of a glucose came out
+    as that of another molecule. The standardized Mol must give the descriptors of the same
+    molecule written without hydrogens."""
+    plain = "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O"
+    with_hs = Chem.AddHs(Chem.MolFromSmiles(plain))
+    a = standardize(with_hs).mol
+    b = standardize(Chem.MolFromSmiles(plain)).mol
+    for f in (rdMolDescriptors.CalcCrippenDescriptors, rdMolDescriptors.CalcNumHBD,
+              rdMolDescriptors.CalcTPSA):
+        assert f(a) == f(b)
+    assert ligand_features(a)["logp"] == ligand_features(b)["logp"]

@@ -697,9 +697,12 @@ def qwater_check(seeds: tuple[int, ...] = (3,)) -> int:
             pd.DataFrame(rows).to_csv(out, index=False)
     df = pd.DataFrame(rows)
     df = df[df["seed"].isin(seeds)]
+    df = df.assign(seed_within=(df["q_water"] - df["q_ref"]).abs() <= 0.5)
     m = df.groupby("complex", sort=False).agg(q_ref=("q_ref", "first"),
                                                q_water=("q_water", "mean"),
-                                               seed_sd=("q_water", "std"), n=("seed", "size"))
+                                               seed_sd=("q_water", "std"), n=("seed", "size"),
+                                               n_within=("seed_within", "sum"),
+                                               cn_lig=("cn_ligand_mean", "mean"))
     from scipy.stats import spearmanr
 
     within = (m["q_water"] - m["q_ref"]).abs() <= 0.5
@@ -708,7 +711,8 @@ def qwater_check(seeds: tuple[int, ...] = (3,)) -> int:
     for c, r in m.iterrows():
         sd = "-" if pd.isna(r.seed_sd) else f"{r.seed_sd:.2f}"
         print(f"{c:9s} mean q_water {r.q_water:.2f} (sd over {int(r.n)} seeds {sd}) vs q "
-              f"{r.q_ref:g}")
+              f"{r.q_ref:g}; single seeds within 0.5: {int(r.n_within)}/{int(r.n)}; ligand "
+              f"donors bound {r.cn_lig:.2f}")
     print(f"\nq_water vs measured q (mean over seeds {', '.join(map(str, seeds))}): "
           f"{int(within.sum())}/{len(m)} within 0.5, MAE {mae:.2f}, Spearman {rho:.2f} "
           "(explicit protocol, not tuned on these)")

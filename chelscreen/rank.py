@@ -1152,6 +1152,12 @@ def preparation_loss(label_loss: np.ndarray, loss_ref: np.ndarray) -> np.ndarray
     return np.clip(np.where(np.isfinite(loss), np.maximum(loss, ref), ref), 0.0, 1.0)
 
 
+@cache
+def _reference_loss(nuclide: str) -> float:
+    """:func:`prep_decay_frac` of one nuclide (cached: the ``why`` sentence asks per row)."""
+    return float(prep_decay_frac([nuclide])[0]) if nuclide else 0.0
+
+
 def labeling_unknown_score(nuclides: Sequence[str], prep_decay: np.ndarray | None = None
                            ) -> np.ndarray:
     """Value of a labeling *not shown* for each nuclide: :data:`LABELING_UNKNOWN_SCORE` less the
@@ -1266,6 +1272,8 @@ def _known_by_metal() -> dict[str, tuple[list[str], np.ndarray, list[str], np.nd
     except (OSError, ValueError) as exc:
         logger.debug("no measured look-up for close cores: %s", exc)
         return {}
+    if "measured" in tab:  # anchor-only values (no per-row reference) are not a close core's
+        tab = tab[tab["measured"].astype(str).str.lower().isin(["true", "1"])]
     out = {}
     for metal, g in tab.groupby("metal", sort=False):
         smiles = g["smiles"].astype(str).tolist()
@@ -1866,9 +1874,17 @@ def why_sentence(row: pd.Series | dict) -> str:
         else:
             wtxt = ""
         parts.append(f"{verdict} (p={float(p):.2f}{cond}{wtxt})")
-        loss = r.get("decay_loss_frac")
-        if _finite(loss) and float(loss) >= 0.1:
-            parts.append(f"{float(loss) * 100:.0f}% of the activity decays during labeling")
+        loss = float(r["decay_loss_frac"]) if _finite(r.get("decay_loss_frac")) else np.nan
+        nuc = _str(r.get("radionuclide"))
+        ref = _reference_loss(nuc)
+        if np.isfinite(loss) and loss >= 0.1 and loss >= ref:
+            parts.append(f"{loss * 100:.0f}% of the activity decays during labeling")
+        elif ref >= 0.1:
+            # the score charges at least the reference hour (:func:`preparation_loss`): say so
+            during = (f"{loss * 100:.0f}% during the labeling step, "
+                      if np.isfinite(loss) and loss >= 0.01 else "")
+            parts.append(f"{during}{ref * 100:.0f}% of the activity decays before use "
+                         f"(scored with {LABELING_PREP_H:g} h of labeling, purification and QC)")
     elif _str(r.get("labeling_note")):
         parts.append(str(r.get("labeling_note")) + "; scored as a labeling not shown "
                      f"({LABELING_UNKNOWN_SCORE:g} of 1)")

@@ -65,7 +65,8 @@ def _rings(mol: Chem.Mol, unit: Any) -> tuple[tuple[int, ...], ...]:
 
 def _compact(donors: list, dist: np.ndarray) -> bool:
     """Every atom lies <= 3 bonds from one of ``donors`` (the compact plain chelator)."""
-    return bool(dist[np.array([d.atom_idx for d in donors])].min(axis=0).max() <= 3)
+    rows = dist.take(np.array([d.atom_idx for d in donors], dtype=np.intp), 0)
+    return bool(rows.min(axis=0).max() <= 3)
 
 
 def _mst_edges(points: list[int], dist: np.ndarray) -> list[tuple[int, int]]:
@@ -236,9 +237,10 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
         if len(ring) >= 9 and len(dset.intersection(ring)) >= 2:
             kept.update(ring)
     # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones)
-    ia = np.array(idx)
-    dd = dist[ia]
-    sub = dd[:, ia]
+    dd = dist.take(np.array(idx, dtype=np.intp), 0)
+    sub = unit.unit_dist
+    if sub is None:
+        sub = dd.take(np.array(idx, dtype=np.intp), 1)
     pi, pj = np.nonzero(sub <= 4)
     upper = pi < pj  # each pair once, no diagonal
     pi, pj = pi[upper], pj[upper]

@@ -2,9 +2,9 @@
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
-roughly 800-900 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it over
-processes (``benchmarks/bench_describe.py``, which also prints where the time goes: about a fifth
-is RDKit's Crippen logP).
+roughly 900-1,000 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it
+over processes (``benchmarks/bench_describe.py``, which also prints where the time goes: RDKit's
+Crippen logP is the largest single cost).
 
 Feature definitions
 -------------------
@@ -142,12 +142,23 @@ def _fit_pucker_factor() -> float:
 PUCKER_FACTOR = _fit_pucker_factor()
 
 
+_RVDW: dict[str | int, float] = {}
+
+
+def _rvdw(element: str | int) -> float:
+    """Van der Waals radius (A) from RDKit's periodic table, memoized per element."""
+    r = _RVDW.get(element)
+    if r is None:
+        r = _RVDW[element] = _PT.GetRvdw(element)
+    return r
+
+
 def cavity_radius_pm(ring_size: int, donor_elements: Iterable[str | int]) -> float:
     """Estimated cavity radius (pm) of a macrocycle from its ring size (see module docstring).
 
     ``donor_elements`` are the symbols or atomic numbers of the donor atoms in the ring.
     """
-    radii = [_PT.GetRvdw(e) for e in donor_elements]
+    radii = [_rvdw(e) for e in donor_elements]
     if ring_size < 9 or not radii:
         return 0.0
     r = PUCKER_FACTOR * ring_size * _BOND_A / (2 * math.pi) - sum(radii) / len(radii)
@@ -187,37 +198,38 @@ def _acid_pkas(mol: Chem.Mol, donors: list,
     """pKa of every acidic proton, from the perceived donor groups (+ sulfonic acids).
 
     ``elements``: which of N, O, P, S the molecule holds, when known (no S: no sulfonic acid).
+    The hydrogens of donor atoms are those recorded by the perception (``Donor.n_hs``).
     """
     pkas: list[float] = []
     groups: dict[int, list] = {}
     for d in donors:
         groups.setdefault(d.group_id, []).append(d)
 
-    def has_h(i: int) -> bool:
-        return mol.GetAtomWithIdx(i).GetTotalNumHs() > 0
-
     for members in groups.values():
         d = members[0]
         t = d.donor_type
         if t == "carboxylate_O":
-            if has_h(d.atom_idx):
+            if d.n_hs > 0:
                 pkas.append(PKA["carboxylic"])
         elif t in ("phosphonate_O", "phosphinate_O"):
-            n_oh = sum(1 for a in d.group_atoms
-                       if mol.GetAtomWithIdx(a).GetAtomicNum() == 8 and has_h(a))
+            n_oh = 0
+            for a in d.group_atoms:
+                atom = mol.GetAtomWithIdx(a)
+                if atom.GetAtomicNum() == 8 and atom.GetTotalNumHs() > 0:
+                    n_oh += 1
             pkas.extend(PKA_PHOSPHONIC[:n_oh])
         elif t in ("hydroxamate_O", "hopo_O"):
-            if any(has_h(m.atom_idx) for m in members):
+            if any(m.n_hs > 0 for m in members):
                 pkas.append(PKA["hydroxamic"] if t == "hydroxamate_O"
                             else PKA_HOPO.get(d.subtype, PKA["hopo34"]))
         elif t == "catecholate_O":
-            n_oh = sum(1 for m in members if has_h(m.atom_idx))
+            n_oh = sum(1 for m in members if m.n_hs > 0)
             pkas.extend(PKA_CATECHOL[:n_oh])
         elif t == "phenolate_O":
-            if has_h(d.atom_idx):
+            if d.n_hs > 0:
                 pkas.append(PKA["phenol"])
         elif t == "thiolate_S":
-            if has_h(d.atom_idx):
+            if d.n_hs > 0:
                 aryl = any(nb.GetIsAromatic() for nb in mol.GetAtomWithIdx(d.atom_idx)
                            .GetNeighbors())
                 pkas.append(PKA["arylthiol"] if aryl else PKA["thiol"])
@@ -236,20 +248,20 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
     amines: list[tuple[int, float]] = []
     pos = 0.0
     for d in donors:
-        atom = mol.GetAtomWithIdx(d.atom_idx)
-        if atom.GetFormalCharge() != 0:
+        if d.charge != 0:
             continue
-        if d.donor_type == "amine_N":
+        t = d.donor_type
+        if t == "amine_N":
             amines.append((d.atom_idx, PKA_AMINE.get(d.subtype, PKA_AMINE["tertiary"])))
             continue
-        if d.donor_type == "imidazole_N":
+        if t == "imidazole_N":
             if not mol.GetAtomWithIdx(d.atom_idx).IsInRingSize(5) or not any(
                     m[0] == d.atom_idx for m in mol.GetSubstructMatches(_IMIDAZOLE)):
                 continue
             pka = PKA["imidazole"]
-        elif d.donor_type == "pyridine_N":
+        elif t == "pyridine_N":
             pka = PKA["pyridine"]
-        elif d.donor_type == "aniline_N":
+        elif t == "aniline_N":
             pka = PKA["aniline"]
         else:
             continue
@@ -257,8 +269,8 @@ def _charges(mol: Chem.Mol, dist: np.ndarray, donors: list,
     if amines:
         # protonate one after another, highest effective pKa first (ties: most peripheral)
         n_am = len(amines)
-        am = np.array([a for a, _ in amines])
-        dl = dist[am[:, None], am].tolist()
+        am = np.array([a for a, _ in amines], dtype=np.intp)
+        dl = dist.take(am, 0).take(am, 1).tolist()
         periph = [sum(row) for row in dl]
         eff = [p for _, p in amines]
         left = set(range(n_am))
@@ -369,7 +381,10 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
     f: dict[str, Any] = {"n_donors": unit.n_donors, "n_donor_atoms_total": len(donors)}
     counts = dict.fromkeys(_TYPE_KEYS.values(), 0)
     amine = {"primary": 0, "secondary": 0, "tertiary": 0}
+    elem = {"N": 0, "O": 0, "S": 0}
+    hardness = {HARD: 0, BORDERLINE: 0, SOFT: 0}
     anionic_groups = set()
+    donor_elements: dict[int, str] = {}
     for d in ud:
         t = d.donor_type
         counts[_TYPE_KEYS[t]] += 1
@@ -377,35 +392,35 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
             amine[d.subtype] += 1
         if t in ANIONIC_TYPES:
             anionic_groups.add(d.group_id)
+        if d.element in elem:
+            elem[d.element] += 1
+        hardness[d.hardness] += 1
+        donor_elements[d.atom_idx] = d.element
     f.update(counts)
-    elem = [d.element for d in ud]
-    f["n_donor_N"] = elem.count("N")
-    f["n_donor_O"] = elem.count("O")
-    f["n_donor_S"] = elem.count("S")
-    f["n_donor_other"] = len(elem) - f["n_donor_N"] - f["n_donor_O"] - f["n_donor_S"]
+    f["n_donor_N"] = elem["N"]
+    f["n_donor_O"] = elem["O"]
+    f["n_donor_S"] = elem["S"]
+    f["n_donor_other"] = len(ud) - elem["N"] - elem["O"] - elem["S"]
     f["n_amine_N_primary"] = amine["primary"]
     f["n_amine_N_secondary"] = amine["secondary"]
     f["n_amine_N_tertiary"] = amine["tertiary"]
     f["n_anionic_donor_groups"] = len(anionic_groups)
     # chelate rings: donor pairs 3 (5-ring) or 4 (6-ring) bonds apart
-    idx = [d.atom_idx for d in ud]
-    ia = np.array(idx, dtype=np.intp)
-    sub = dist[ia[:, None], ia]
+    sub = unit.unit_dist if unit.unit_dist is not None else np.zeros((0, 0))
     # the matrix is symmetric with a zero diagonal: each pair is counted twice
     f["n_chelate_ring_5"] = int(np.count_nonzero(sub == 3)) // 2
     f["n_chelate_ring_6"] = int(np.count_nonzero(sub == 4)) // 2
     # macrocycles
-    dset = set(idx)
     macro = [r for r in macrocycle_rings(mol, rings=unit.rings)
-             if len(dset.intersection(r)) >= 2]
+             if sum(1 for a in r if a in donor_elements) >= 2]
     if macro:
         largest = max(macro + _envelope_rings(mol, macro), key=len)
-        in_ring = set().union(*[dset.intersection(r) for r in macro])
+        in_ring = {a for r in macro for a in r if a in donor_elements}
         f["macrocycle_ring_size"] = len(largest)
         f["n_macrocycles"] = len(macro)
         f["n_donors_in_ring"] = len(in_ring)
         f["cavity_radius_pm"] = cavity_radius_pm(
-            len(largest), [mol.GetAtomWithIdx(a).GetAtomicNum() for a in largest if a in dset])
+            len(largest), [donor_elements[a] for a in largest if a in donor_elements])
     else:
         f["macrocycle_ring_size"] = 0
         f["n_macrocycles"] = 0
@@ -426,12 +441,12 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
     f["charge_full_deprot"] = full
     f["charge_pH7_4"] = ph74
     n = len(ud)
-    hs = [d.hardness for d in ud]
     if n:
-        f["donor_softness"] = round((hs.count(SOFT) + 0.5 * hs.count(BORDERLINE)) / n, 4)
-        f["hard_donor_frac"] = round(hs.count(HARD) / n, 4)
-        f["borderline_donor_frac"] = round(hs.count(BORDERLINE) / n, 4)
-        f["soft_donor_frac"] = round(hs.count(SOFT) / n, 4)
+        n_soft, n_border = hardness[SOFT], hardness[BORDERLINE]
+        f["donor_softness"] = round((n_soft + 0.5 * n_border) / n, 4)
+        f["hard_donor_frac"] = round(hardness[HARD] / n, 4)
+        f["borderline_donor_frac"] = round(n_border / n, 4)
+        f["soft_donor_frac"] = round(n_soft / n, 4)
     else:
         f["donor_softness"] = f["hard_donor_frac"] = 0.0
         f["borderline_donor_frac"] = f["soft_donor_frac"] = 0.0

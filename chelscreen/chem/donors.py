@@ -161,6 +161,10 @@ class Donor:
     subtype : str
         Finer class: ``primary``/``secondary``/``tertiary`` for amines, ``1,2``/``3,2``/``3,4`` for
         HOPO, ``ring`` for a ring ether, else ``""``.
+    n_hs : int
+        Hydrogens on the donor atom (``GetTotalNumHs``) when it was perceived.
+    charge : int
+        Formal charge of the donor atom when it was perceived.
     """
 
     atom_idx: int
@@ -170,6 +174,8 @@ class Donor:
     hardness: str
     group_atoms: tuple[int, ...] = field(default=())
     subtype: str = ""
+    n_hs: int = 0
+    charge: int = 0
 
     @property
     def weak(self) -> bool:
@@ -281,9 +287,6 @@ _RULE_GATES: dict[str, tuple[str, ...]] = {
     "imine_N": ("imine",),
 }
 _PHENOLATE_RULE = next(r[1] for r in _RULES if r[0] == "phenolate_O")
-# element present? (the molecular formula is the cheapest way to ask RDKit)
-_ELEMENT_RE = [(z, re.compile(sym + "(?![a-z])")) for z, sym in
-               ((7, "N"), (8, "O"), (15, "P"), (16, "S"))]
 
 
 def _amine_subtype(atom: Chem.Atom) -> str:
@@ -316,32 +319,48 @@ def perceive_donors(mol: Chem.Mol) -> list[Donor]:
     return _perceive(mol)[0]
 
 
+#: rule data in the order :func:`_perceive` uses it: (type, pattern, donor positions in the
+#: match, subtype, needed elements, gates, skip a match that touches a typed atom, phosphorus
+#: acid, hardness, donor element: every rule's SMARTS puts its donors on the element that its
+#: type names, ``..._O`` on O, ``..._N`` on N/n ...)
+_PLAN = [
+    (dtype, patt, idx, sub, needs, _RULE_GATES.get(dtype, ()),
+     dtype in ("carboxylate_O", "phosphonate_O", "phosphinate_O", "hydroxamate_O",
+               "catecholate_O"),
+     dtype in ("phosphonate_O", "phosphinate_O"), DONOR_HARDNESS[dtype], dtype.rsplit("_", 1)[1])
+    for dtype, patt, idx, sub, needs in _RULES
+]
+_SYMBOL_RE = re.compile(r"[A-Z][a-z]?")
+_WATCHED_ELEMENTS = {"N": 7, "O": 8, "P": 15, "S": 16}
+
+
 def _perceive(mol: Chem.Mol) -> tuple[list[Donor], frozenset[int]]:
     """:func:`perceive_donors` and which of N, O, P, S the molecule holds."""
     taken: set[int] = set()
     donors: list[Donor] = []
     group_id = 0
-    formula = CalcMolFormula(mol)
-    present = {z for z, rx in _ELEMENT_RE if rx.search(formula)}
+    present = frozenset(_WATCHED_ELEMENTS[sym] for sym in
+                        set(_SYMBOL_RE.findall(CalcMolFormula(mol))) & _WATCHED_ELEMENTS.keys())
     gates: dict[str, bool] = {}
     phenol_matches = None
-
-    def gate_open(name: str) -> bool:
-        nonlocal phenol_matches
-        ok = gates.get(name)
-        if ok is None:
-            if name == "two_phenol_O":
-                phenol_matches = mol.GetSubstructMatches(_PHENOLATE_RULE, uniquify=True)
-                ok = len({m[0] for m in phenol_matches}) >= 2
-            else:
-                ok = mol.HasSubstructMatch(_GATES[name])
-            gates[name] = ok
-        return ok
-
-    for dtype, patt, idx, sub, needs in _RULES:
+    get_atom = mol.GetAtomWithIdx
+    for dtype, patt, idx, sub, needs, rule_gates, whole, phos, hard, elem in _PLAN:
         if not needs <= present:
             continue
-        if not all(gate_open(g) for g in _RULE_GATES.get(dtype, ())):
+        closed = False
+        for g in rule_gates:
+            ok = gates.get(g)
+            if ok is None:
+                if g == "two_phenol_O":
+                    phenol_matches = mol.GetSubstructMatches(_PHENOLATE_RULE, uniquify=True)
+                    ok = len({m[0] for m in phenol_matches}) >= 2
+                else:
+                    ok = mol.HasSubstructMatch(_GATES[g])
+                gates[g] = ok
+            if not ok:
+                closed = True
+                break
+        if closed:
             continue
         if patt is _PHENOLATE_RULE and phenol_matches is not None:
             matches = phenol_matches
@@ -349,40 +368,39 @@ def _perceive(mol: Chem.Mol) -> tuple[list[Donor], frozenset[int]]:
             matches = mol.GetSubstructMatches(patt, uniquify=True)
         for match in matches:
             atoms = [match[i] for i in idx]
-            if any(a in taken for a in atoms):
+            if not taken.isdisjoint(atoms):
                 continue
-            if dtype in ("carboxylate_O", "phosphonate_O", "phosphinate_O", "hydroxamate_O",
-                         "catecholate_O") and any(a in taken for a in match):
+            if whole and not taken.isdisjoint(match):
                 # an O shared with an already typed group (e.g. HOPO ring) - skip
                 continue
-            group_atoms = tuple(sorted(match))
-            if dtype in ("phosphonate_O", "phosphinate_O"):
-                p = mol.GetAtomWithIdx(match[0])
+            dtype_eff = dtype
+            if phos:
+                p = get_atom(match[0])
                 group_atoms = tuple(sorted([p.GetIdx()] + [
                     n.GetIdx() for n in p.GetNeighbors() if n.GetAtomicNum() == 8]))
-                if any(a in taken for a in group_atoms):
+                if not taken.isdisjoint(group_atoms):
                     continue
                 if dtype == "phosphinate_O":
                     n_c = sum(1 for n in p.GetNeighbors() if n.GetAtomicNum() == 6)
                     dtype_eff = "phosphinate_O" if n_c >= 2 else "phosphonate_O"
-                else:
-                    dtype_eff = dtype
             else:
-                dtype_eff = dtype
+                group_atoms = tuple(sorted(match))
             for a in atoms:
-                atom = mol.GetAtomWithIdx(a)
+                atom = get_atom(a)
                 subtype = sub
                 if dtype_eff in ("amine_N", "aniline_N"):
                     subtype = _amine_subtype(atom)
                 elif dtype_eff == "ether_O":
                     subtype = "ring" if atom.IsInRing() else "chain"
-                donors.append(Donor(a, atom.GetSymbol(), dtype_eff, group_id,
-                                    DONOR_HARDNESS[dtype_eff], group_atoms, subtype))
+                donors.append(Donor(a, elem, dtype_eff, group_id,
+                                    hard if dtype_eff == dtype else DONOR_HARDNESS[dtype_eff],
+                                    group_atoms, subtype, atom.GetTotalNumHs(),
+                                    atom.GetFormalCharge()))
             # the whole acid group is used up (the second O of a carboxylate is no ether/amide O)
-            taken.update(group_atoms if dtype_eff not in ("amide_O",) else atoms)
+            taken.update(group_atoms if dtype_eff != "amide_O" else atoms)
             group_id += 1
     donors.sort(key=lambda d: d.atom_idx)
-    return donors, frozenset(present)
+    return donors, present
 
 
 # --------------------------------------------------------------------------------------------
@@ -418,6 +436,9 @@ class ChelatingUnit:
     elements : frozenset of int
         Which of N, O, P, S (atomic numbers) the molecule holds, as read by the donor
         perception; ``None`` when the donors were passed in.
+    unit_dist : numpy.ndarray
+        Bond distances between the unit's donors (``dist`` at their atoms, in the order of
+        ``donors``); ``None`` when there are no donors.
     """
 
     donors: list[Donor]
@@ -427,6 +448,7 @@ class ChelatingUnit:
     dist: np.ndarray
     rings: tuple[tuple[int, ...], ...] | None = None
     elements: frozenset[int] | None = None
+    unit_dist: np.ndarray | None = None
 
 
 def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
@@ -456,20 +478,25 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     rings = mol.GetRingInfo().AtomRings()
     if not donors:
         return ChelatingUnit([], [], 0, 0, dist, rings, elements)
-    ia = np.array([d.atom_idx for d in donors])
-    sub_np = dist[ia[:, None], ia]  # donor x donor distances (one fancy-indexing step)
+    nd = len(donors)
+    atom_idx = [d.atom_idx for d in donors]
+    ia = np.array(atom_idx, dtype=np.intp)
+    sub_np = dist.take(ia, 0).take(ia, 1)  # donor x donor distances
     anchor = np.array([d.donor_type in _ANCHOR_TYPES for d in donors], dtype=bool)
-    weak = np.array([d.donor_type in WEAK_TYPES for d in donors], dtype=bool)
+    weak_list = [d.donor_type in WEAK_TYPES for d in donors]
+    weak = np.array(weak_list, dtype=bool)
     # weak donors: need an anchor exactly 3 bonds away (boolean matrix @ vector: "any j with")
     cand = ~weak | ((sub_np == 3) @ anchor)
     # every kept donor needs a partner (other kept donor) within 4 bonds
     close = (sub_np > 0) & (sub_np <= _PAIR_MAX_BONDS)
     for _ in range(2):
         cand = cand & (close @ cand)
-    if not cand.any():
-        return ChelatingUnit([donors[0]], donors, 1, 0, dist, rings, elements)
+    kept = np.flatnonzero(cand).tolist()
+    if not kept:
+        return ChelatingUnit([donors[0]], donors, 1, 0, dist, rings, elements,
+                             sub_np[:1, :1])
     # clusters: single linkage at <= 4 bonds (union-find over the close candidate pairs)
-    parent = list(range(len(donors)))
+    parent = list(range(nd))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -477,7 +504,7 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
             i = parent[i]
         return i
 
-    ii, kk = np.nonzero(close & cand[:, None] & cand[None, :])
+    ii, kk = np.nonzero(close & cand[:, None] & cand)
     for i, k in zip(ii.tolist(), kk.tolist()):
         if i > k:
             continue
@@ -485,23 +512,37 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
         if ri != rk:
             parent[max(ri, rk)] = min(ri, rk)
     groups: dict[int, list[int]] = {}
-    for i in np.flatnonzero(cand).tolist():
+    for i in kept:
         groups.setdefault(find(i), []).append(i)
     clusters = list(groups.values())
-    sub = sub_np.tolist()
     n_clusters = len(clusters)
+    # one cluster is the unit; else the best one with small clusters merged into it
+    unit = clusters[0] if n_clusters == 1 else _best_units(donors, weak_list, clusters, sub_np,
+                                                           rings)
+    unit.sort(key=atom_idx.__getitem__)  # atom order
+    pos = np.array(unit, dtype=np.intp)
+    unit_donors = [donors[m] for m in unit]
+    return ChelatingUnit(unit_donors, donors, min(len(unit_donors), MAX_DENTICITY), n_clusters,
+                         dist, rings, elements, sub_np.take(pos, 0).take(pos, 1))
+
+
+def _best_units(donors: list[Donor], weak: list[bool], clusters: list[list[int]],
+                sub_np: np.ndarray, rings) -> list[int]:
+    """The best-scoring cluster with the small clusters merged into it (positions in
+    ``donors``); see the module docstring."""
+    n_clusters = len(clusters)
+    sub = sub_np.tolist()
     ring_atoms: set[int] = set()
-    if n_clusters > 1:
-        for ring in rings:
-            if len(ring) >= 9:  # the macrocycles (see macrocycle_rings)
-                ring_atoms.update(ring)
+    for ring in rings:
+        if len(ring) >= 9:  # the macrocycles (see macrocycle_rings)
+            ring_atoms.update(ring)
 
     def score(members: list[int]) -> float:
         s = 0.0
         for m in members:
             d = donors[m]
-            s += 0.5 if d.weak else 1.0
-            if d.anionic:
+            s += 0.5 if weak[m] else 1.0
+            if d.donor_type in ANIONIC_TYPES:
                 s += 0.25
             if d.atom_idx in ring_atoms:
                 s += 0.5
@@ -517,7 +558,7 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
             if c in merged:
                 continue
             members = clusters[c]
-            n_strong = sum(1 for m in members if not donors[m].weak)
+            n_strong = sum(1 for m in members if not weak[m])
             if n_strong < 2 or len(members) > _MERGE_MAX_CLUSTER:
                 continue
             limit = _MERGE_MAX_BONDS
@@ -529,9 +570,7 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
                 changed = True
                 if len(unit) >= _MERGE_UNTIL:
                     break
-    unit_donors = sorted((donors[m] for m in unit), key=lambda d: d.atom_idx)
-    return ChelatingUnit(unit_donors, donors, min(len(unit_donors), MAX_DENTICITY), n_clusters,
-                         dist, rings, elements)
+    return unit
 
 
 def analyse(mol: Chem.Mol) -> ChelatingUnit:

@@ -545,6 +545,9 @@ def _standardize(mol: Chem.Mol | str, *, find_core: bool = True,
         if _has(rw, _Q_HYDROGEN):
             rw = Chem.RemoveHs(rw, sanitize=False)
             changes.append("removed explicit hydrogens")
+            # the heavy atoms' cached hydrogen counts still exclude the removed H atoms:
+            # descriptors computed on this Mol (logP, HBD …) would be those of another molecule
+            _sanitize(rw)
         n_neut = _neutralize(rw)
         if n_neut:
             changes.append(f"neutralized {n_neut} charged atom(s) to the acid form")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from rdkit import Chem
+from rdkit.Chem import rdMolDescriptors
 
 from chelscreen.chem.descriptors import (
     FEATURE_COLUMNS,
@@ -14,6 +15,7 @@ from chelscreen.chem.descriptors import (
     describe,
     ligand_features,
 )
+from chelscreen.chem.standardize import standardize
 
 SMILES = {
     "DOTA": "OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1",
@@ -234,3 +236,18 @@ def test_describe_file_parallel_equals_serial(tmp_path, test_data):
     assert parallel.loc[0, "status"] == "warning" and "duplicate id 'DUP'" in parallel.loc[
         224, "message"]
     assert parallel.loc[223, "message"].startswith("row 224 (line 225): empty line")
+
+
+def test_explicit_hydrogens_give_the_same_descriptors_as_the_plain_smiles():
+    """An input drawn with explicit hydrogens (an SDF with H atoms) lost them without a
+    property update: the heavy atoms' cached H counts were stale and logP of a glucose came out
+    as that of another molecule. The standardized Mol must give the descriptors of the same
+    molecule written without hydrogens."""
+    plain = "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O"
+    with_hs = Chem.AddHs(Chem.MolFromSmiles(plain))
+    a = standardize(with_hs).mol
+    b = standardize(Chem.MolFromSmiles(plain)).mol
+    for f in (rdMolDescriptors.CalcCrippenDescriptors, rdMolDescriptors.CalcNumHBD,
+              rdMolDescriptors.CalcTPSA):
+        assert f(a) == f(b)
+    assert ligand_features(a)["logp"] == ligand_features(b)["logp"]

@@ -216,3 +216,21 @@ def test_pyrone_subtype_and_pyridinone_subtype_differ():
     dfp = perceive_donors(Chem.MolFromSmiles("CC1=C(O)C(=O)C=CN1C"))
     assert {d.subtype for d in maltol} == {"3,4-pyrone"}
     assert {d.subtype for d in dfp} == {"3,4"}
+
+
+@pytest.mark.parametrize("smiles", [
+    *(v[0] for v in REFERENCE.values()),
+    "OP(=O)(O)CN(CP(C)(=O)O)Cc1ccccn1", "Oc1ccccc1O", "CSCCSc1ccccc1S", "CC(=O)N(O)C",
+    "O=c1ccccn1O", "[O-][n+]1ccccc1", "C[NH3+]", "CP(C)C", "CC=NO", "c1c[nH]cn1",
+])
+def test_donor_records_the_atom_it_sits_on(smiles):
+    """Element, H count and charge recorded by the perception are those of the atom (the
+    element comes from the rule's type, the charge estimate reads the H count and charge)."""
+    mol = Chem.MolFromSmiles(smiles)
+    donors = perceive_donors(mol)
+    assert donors
+    for d in donors:
+        atom = mol.GetAtomWithIdx(d.atom_idx)
+        assert (d.element, d.n_hs, d.charge) == (
+            atom.GetSymbol(), atom.GetTotalNumHs(), atom.GetFormalCharge())
+        assert d.hardness == DONOR_HARDNESS[d.donor_type]

@@ -44,3 +44,18 @@ def test_a_short_stated_time_is_not_an_advantage_over_an_unstated_one():
 def test_preparation_loss(label, ref, expected):
     got = rank.preparation_loss(np.array([label]), np.array([ref]))
     assert got[0] == pytest.approx(expected)
+
+
+def test_the_why_sentence_says_what_the_score_charged():
+    base = dict(metal="Bi3+", radionuclide="Bi-213", topology="macrocycle",
+                mild_labeling_prob=0.3, labeling_basis="precedent")
+    short = rank.why_sentence({**base, "decay_loss_frac": 0.07})
+    assert "7% during the labeling step" in short and "decays before use" in short
+    assert "decays during labeling" not in short
+    unstated = rank.why_sentence({**base, "decay_loss_frac": np.nan})
+    assert "decays before use (scored with 1 h of labeling, purification and QC)" in unstated
+    assert "80% of the activity decays during labeling" in rank.why_sentence(
+        {**base, "decay_loss_frac": 0.8})
+    long_lived = rank.why_sentence({**base, "radionuclide": "Lu-177", "metal": "Lu3+",
+                                    "decay_loss_frac": 0.01})
+    assert "decays" not in long_lived

@@ -1452,58 +1452,158 @@ def core_representatives(df: pd.DataFrame, by: str = "radionuclide",
     differs from its core by the vector, which none of the scores is about (its own predicted
     log K differs from the core's only by the model's error), so it must not compete with its
     core or crowd other chelators out of the top. Frames without key columns: every row is
-    its own.
+    its own. The work is done on integer codes (:func:`core_codes`,
+    :func:`representatives`).
     """
     n = len(df)
-    own = np.arange(n)
     if n == 0 or ("ligand_key" not in df.columns and "ligand_parent_key" not in df.columns):
-        return own
-    keys = _text_col(df, "ligand_key")
-    parents = _text_col(df, "ligand_parent_key")
-    smiles = _text_col(df, "smiles")
+        return np.arange(n)
+    has_key, key_code, parent_code = core_codes(df.get("ligand_key"), df.get("ligand_parent_key"),
+                                                n)
     sc = _col(df, score) if score in df.columns else np.zeros(n)
-    groups = df[by].astype(str).to_numpy() if by in df.columns else np.full(n, "")
-    rep = own.copy()
-    plan: list[tuple[np.ndarray, dict[str, int], dict[str, list[int]]]] = []
-    unscreened: set[str] = set()  # conjugates whose core key is not screened (any group)
-    for g in np.unique(groups):
-        idx = np.flatnonzero((groups == g) & np.isfinite(sc))
-        core_row: dict[str, int] = {}
-        for i in idx:
-            if keys[i] and not parents[i] and keys[i] not in core_row:
-                core_row[keys[i]] = int(i)
-        by_core: dict[str, list[int]] = {}
-        for i in idx:
-            if parents[i]:
-                by_core.setdefault(parents[i], []).append(int(i))
-        unscreened.update(str(smiles[m[0]]) for pk, m in by_core.items() if pk not in core_row)
-        plan.append((idx, core_row, by_core))
-    # the structural search depends on the SMILES only: once per call for every group, over
-    # the plain chelators of the whole frame (memoized across calls: add_rank, add_confidence
-    # and the streamed ranking's per-radionuclide calls share it)
-    plain_all = np.flatnonzero((keys != "") & (parents == "") & np.isfinite(sc))
-    heads = _core_heads(unscreened, smiles[plain_all]) if unscreened else {}
-    for idx, core_row, by_core in plan:
-        plain_rows: dict[str, list[int]] = {}
-        for i in idx:
-            if keys[i] and not parents[i]:
-                plain_rows.setdefault(str(smiles[i]), []).append(int(i))
-        for pk, members in by_core.items():
-            if pk in core_row:
-                head = core_row[pk]
-            else:
-                # the core in another acid/linker form (HBED-CC for PSMA-11, whose core finder
-                # keeps the HBED unit only): the largest screened chelator that holds the
-                # conjugate's chelating core and whose skeleton the conjugate holds
-                cands = [j for s in heads.get(str(smiles[members[0]]), ())
-                         for j in plain_rows.get(s, ())]
-                if cands:
-                    head = max(cands, key=lambda j: (_heavy_atoms(str(smiles[j])), -j))
-                else:  # core not screened: the best-scored conjugate (first on ties) stands
-                    head = members[int(np.argmax(sc[members]))]
-            for i in members:
-                rep[i] = head
+    groups = (pd.factorize(df[by].astype(str))[0] if by in df.columns
+              else np.zeros(n, dtype=np.int64))
+    smiles = (df["smiles"].array if "smiles" in df.columns
+              else np.full(n, "", dtype=object))
+    return representatives(groups, sc, has_key, key_code, parent_code, smiles)
+
+
+def _key_text(col: pd.Series | None, n: int) -> pd.Series:
+    """A key column as text with ``""`` for missing values (vectorized)."""
+    if col is None:
+        return pd.Series(np.full(n, "", dtype=object))
+    col = pd.Series(col, copy=False)
+    return col.where(col.notna(), "").astype(str)
+
+
+def core_codes(keys: pd.Series | None, parents: pd.Series | None, n: int,
+               parent_set: pd.Index | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer codes of the chelating-core keys: ``has_key`` (a non-empty ``ligand_key``),
+    ``key_code`` and ``parent_code``, the position of ``ligand_key``/``ligand_parent_key`` in
+    the sorted distinct non-empty parent keys (``parent_set``, default: those of ``parents``),
+    -1 when the key is no row's parent or the row has no parent. Two codes ≥ 0 are equal
+    exactly when their keys are: what :func:`representatives` compares, as numbers."""
+    k = _key_text(keys, n)
+    p = _key_text(parents, n)
+    if parent_set is None:
+        parent_set = pd.Index(sorted(set(p[p != ""].tolist())), dtype=object)
+    has_key = (k != "").to_numpy(bool)
+    key_code = np.where(has_key, parent_set.get_indexer(k), -1) if len(parent_set) else \
+        np.full(n, -1)
+    has_parent = (p != "").to_numpy(bool)
+    parent_code = (np.where(has_parent, parent_set.get_indexer(p), -1) if len(parent_set)
+                   else np.full(n, -1))
+    return has_key, key_code.astype(np.int64), parent_code.astype(np.int64)
+
+
+def _text_at(arr, rows: np.ndarray) -> list[str]:
+    """The texts of ``arr`` (a NumPy or pandas string array) at ``rows``, ``""`` for missing."""
+    out = []
+    for i in rows:
+        v = arr[int(i)]
+        out.append("" if v is None or (isinstance(v, float) and v != v) or v is pd.NA
+                   else str(v))
+    return out
+
+
+def representatives(groups: np.ndarray, sc: np.ndarray, has_key: np.ndarray,
+                    key_code: np.ndarray, parent_code: np.ndarray, smiles) -> np.ndarray:
+    """:func:`core_representatives` on numbers: ``groups`` integer codes of the radionuclide,
+    ``sc`` the scores (rows without a finite score are their own), the key codes of
+    :func:`core_codes`, ``smiles`` a string array (read only for conjugates and, when a
+    conjugate's core key is not screened, for the plain chelators searched for its core).
+    Only the conjugates' rows are visited one by one; memory is a few numbers per row."""
+    n = len(sc)
+    rep = np.arange(n)
+    fin = np.isfinite(sc)
+    conj = np.flatnonzero((parent_code >= 0) & fin)
+    if not len(conj):
+        return rep
+    plain = has_key & (parent_code < 0) & fin
+    # the first plain row of each (group, key code) that is some conjugate's parent
+    cand = np.flatnonzero(plain & (key_code >= 0))
+    core_row: dict[tuple[int, int], int] = {}
+    for i in cand[::-1]:
+        core_row[(int(groups[i]), int(key_code[i]))] = int(i)
+    by_core: dict[tuple[int, int], list[int]] = {}
+    for i in conj:
+        by_core.setdefault((int(groups[i]), int(parent_code[i])), []).append(int(i))
+    first_smiles = {gk: _text_at(smiles, [m[0]])[0] for gk, m in by_core.items()
+                    if gk not in core_row}
+    unscreened = set(first_smiles.values())
+    heads: dict[str, tuple[str, ...]] = {}
+    if unscreened:
+        plain_all = np.flatnonzero(plain)
+        heads = _core_heads(unscreened, np.asarray(pd.Series(smiles).iloc[plain_all]
+                                                   .astype(object).to_numpy()))
+    plain_rows: dict[str, np.ndarray] = {}
+    if first_smiles:
+        want = sorted({s for c in first_smiles.values() for s in heads.get(c, ())})
+        if want:
+            rows = np.flatnonzero(plain)
+            hit = pd.Series(smiles).iloc[rows].isin(want).to_numpy(bool)
+            rows = rows[hit]
+            for i, s in zip(rows, _text_at(smiles, rows)):
+                plain_rows.setdefault(s, []).append(int(i))
+    for (g, pk), members in by_core.items():
+        if (g, pk) in core_row:
+            head = core_row[(g, pk)]
+        else:
+            # the core in another acid/linker form (HBED-CC for PSMA-11, whose core finder
+            # keeps the HBED unit only): the largest screened chelator of the same radionuclide
+            # that holds the conjugate's chelating core and whose skeleton the conjugate holds
+            cands = [j for s in heads.get(first_smiles[(g, pk)], ())
+                     for j in plain_rows.get(s, ()) if groups[j] == g]
+            if cands:
+                head = max(cands, key=lambda j: (_heavy_atoms(_text_at(smiles, [j])[0]), -j))
+            else:  # core not screened: the best-scored conjugate (first on ties) stands
+                head = members[int(np.argmax(sc[members]))]
+        rep[members] = head
     return rep
+
+
+def rank_within(groups: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Rank (1 = highest ``s``, input order among equals) within each group code; NaN where
+    ``s`` is not finite (numbers only: a stable sort on (group, -s, position))."""
+    n = len(s)
+    rank = np.full(n, np.nan)
+    ok = np.flatnonzero(~np.isnan(s))
+    if not len(ok):
+        return rank
+    order = ok[np.lexsort((ok, -s[ok], groups[ok]))]
+    g = groups[order]
+    start = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    first = np.repeat(start, np.diff(np.r_[start, len(order)]))
+    rank[order] = np.arange(len(order)) - first + 1
+    return rank
+
+
+def tie_neighbours(idx: np.ndarray, pos: np.ndarray, mean: np.ndarray,
+                   spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs a ranked pair below the confidence candidates is tied with: for the pairs at
+    sorted positions ``pos`` of ``idx`` (one radionuclide's ranked rows, best first), their
+    neighbours within :data:`TIE_WINDOW` positions (rows, ``len(pos) × 2W``) and which of
+    them are indistinguishable (normal approximation of the draws' ``mean`` and ``spread``)."""
+    from scipy.stats import norm
+
+    off = np.concatenate([np.arange(-TIE_WINDOW, 0), np.arange(1, TIE_WINDOW + 1)])
+    rows = idx[pos]
+    nbp = pos[:, None] + off[None, :]
+    valid = (nbp >= 0) & (nbp < len(idx))
+    nb = idx[np.clip(nbp, 0, len(idx) - 1)]
+    s = np.sqrt(spread[rows][:, None] ** 2 + spread[nb] ** 2)
+    p = norm.cdf((mean[rows][:, None] - mean[nb]) / np.where(s > 0, s, 1e-9))
+    keep = valid & (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
+    return nb, keep
+
+
+def tie_texts(names, nb: np.ndarray, keep: np.ndarray) -> list[str]:
+    """``tied_with`` texts of :func:`tie_neighbours`'s rows: the names joined by ``"; "``."""
+    if not len(nb):
+        return []
+    flat = np.asarray(pd.Series(names).iloc[nb.ravel()].astype(object).to_numpy()
+                      ).reshape(nb.shape)
+    return ["; ".join(flat[k][keep[k]]) for k in range(len(nb))]
 
 
 #: ``(conjugate SMILES, signature of the plain chelators searched) → the plain SMILES that
@@ -1615,13 +1715,10 @@ def add_rank(df: pd.DataFrame, by: str = "radionuclide", score: str = "score") -
     rep = core_representatives(out, by, score)
     is_rep = rep == order
     s = pd.to_numeric(out[score], errors="coerce").to_numpy(float)
-    tmp = pd.DataFrame({"g": out[by].to_numpy(), "s": np.where(is_rep, s, np.nan), "o": order})
-    tmp = tmp.sort_values(["g", "s", "o"], ascending=[True, False, True], na_position="last")
-    tmp["rank"] = tmp.groupby("g", sort=False).cumcount() + 1
-    tmp.loc[tmp["s"].isna(), "rank"] = pd.NA
-    rank = tmp.sort_values("o")["rank"].to_numpy()
+    groups = pd.factorize(out[by], use_na_sentinel=False)[0]
+    rank = rank_within(groups, np.where(is_rep, s, np.nan))
     rank = np.where(is_rep, rank, rank[rep])
-    out["rank"] = pd.array(rank, dtype="Int64")
+    out["rank"] = pd.array(np.where(np.isnan(rank), None, rank), dtype="Int64")
     names = (out["chelator"].astype(str).to_numpy() if "chelator" in out.columns
              else order.astype(str))
     out["ranked_with"] = np.where(is_rep, "", names[rep]).astype(object)
@@ -1692,26 +1789,16 @@ def add_confidence(df: pd.DataFrame, by: str = "radionuclide",
             tied_with[i] = "; ".join(names[top[tied[a]]])
         rest = idx[candidates:]
         if len(rest):
-            from scipy.stats import norm
-
             if mean is None:
                 mean = _col(out, "score_mean")
                 spread = (_col(out, "score_hi") - _col(out, "score_lo")) / (2 * 1.645)
-            # neighbours of the pair at sorted position c: positions c-W..c+W (not itself),
-            # within the radionuclide's ranked pairs
-            off = np.concatenate([np.arange(-TIE_WINDOW, 0), np.arange(1, TIE_WINDOW + 1)])
             # in blocks: the temporaries are rows × 2W each (bounded memory for 10^6 pairs)
             for b0 in range(0, len(rest), TIE_BLOCK):
                 blk = rest[b0:b0 + TIE_BLOCK]
                 pos = candidates + b0 + np.arange(len(blk))
-                nbp = pos[:, None] + off[None, :]
-                valid = (nbp >= 0) & (nbp < len(idx))
-                nb = idx[np.clip(nbp, 0, len(idx) - 1)]
-                s = np.sqrt(spread[blk][:, None] ** 2 + spread[nb] ** 2)
-                p = norm.cdf((mean[blk][:, None] - mean[nb]) / np.where(s > 0, s, 1e-9))
-                keep = valid & (p < DISTINGUISH_P) & (1 - p < DISTINGUISH_P)
-                for k, i in enumerate(blk):
-                    tied_with[i] = "; ".join(names[nb[k][keep[k]]])
+                nb, keep = tie_neighbours(idx, pos, mean, spread)
+                tied_with[blk] = np.array(tie_texts(names, nb, keep) + [None],
+                                          dtype=object)[:-1]
     # a conjugate shows its core's confidence (it is not a competitor of its own)
     conj = np.flatnonzero(~is_rep)
     p_best[conj] = p_best[rep[conj]]

@@ -1226,6 +1226,70 @@ def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray]
     return out
 
 
+def _parent_keys(store: ResultStore, n_units: int) -> pd.Index:
+    """The distinct non-empty ``ligand_parent_key`` values of the stored units, sorted (the
+    codes of :func:`chelscreen.rank.core_codes`)."""
+    found: set[str] = set()
+    for u in range(n_units):
+        col = store.read_chunk(u, columns=["ligand_parent_key"])["ligand_parent_key"]
+        col = col[col.notna()]
+        found.update(v for v in col.astype(str).unique().tolist() if v)
+    return pd.Index(sorted(found), dtype=object)
+
+
+def _texts(arr: Any, rows: np.ndarray) -> list[str]:
+    from chelscreen.rank import _text_at
+
+    return _text_at(arr, rows)
+
+
+def _rank_table_parts(names: Any, rank: np.ndarray, rep: np.ndarray, score: np.ndarray,
+                      mean: np.ndarray, spread: np.ndarray, key_code: np.ndarray,
+                      parent_code: np.ndarray) -> Iterable[pd.DataFrame]:
+    """One radionuclide's rank table (``_lig_idx, rank, p_best, tied_with, ranked_with,
+    _rank_note``, as :func:`_ranked` gives them below the confidence candidates) in blocks of
+    :data:`RANK_ROW_GROUP` chelators: the texts are made for one block at a time from the
+    numbers (:func:`chelscreen.rank.tie_neighbours`). A conjugate ranked with its core shows
+    its core's values; the candidates' ``p_best``/``tied_with`` (placeholders here) are
+    replaced from their full rows (:class:`_Ranking`)."""
+    from chelscreen.rank import CONFIDENCE_CANDIDATES, tie_neighbours, tie_texts
+
+    n = len(rank)
+    own = np.arange(n)
+    is_rep = rep == own
+    idx = np.flatnonzero(np.isfinite(rank) & is_rep)
+    idx = idx[np.argsort(rank[idx], kind="stable")]
+    pos_of = np.full(n, -1, dtype=np.int64)
+    pos_of[idx] = np.arange(len(idx))
+    for a in range(0, max(n, 1), RANK_ROW_GROUP):
+        rows = own[a:a + RANK_ROW_GROUP]
+        src = rep[rows]
+        pos = pos_of[src]
+        tied = np.full(len(rows), "", dtype=object)
+        below = np.flatnonzero(pos >= CONFIDENCE_CANDIDATES)
+        if len(below):
+            nb, keep = tie_neighbours(idx, pos[below], mean, spread)
+            tied[below] = np.array(tie_texts(names, nb, keep) + [None], dtype=object)[:-1]
+        ranked_with = np.full(len(rows), "", dtype=object)
+        notes = np.full(len(rows), "", dtype=object)
+        conj = np.flatnonzero(src != rows)
+        if len(conj):
+            heads = src[conj]
+            head_names = _texts(names, heads)
+            for j, i, head, hn in zip(conj, rows[conj], heads, head_names):
+                ranked_with[j] = hn
+                notes[j] = (f"conjugate of {hn}; ranked with its core"
+                            if key_code[head] == parent_code[i] or parent_code[head] < 0 else
+                            f"same chelating core as {hn}; ranked with it")
+        r = rank[rows]
+        yield pd.DataFrame({
+            "_lig_idx": rows.astype(np.int64), "rank": r,
+            "p_best": np.where(np.isfinite(r), 0.0, np.nan),
+            "tied_with": pd.array(tied, dtype="str"),
+            "ranked_with": pd.array(ranked_with, dtype="str"),
+            "_rank_note": pd.array(notes, dtype="str")})
+
+
 def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
               names: Any, smiles: Any, overrides: pd.DataFrame | None,
               keep: int) -> _Ranking:
@@ -1242,7 +1306,7 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     back in batches by :func:`_final_parts`, which puts the candidates' values
     (``_Ranking.candidates``) in. ``names`` and ``smiles``: the input's text arrays.
     """
-    from chelscreen.rank import CONFIDENCE_CANDIDATES
+    from chelscreen.rank import CONFIDENCE_CANDIDATES, core_codes, rank_within, representatives
     from chelscreen.reporting import MAX_HEATMAP_ROWS, _is_extrapolation
 
     n = len(names)
@@ -1250,12 +1314,13 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     relmax = np.full(n, np.nan)
     # conjugates ranked with their core are not heatmap rows (the report draws cores only)
     conjugate = np.zeros(n, dtype=bool)
-    # the chelating-core keys (one per chelator): a conjugate is ranked with its core
-    # (rank.core_representatives), so the columns-only pass needs them as the full rows have
-    # them; read with the first pass's columns (no extra pass over the units)
-    lig_keys = np.full(n, "", dtype=object)
-    parent_keys = np.full(n, "", dtype=object)
-    text_cols: dict[str, Any] = {"chelator": names, "smiles": smiles}
+    # the chelating-core keys as integer codes (rank.core_codes: a conjugate is ranked with
+    # its core): the distinct parent keys first (one column, mostly empty), then every key's
+    # position among them, read with the first pass's columns: 17 bytes per chelator
+    parent_set = _parent_keys(store, n_units)
+    has_key = np.zeros(n, dtype=bool)
+    key_code = np.full(n, -1, dtype=np.int64)
+    parent_code = np.full(n, -1, dtype=np.int64)
     per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
         group = list(range(g0, min(len(nuclides), g0 + per_pass)))
@@ -1265,18 +1330,13 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS, *keys])
             if keys:
                 idx = part["_lig_idx"].to_numpy(np.int64)
-                for col, dest in (("ligand_key", lig_keys), ("ligand_parent_key", parent_keys)):
-                    dest[idx] = [k if isinstance(k, str) else "" for k in part[col].tolist()]
+                h, kc, pc = core_codes(part["ligand_key"], part["ligand_parent_key"],
+                                       len(part), parent_set)
+                has_key[idx], key_code[idx], parent_code[idx] = h, kc, pc
                 part = part.drop(columns=list(keys))
             nuc = part["_nuc_idx"].to_numpy()
             for k in group:
                 pieces[k].append(part[nuc == k])
-        if g0 == 0:
-            # as text arrays once (each radionuclide's frame reuses them; the key arrays of
-            # Python strings are freed)
-            text_cols["ligand_key"] = pd.Series(lig_keys).array
-            text_cols["ligand_parent_key"] = pd.Series(parent_keys).array
-            del lig_keys, parent_keys
         cand: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k in group:
             nuc = nuclides[k]
@@ -1285,41 +1345,36 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             if len(lig) != n or (lig != np.arange(n)).any():
                 raise ChelscreenError(f"the stored units hold {len(lig)} pairs of {nuc} for "
                                       f"{n} chelators; run the screen again without --resume")
-            red = pd.DataFrame({
-                "_lig_idx": lig, "_nuc_idx": np.full(n, k, dtype=np.int64),
-                "chelator": text_cols["chelator"], "smiles": text_cols["smiles"],
-                "radionuclide": np.full(n, nuc, dtype=object),
-                "metal": np.full(n, nuclide_info(nuc)["metal"], dtype=object),
-                "ligand_key": text_cols["ligand_key"],
-                "ligand_parent_key": text_cols["ligand_parent_key"],
-                **{c: cols[c].to_numpy(float) for c in RANK_COLUMNS},
-            })
-            del cols
-            score = red["score"].to_numpy(float)
+            score = cols["score"].to_numpy(float)
+            mean = cols["score_mean"].to_numpy(float)
+            spread = (cols["score_hi"].to_numpy(float)
+                      - cols["score_lo"].to_numpy(float)) / (2 * 1.645)
+            del cols, lig
             fin = np.isfinite(score)
             if fin.any() and score[fin].max() > 0:  # the heatmap: score / best of the column
                 relmax = np.fmax(relmax, score / score[fin].max())
-            ranked = _ranked(red)
-            del red
-            rank = pd.to_numeric(ranked["rank"], errors="coerce").to_numpy(float)
+            # rank.add_rank / add_confidence on numbers: one rank per chelating core
+            zero = np.zeros(n, dtype=np.int64)
+            rep = representatives(zero, score, has_key, key_code, parent_code, smiles)
+            is_rep = rep == np.arange(n)
+            rank = rank_within(zero, np.where(is_rep, score, np.nan))
+            rank = np.where(is_rep, rank, rank[rep])
             top = np.flatnonzero(np.isfinite(rank) & (rank <= CONFIDENCE_CANDIDATES))
-            # conjugates ranked with their core (rank.add_rank): which core, and the why note
-            ranked_with = ranked["ranked_with"]
-            # chelating cores ranked (a conjugate ranked with its core is not a competitor)
-            with_core = np.array([bool(w) for w in ranked_with.tolist()], dtype=bool)
+            # conjugates ranked with their core (rank.add_rank): ranked_with names the core
+            with_core = np.zeros(n, dtype=bool)
+            nonrep = np.flatnonzero(~is_rep)
+            with_core[nonrep] = [bool(t) for t in _texts(names, rep[nonrep])]
             conjugate |= with_core
             ranking.n_ranked[nuc] = int((np.isfinite(rank) & ~with_core).sum())
-            # stored at once (one radionuclide's table is held at a time); the candidates'
-            # p_best/tied_with are replaced from their full rows below
+            # stored at once, block by block in chelator order (the texts of one block are
+            # held at a time); the candidates' p_best/tied_with are replaced from their full
+            # rows below
             name = f"rank-{k:03d}"
-            store.write_chunk(name, pd.DataFrame({
-                "_lig_idx": np.arange(n, dtype=np.int64), "rank": rank,
-                "p_best": ranked["p_best"].to_numpy(dtype=float),
-                "tied_with": ranked["tied_with"].array, "ranked_with": ranked_with.array,
-                "_rank_note": ranked["_rank_note"].array}), row_group_size=RANK_ROW_GROUP)
+            store.write_chunk_parts(name, _rank_table_parts(
+                names, rank, rep, score, mean, spread, key_code, parent_code))
             ranking.tables.append(name)
-            del ranked, ranked_with
             cand[k] = (rank[top], top)
+            del rep, is_rep, rank, score, mean, spread, with_core
         full_rows = _fetch_rows_multi(store, size, {k: c[1] for k, c in cand.items()
                                                     if len(c[1])}, overrides)
         for k in group:

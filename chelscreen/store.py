@@ -525,6 +525,46 @@ class ResultStore:
                                  "bytes": len(data), "rows": int(len(df))})
         return path
 
+    def write_chunk_parts(self, unit_id: int | str, parts: Iterable[pd.DataFrame]) -> Path:
+        """Store a table given as consecutive parts (one Parquet row group each) atomically,
+        streamed to disk part by part (never the whole table nor its bytes in memory), with
+        its SHA-256, size and row count in the manifest as :meth:`write_chunk`. Every part
+        must have the first part's columns and types."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = self.chunk_path(unit_id)
+        rows = 0
+        try:
+            with AtomicFile(path) as fh:
+                writer = None
+                try:
+                    for df in parts:
+                        table = pa.Table.from_pandas(
+                            df, schema=None if writer is None else writer.schema,
+                            preserve_index=False)
+                        if writer is None:
+                            writer = pq.ParquetWriter(fh, table.schema)
+                        writer.write_table(table)
+                        rows += len(df)
+                finally:
+                    if writer is not None:
+                        writer.close()
+                if writer is None:
+                    raise ValueError(f"chunk {path.name}: no parts to write")
+        except OutputWriteError as exc:
+            err = OutputWriteError(f"{exc} ({len(self._chunks)} finished chunk(s) in "
+                                   f"{self.chunk_dir})")
+            err.errno = exc.errno
+            raise err from exc
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        self._record(path.name, {"sha256": digest.hexdigest(), "bytes": path.stat().st_size,
+                                 "rows": rows})
+        return path
+
     def _problem(self, path: Path, data: bytes | None = None) -> str | None:
         """Why the chunk at ``path`` cannot be used (``None``: it matches the manifest)."""
         entry = self._chunks.get(path.name)

@@ -151,3 +151,54 @@ def test_atomic_file_is_published_only_when_complete(tmp_path):
     with AtomicFile(path) as fh:
         fh.write(b"whole")
     assert path.read_bytes() == b"whole" and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_streamed_ranking_with_many_conjugates_equals_the_whole_table(tmp_path):
+    """The ranking on integer key codes (rank.core_codes/representatives) and the rank tables
+    written block by block give every column the whole table gives: conjugates of screened
+    cores above and below the confidence candidates, two conjugates of a core that is not
+    screened (the better-scored stands for both), and the notes of ranked_with."""
+    n, size = CONFIDENCE_CANDIDATES + 80, 16
+    df = _pairs(n, seed=5)
+    lig = df["_lig_idx"].to_numpy()
+    df["ligand_key"] = [f"K{i}" for i in lig]
+    parent = np.full(len(df), "", dtype=object)
+    for conj, core in ((1, 0), (40, 150), (170, 12), (171, 12)):
+        parent[lig == conj] = f"K{core}"
+    parent[(lig == 60) | (lig == 61)] = "K-unscreened"
+    df["ligand_parent_key"] = parent
+    store, n_units = _store(tmp_path, df, size)
+    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
+    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
+    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=15)
+    whole = screening._ranked(df)
+    got = pd.concat(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
+                                           None), ignore_index=True)
+    want = screening.count_dtypes(whole[list(screening.COLUMNS)])
+    for col in ("rank", "p_best", "tied_with", "ranked_with"):
+        pd.testing.assert_series_equal(got[col], want[col], check_names=False)
+    with_core = got["ranked_with"] != ""
+    assert set(lig[with_core.to_numpy()]) >= {1, 40, 170, 171}
+    assert ((lig == 60) | (lig == 61))[with_core.to_numpy()].any()
+    assert ranking.n_ranked == {nuc: int(((whole["radionuclide"] == nuc)
+                                          & whole["rank"].notna()
+                                          & (whole["ranked_with"] == "")).sum())
+                                for nuc in NUCLIDES}
+
+
+def test_rank_within_equals_a_stable_sort_of_the_table():
+    """rank.rank_within (numbers only) gives the ranks of the pandas sort it replaced: within
+    each group, best score first, input order among equals, no rank without a score."""
+    from chelscreen.rank import rank_within
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    g = rng.integers(0, 4, n)
+    s = rng.integers(0, 30, n).astype(float) / 10  # many exact ties
+    s[rng.uniform(size=n) < 0.1] = np.nan
+    tmp = pd.DataFrame({"g": g, "s": s, "o": np.arange(n)})
+    tmp = tmp.sort_values(["g", "s", "o"], ascending=[True, False, True], na_position="last")
+    tmp["rank"] = (tmp.groupby("g", sort=False).cumcount() + 1).astype(float)
+    tmp.loc[tmp["s"].isna(), "rank"] = np.nan
+    want = tmp.sort_values("o")["rank"].to_numpy()
+    np.testing.assert_array_equal(rank_within(g, s), want)

@@ -1193,9 +1193,10 @@ def _report_rows() -> int:
 #: (one row group of n rows held every chelator's ``tied_with`` text at once, ≈ 3 KB per
 #: chelator for 12 radionuclides)
 RANK_ROW_GROUP = 4096
-#: bytes of columns-only data the ranking holds at once (several radionuclides per pass over
-#: the stored units while they fit: one pass for up to ~2.6·10^5 chelators × 12)
-RANK_BUFFER_BYTES = 128 * 2**20
+#: bytes of columns-only data the ranking holds at once (32 bytes per pair; several
+#: radionuclides per pass over the stored units while they fit: one pass for up to
+#: ~1.7·10^5 chelators × 12; a single radionuclide's n pairs are always held)
+RANK_BUFFER_BYTES = 64 * 2**20
 
 
 def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray],
@@ -1321,10 +1322,13 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
     has_key = np.zeros(n, dtype=bool)
     key_code = np.full(n, -1, dtype=np.int64)
     parent_code = np.full(n, -1, dtype=np.int64)
-    per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (48 * max(n, 1)))))
+    per_pass = int(max(1, min(len(nuclides), RANK_BUFFER_BYTES // (32 * max(n, 1)))))
     for g0 in range(0, len(nuclides), per_pass):
         group = list(range(g0, min(len(nuclides), g0 + per_pass)))
-        pieces: dict[int, list[pd.DataFrame]] = {k: [] for k in group}
+        # the pass's radionuclides' RANK_COLUMNS, filled unit by unit in chelator order (32
+        # bytes per pair; no concatenation), and how often each chelator's pair was seen
+        buf = {k: np.full((len(RANK_COLUMNS), n), np.nan) for k in group}
+        seen = {k: np.zeros(n, dtype=np.int8) for k in group}
         for u in range(n_units):
             keys = KEY_COLUMNS if g0 == 0 else ()
             part = store.read_chunk(u, columns=["_lig_idx", "_nuc_idx", *RANK_COLUMNS, *keys])
@@ -1334,22 +1338,34 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
                                        len(part), parent_set)
                 has_key[idx], key_code[idx], parent_code[idx] = h, kc, pc
                 part = part.drop(columns=list(keys))
+            part = _apply_overrides(part, overrides)
             nuc = part["_nuc_idx"].to_numpy()
+            lig = part["_lig_idx"].to_numpy(np.int64)
             for k in group:
-                pieces[k].append(part[nuc == k])
+                sel = nuc == k
+                at = lig[sel]
+                if len(at) and (at.min() < 0 or at.max() >= n):
+                    raise ChelscreenError(f"the stored units hold pairs of {nuclides[k]} for "
+                                          f"chelators outside the {n} screened; run the screen "
+                                          "again without --resume")
+                for c, col in enumerate(RANK_COLUMNS):
+                    buf[k][c, at] = part[col].to_numpy(float)[sel]
+                np.add.at(seen[k], at, 1)
+            del part
         cand: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k in group:
             nuc = nuclides[k]
-            cols = _apply_overrides(pd.concat(pieces.pop(k), ignore_index=True), overrides)
-            lig = cols["_lig_idx"].to_numpy(np.int64)
-            if len(lig) != n or (lig != np.arange(n)).any():
-                raise ChelscreenError(f"the stored units hold {len(lig)} pairs of {nuc} for "
-                                      f"{n} chelators; run the screen again without --resume")
-            score = cols["score"].to_numpy(float)
-            mean = cols["score_mean"].to_numpy(float)
-            spread = (cols["score_hi"].to_numpy(float)
-                      - cols["score_lo"].to_numpy(float)) / (2 * 1.645)
-            del cols, lig
+            count = seen.pop(k)
+            if not (count == 1).all():
+                raise ChelscreenError(f"the stored units hold {int(count.sum())} pairs of {nuc} "
+                                      f"for {n} chelators; run the screen again without "
+                                      "--resume")
+            del count
+            vals = buf.pop(k)
+            score = vals[RANK_COLUMNS.index("score")]
+            mean = vals[RANK_COLUMNS.index("score_mean")]
+            spread = (vals[RANK_COLUMNS.index("score_hi")]
+                      - vals[RANK_COLUMNS.index("score_lo")]) / (2 * 1.645)
             fin = np.isfinite(score)
             if fin.any() and score[fin].max() > 0:  # the heatmap: score / best of the column
                 relmax = np.fmax(relmax, score / score[fin].max())

@@ -202,3 +202,22 @@ def test_rank_within_equals_a_stable_sort_of_the_table():
     tmp.loc[tmp["s"].isna(), "rank"] = np.nan
     want = tmp.sort_values("o")["rank"].to_numpy()
     np.testing.assert_array_equal(rank_within(g, s), want)
+
+
+def test_ranking_pass_refuses_a_store_with_a_pair_missing_or_twice(tmp_path):
+    """Every chelator's pair of every radionuclide must be stored exactly once: a missing or a
+    duplicated pair is a clear error (never a shifted or silently empty rank)."""
+    import pytest
+
+    from chelscreen.errors import ChelscreenError
+
+    n, size = 40, 16
+    df = _pairs(n, seed=2)
+    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
+    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
+    missing = df[~((df["_lig_idx"] == 5) & (df["_nuc_idx"] == 1))]
+    twice = pd.concat([df, df[(df["_lig_idx"] == 7) & (df["_nuc_idx"] == 0)]])
+    for i, bad in enumerate((missing, twice)):
+        store, n_units = _store(tmp_path / str(i), bad, size)
+        with pytest.raises(ChelscreenError, match="run the screen again without --resume"):
+            screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=5)

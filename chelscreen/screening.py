@@ -1563,7 +1563,14 @@ def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
             table = _arrow_table(part, None if writer is None else writer.schema, rows)
             done += len(part)
             if writer is None:
-                writer = pq.ParquetWriter(pfh, table.schema)
+                # statistics (min/max) for the numeric columns only: the writer keeps every row
+                # group's metadata until it closes, and the text columns' min/max (sentences of
+                # hundreds of characters) made it grow with n (≈ 0.3 KB per chelator)
+                import pyarrow as pa
+
+                stats = [f.name for f in table.schema
+                         if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
+                writer = pq.ParquetWriter(pfh, table.schema, write_statistics=stats)
                 # closed before its file on any error too: an unclosed writer's __del__ would
                 # write to the discarded file and print a traceback at exit
                 stack.callback(writer.close)

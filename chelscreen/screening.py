@@ -1540,12 +1540,19 @@ def _arrow_table(part: pd.DataFrame, schema: Any = None, rows: str = "") -> Any:
                               f"written with the first part's types ({exc})") from exc
 
 
+#: rows per row group of ``results.parquet`` (parts are gathered until they reach it; ≈ 5
+#: units of 256 chelators × 12, a few tens of MB of Arrow data held at once)
+RESULTS_ROW_GROUP = 16_384
+
+
 def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
                   ) -> dict[str, Path]:
-    """``results.parquet`` (one row group per part) and, with ``csv``, ``results.csv``, both
+    """``results.parquet`` (row groups of at least :data:`RESULTS_ROW_GROUP` rows) and, with
+    ``csv``, ``results.csv``, both
     streamed part by part into temporary files published atomically at the end."""
     import contextlib
 
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from chelscreen.store import AtomicFile
@@ -1558,6 +1565,8 @@ def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
         cfh = stack.enter_context(AtomicFile(paths["csv"])) if csv else None
         writer = None
         done = 0
+        pending: list[Any] = []
+        pending_rows = 0
         for part in parts:
             rows = f"rows {done + 1}–{done + len(part)}"
             table = _arrow_table(part, None if writer is None else writer.schema, rows)
@@ -1566,17 +1575,24 @@ def _write_tables(parts: Iterable[pd.DataFrame], out_dir: Path, *, csv: bool
                 # statistics (min/max) for the numeric columns only: the writer keeps every row
                 # group's metadata until it closes, and the text columns' min/max (sentences of
                 # hundreds of characters) made it grow with n (≈ 0.3 KB per chelator)
-                import pyarrow as pa
-
                 stats = [f.name for f in table.schema
                          if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
                 writer = pq.ParquetWriter(pfh, table.schema, write_statistics=stats)
                 # closed before its file on any error too: an unclosed writer's __del__ would
                 # write to the discarded file and print a traceback at exit
                 stack.callback(writer.close)
-            writer.write_table(table)
+            # parts are gathered into row groups of at least RESULTS_ROW_GROUP rows: the writer
+            # keeps every row group's metadata until it closes (≈ 9 KB serialized, more in
+            # memory, per group), so one group per unit of 256 chelators grew with n
+            pending.append(table)
+            pending_rows += len(part)
+            if pending_rows >= RESULTS_ROW_GROUP:
+                writer.write_table(pa.concat_tables(pending), row_group_size=pending_rows)
+                pending, pending_rows = [], 0
             if cfh is not None:
                 cfh.write(part.to_csv(index=False, header=cfh.tell() == 0).encode("utf-8"))
+        if pending:
+            writer.write_table(pa.concat_tables(pending), row_group_size=pending_rows)
         if writer is None:
             raise ChelscreenError("the screen produced no rows to write")
     if not csv:

@@ -99,6 +99,8 @@ EXPERIMENTS: dict[str, dict] = {
                    "learning_rate": 0.06, "anchor_cap": True},
     "donor saturation": {"linear_base": True, "monotone": True, "max_iter": 600,
                          "learning_rate": 0.06, "donor_saturation": True},
+    "monotone slow 700": {"linear_base": True, "monotone": True, "max_iter": 700,
+                          "learning_rate": 0.05},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 

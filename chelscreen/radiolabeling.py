@@ -734,24 +734,47 @@ def _default_arrays() -> _TableArrays:
     return table_arrays(load_table())
 
 
+@lru_cache(maxsize=16384)
+def _containment_facts(smiles: str) -> tuple[int, int] | None:
+    """(macrocyclic rings >= 9 atoms, heavy atoms) of the neutral form of ``smiles``; None if
+    RDKit cannot read it. Memoized: :func:`skeleton_containment` compares one ligand with many
+    table cores (and the ranking with every measured ligand of a metal)."""
+    from chelscreen.chem.donors import macrocycle_rings
+    from chelscreen.chem.standardize import neutral_mol
+
+    mol = neutral_mol(smiles)
+    if mol is None:
+        return None
+    return len(macrocycle_rings(mol)), mol.GetNumHeavyAtoms()
+
+
+@lru_cache(maxsize=16384)
+def _denticity(smiles: str) -> int:
+    """:func:`chelscreen.chem.donors.n_donors` of the neutral form (memoized)."""
+    from chelscreen.chem.donors import n_donors
+    from chelscreen.chem.standardize import neutral_mol
+
+    return n_donors(neutral_mol(smiles))
+
+
 def skeleton_containment(a: str, b: str) -> bool:
     """True if one chelating unit is a substructure of the other (neutral forms), both have the
     same number of macrocyclic rings (>= 9 atoms) **and the same denticity** (the same donor
     set: a bifunctional handle or a backbone substituent on one skeleton — never a chelator
     with donor arms removed, such as bare cyclen inside DO2A or IDA inside NTA), and the
     smaller has at least :data:`CONTAINMENT_MIN_FRACTION` of the larger one's heavy atoms."""
-    from chelscreen.chem.donors import macrocycle_rings, n_donors
     from chelscreen.chem.standardize import neutral_mol
 
-    ma, mb = neutral_mol(a), neutral_mol(b)
-    if ma is None or mb is None or len(macrocycle_rings(ma)) != len(macrocycle_rings(mb)):
+    fa, fb = _containment_facts(a), _containment_facts(b)
+    if fa is None or fb is None or fa[0] != fb[0]:
         return False
-    small, big = (ma, mb) if ma.GetNumHeavyAtoms() <= mb.GetNumHeavyAtoms() else (mb, ma)
-    if small.GetNumHeavyAtoms() < CONTAINMENT_MIN_FRACTION * big.GetNumHeavyAtoms():
+    (small, fs), (big, fl) = ((a, fa), (b, fb)) if fa[1] <= fb[1] else ((b, fb), (a, fa))
+    if fs[1] < CONTAINMENT_MIN_FRACTION * fl[1]:
         return False
-    if not big.HasSubstructMatch(small):
+    # the denticities are memoized per SMILES: compared before the substructure search
+    if _denticity(small) != _denticity(big):
         return False
-    return n_donors(small) == n_donors(big)
+    return neutral_mol(big).HasSubstructMatch(neutral_mol(small))
 
 
 def table_similarity(smiles: str, tab: _TableArrays, containment: bool = True) -> np.ndarray:

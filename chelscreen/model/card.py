@@ -32,14 +32,21 @@ SOURCE_LABEL = {
 
 
 #: sources whose values are shown as measured (``logK_exp``): each row traceable to a NIST
-#: ligand entry or a DOI. SATCMF rows (an aggregated set without per-row references) are used
-#: for training only.
+#: ligand entry or a DOI. SATCMF rows (an aggregated set without per-row references) are not
+#: shown as measured; where a pair has no value from these sources they anchor the same
+#: ligand's other metals (:data:`ANCHOR_ONLY_SOURCES`).
 MEASURED_SOURCES = ("NIST_SRD46", "literature", "user")
+#: sources used as anchors only (``measured`` False in the look-up): constants the tool holds
+#: for a ligand (macropa's lanthanide series, DOTAM's Ln3+ values …) sharpen its other metals'
+#: estimates, but are never shown as a measurement or used as a close core's constant
+ANCHOR_ONLY_SOURCES = ("SATCMF",)
 
 
 def known_pairs_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One measured value per (ligand, metal) for ``logK_exp``: a cited literature value first,
-    then NIST (the ionic-strength bucket nearest 0.1 M), then user rows.
+    """One value per (ligand, metal): a cited literature value first, then NIST (the
+    ionic-strength bucket nearest 0.1 M), then user rows; these have ``measured`` True and are
+    shown as ``logK_exp``. Pairs with none of them take an :data:`ANCHOR_ONLY_SOURCES` value
+    (``measured`` False): an anchor for the ligand's other metals, not shown as measured.
 
     Conflicting values were resolved when the table was built (``conflicts.csv``), so the
     value shown is a measurement (or the median of agreeing repeats), never a median of
@@ -50,8 +57,9 @@ def known_pairs_table(table: pd.DataFrame) -> pd.DataFrame:
         t["source"] = "user"
     if "ionic_strength" not in t:
         t["ionic_strength"] = np.nan
-    t = t[t["source"].isin(MEASURED_SOURCES)]
-    order = {"literature": 0, "NIST_SRD46": 1, "user": 2}
+    t = t[t["source"].isin(MEASURED_SOURCES + ANCHOR_ONLY_SOURCES)]
+    order = {"literature": 0, "NIST_SRD46": 1, "user": 2,
+             **{s: 3 + i for i, s in enumerate(ANCHOR_ONLY_SOURCES)}}
     t["src_rank"] = t["source"].map(order)
     t["i_rank"] = (t["ionic_strength"].fillna(0.1) - 0.1).abs()
     t = t.sort_values(["smiles", "metal", "src_rank", "i_rank"], kind="stable")
@@ -71,7 +79,8 @@ def known_pairs_table(table: pd.DataFrame) -> pd.DataFrame:
             src.append(f"{SOURCE_LABEL.get(row.source, str(row.source))}; {ids[:60]}".strip("; "))
     return pd.DataFrame(
         {"smiles": first["smiles"].to_numpy(), "metal": first["metal"].to_numpy(),
-         "logK": first["logK"].to_numpy(), "source": src}
+         "logK": first["logK"].to_numpy(), "source": src,
+         "measured": first["source"].isin(MEASURED_SOURCES).to_numpy()}
     )
 
 
@@ -250,7 +259,7 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         f"tie drops the pair ({bs.get('conflicting_pairs_dropped', '?')}); see `conflicts.csv`. "
         "A median of conflicting values is never stored or shown as measured.",
         "- `logK_exp` shows only NIST (\"NIST SRD 46 ligand N\") or literature (DOI) values; "
-        "SATCMF rows, which carry no per-row reference, are used for training only.",
+        "SATCMF rows, which carry no per-row reference, are never shown as measured; they are used for training and, where a pair has no cited value, as anchors for the same ligand's other metals.",
         "- Protonation constants (`protonation.csv.gz`): a list with fewer steps than basic "
         "amines, or a polyamine whose highest log K_H < 10, is marked incomplete (`complete`, "
         "`note`), its `logKH_steps` left empty (users estimate and say so) and it does not "
@@ -400,16 +409,21 @@ def refresh_measured(model_dir: Path, table_path: Path, literature_csv: Path) ->
     file's hash in ``card.json`` is updated so the model folder still verifies. Returns the
     number of (ligand, metal) pairs in the look-up.
     """
-    from chelscreen.model.dataset import load_literature
+    from chelscreen.model.dataset import load_literature, resolve_conflicts
     from chelscreen.model.io import KNOWN_FILE, write_known_pairs
 
     table = pd.read_csv(table_path)
     lit = load_literature(literature_csv)
     if len(lit):
         # the single cited rows first: a pair with two agreeing literature values shows one of
-        # them with its DOI, not the table's median of the two (a number nobody measured)
-        table = pd.concat([lit[[c for c in lit.columns if c in table.columns]], table],
-                          ignore_index=True)
+        # them with its DOI, not the table's median of the two (a number nobody measured).
+        # Rows entered after the table was built may conflict with it or with each other:
+        # they go through the table's conflict resolution, so the look-up never shows a value
+        # the resolution would drop
+        lit = lit.assign(n_measurements=1)
+        table = pd.concat([lit[[c for c in lit.columns if c in table.columns or c == "method"]],
+                           table], ignore_index=True)
+        table, _ = resolve_conflicts(table)
     known = known_pairs_table(table)
     d = Path(model_dir)
     digest = write_known_pairs(known, d)

@@ -859,6 +859,32 @@ def drop_irving_williams_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, lis
     return rows.drop(index=drop), report
 
 
+#: values of one pair closer than this (log units, at one ionic strength) are taken as one
+#: determination reported by two databases (NIST and a cited paper, SATCMF and NIST …)
+SAME_DETERMINATION = 0.05
+#: a ``method`` text saying the equilibrium was reached out of the titration cell (batch
+#: samples equilibrated for days or weeks): in-cell titrations of slowly forming complexes
+#: (macrocycles with Ga3+, Ln3+ …) can stop short of equilibrium and give too low a constant
+EQUILIBRATED_METHOD = r"(?i)out-of-cell|batch"
+
+
+def distinct_determinations(values: pd.Series, counts: pd.Series) -> int:
+    """How many independent determinations a cluster of one pair's values holds.
+
+    Values within :data:`SAME_DETERMINATION` of each other are one determination copied into
+    two databases (a cited paper and NIST's entry for the same paper agree to the digit), so
+    they count once; separate values count with their repeat counts.
+    """
+    v = np.asarray(values, float)
+    n = np.asarray(counts, int)
+    order = np.argsort(v)
+    v, n = v[order], n[order]
+    new = np.concatenate([[True], np.diff(v) > SAME_DETERMINATION])
+    # one determination per run of equal values: its largest repeat count
+    return int(sum(n[s:e].max() for s, e in zip(np.flatnonzero(new),
+                                               [*np.flatnonzero(new)[1:], len(v)])))
+
+
 def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one consistent set of values per (ligand, metal); report the conflicts.
 
@@ -867,9 +893,12 @@ def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     disagreeing). Values of one pair (over sources and ionic-strength buckets) that then span
     more than :data:`CONFLICT_SPREAD` log units are a conflict (e.g. Sc-DOTA 30.8 vs 16.5). They are split
     into clusters (sorted values, a new cluster after a gap > 1.5 log units); the cluster backed by
-    more measurements wins, then the one with the preferred source (:data:`SOURCE_PRIORITY`:
-    a cited literature value, NIST, SATCMF). When that still ties, the pair is dropped: a median of
-    conflicting values is never kept nor shown as measured.
+    more independent determinations wins (:func:`distinct_determinations`: one paper's value
+    in NIST and in the literature table counts once), then the one whose method states an
+    equilibrium reached out of cell (:data:`EQUILIBRATED_METHOD`), then the one with the
+    preferred source (:data:`SOURCE_PRIORITY`: a cited literature value, NIST, SATCMF). When
+    that still ties, the pair is dropped: a median of conflicting values is never kept nor
+    shown as measured.
 
     Returns the cleaned table and one row per conflict (``smiles, metal, values, kept, reason``).
     """
@@ -894,25 +923,29 @@ def resolve_conflicts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         stats = []
         for c in np.unique(cl):
             gc = g[cl == c]
-            stats.append((int(gc["n_measurements"].sum()),
+            stats.append((distinct_determinations(gc["_cmp"], gc["n_measurements"]),
+                          int(gc["method"].astype(str).str.contains(EQUILIBRATED_METHOD).any())
+                          if "method" in gc else 0,
                           -min(SOURCE_PRIORITY.get(s, 9) for s in gc["source"]), c))
         stats.sort(reverse=True)
         values = "; ".join(f"{v:.2f} at I={i:g} M ({s}, n={n})" for v, i, s, n in
                            zip(g["logK"], ionic[g.index], g["source"],
                                g["n_measurements"]))
-        if len(stats) > 1 and stats[0][:2] == stats[1][:2]:
+        if len(stats) > 1 and stats[0][:3] == stats[1][:3]:
             keep[g.index] = False
-            report.append((smi, metal, values, "", "tie in support and source: pair dropped"))
+            report.append((smi, metal, values, "",
+                           "tie in support, method and source: pair dropped"))
             continue
         best = stats[0]
-        lose = g.index[cl != best[2]]
+        lose = g.index[cl != best[3]]
         keep[lose] = False
-        kept = g[cl == best[2]]
-        why = ("more measurements" if len(stats) > 1 and best[0] > stats[1][0]
+        kept = g[cl == best[3]]
+        why = ("more independent determinations" if len(stats) > 1 and best[0] > stats[1][0]
+               else "an equilibrium checked out of cell" if len(stats) > 1 and best[1] > stats[1][1]
                else "preferred source")
         report.append((smi, metal, values,
                        "; ".join(f"{v:.2f} ({s})" for v, s in zip(kept["logK"], kept["source"])),
-                       f"kept the cluster with {why} ({best[0]} measurement(s))"))
+                       f"kept the cluster with {why} ({best[0]} determination(s))"))
     conflicts = pd.DataFrame(report, columns=["smiles", "metal", "values", "kept", "reason"])
     return t[keep].drop(columns="_cmp").reset_index(drop=True), conflicts
 
@@ -926,7 +959,7 @@ def load_literature(path: Path) -> pd.DataFrame:
     cannot be read are skipped with a logged reason, so the table may grow freely.
     """
     cols = ["smiles", "metal", "ionic_strength", "I_imputed", "logK", "censored", "source",
-            "source_id", "nist_ligand_id", "ligand_name"]
+            "source_id", "nist_ligand_id", "ligand_name", "method"]
     path = Path(path)
     if not path.is_file():
         logger.warning("no literature table at %s", path)
@@ -954,6 +987,7 @@ def load_literature(path: Path) -> pd.DataFrame:
             "I_imputed": not np.isfinite(ionic), "logK": float(k), "censored": "",
             "source": "literature", "source_id": "doi:" + r["doi"].strip().removeprefix("doi:"),
             "nist_ligand_id": "", "ligand_name": r.get("chelator", ""),
+            "method": r.get("method", ""),
         })
     return pd.DataFrame(out, columns=cols)
 

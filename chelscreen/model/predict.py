@@ -62,18 +62,23 @@ def _split_metals(metals: Any) -> list[str]:
     return [str(m).strip() for m in metals]
 
 
-def _known_lookup(model) -> dict[tuple[str, str], tuple[float, str]]:
+def _known_lookup(model, *, measured_only: bool = True
+                  ) -> dict[tuple[str, str], tuple[float, str]]:
+    """The model's look-up ``(smiles, metal) -> (log K, source)``: the measured values (shown
+    as ``logK_exp``), or with ``measured_only=False`` also the anchor-only ones (compiled
+    values without a per-row reference, :data:`chelscreen.model.card.ANCHOR_ONLY_SOURCES`)."""
     kp = getattr(model, "known_pairs_", None)
     if kp is None or not len(kp):
         return {}
-    cache = getattr(model, "_known_cache", None)
-    if cache is None:
-        cache = {
-            (s, m): (float(k), str(src))
-            for s, m, k, src in kp[["smiles", "metal", "logK", "source"]].itertuples(index=False)
-        }
-        model._known_cache = cache
-    return cache
+    caches = getattr(model, "_known_cache", None)
+    if caches is None:
+        shown = (kp["measured"].astype(str).str.lower().isin(["true", "1"]).to_numpy()
+                 if "measured" in kp else np.ones(len(kp), bool))
+        rows = [((s, m), (float(k), str(src))) for s, m, k, src in
+                kp[["smiles", "metal", "logK", "source"]].itertuples(index=False)]
+        caches = ({key: v for (key, v), ok in zip(rows, shown) if ok}, dict(rows))
+        model._known_cache = caches
+    return caches[0] if measured_only else caches[1]
 
 
 def read_anchors(anchors: Any) -> pd.DataFrame:
@@ -163,7 +168,8 @@ def _predict_rows(model, rows: pd.DataFrame, *, anchors: pd.DataFrame | None = N
     known = _known_lookup(model)
     ligs = set(std[ok]) - {""}
     if use_measured and known:
-        kn = [(s, m, k, src) for (s, m), (k, src) in known.items() if s in ligs]
+        kn = [(s, m, k, src) for (s, m), (k, src) in
+              _known_lookup(model, measured_only=False).items() if s in ligs]
         if kn:
             parts.append(pd.DataFrame(kn, columns=["smiles", "metal", "logK", "source"])
                          .assign(ionic_strength=DEFAULT_IONIC_STRENGTH))

@@ -446,6 +446,76 @@ def test_no_aggregator_or_mirror_reference(rows: list[dict[str, str]]) -> None:
     assert bad == []
 
 
+#: vendor, encyclopedia, blog and record-page hosts: not sources (HELPERS.md, "Citations"); the
+#: primary paper's DOI replaces them. A row may keep one only where no DOI was found, and its notes
+#: must then say so.
+NOT_A_SOURCE_HOSTS = [
+    "benchchem.com",
+    "smolecule.com",
+    "evitachem.com",
+    "protheragen.ai",
+    "wikipedia.org",
+    "csdn.net",
+    "ornl.gov",
+    "escholarship.org",
+    "academicworks.cuny.edu",
+    "infoscience.epfl.ch",
+    "research.uniupo.it",
+    "springermedizin.de",
+]
+#: name -> host still in `reference` because no primary paper with a DOI was found
+NO_DOI_FOUND = {"p-SCN-Bn-NOTA": "benchchem.com"}
+
+
+def test_no_vendor_or_encyclopedia_url_as_source(rows: list[dict[str, str]]) -> None:
+    bad = []
+    for r in rows:
+        for column in ("reference", "structure_source", "notes"):
+            for host in NOT_A_SOURCE_HOSTS:
+                if host not in r[column].lower():
+                    continue
+                if column == "reference" and NO_DOI_FOUND.get(r["name"]) == host:
+                    assert "no primary paper with a doi" in r["notes"].lower(), r["name"]
+                    continue
+                bad.append((r["name"], column, host))
+    assert bad == []
+
+
+def _flat(smiles: str) -> str:
+    mol = Chem.MolFromSmiles(smiles)
+    Chem.RemoveStereochemistry(mol)
+    return Chem.MolToSmiles(mol)
+
+
+@pytest.mark.parametrize(
+    ("name", "from_quoted_name"),
+    [
+        # 'Glu-NH-CO-NH-Lys(Ahx)-HBED-CC' (doi:10.1021/bc200279b)
+        ("PSMA-11", "OC(=O)CCc1ccc(O)c(CN(CC(=O)O)CCN(CC(=O)O)Cc2cc(CCC(=O)NCCCCCC(=O)NCCCCC(C(=O)O)"
+                    "NC(=O)NC(CCC(=O)O)C(=O)O)ccc2O)c1"),
+        # Glu-urea-Lys - 2-naphthylalanine - tranexamic acid - DOTA acetamide
+        ("PSMA-617", "OC(=O)CCC(NC(=O)NC(CCCCNC(=O)C(Cc1ccc2ccccc2c1)NC(=O)C1CCC(CNC(=O)CN2CCN(CC(=O)O)"
+                     "CCN(CC(=O)O)CCN(CC(=O)O)CC2)CC1)C(=O)O)C(=O)O"),
+        # NODAGA(tBu)3 as named in doi:10.1021/bc010074f, with the three tBu esters hydrolysed
+        ("NODAGA", "OC(=O)C(CCC(=O)O)N1CCN(CC(=O)O)CCN(CC(=O)O)CC1"),
+        # spermine with four 1-hydroxy-2-pyridinone-6-carbonyl groups (doi:10.1021/jm500389b)
+        ("3,4,3-LI(1,2-HOPO)", "O=C(NCCCN(CCCCN(CCCNC(=O)c1cccc(=O)n1O)C(=O)c1cccc(=O)n1O)"
+                               "C(=O)c1cccc(=O)n1O)c1cccc(=O)n1O"),
+        # 1,2-bis[[(6-carboxypyridin-2-yl)methyl]amino]ethane
+        ("H2dedpa", "OC(=O)c1cccc(CNCCNCc2cccc(C(=O)O)n2)n1"),
+        # DO3AM (three carbamoylmethyl arms) with the fourth arm as the free acid
+        ("DOTAM-mono acid", "NC(=O)CN1CCN(CC(N)=O)CCN(CC(N)=O)CCN(CC(=O)O)CC1"),
+        # 3,6,10,13,16,19-hexaazabicyclo[6.6.6]icosane-1,8-diamine
+        ("DiAmSar", "NC12CNCCNCC(N)(CNCCNC1)CNCCNC2"),
+    ],
+)
+def test_structure_matches_the_cited_name(
+    by_name: dict[str, dict[str, str]], name: str, from_quoted_name: str
+) -> None:
+    """The SMILES has the constitution of the name quoted in structure_source (stereo aside)."""
+    assert _flat(by_name[name.lower()]["smiles"]) == _flat(from_quoted_name), name
+
+
 def test_structure_status_vocabulary(rows: list[dict[str, str]]) -> None:
     assert {r["structure_status"] for r in rows} <= {"verified", "probable"}
     probable = sorted(r["name"] for r in rows if r["structure_status"] == "probable")

@@ -456,3 +456,50 @@ def test_donor_saturation_caps_affinity_products_at_the_coordination_number():
     # only the basicity of the donors the ion can bind counts
     assert sat["basicity_x_aff"].iloc[0] == pytest.approx(
         40.0 * cn / lig["n_donors"].iloc[0] * aff)
+
+
+def test_one_determination_in_two_databases_counts_once_and_out_of_cell_breaks_a_tie():
+    """Ga3+-DOTA: NIST's 21.30 and the cited paper behind it (21.33) are one determination,
+    not two against a later 26.05; counted twice, they outvoted it. With one determination
+    each, the value whose method states an out-of-cell (equilibrated batch) titration wins:
+    in-cell titrations of slowly forming macrocyclic complexes can stop short of equilibrium."""
+    rows = pd.DataFrame({
+        "smiles": ["A"] * 3, "metal": ["Ga3+"] * 3,
+        "logK": [21.30, 21.33, 26.05], "ionic_strength": [0.1, 0.1, 0.1],
+        "source": ["NIST_SRD46", "literature", "literature"],
+        "method": [np.nan, "potentiometry", "out-of-cell pH-potentiometric titration"],
+        "n_measurements": 1,
+    })
+    kept, conflicts = dataset.resolve_conflicts(rows)
+    assert list(kept["logK"]) == [26.05]
+    assert "out of cell" in conflicts["reason"].iloc[0]
+    # without the method statement the two determinations tie and the pair is dropped
+    kept, conflicts = dataset.resolve_conflicts(rows.drop(columns="method"))
+    assert kept.empty and conflicts["kept"].iloc[0] == ""
+    assert dataset.distinct_determinations(pd.Series([21.30, 21.33, 26.05]),
+                                           pd.Series([1, 1, 1])) == 2
+
+
+def test_measured_lookup_resolves_conflicting_literature_rows(tmp_path, repo_root):
+    """A literature value entered after the table was built must not be shown as measured
+    when it loses the conflict resolution, nor shadow the value that wins it (the look-up
+    took the first cited row of the file)."""
+    import shutil
+
+    from chelscreen.model import card
+
+    d = tmp_path / "m"
+    shutil.copytree(repo_root / "models/stability", d)
+    smi = features.standardize_smiles("O=C(O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1")
+    lit = pd.DataFrame({
+        "id": ["X1", "X2"], "chelator": "DOTA", "smiles": smi, "metal": "Ga3+",
+        "logK": ["21.33", "26.05"], "logK_definition": "log K_ML", "temperature_C": "25",
+        "ionic_strength_M": "0.1", "medium": "KCl",
+        "method": ["potentiometry", "out-of-cell pH-potentiometric titration"],
+        "doi": ["10.1/old", "10.1/new"], "quote": "q", "notes": "",
+    })
+    lit.to_csv(tmp_path / "lit.csv", index=False)
+    card.refresh_measured(d, d / "training_table.csv.gz", tmp_path / "lit.csv")
+    known = pd.read_csv(d / "known_pairs.csv.gz")
+    row = known[(known["smiles"] == smi) & (known["metal"] == "Ga3+")]
+    assert list(row["logK"]) == [26.05] and list(row["source"]) == ["doi:10.1/new"]

@@ -134,3 +134,28 @@ def test_bad_anchor_file_gives_one_line_error(tmp_path):
     bad.write_text("smiles,metal,logK\nC1CC(,La3+,10\n")
     with pytest.raises(InputFileError, match="anchor row 1"):
         predict_stability(EDTA, ["Cu2+"], anchors=bad)
+
+
+def test_compiled_constants_anchor_but_are_not_shown_as_measured():
+    """macropa's only constants are SATCMF's lanthanide series (no per-row reference): they
+    are not shown as measured, but they anchor the ligand's other metals, so its Ac3+
+    estimate borrows from La3+/Ce3+/Pr3+/Nd3+ instead of carrying the model's ±6 log units."""
+    from chelscreen.model.predict import predict_stability
+
+    macropa = "O=C(O)c1cccc(CN2CCOCCOCCN(Cc3cccc(C(=O)O)n3)CCOCCOCC2)n1"
+    df = predict_stability([macropa], ["Ac3+", "La3+"])
+    ac, la = df.iloc[0], df.iloc[1]
+    assert ac["logK_basis"] in ("analogue", "anchored") and ac["logK_sd"] < 2.0
+    assert np.isnan(la["logK_exp"]) and la["logK_basis"] == "anchored"
+
+
+def test_known_pairs_table_marks_anchor_only_sources():
+    from chelscreen.model.card import known_pairs_table
+
+    t = pd.DataFrame({"smiles": ["A", "A", "B"], "metal": ["La3+", "La3+", "La3+"],
+                      "logK": [10.0, 10.4, 15.0], "ionic_strength": 0.1,
+                      "source": ["SATCMF", "NIST_SRD46", "SATCMF"],
+                      "source_id": ["s1", "n1", "s2"], "nist_ligand_id": ["", "7", ""]})
+    k = known_pairs_table(t).set_index("smiles")
+    assert k.loc["A", "logK"] == 10.4 and bool(k.loc["A", "measured"])  # NIST first, shown
+    assert k.loc["B", "logK"] == 15.0 and not bool(k.loc["B", "measured"])

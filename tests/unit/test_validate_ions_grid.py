@@ -36,6 +36,9 @@ def test_grid_pick_needs_distance_and_cn_then_prefers_cn_then_published_c4(tmp_p
     out = tmp_path / "grid.csv"
     pd.DataFrame(rows).to_csv(out, index=False)
     monkeypatch.setattr(mod, "GRID_OUT", out)
+    # the distance + CN rule alone (In3+ has the HFE as a third criterion since grid round 4:
+    # tests/unit/test_validate_ions_rules.py)
+    monkeypatch.setattr(mod, "GRID_HFE_IONS", ())
     pick = mod.select_from_grid("In3+")
     assert (pick["c4_kcal_A4"], pick["eps_kcal"]) == (300.0, 0.01)
     pd.DataFrame(rows[:4]).to_csv(out, index=False)

@@ -1,0 +1,74 @@
+"""Selection and resume rules of ``benchmarks/validate_ions.py`` (no simulation runs)."""
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from chelscreen.simulate.hydration import ion_model
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def vi():
+    spec = importlib.util.spec_from_file_location("validate_ions_rules",
+                                                  ROOT / "benchmarks" / "validate_ions.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_qwater_rows_match_on_parameters_not_on_the_verdict_text(vi):
+    m = ion_model("Gd3+", "12-6-4")
+    head = m.source.partition("; water check")[0]
+    # a row written before the HFE verdict was appended to the source text is the same model
+    old_row = {"ion_model": head + "; water check pass: M-O 2.393 vs 2.39 A, CN 9.0 vs 8.95"}
+    assert vi.qwater_row_matches(old_row, m)
+    # recorded parameters decide when present: equal -> same model, different Rmin/2 -> not
+    rmin2, eps, c4 = vi.ion_params(m)
+    row = {"ion_model": "any text", "ion_rmin2_A": rmin2, "ion_eps_kcal": eps,
+           "ion_c4_kcal_A4": c4}
+    assert vi.qwater_row_matches(row, m)
+    assert not vi.qwater_row_matches({**row, "ion_rmin2_A": rmin2 + 0.05}, m)
+    # another ion model's text does not match
+    assert not vi.qwater_row_matches({"ion_model": "12-6-4: C4 = 0 (refit)"}, m)
+
+
+def _grid(vi, tmp_path, monkeypatch, hfe_rows):
+    rows = [  # In3+ target 2.131 A, CN 6 +/- 1
+        {"ion": "In3+", "c4_kcal_A4": 0.0, "eps_kcal": 0.003, "iter": 0, "rmin2_A": 1.68,
+         "r_mean_A": 2.12, "cn": 6.2},
+        {"ion": "In3+", "c4_kcal_A4": 300.0, "eps_kcal": 0.003, "iter": 0, "rmin2_A": 1.60,
+         "r_mean_A": 2.14, "cn": 6.9},
+        {"ion": "In3+", "c4_kcal_A4": 347.0, "eps_kcal": 0.03, "iter": 0, "rmin2_A": 1.49,
+         "r_mean_A": 2.13, "cn": 8.0},  # fails CN: never a candidate
+    ]
+    grid = tmp_path / "grid.csv"
+    pd.DataFrame([{c: r.get(c, 0) for c in vi.GRID_COLS} for r in rows]).to_csv(grid,
+                                                                                index=False)
+    hfe = tmp_path / "hfe.csv"
+    pd.DataFrame(hfe_rows, columns=["ion", "model", "hfe_sim_kcal"]).to_csv(hfe, index=False)
+    monkeypatch.setattr(vi, "GRID_OUT", grid)
+    monkeypatch.setattr(vi, "HFE_OUT", hfe)
+
+
+def test_grid_pick_for_in3_requires_the_hfe(vi, tmp_path, monkeypatch):
+    ref = vi.HFE_REFERENCES["In3+"][0]  # -951.2
+    assert "In3+" in vi.GRID_HFE_IONS
+    # without HFE runs no pair qualifies (the closest-CN pair would win on distance + CN alone)
+    _grid(vi, tmp_path, monkeypatch, [])
+    assert {c["c4_kcal_A4"] for c in vi.grid_candidates("In3+")} == {0.0, 300.0}
+    assert vi.select_from_grid("In3+") is None
+    # C4 0 misses the HFE by 13 %, C4 300 is within 3 %: C4 300 wins despite its larger |CN - 6|
+    _grid(vi, tmp_path, monkeypatch, [
+        ("In3+", vi.grid_label(0.0, 0.003), -829.0),
+        ("In3+", vi.grid_label(300.0, 0.003), ref + 20.0)])
+    pick = vi.select_from_grid("In3+")
+    assert pick is not None and pick["c4_kcal_A4"] == 300.0
+    # both outside the tolerance: none
+    _grid(vi, tmp_path, monkeypatch, [
+        ("In3+", vi.grid_label(0.0, 0.003), -829.0),
+        ("In3+", vi.grid_label(300.0, 0.003), ref + 40.0)])
+    assert vi.select_from_grid("In3+") is None

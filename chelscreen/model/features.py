@@ -340,9 +340,9 @@ def project_chem_features(mol, smiles: str | None = None) -> dict[str, float]:
         if smiles is not None:
             # the same function of the same molecule (``Chem.MolFromSmiles(smiles)``), memoized
             # by SMILES: a screen asks for it again for the structure and labeling terms
-            from chelscreen.radiolabeling import _ligand_features_cached
+            from chelscreen.chem.descriptors import ligand_features_of_smiles
 
-            cached = _ligand_features_cached(smiles)
+            cached = ligand_features_of_smiles(smiles)
             d = dict(cached) if cached is not None else _chem_features(mol)
         else:
             d = _chem_features(mol)

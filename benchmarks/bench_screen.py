@@ -441,8 +441,8 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
     ("    per-pair answer (assess)", "radiolabeling.py", "assess"),
     ("  ligand structure terms (_ligand_structure; pays the chem descriptors that labeling "
      "reuses)", "screening.py", "_ligand_structure"),
-    ("    chem.descriptors.ligand_features (cached per SMILES)", "radiolabeling.py",
-     "_ligand_features_cached"),
+    ("    chem.descriptors.ligand_features (cached per SMILES)", "descriptors.py",
+     "ligand_features_of_smiles"),
     ("  block re-read (read_ligands of the block)", "screening.py", "_read_block"),
     ("  scoring and confidence draws (score_pairs)", "rank.py", "score_pairs"),
     ("    confidence draws (sample_scores)", "rank.py", "sample_scores"),

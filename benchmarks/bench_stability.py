@@ -87,6 +87,20 @@ EXPERIMENTS: dict[str, dict] = {
     "slow 600": {"linear_base": True, "max_iter": 600, "learning_rate": 0.06},
     "monotone slow 600": {"linear_base": True, "monotone": True, "max_iter": 600,
                           "learning_rate": 0.06},
+    # rare-ion weights (issue 10: data-rich M2+ rows dominate the loss), at shipping capacity
+    "metal weight 0.25": {"linear_base": True, "monotone": True, "max_iter": 600,
+                          "learning_rate": 0.06, "metal_weight": 0.25},
+    "metal weight 0.5": {"linear_base": True, "monotone": True, "max_iter": 600,
+                         "learning_rate": 0.06, "metal_weight": 0.5},
+    # random feature subsets per split (HistGradientBoosting max_features)
+    "features 0.5": {"linear_base": True, "monotone": True, "max_iter": 600,
+                     "learning_rate": 0.06, "max_features": 0.5},
+    "anchor cap": {"linear_base": True, "monotone": True, "max_iter": 600,
+                   "learning_rate": 0.06, "anchor_cap": True},
+    "donor saturation": {"linear_base": True, "monotone": True, "max_iter": 600,
+                         "learning_rate": 0.06, "donor_saturation": True},
+    "monotone slow 700": {"linear_base": True, "monotone": True, "max_iter": 700,
+                          "learning_rate": 0.05},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 
@@ -195,6 +209,35 @@ def _fit_predict(params, X, y, tr, te, prot, lig, ions, calib: int):
     return m
 
 
+def anchored_predictions(model, Xte: pd.DataFrame, yte: np.ndarray, ev: np.ndarray,
+                         seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One measured row per held-out ligand (with >= 2 metals) as anchor, the ligand's rows
+    with other metals predicted from it: (prediction, lo90, hi90, basis), NaN elsewhere."""
+    rng = np.random.default_rng(seed)
+    n = len(Xte)
+    te_df = Xte.assign(logK=yte, ev=ev, pos=np.arange(n))
+    anc_rows, tgt_rows = [], []
+    for _s, g in te_df[te_df["ev"]].groupby("smiles"):
+        if g["metal"].nunique() < 2:
+            continue
+        a = int(rng.choice(g["pos"].to_numpy()))
+        anc_rows.append(a)
+        tgt_rows += [int(p) for p in g["pos"] if te_df["metal"].iloc[p] != te_df["metal"].iloc[a]]
+    anchored = np.full(n, np.nan)
+    anchored_basis = np.array([""] * n, dtype=object)
+    anchored_lo = np.full(n, np.nan)
+    anchored_hi = np.full(n, np.nan)
+    if anc_rows:
+        anchors = te_df.iloc[anc_rows][["smiles", "metal", "logK", "ionic_strength"]]
+        tgt = np.array(tgt_rows)
+        fa = model.predict_full(Xte.iloc[tgt].reset_index(drop=True), anchors=anchors)
+        anchored[tgt] = fa["logK_pred"].to_numpy()
+        anchored_lo[tgt] = fa["logK_lo90"].to_numpy()
+        anchored_hi[tgt] = fa["logK_hi90"].to_numpy()
+        anchored_basis[tgt] = fa["logK_basis"].to_numpy()
+    return anchored, anchored_lo, anchored_hi, anchored_basis
+
+
 def run_fold(k, tr, te, X, y, groups, prot, lig, ions, args) -> dict:
     from sklearn.model_selection import GroupKFold
 
@@ -220,28 +263,8 @@ def run_fold(k, tr, te, X, y, groups, prot, lig, ions, args) -> dict:
     Xte = X.iloc[te].reset_index(drop=True)
     full = model.predict_full(Xte)
     # ---- anchored: one measured row per held-out ligand as anchor, the others predicted
-    rng = np.random.default_rng(k)
-    ev = args.eval_mask[te]
-    te_df = Xte.assign(logK=y[te], ev=ev, pos=np.arange(len(te)))
-    anc_rows, tgt_rows = [], []
-    for _s, g in te_df[te_df["ev"]].groupby("smiles"):
-        if g["metal"].nunique() < 2:
-            continue
-        a = int(rng.choice(g["pos"].to_numpy()))
-        anc_rows.append(a)
-        tgt_rows += [int(p) for p in g["pos"] if te_df["metal"].iloc[p] != te_df["metal"].iloc[a]]
-    anchored = np.full(len(te), np.nan)
-    anchored_basis = np.array([""] * len(te), dtype=object)
-    anchored_lo = np.full(len(te), np.nan)
-    anchored_hi = np.full(len(te), np.nan)
-    if anc_rows:
-        anchors = te_df.iloc[anc_rows][["smiles", "metal", "logK", "ionic_strength"]]
-        tgt = np.array(tgt_rows)
-        fa = model.predict_full(Xte.iloc[tgt].reset_index(drop=True), anchors=anchors)
-        anchored[tgt] = fa["logK_pred"].to_numpy()
-        anchored_lo[tgt] = fa["logK_lo90"].to_numpy()
-        anchored_hi[tgt] = fa["logK_hi90"].to_numpy()
-        anchored_basis[tgt] = fa["logK_basis"].to_numpy()
+    anchored, anchored_lo, anchored_hi, anchored_basis = anchored_predictions(
+        model, Xte, y[te], args.eval_mask[te], seed=k)
     # ---- baseline: NIST rows only
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
@@ -298,11 +321,22 @@ def inner_only(args, X, y, groups, prot, lig, ions) -> dict:
         inside = ((yv >= full["logK_lo90"].to_numpy()[ev])
                   & (yv <= full["logK_hi90"].to_numpy()[ev]))
         dump[name] = p
+        # one anchor per hold-out ligand, residual transfer as fitted and with the cap
+        Xi = X.iloc[ite].reset_index(drop=True)
+        anc = {}
+        for cap in (False, True):
+            m.anchor_cap = cap
+            pa = anchored_predictions(m, Xi, y[ite], args.eval_mask[ite], seed=0)[0][ev]
+            ok = np.isfinite(pa)
+            anc["capped" if cap else "as fitted"] = metrics(yv[ok], pa[ok])
+            ga = ok & (mv == "Ga3+")
+            anc[("capped" if cap else "as fitted") + " Ga3+"] = metrics(yv[ga], pa[ga])
+        m.anchor_cap = params.get("anchor_cap", False)
         a, rm = metrics(yv, p), np.isin(mv, RADIO_TARGET)
         hi, mid, lit = yv > 20, (yv > 15) & (yv <= 20), src == "literature"
         r = {"all": a, "radio": metrics(yv[rm], p[rm]), "15-20": metrics(yv[mid], p[mid]),
              ">20": metrics(yv[hi], p[hi]), "literature": metrics(yv[lit], p[lit]),
-             "per_metal": metal_table(yv, p, mv), "fit_s": fit_s,
+             "per_metal": metal_table(yv, p, mv), "fit_s": fit_s, "anchored": anc,
              "coverage90": {g: float(np.mean(inside[grp == g])) for g in sorted(set(grp))}}
         res[name] = r
         g = {k: r[k].get(f, float("nan")) for k, f in
@@ -312,6 +346,9 @@ def inner_only(args, X, y, groups, prot, lig, ions) -> dict:
               f"{r['>20'].get('MAE', float('nan')):.2f} (n={r['>20']['n']}) | "
               f"{g['literature']:.2f} (n={r['literature']['n']}) | "
               f"{r['literature'].get('bias', float('nan')):+.2f} | {fit_s:.0f} |", flush=True)
+        print("    one anchor per ligand, MAE (n): " + "; ".join(
+            f"{k} {v.get('MAE', float('nan')):.3f} ({v['n']})" for k, v in anc.items()),
+            flush=True)
     print("\nper metal (MAE / bias):")
     for mt in RADIOMETALS:
         cells = [f"{r['per_metal'][mt]['MAE']:.2f}/{r['per_metal'][mt]['bias']:+.2f}"

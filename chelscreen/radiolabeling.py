@@ -286,24 +286,11 @@ def close_ions(element: str) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 # ligands (features from chelscreen.chem.descriptors)
 # --------------------------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
-def _ligand_features_cached(smiles: str) -> dict[str, Any] | None:
-    """:func:`chelscreen.chem.descriptors.ligand_features` of ``Chem.MolFromSmiles(smiles)``
-    (None if RDKit cannot read it), memoized: **read-only**, shared by every caller
-    (:func:`ligand_descriptors` hands out copies)."""
-    from rdkit import Chem
-
-    from chelscreen.chem.descriptors import ligand_features
-
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        return None
-    return ligand_features(mol)
-
-
 def _descriptors_readonly(smiles: str) -> dict[str, Any]:
     """The memoized features of :func:`ligand_descriptors` without the copy (read them only)."""
-    feats = _ligand_features_cached(smiles)
+    from chelscreen.chem.descriptors import ligand_features_of_smiles
+
+    feats = ligand_features_of_smiles(smiles)
     if feats is None:
         raise InvalidStructureError(f"RDKit cannot parse the SMILES '{smiles}'; check it.")
     return feats

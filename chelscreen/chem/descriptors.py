@@ -61,6 +61,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -465,6 +466,17 @@ def ligand_features(mol: Chem.Mol) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # batch
 # --------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def ligand_features_of_smiles(smiles: str) -> dict[str, Any] | None:
+    """:func:`ligand_features` of ``Chem.MolFromSmiles(smiles)`` (None if RDKit cannot read it),
+    memoized by SMILES: **read-only**, shared by every caller (the stability model's ``cu_*``
+    features, the labeling and the structure terms of a screen ask for the same ligand)."""
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return None
+    return ligand_features(mol)
+
 def _features_from_smiles(smiles: str) -> tuple[dict[str, Any] | None, str]:
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:

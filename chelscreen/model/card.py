@@ -287,7 +287,10 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
         "of a ligand are modelled as a Gaussian vector over metals whose correlation falls with "
         "the ion distance (charge, radius, EN, block); a measured constant of the ligand (the "
         "user's `--anchors`, or those the tool holds) shifts the other metals' predictions by "
-        "the conditional mean and narrows their intervals by the explained variance.",
+        "the conditional mean and narrows their intervals by the explained variance. The "
+        "shift is capped at the anchors' own largest residual (`anchor_cap`): the kernel passed "
+        "an anchor's residual on at more than 1x where the target ion's residual scale exceeds "
+        "the anchor ion's (Fe3+ -> Ga3+); chosen on inner splits (`EXPERIMENTS.md`).",
         "- **Analogues**: ions with < 30 training rows in a family with data-rich members "
         "(Ac³⁺ ← La/Ce/Pr/Nd; Ra²⁺ ← Ba/Sr/Ca/Mg) are also estimated from the analogues' "
         "**measured** values for the ligand (the tool's measured look-up or the user's anchors) "
@@ -374,6 +377,18 @@ def write_card(out: Path, table: pd.DataFrame, validation: dict | None, build_st
     return card
 
 
+def _transfer_summaries(card: dict, out: Path) -> None:
+    """Card text for the fitted anchor kernel and analogue errors (from ``state.json``); the
+    card written after training said "see state.json" instead."""
+    state = json.loads((Path(out) / "state.json").read_text())
+    k = state.get("anchor_kernel") or {}
+    card["anchor_kernel_summary"] = (
+        f"rho0 {k.get('rho0')}, length {k.get('ell')}, noise share {k.get('tau')}"
+        if k else "none")
+    card["analogue_sd_summary"] = ", ".join(
+        f"{f} {v:.2f} log units" for f, v in (state.get("analogue_sd") or {}).items())
+
+
 def train_bundled(table_path: Path, out: Path, validation_path: Path | None = None) -> dict:
     """Train on the committed table, save the model, write the card."""
     from chelscreen.model.estimator import StabilityModel
@@ -397,6 +412,7 @@ def train_bundled(table_path: Path, out: Path, validation_path: Path | None = No
     stats = json.loads(stats_path.read_text()) if stats_path.is_file() else None
     card = json.loads((Path(out) / "card.json").read_text())
     card["train_load_average"] = load_avg
+    _transfer_summaries(card, Path(out))
     (Path(out) / "card.json").write_text(json.dumps(card, indent=2, default=str))
     return write_card(out, table, validation, stats, dt, sha256(table_path))
 
@@ -459,13 +475,7 @@ def main(argv: list[str] | None = None) -> None:
         val = json.loads(args.validation.read_text()) if args.validation.is_file() else None
         stats_path = args.out / "build_stats.json"
         stats = json.loads(stats_path.read_text()) if stats_path.is_file() else None
-        state = json.loads((args.out / "state.json").read_text())
-        k = state.get("anchor_kernel") or {}
-        old["anchor_kernel_summary"] = (
-            f"rho0 {k.get('rho0')}, length {k.get('ell')}, noise share {k.get('tau')}"
-            if k else "none")
-        old["analogue_sd_summary"] = ", ".join(
-            f"{f} {v:.2f} log units" for f, v in (state.get("analogue_sd") or {}).items())
+        _transfer_summaries(old, args.out)
         (args.out / "card.json").write_text(json.dumps(old, indent=2, default=str))
         write_card(args.out, table, val, stats, float(old.get("train_seconds", float("nan"))),
                    sha256(args.table))

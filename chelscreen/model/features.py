@@ -340,9 +340,9 @@ def project_chem_features(mol, smiles: str | None = None) -> dict[str, float]:
         if smiles is not None:
             # the same function of the same molecule (``Chem.MolFromSmiles(smiles)``), memoized
             # by SMILES: a screen asks for it again for the structure and labeling terms
-            from chelscreen.radiolabeling import _ligand_features_cached
+            from chelscreen.chem.descriptors import ligand_features_of_smiles
 
-            cached = _ligand_features_cached(smiles)
+            cached = ligand_features_of_smiles(smiles)
             d = dict(cached) if cached is not None else _chem_features(mol)
         else:
             d = _chem_features(mol)
@@ -555,7 +555,7 @@ def metal_reference_frame(table: dict, metal: np.ndarray) -> pd.DataFrame:
 
 def pair_features(
     lig: pd.DataFrame, ion: pd.DataFrame, ionic_strength: np.ndarray,
-    mref: pd.DataFrame | None = None,
+    mref: pd.DataFrame | None = None, *, saturate: bool = False,
 ) -> pd.DataFrame:
     """Combine row-aligned ligand and ion feature frames and add interaction terms.
 
@@ -568,6 +568,14 @@ def pair_features(
     mref : DataFrame, optional
         Row-aligned :func:`metal_reference_frame`; adds the metal fingerprint and its
         interactions with the ligand's donor counts (omitted when None).
+    saturate : bool
+        Count at most the ion's preferred coordination number (``cn_pref``) of donors in the
+        metal-affinity products (``mref_aff_x_donors``, ``mref_edta_x_carbox_amine``) and
+        scale the ligand's total basicity in the linear-free-energy terms by
+        ``min(1, cn_pref / n_donors)``: an ion cannot bind more donors than it has sites, so a
+        decadentate ligand must not gain affinity × 10 donors, or the basicity of all ten,
+        with a six- or seven-coordinate ion (Ga³⁺ was predicted up to 11 units above the
+        measured value for octa-/decadentate ligands).
     """
     lig = lig.reset_index(drop=True)
     ion = ion.reset_index(drop=True)
@@ -609,23 +617,30 @@ def pair_features(
         # linear-free-energy terms: log K_ML grows with the ligand's total basicity, with a
         # slope set by the metal's charge density and measured affinity
         bas = lig["pred_logKH_sum"].to_numpy(float)
+        if saturate:
+            # only the donors the ion can bind: basicity × min(1, cn_pref / n_donors)
+            cn = ion["cn_pref"].to_numpy(float)
+            bas = bas * np.clip(cn / np.maximum(nd, 1.0), None, 1.0)
         X["basicity_x_z2r"] = bas * z2r / 10.0
         X["basicity_x_z"] = bas * z
     if mref is not None:
         mref = mref.reset_index(drop=True)
         nd_an = (lig["n_carboxylate_O"] + lig["n_amine_N"]).to_numpy(float)
+        nd_aff = nd
+        if saturate:
+            cn = ion["cn_pref"].to_numpy(float)
+            nd_an, nd_aff = np.minimum(nd_an, cn), np.minimum(nd, cn)
         aff = mref["mref_affinity"].to_numpy(float)
         X["mref_edta"] = mref["mref_edta"].to_numpy(float)
         X["mref_affinity"] = aff
         X["mref_n"] = mref["mref_n"].to_numpy(float)
         X["mref_edta_x_carbox_amine"] = X["mref_edta"] * nd_an / 6.0
-        X["mref_aff_x_donors"] = aff * nd
+        X["mref_aff_x_donors"] = aff * nd_aff
         X["mref_aff_x_charge"] = aff * zl
         X["mref_acetate_x_hardO"] = (mref["mref_acetate"].to_numpy(float)
                                      * lig["n_hard_O"].to_numpy(float))
         X["mref_glycine_x_N"] = mref["mref_glycine"].to_numpy(float) * lig["n_N"].to_numpy(float)
         if "pred_logKH_sum" in lig:
-            X["basicity_x_aff"] = lig["pred_logKH_sum"].to_numpy(float) * aff
-            X["basicity_x_edta"] = (lig["pred_logKH_sum"].to_numpy(float)
-                                    * X["mref_edta"].to_numpy(float) / 40.0)
+            X["basicity_x_aff"] = bas * aff
+            X["basicity_x_edta"] = bas * X["mref_edta"].to_numpy(float) / 40.0
     return X

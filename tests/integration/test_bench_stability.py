@@ -22,6 +22,9 @@ def test_inner_only_scores_candidates_on_the_inner_hold_out(tmp_path):
     for r in res.values():
         assert r["all"]["n"] > 20 and 0 < r["all"]["MAE"] < 10
         assert set(r["coverage90"])  # per metal group coverage is reported
+        # one anchor per hold-out ligand, with the fitted transfer and with the cap
+        assert {"as fitted", "capped"} <= set(r["anchored"])
+        assert r["anchored"]["capped"]["n"] == r["anchored"]["as fitted"]["n"] > 0
     import pandas as pd
 
     d = pd.read_csv(dump)

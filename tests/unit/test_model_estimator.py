@@ -272,3 +272,40 @@ def test_monotone_trees_never_lower_log_k_along_the_affinity_terms(tiny):
             X = np.repeat(row[None, :], len(grid), axis=0)
             X[:, j] = grid
             assert np.all(np.diff(m.model_.predict(X)) >= -1e-9), name
+
+
+def test_anchor_cap_limits_the_transferred_residual(fitted):
+    """The residual kernel passes an anchor's residual on at more than 1x when the target
+    metal's residual scale exceeds the anchor metal's (Fe3+ -> Ga3+ ~1.05x; Ga-TRAP was
+    predicted 30.4 vs 26.2 measured). With ``anchor_cap`` the shift is at most the anchor's
+    own residual."""
+    import copy
+
+    m = copy.deepcopy(fitted)
+    m.anchor_kernel_ = {"rho0": 0.9, "ell": 4.0, "tau": 0.05, "scale": {"Fe3+": 1.0, "Ga3+": 3.0},
+                        "global_scale": 1.0}
+    smi = "OC(=O)CN(CC(=O)O)CC(=O)O"
+    target = pd.DataFrame({"smiles": [smi], "metal": ["Ga3+"]})
+    fe_pred = m.predict(pd.DataFrame({"smiles": [smi], "metal": ["Fe3+"]}))[0]
+    anchor = pd.DataFrame({"smiles": [smi], "metal": ["Fe3+"], "logK": [fe_pred + 2.0]})
+    plain = m.predict_full(target, analogues=False)["logK_pred"].iloc[0]
+    m.anchor_cap = False
+    free = m.predict_full(target, anchors=anchor, analogues=False)["logK_pred"].iloc[0]
+    m.anchor_cap = True
+    capped = m.predict_full(target, anchors=anchor, analogues=False)
+    assert free - plain > 2.5  # the uncapped kernel passes on more than the anchor's +2
+    assert capped["logK_basis"].iloc[0] == "anchored"
+    assert capped["logK_pred"].iloc[0] - plain == pytest.approx(2.0, abs=1e-6)
+    assert StabilityModel().anchor_cap
+
+
+def test_metal_weights_favour_rare_ions():
+    """``metal_weight``: rows of data-rich ions weigh less than rows of rare ions in the
+    boosting loss (mean weight 1, clipped to a factor 4 either way); 0 = unweighted."""
+    metal = np.array(["Cu2+"] * 400 + ["Ni2+"] * 100 + ["Ga3+"] * 25 + ["Bi3+"] * 4)
+    y = np.zeros(len(metal))
+    assert StabilityModel()._weights(y, metal) is None
+    w = StabilityModel(metal_weight=0.5)._weights(y, metal)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[0] < w[450] < w[510] < w[-1]
+    assert w[-1] / w[0] <= 16.0 + 1e-9

@@ -432,6 +432,32 @@ def test_committed_table_respects_irving_williams(repo_root):
         assert not (med[metal] > ceiling).any(), metal
 
 
+def test_donor_saturation_caps_affinity_products_at_the_coordination_number():
+    """``saturate=True``: a ligand with more donors than the ion has sites (TTHA-like,
+    10 donors, with Ga3+) gains the metal-affinity products of at most ``cn_pref`` donors;
+    without it they grow with every donor (Ga3+ was predicted 11 units too high)."""
+    ttha = "OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC(=O)O"
+    lig = features.ligand_feature_frame([ttha, EDTA]).reset_index(drop=True)
+    lig["pred_logKH_sum"] = [40.0, 20.0]
+    ions = pd.read_csv(Path(__file__).resolve().parents[2] / "models/stability/ions.csv")
+    ion = features.ion_feature_frame(ions).loc[["Ga3+", "Ga3+"]].reset_index(drop=True)
+    table = {"Ga3+": {"acetate": 3.0, "nta": 13.6}, "Ca2+": {"acetate": 0.5, "nta": 6.4}}
+    mref = features.metal_reference_frame(table, np.array(["Ga3+", "Ga3+"], dtype=object))
+    free = features.pair_features(lig, ion, np.array([0.1, 0.1]), mref)
+    sat = features.pair_features(lig, ion, np.array([0.1, 0.1]), mref, saturate=True)
+    cn, aff = ion["cn_pref"].iloc[0], mref["mref_affinity"].iloc[0]
+    assert aff > 0
+    assert lig["n_donors"].iloc[0] > cn >= lig["n_donors"].iloc[1]
+    assert sat["mref_aff_x_donors"].iloc[0] == pytest.approx(aff * cn)
+    assert free["mref_aff_x_donors"].iloc[0] == pytest.approx(aff * lig["n_donors"].iloc[0])
+    # a ligand within the coordination number is unchanged
+    assert sat["mref_aff_x_donors"].iloc[1] == pytest.approx(free["mref_aff_x_donors"].iloc[1])
+    assert sat["basicity_x_aff"].iloc[1] == pytest.approx(free["basicity_x_aff"].iloc[1])
+    # only the basicity of the donors the ion can bind counts
+    assert sat["basicity_x_aff"].iloc[0] == pytest.approx(
+        40.0 * cn / lig["n_donors"].iloc[0] * aff)
+
+
 def test_one_determination_in_two_databases_counts_once_and_out_of_cell_breaks_a_tie():
     """Ga3+-DOTA: NIST's 21.30 and the cited paper behind it (21.33) are one determination,
     not two against a later 26.05; counted twice, they outvoted it. With one determination

@@ -56,17 +56,28 @@ def _store(tmp_path, df: pd.DataFrame, size: int) -> tuple[ResultStore, int]:
     return store, len(units)
 
 
-def test_streamed_ranking_equals_the_whole_table(tmp_path):
-    n, size = CONFIDENCE_CANDIDATES + 60, 16
-    df = _pairs(n)
+def _rank_streamed(tmp_path, df: pd.DataFrame, size: int, keep: int):
+    """Store ``df`` in units of ``size`` chelators and run the streamed ranking pass on it:
+    ``(store, n_units, ranking)``."""
     store, n_units = _store(tmp_path, df, size)
     names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
     smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
-    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=15)
+    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=keep)
+    return store, n_units, ranking
+
+
+def _final_table(store, n_units: int, size: int, ranking) -> pd.DataFrame:
+    """The streamed final parts of a ranked store, as one table."""
+    return pd.concat(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
+                                            None), ignore_index=True)
+
+
+def test_streamed_ranking_equals_the_whole_table(tmp_path):
+    n, size = CONFIDENCE_CANDIDATES + 60, 16
+    df = _pairs(n)
+    store, n_units, ranking = _rank_streamed(tmp_path, df, size, keep=15)
     whole = screening._ranked(df)
-    parts = list(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
-                                        None))
-    got = pd.concat(parts, ignore_index=True)
+    got = _final_table(store, n_units, size, ranking)
     assert len(got) == len(df)
     assert got["rank"].notna().sum() == whole["rank"].notna().sum() > 2 * CONFIDENCE_CANDIDATES
     want = screening.count_dtypes(whole[list(screening.COLUMNS)])
@@ -83,10 +94,7 @@ def test_report_rows_are_the_best_per_radionuclide_and_the_rejected(tmp_path):
     n, size = 60, 16
     df = _pairs(n, seed=1)
     df.loc[df["_lig_idx"] == 3, ["status", "score", "score_mean"]] = ["invalid", np.nan, np.nan]
-    store, n_units = _store(tmp_path, df, size)
-    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
-    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
-    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=5)
+    store, n_units, ranking = _rank_streamed(tmp_path, df, size, keep=5)
     view = pd.concat([ranking.view_rows(p) for p in screening._final_parts(
         store, n_units, size, len(NUCLIDES), None, ranking, None)], ignore_index=True)
     for nuc in NUCLIDES:
@@ -125,13 +133,9 @@ def test_streamed_ranking_ranks_a_conjugate_with_its_core(tmp_path):
     df["ligand_parent_key"] = np.where(lig == 1, "K0", "")
     df.loc[lig == 0, "score"] = 0.99  # the core and its conjugate lead every radionuclide
     df.loc[lig == 1, "score"] = 0.98
-    store, n_units = _store(tmp_path, df, size)
-    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
-    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
-    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=15)
+    store, n_units, ranking = _rank_streamed(tmp_path, df, size, keep=15)
     whole = screening._ranked(df)
-    got = pd.concat(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
-                                           None), ignore_index=True)
+    got = _final_table(store, n_units, size, ranking)
     want = screening.count_dtypes(whole[list(screening.COLUMNS)])
     pd.testing.assert_series_equal(got["rank"], want["rank"], check_names=False)
     assert (got["rank"].to_numpy()[lig == 1] == 1).all()
@@ -167,13 +171,9 @@ def test_streamed_ranking_with_many_conjugates_equals_the_whole_table(tmp_path):
         parent[lig == conj] = f"K{core}"
     parent[(lig == 60) | (lig == 61)] = "K-unscreened"
     df["ligand_parent_key"] = parent
-    store, n_units = _store(tmp_path, df, size)
-    names = df["chelator"].to_numpy(object)[:: len(NUCLIDES)]
-    smiles = df["smiles"].to_numpy(object)[:: len(NUCLIDES)]
-    ranking = screening._rank_all(store, n_units, size, NUCLIDES, names, smiles, None, keep=15)
+    store, n_units, ranking = _rank_streamed(tmp_path, df, size, keep=15)
     whole = screening._ranked(df)
-    got = pd.concat(screening._final_parts(store, n_units, size, len(NUCLIDES), None, ranking,
-                                           None), ignore_index=True)
+    got = _final_table(store, n_units, size, ranking)
     want = screening.count_dtypes(whole[list(screening.COLUMNS)])
     for col in ("rank", "p_best", "tied_with", "ranked_with"):
         pd.testing.assert_series_equal(got[col], want[col], check_names=False)

@@ -233,6 +233,15 @@ def write_error(path: str | os.PathLike, exc: OSError, what: str = "write") -> O
     return err
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def stable_hash(obj: Any) -> str:
     """SHA-256 of a JSON-serialisable object with sorted keys (stable across runs and machines)."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
@@ -514,13 +523,8 @@ class ResultStore:
         default: the whole table in one)."""
         path = self.chunk_path(unit_id)
         data = _to_parquet_bytes(df, row_group_size)
-        try:
+        with self._chunk_write_errors():
             atomic_write_bytes(path, data)
-        except OutputWriteError as exc:
-            err = OutputWriteError(f"{exc} ({len(self._chunks)} finished chunk(s) in "
-                                   f"{self.chunk_dir})")
-            err.errno = exc.errno
-            raise err from exc
         self._record(path.name, {"sha256": hashlib.sha256(data).hexdigest(),
                                  "bytes": len(data), "rows": int(len(df))})
         return path
@@ -535,35 +539,36 @@ class ResultStore:
 
         path = self.chunk_path(unit_id)
         rows = 0
+        with self._chunk_write_errors(), AtomicFile(path) as fh:
+            writer = None
+            try:
+                for df in parts:
+                    table = pa.Table.from_pandas(
+                        df, schema=None if writer is None else writer.schema,
+                        preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(fh, table.schema)
+                    writer.write_table(table)
+                    rows += len(df)
+            finally:
+                if writer is not None:
+                    writer.close()
+            if writer is None:
+                raise ValueError(f"chunk {path.name}: no parts to write")
+        self._record(path.name, {"sha256": file_sha256(path), "bytes": path.stat().st_size,
+                                 "rows": rows})
+        return path
+
+    @contextlib.contextmanager
+    def _chunk_write_errors(self):
+        """A failed chunk write says how many finished chunks the job keeps, and where."""
         try:
-            with AtomicFile(path) as fh:
-                writer = None
-                try:
-                    for df in parts:
-                        table = pa.Table.from_pandas(
-                            df, schema=None if writer is None else writer.schema,
-                            preserve_index=False)
-                        if writer is None:
-                            writer = pq.ParquetWriter(fh, table.schema)
-                        writer.write_table(table)
-                        rows += len(df)
-                finally:
-                    if writer is not None:
-                        writer.close()
-                if writer is None:
-                    raise ValueError(f"chunk {path.name}: no parts to write")
+            yield
         except OutputWriteError as exc:
             err = OutputWriteError(f"{exc} ({len(self._chunks)} finished chunk(s) in "
                                    f"{self.chunk_dir})")
             err.errno = exc.errno
             raise err from exc
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        self._record(path.name, {"sha256": digest.hexdigest(), "bytes": path.stat().st_size,
-                                 "rows": rows})
-        return path
 
     def _problem(self, path: Path, data: bytes | None = None) -> str | None:
         """Why the chunk at ``path`` cannot be used (``None``: it matches the manifest)."""

@@ -26,7 +26,6 @@ A model directory holds
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -68,12 +67,10 @@ TRUSTED_TYPES = [
 
 
 def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """Hex SHA-256 of a file (:func:`chelscreen.store.file_sha256`)."""
+    from chelscreen.store import file_sha256
+
+    return file_sha256(path)
 
 
 def write_known_pairs(known_pairs: pd.DataFrame, directory) -> str:

@@ -628,21 +628,59 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
     return pd.concat([out, feats_df], axis=1)
 
 
-def _describe_chunk(records: list[Any], start: int, width: int,
-                    ) -> tuple[dict[str, list[Any]], dict[int, tuple[dict[str, Any] | None, str]]]:
-    """Worker: read (standardize, find the core) and describe one chunk of records.
+def _describe_records(records: list[Any], start: int, width: int, library: Any,
+                      ) -> tuple[dict[str, list[Any]], dict[int, tuple[dict[str, Any] | None, str]]]:
+    """Read (standardize, find the core) and describe one chunk of records.
 
     Returns the ``read_ligands`` columns without ``mol`` and the features keyed by the row's
-    position in the whole input.
+    position in the whole input. The Mols of the chunk are dropped on return.
     """
     from chelscreen import io
 
-    RDLogger.DisableLog("rdApp.*")
-    rows = io._process_records(records, start, width, io._current_library())
+    rows = io._process_records(records, start, width, library)
     mols = rows.pop("mol")
     ok = [st != "invalid" for st in rows["status"]]
     res = _features_for_rows(ok, mols, rows["smiles"], rows["core_smiles"])
     return rows, {start + i: r for i, r in res.items()}
+
+
+def _describe_chunk(records: list[Any], start: int, width: int,
+                    ) -> tuple[dict[str, list[Any]], dict[int, tuple[dict[str, Any] | None, str]]]:
+    """Worker (:func:`chelscreen._parallel.map_chunks`): :func:`_describe_records` of one
+    chunk in a child process, RDKit's log silenced there."""
+    from chelscreen import io
+
+    RDLogger.DisableLog("rdApp.*")
+    return _describe_records(records, start, width, io._current_library())
+
+
+#: records read and described together in a serial run: each molecule is described while its
+#: Mol and cached donor analysis are fresh, and a chunk's Mols are freed before the next chunk
+#: is read (a run never holds every Mol at once: less memory and garbage-collector work)
+SERIAL_CHUNK = 32
+
+
+def _describe_serial(records: list[Any], width: int, progress: bool = False) -> list[Any]:
+    """:func:`_describe_records` over consecutive chunks of :data:`SERIAL_CHUNK` records."""
+    from chelscreen import io
+
+    library = io._current_library()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(records), desc="describe", unit="ligand")
+    parts = []
+    try:
+        for a in range(0, len(records), SERIAL_CHUNK):
+            chunk = records[a:a + SERIAL_CHUNK]
+            parts.append(_describe_records(chunk, a, width, library))
+            if bar is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+    return parts
 
 
 def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
@@ -687,25 +725,22 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
         return _add_features(_table_from_mols(source), jobs, progress)
     from chelscreen import io
 
-    if jobs > 1:
-        records = io._records_from_source(source, smiles_column, name_column, None)
-        if len(records) >= io.PARALLEL_MIN_RECORDS:
-            # read + standardize + core + features in the workers, over contiguous chunks;
-            # ids, messages and duplicate-id flags are those of a serial run
-            width = io.record_id_width(records)
-            rows: dict[str, list[Any]] = {c: [] for c in io.COLUMNS[:-1]}
-            results: dict[int, tuple[dict[str, Any] | None, str]] = {}
-            for part, res in io._process_parallel(_describe_chunk, records, jobs, width):
-                for c in rows:
-                    rows[c].extend(part[c])
-                results.update(res)
-            table = io._rows_to_frame(rows, records, keep_columns=keep_columns)
-            ok = [st != "invalid" for st in table["status"]]
-            return _assemble(table, results, ok)
-        table = io._rows_to_frame(
-            io._process_records(records, 0, io.record_id_width(records), io._current_library()),
-            records, keep_columns=keep_columns)
-        return _add_features(table, 1, progress)
-    table = io.read_ligands(source, smiles_column=smiles_column, name_column=name_column,
-                            keep_columns=keep_columns)
-    return _add_features(table, jobs, progress)
+    if io.is_read_result(source):  # a read_ligands result is not read again
+        return _add_features(io.read_ligands(source, keep_columns=keep_columns), jobs, progress)
+    records = io._records_from_source(source, smiles_column, name_column, None)
+    width = io.record_id_width(records)
+    if jobs > 1 and len(records) >= io.PARALLEL_MIN_RECORDS:
+        # read + standardize + core + features in the workers, over contiguous chunks
+        parts = io._process_parallel(_describe_chunk, records, jobs, width)
+    else:
+        parts = _describe_serial(records, width, progress)
+    # ids, messages and duplicate-id flags are those of read_ligands on the whole input
+    rows: dict[str, list[Any]] = {c: [] for c in io.COLUMNS[:-1]}
+    results: dict[int, tuple[dict[str, Any] | None, str]] = {}
+    for part, res in parts:
+        for c in rows:
+            rows[c].extend(part[c])
+        results.update(res)
+    table = io._rows_to_frame(rows, records, keep_columns=keep_columns)
+    ok = [st != "invalid" for st in table["status"]]
+    return _assemble(table, results, ok)

@@ -221,32 +221,35 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     of :func:`core_atoms`). A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
     molecule is not a conjugate, which is the case for most plain chelators.
     """
-    donors, dist = unit.all_donors, unit.dist
-    if not unit.donors or unit.n_donors < 2:
+    ud, dist = unit.donors, unit.dist
+    if not ud or unit.n_donors < 2:
         return 0
-    if len(unit.donors) == len(donors) and _compact(donors, dist):
+    idx = [d.atom_idx for d in ud]
+    dd = dist.take(idx, 0)  # (unit donors, atoms)
+    # the compact fast path of core_atoms (every perceived donor is in the unit)
+    if len(ud) == len(unit.all_donors) and dd.min(0).max() <= 3:
         return 0
     n = mol.GetNumAtoms()
     kept: set[int] = set()
-    for d in unit.donors:
+    for d in ud:
         kept.update(d.group_atoms or (d.atom_idx,))
-    idx = [d.atom_idx for d in unit.donors]
     dset = set(idx)
     rings = _rings(mol, unit)
     for ring in rings:
         if len(ring) >= 9 and len(dset.intersection(ring)) >= 2:
             kept.update(ring)
-    # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones)
-    dd = dist.take(np.array(idx, dtype=np.intp), 0)
+    _close_small_rings(kept, rings)
+    if n - len(kept) < MIN_REMOVED_HEAVY_ATOMS:
+        # already without the chelate-ring backbones: a looser bound, found without them
+        return n - len(kept)
     sub = unit.unit_dist
     if sub is None:
-        sub = dd.take(np.array(idx, dtype=np.intp), 1)
-    pi, pj = np.nonzero(sub <= 4)
-    upper = pi < pj  # each pair once, no diagonal
-    pi, pj = pi[upper], pj[upper]
-    if len(pi):
-        on_path = (dd[pi] + dd[pj]) == sub[pi, pj][:, None]
-        kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
+        sub = dd.take(idx, 1)
+    # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones);
+    # a donor paired with itself adds only its own atom, which is kept anyway
+    pi, pj = (sub <= 4).nonzero()
+    on_path = (dd[pi] + dd[pj] == sub[pi, pj][:, None]).any(0)
+    kept.update(on_path.nonzero()[0].tolist())
     _close_small_rings(kept, rings)
     if n - len(kept) < MIN_REMOVED_HEAVY_ATOMS:
         return n - len(kept)  # too few atoms left outside the kept ones for any conjugate

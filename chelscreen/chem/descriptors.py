@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -588,10 +589,15 @@ def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) 
     return _assemble(table, results, ok)
 
 
+#: the feature values of one row as a tuple in column order, and the tuple of a row without
+#: features
+_FEATURE_GETTER = operator.itemgetter(*FEATURE_COLUMNS)
+_MISSING_ROW = tuple(None if c == "preorganization" else np.nan for c in FEATURE_COLUMNS)
+
+
 def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | None, str]],
               ok: list[bool]) -> pd.DataFrame:
     n = len(table)
-    cols: dict[str, list[Any]] = {c: [] for c in FEATURE_COLUMNS}
     status = table["status"].astype(str).tolist()
     message = table["message"].fillna("").astype(str).tolist()
     ids = table["id"].astype(str).tolist() if "id" in table.columns else [str(i) for i in range(n)]
@@ -603,9 +609,12 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
             message[i] = f"row {ids[i]}: {msg or 'features could not be computed'}"
             logger.warning(message[i])
         rows.append(feats)
-    for c in FEATURE_COLUMNS:
-        missing = None if c == "preorganization" else np.nan
-        cols[c] = [f[c] if f is not None else missing for f in rows]
+    # one C-level tuple per row, transposed into columns (no per-cell Python lookups)
+    missing = np.array([f is None for f in rows], dtype=bool)
+    if rows:
+        columns = list(zip(*[_MISSING_ROW if f is None else _FEATURE_GETTER(f) for f in rows]))
+    else:
+        columns = [() for _ in FEATURE_COLUMNS]
     out = table.drop(columns=["mol"], errors="ignore")
     out["status"] = status
     out["message"] = message
@@ -617,13 +626,15 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
             for i, (c, s) in enumerate(zip(out["core_smiles"], out["smiles"]))
         ]
     typed: dict[str, Any] = {}
-    for c in FEATURE_COLUMNS:
+    for c, values in zip(FEATURE_COLUMNS, columns):
         if c in INT_COLUMNS:  # counts stay integers next to missing values (invalid rows)
-            typed[c] = pd.array(cols[c], dtype="Int64")
+            arr = np.array(values, dtype=float)
+            arr[missing] = 0
+            typed[c] = pd.arrays.IntegerArray(arr.astype(np.int64), missing.copy())
         elif c != "preorganization":
-            typed[c] = np.array(cols[c], dtype=float)
+            typed[c] = np.array(values, dtype=float)
         else:
-            typed[c] = cols[c]
+            typed[c] = list(values)
     feats_df = pd.DataFrame(typed, index=out.index)
     return pd.concat([out, feats_df], axis=1)
 

@@ -480,13 +480,14 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
         return ChelatingUnit([], [], 0, 0, dist, rings, elements)
     nd = len(donors)
     atom_idx = [d.atom_idx for d in donors]
-    ia = np.array(atom_idx, dtype=np.intp)
-    sub_np = dist.take(ia, 0).take(ia, 1)  # donor x donor distances
-    anchor = np.array([d.donor_type in _ANCHOR_TYPES for d in donors], dtype=bool)
+    sub_np = dist.take(atom_idx, 0).take(atom_idx, 1)  # donor x donor distances
     weak_list = [d.donor_type in WEAK_TYPES for d in donors]
-    weak = np.array(weak_list, dtype=bool)
-    # weak donors: need an anchor exactly 3 bonds away (boolean matrix @ vector: "any j with")
-    cand = ~weak | ((sub_np == 3) @ anchor)
+    if True in weak_list:
+        # weak donors: need an anchor exactly 3 bonds away (boolean matrix @ vector: "any j")
+        anchor = np.array([d.donor_type in _ANCHOR_TYPES for d in donors], dtype=bool)
+        cand = ~np.array(weak_list, dtype=bool) | ((sub_np == 3) @ anchor)
+    else:
+        cand = np.ones(nd, dtype=bool)
     # every kept donor needs a partner (other kept donor) within 4 bonds
     close = (sub_np > 0) & (sub_np <= _PAIR_MAX_BONDS)
     for _ in range(2):
@@ -520,10 +521,10 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
     unit = clusters[0] if n_clusters == 1 else _best_units(donors, weak_list, clusters, sub_np,
                                                            rings)
     unit.sort(key=atom_idx.__getitem__)  # atom order
-    pos = np.array(unit, dtype=np.intp)
     unit_donors = [donors[m] for m in unit]
+    unit_dist = sub_np if unit == list(range(nd)) else sub_np.take(unit, 0).take(unit, 1)
     return ChelatingUnit(unit_donors, donors, min(len(unit_donors), MAX_DENTICITY), n_clusters,
-                         dist, rings, elements, sub_np.take(pos, 0).take(pos, 1))
+                         dist, rings, elements, unit_dist)
 
 
 def _best_units(donors: list[Donor], weak: list[bool], clusters: list[list[int]],

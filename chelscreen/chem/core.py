@@ -18,8 +18,9 @@ Method (2D, no conformers)
    the molecule is a compact plain chelator and nothing is cut. Before the full search,
    :func:`_largest_piece_bound` bounds the largest piece that could be cut away using only atoms
    step 2 always keeps (donor groups, macrocycles, chelate-ring backbones, touched small rings,
-   cap carbons); below :data:`MIN_REMOVED_HEAVY_ATOMS` the molecule is provably its own core and
-   the search is skipped (identical result; most plain chelators with aryl handles).
+   cap carbons), first without the chelate-ring backbones (no distance arithmetic), then with
+   them; below :data:`MIN_REMOVED_HEAVY_ATOMS` the molecule is provably its own core and the
+   search is skipped (identical result; most plain chelators with aryl handles).
 5. A molecule is a *conjugate* only when the cut-away atoms hold one connected piece of at least
    :data:`MIN_REMOVED_HEAVY_ATOMS` heavy atoms (a targeting vector is one piece; two benzyl groups
    on a DOTA backbone are not a conjugate). Smaller handles (p-SCN-benzyl, NHS ester, NODAGA's
@@ -218,7 +219,8 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     or the number of atoms outside ``K0`` when that is already below
     :data:`MIN_REMOVED_HEAVY_ATOMS` (0 when the molecule is certainly its own core: too few
     donors, or the compact fast path
-    of :func:`core_atoms`). A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
+    of :func:`core_atoms`). ``K0`` is first taken without the chelate-ring backbones (a subset,
+    so a looser but still valid bound) and completed only when that bound is not enough. A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
     molecule is not a conjugate, which is the case for most plain chelators.
     """
     ud, dist = unit.donors, unit.dist

@@ -2,9 +2,11 @@
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
-roughly 900-1,000 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it
+roughly 1,000-1,100 drug-like chelators per CPU-second on the shared development machine (a
+serial run reads and describes :data:`SERIAL_CHUNK` records at a time); ``n_jobs`` spreads it
 over processes (``benchmarks/bench_describe.py``, which also prints where the time goes: RDKit's
-Crippen logP is the largest single cost).
+Crippen logP is the largest single cost, and the RDKit calls alone cost about 1.2x its plain-RDKit
+reference).
 
 Feature definitions
 -------------------

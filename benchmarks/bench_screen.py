@@ -286,6 +286,9 @@ def run_one(args, n: int) -> dict:
     print(f"outputs in {out}")
     if prof is not None:
         _print_profile(prof, cpu, args.profile_top, main_only=args.n_jobs != 1)
+        if args.profile_out:
+            prof.dump_stats(args.profile_out)
+            print(f"profile written to {args.profile_out} (pstats)")
     return res
 
 
@@ -375,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-size", type=int, default=None,
                     help="chelators per work unit (default: the screen's rule)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
+    ap.add_argument("--profile-out", default=None, metavar="FILE",
+                    help="with --profile: also write the raw profile (pstats) to FILE")
     ap.add_argument("--input", default=None,
                     help="screen the first N chelators of this file (e.g. written by "
                          "`chelscreen enumerate`) instead of generating them")

@@ -576,8 +576,13 @@ def fit_inertness(feats: pd.DataFrame, target: np.ndarray, weight: np.ndarray,
 
 
 # ---- retention evidence --------------------------------------------------------------------
+@lru_cache(maxsize=16384)
 def ligand_key(smiles: str) -> str:
-    """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent)."""
+    """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent).
+
+    Memoized by SMILES (a few dozen bytes each): a screen asks for the same ligand's key in
+    its structure terms, its parent key and (:func:`chelscreen.radiolabeling.core_key`, for a
+    SMILES without charges) its labeling."""
     from rdkit import Chem
 
     from chelscreen.chem.standardize import inchikey_block1
@@ -819,6 +824,12 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
     by_element: dict[str, list[tuple[str, tuple]]] = {}
     for (k, el), g in groups.items():
         by_element.setdefault(el, []).append((k, g))
+    # the close-core prefilter of a ligand against the candidates of every element at once
+    # (:func:`_may_be_close` on the arrays of all elements; each element's slice is its own)
+    union = tuple(ga[4] for el_cands in by_element.values() for _, ga in el_cands)
+    starts = np.cumsum([0] + [len(v) for v in by_element.values()])
+    span = {el: (int(a), int(b)) for el, a, b in zip(by_element, starts[:-1], starts[1:])}
+    prefilter: dict[str, np.ndarray] = {}
     for i, (k, el, pk, smi) in enumerate(zip(keys, elements, parents, smis)):
         g = groups.get((k, el)) if k else None
         via = ""
@@ -831,7 +842,11 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
             texts.append(via + g[3])
         cands = by_element.get(el, ())
         if smi and not pk and cands:
-            maybe = _may_be_close(str(smi), _core_arrays(tuple(ga[4] for _, ga in cands)))
+            smi = str(smi)
+            if smi not in prefilter:
+                prefilter[smi] = _may_be_close(smi, _core_arrays(union))
+            a, b = span[el]
+            maybe = prefilter[smi][a:b]
             for (ck, ga), m in zip(cands, maybe):
                 if not m or ck in (k, pk) or not close_core(str(smi), ga[4]):
                     continue
@@ -1283,10 +1298,55 @@ def _known_by_metal() -> dict[str, tuple[list[str], np.ndarray, list[str], np.nd
     return out
 
 
-@cache
-def _known_arrays(metal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
-    """:func:`_core_arrays` of the measured ligands of ``metal`` (:func:`_known_by_metal`)."""
-    return _core_arrays(tuple(_known_by_metal()[metal][0]))
+@lru_cache(maxsize=16)
+def _known_union(metals: tuple[str, ...]) -> tuple[tuple, tuple[tuple[int, int], ...]]:
+    """:func:`_core_arrays` of the measured ligands of several metals (:func:`_known_by_metal`)
+    one after the other, and each metal's ``(start, stop)`` in them: a ligand's prefilter runs
+    once over every metal of a screen instead of once per pair."""
+    known = _known_by_metal()
+    bounds, cands, start = [], [], 0
+    for m in metals:
+        smi = known[m][0]
+        cands.extend(smi)
+        bounds.append((start, start + len(smi)))
+        start += len(smi)
+    return _core_arrays(tuple(cands)), tuple(bounds)
+
+
+def close_core_constants(smiles: str, metals: Sequence[str]
+                         ) -> list[tuple[float, str, str] | None]:
+    """:func:`close_core_constant` of one ligand with each of ``metals`` (the candidates that
+    fail :func:`close_core`'s necessary conditions are dropped on the arrays of all the metals
+    at once; each metal's search is the one :func:`close_core_constant` describes)."""
+    out: list[tuple[float, str, str] | None] = [None] * len(metals)
+    known = _known_by_metal()
+    use = [k for k, m in enumerate(metals) if known.get(str(m))]
+    if not smiles or not use:
+        return out
+    if len({str(metals[k]) for k in use}) < len(use):  # a metal twice (Cu-64 and Cu-67)
+        uniq = list(dict.fromkeys(str(m) for m in metals))
+        found = dict(zip(uniq, close_core_constants(smiles, uniq)))
+        return [found[str(m)] for m in metals]
+    c = np.asarray(_element_counts(smiles), dtype=float)
+    if c[0] >= 10**6:
+        return out
+    arrays, bounds = _known_union(tuple(str(metals[k]) for k in use))
+    counts = arrays[0]
+    heavy = counts[:, 0]
+    size_ok = (heavy >= 0.5 * c[0]) & (heavy <= 2.0 * c[0])
+    le = (counts[:, 1:] <= c[1:]).all(axis=1)
+    ge = (counts[:, 1:] >= c[1:]).all(axis=1)
+    # the candidates that fail close_core's necessary conditions are dropped on arrays (the
+    # first match found below is the same)
+    keep = size_ok & (le | ge) & _may_be_close(smiles, arrays)
+    for k, (a, b) in zip(use, bounds):
+        cands, values, sources, _counts = known[str(metals[k])]
+        idx = np.flatnonzero(keep[a:b])
+        for i in idx[np.argsort(np.abs(heavy[a:b][idx] - c[0]), kind="stable")]:
+            if cands[i] != smiles and close_core(smiles, cands[i]):
+                out[k] = (float(values[i]), sources[i], cands[i])
+                break
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -1298,28 +1358,7 @@ def close_core_constant(smiles: str, metal: str) -> tuple[float, str, str] | Non
     HBED-CC) is closer to its parent's measured value than to a model estimate that has no
     neighbour in the training data; :data:`CLOSE_CORE_LOGK_SD` is the spread such a stand-in
     carries. Among several close cores the one nearest in size is used."""
-    known = _known_by_metal().get(str(metal))
-    if not known or not smiles:
-        return None
-    cands, values, sources, counts = known
-    c = np.asarray(_element_counts(smiles), dtype=float)
-    if c[0] >= 10**6:
-        return None
-    heavy = counts[:, 0]
-    size_ok = (heavy >= 0.5 * c[0]) & (heavy <= 2.0 * c[0])
-    le = (counts[:, 1:] <= c[1:]).all(axis=1)
-    ge = (counts[:, 1:] >= c[1:]).all(axis=1)
-    # the candidates that fail close_core's necessary conditions are dropped on arrays (the
-    # first match found below is the same)
-    idx = np.flatnonzero(size_ok & (le | ge) & _may_be_close(smiles, _known_arrays(str(metal))))
-    best = None
-    for i in idx[np.argsort(np.abs(heavy[idx] - c[0]), kind="stable")]:
-        if cands[i] != smiles and close_core(smiles, cands[i]):
-            best = i
-            break
-    if best is None:
-        return None
-    return float(values[best]), sources[best], cands[best]
+    return close_core_constants(smiles, [metal])[0]
 
 
 @cache
@@ -1333,6 +1372,14 @@ def _close_core_names() -> dict[str, str]:
     except ChelscreenError:  # no library: the close core is named by its SMILES
         return {}
     return {ligand_key(s): n for s, n in zip(lib["smiles"], lib["name"])}
+
+
+def _runs(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, list[int]]]:
+    """``rows`` grouped by ``values[row]`` in first-seen order: (value, its rows)."""
+    groups: dict[str, list[int]] = {}
+    for r in rows.tolist():
+        groups.setdefault(values[r], []).append(r)
+    return list(groups.items())
 
 
 def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
@@ -1360,9 +1407,16 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     note = np.full(len(out), "", dtype=object)
     smiles_col = _text_col(out, "smiles")
     metal_col = _text_col(out, "metal")
-    for i in np.flatnonzero(ok & ~measured & np.array([b == "model" for b in basis])
-                            & np.isfinite(logk)):
-        hit = close_core_constant(smiles_col[i], metal_col[i])
+    want = np.flatnonzero(ok & ~measured & np.array([b == "model" for b in basis])
+                          & np.isfinite(logk))
+    # one look-up per ligand for all its metals (pairs are ligand-major: a ligand's rows follow
+    # each other)
+    hits: dict[int, tuple[float, str, str] | None] = {}
+    for smi, rows in _runs(smiles_col, want):
+        for r, hit in zip(rows, close_core_constants(smi, [metal_col[r] for r in rows])):
+            hits[r] = hit
+    for i in want:
+        hit = hits[i]
         if hit is None:
             continue
         value, source, other = hit

@@ -728,6 +728,10 @@ class _TableArrays:
     dois: list
     chelator: np.ndarray
     radionuclide: np.ndarray
+    #: :func:`_containment_facts` of each unique core (macrocyclic rings, heavy atoms; -1, 0
+    #: where RDKit cannot read it): :func:`skeleton_containment`'s first tests on arrays
+    uniq_macro: np.ndarray
+    uniq_heavy: np.ndarray
 
 
 def table_arrays(df: pd.DataFrame) -> _TableArrays:
@@ -738,6 +742,7 @@ def table_arrays(df: pd.DataFrame) -> _TableArrays:
     rcy = df["rcy_percent"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         success = rcy >= SUCCESS_RCY_PERCENT
+    facts = [_containment_facts(s) for s in uniq]
     return _TableArrays(
         df=df, uniq_smiles=uniq,
         morgan=[f[0] for f in fps if f is not None], pairs=[f[1] for f in fps if f is not None],
@@ -751,6 +756,8 @@ def table_arrays(df: pd.DataFrame) -> _TableArrays:
         dois=[_doi_text(d) for d in df["doi"]],
         chelator=df["chelator"].to_numpy(dtype=object),
         radionuclide=df["radionuclide"].to_numpy(dtype=object),
+        uniq_macro=np.array([-1 if f is None else f[0] for f in facts], dtype=np.int64),
+        uniq_heavy=np.array([0 if f is None else f[1] for f in facts], dtype=np.int64),
     )
 
 
@@ -815,9 +822,18 @@ def table_similarity(smiles: str, tab: _TableArrays, containment: bool = True) -
         a = np.array(DataStructs.BulkTanimotoSimilarity(fa[0], tab.morgan))
         b = np.array(DataStructs.BulkTanimotoSimilarity(fa[1], tab.pairs))
         sim_u[tab.uniq_ok] = (a + b) / 2.0
-        for k in np.flatnonzero(tab.uniq_ok & (sim_u < CLOSE_SIMILARITY) & containment):
-            if skeleton_containment(smiles, tab.uniq_smiles[k]):
-                sim_u[k] = CLOSE_SIMILARITY
+        test = tab.uniq_ok & (sim_u < CLOSE_SIMILARITY) & containment
+        facts = _containment_facts(smiles) if test.any() else None
+        if facts is not None:
+            # skeleton_containment's first tests on arrays (same macrocyclic rings, the
+            # smaller holds enough of the larger's heavy atoms): only the cores that pass
+            # them are searched, so the result is the same
+            lo = np.minimum(tab.uniq_heavy, facts[1])
+            hi = np.maximum(tab.uniq_heavy, facts[1])
+            test &= (tab.uniq_macro == facts[0]) & (lo >= CONTAINMENT_MIN_FRACTION * hi)
+            for k in np.flatnonzero(test):
+                if skeleton_containment(smiles, tab.uniq_smiles[k]):
+                    sim_u[k] = CLOSE_SIMILARITY
     return sim_u[tab.uniq_of_row]
 
 

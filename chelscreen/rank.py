@@ -1052,13 +1052,12 @@ def _pair_streams(keys: Sequence[str], salt: str, n: int = N_DRAWS) -> np.ndarra
     import hashlib
 
     base = _base_normals(n)
-    a = np.empty(len(keys), dtype=np.int64)
-    b = np.empty(len(keys), dtype=np.int64)
-    for i, k in enumerate(keys):
-        h = hashlib.blake2b(f"{salt}|{k}".encode(), digest_size=8).digest()
-        v = int.from_bytes(h, "little")
-        a[i] = 1 + v % (n - 1)
-        b[i] = (v // (n - 1)) % n
+    blake = hashlib.blake2b
+    # each key's 8-byte digest read as a little-endian unsigned integer, on arrays
+    v = np.frombuffer(b"".join([blake(f"{salt}|{k}".encode(), digest_size=8).digest()
+                                for k in keys]), dtype="<u8")
+    a = (1 + v % np.uint64(n - 1)).astype(np.int64)
+    b = ((v // np.uint64(n - 1)) % np.uint64(n)).astype(np.int64)
     idx = (a[:, None] * np.arange(n)[None, :] + b[:, None]) % n
     return base[idx]
 
@@ -1247,9 +1246,9 @@ def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
                      np.nan_to_num(_col(df, "labeling_weight"), nan=0.0), 0.0)[:, None]
     span = _col(df, "labeling_span")
     span = np.where(np.isfinite(span), span, labeling_span(nucs, loss_ref))
-    from scipy.stats import norm
+    from scipy.special import ndtr  # norm.cdf's own function, without its argument checks
 
-    u = norm.cdf(z_l)
+    u = ndtr(z_l)
     mild = (u < np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1)[:, None]).astype(float)
     lab_draw = (1.0 - loss)[:, None] * (LABELING_HEATED_SCORE
                                         + (1 - LABELING_HEATED_SCORE) * mild)
@@ -1885,12 +1884,12 @@ def _fmt(x, nd: int = 1) -> str:
         v = float(x)
     except (TypeError, ValueError):
         return "?"
-    return f"{v:.{nd}f}" if np.isfinite(v) else "?"
+    return f"{v:.{nd}f}" if math.isfinite(v) else "?"
 
 
 def _finite(x) -> bool:
     try:
-        return bool(np.isfinite(float(x)))
+        return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
 

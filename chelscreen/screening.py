@@ -1207,18 +1207,25 @@ def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray]
     for ligs in want.values():
         for v in ligs:
             units[int(v) // size] = None
-    frames: dict[int, list[pd.DataFrame]] = {k: [] for k in want}
+    # one selection per unit for every radionuclide, one concatenation, then split by
+    # radionuclide (each radionuclide's rows keep their unit order)
+    if not want:
+        return {}
+    frames: list[pd.DataFrame] = []
     for u in sorted(units):
         part = store.read_chunk(u)
         nuc = part["_nuc_idx"].to_numpy()
         lig = part["_lig_idx"].to_numpy()
+        sel = np.zeros(len(part), dtype=bool)
         for k, ligs in want.items():
-            sel = (nuc == k) & np.isin(lig, ligs)
-            if sel.any():
-                frames[k].append(part[sel])
+            sel |= (nuc == k) & np.isin(lig, ligs)
+        if sel.any():
+            frames.append(part[sel])
+    both = pd.concat(frames, ignore_index=True)
+    both_nuc = both["_nuc_idx"].to_numpy()
     out = {}
     for k, ligs in want.items():
-        df = _apply_overrides(pd.concat(frames[k], ignore_index=True), overrides)
+        df = _apply_overrides(both[both_nuc == k].reset_index(drop=True), overrides)
         order = pd.Index(df["_lig_idx"].to_numpy(np.int64)).get_indexer(ligs)
         if (order < 0).any():
             raise ChelscreenError("the stored units lack rows the ranking needs; run the "

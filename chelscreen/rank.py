@@ -752,20 +752,22 @@ def close_core(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _core_arrays(cands: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+def _core_arrays(cands: tuple[str, ...]) -> tuple:
     """Element counts (:func:`_element_counts`), macrocyclic-ring and heavy-atom counts of the
     neutral forms (:func:`chelscreen.radiolabeling._containment_facts`; ring count -1 where
-    RDKit cannot read one) of candidate close cores, as arrays (and the candidates)."""
+    RDKit cannot read one) of candidate close cores, as arrays, the candidates, and their
+    denticities (:func:`chelscreen.radiolabeling._denticity`; filled by :func:`_may_be_close`
+    for the candidates that reach that test, -2 until then)."""
     from chelscreen.radiolabeling import _containment_facts
 
     counts = np.array([_element_counts(s) for s in cands], dtype=float).reshape(-1, 5)
     facts = [_containment_facts(s) for s in cands]
     return (counts, np.array([-1 if f is None else f[0] for f in facts], dtype=np.int64),
-            np.array([0 if f is None else f[1] for f in facts], dtype=np.int64), cands)
+            np.array([0 if f is None else f[1] for f in facts], dtype=np.int64), cands,
+            np.full(len(cands), -2, dtype=np.int64))
 
 
-def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray, tuple]
-                  ) -> np.ndarray:
+def _may_be_close(smiles: str, arrays: tuple) -> np.ndarray:
     """Necessary conditions of :func:`close_core` of ``smiles`` with each candidate, on arrays
     (:func:`_core_arrays`): the smaller one's N/O/S/P counts within the larger one's, the same
     number of macrocyclic rings, the smaller holds >= ``CONTAINMENT_MIN_FRACTION`` of the
@@ -778,7 +780,7 @@ def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray,
         _denticity,
     )
 
-    counts, macro, n_heavy, cands = arrays
+    counts, macro, n_heavy, cands, dent = arrays
     facts = _containment_facts(smiles) if smiles else None
     if facts is None or not len(counts):
         return np.zeros(len(counts), dtype=bool)
@@ -793,7 +795,10 @@ def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray,
     idx = np.flatnonzero(keep)
     if len(idx):
         d = _denticity(smiles)
-        keep[idx] = np.array([_denticity(cands[i]) == d for i in idx], dtype=bool)
+        new = idx[dent[idx] == -2]
+        if len(new):
+            dent[new] = [_denticity(cands[i]) for i in new]
+        keep[idx] = dent[idx] == d
     return keep
 
 
@@ -1341,6 +1346,8 @@ def close_core_constants(smiles: str, metals: Sequence[str]
     for k, (a, b) in zip(use, bounds):
         cands, values, sources, _counts = known[str(metals[k])]
         idx = np.flatnonzero(keep[a:b])
+        if not len(idx):
+            continue
         for i in idx[np.argsort(np.abs(heavy[a:b][idx] - c[0]), kind="stable")]:
             if cands[i] != smiles and close_core(smiles, cands[i]):
                 out[k] = (float(values[i]), sources[i], cands[i])

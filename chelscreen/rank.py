@@ -1061,9 +1061,11 @@ def _pair_streams(keys: Sequence[str], salt: str, n: int = N_DRAWS) -> np.ndarra
     # each key's 8-byte digest read as a little-endian unsigned integer, on arrays
     v = np.frombuffer(b"".join([blake(f"{salt}|{k}".encode(), digest_size=8).digest()
                                 for k in keys]), dtype="<u8")
-    a = (1 + v % np.uint64(n - 1)).astype(np.int64)
-    b = ((v // np.uint64(n - 1)) % np.uint64(n)).astype(np.int64)
-    idx = (a[:, None] * np.arange(n)[None, :] + b[:, None]) % n
+    # a·j + b < n² + n: 32-bit integers (faster) when that fits, the same indices
+    itype = np.int32 if n * n + n < 2**31 else np.int64
+    a = (1 + v % np.uint64(n - 1)).astype(itype)
+    b = ((v // np.uint64(n - 1)) % np.uint64(n)).astype(itype)
+    idx = (a[:, None] * np.arange(n, dtype=itype)[None, :] + b[:, None]) % itype(n)
     return base[idx]
 
 

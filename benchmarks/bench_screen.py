@@ -380,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="chelators per work unit (default: the screen's rule)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
     ap.add_argument("--profile-out", default=None, metavar="FILE",
-                    help="with --profile: also write the raw profile (pstats) to FILE")
+                    help="with --profile: also write the raw profile (pstats) to FILE; with "
+                         "--py-spy: the raw stacks")
     ap.add_argument("--input", default=None,
                     help="screen the first N chelators of this file (e.g. written by "
                          "`chelscreen enumerate`) instead of generating them")
@@ -535,6 +536,9 @@ def _py_spy_main(args, argv: list[str]) -> int:
         print(f"$ {' '.join(cmd)}", flush=True)
         subprocess.run(cmd, check=True)
         print_stack_shares(raw, args.profile_top)
+        if args.profile_out:
+            __import__("shutil").copyfile(raw, args.profile_out)
+            print(f"py-spy stacks written to {args.profile_out}")
     return 0
 
 
@@ -578,8 +582,15 @@ def print_stack_shares(path: str, top: int) -> None:
             print(f"{100 * n / total:5.1f} %  {label}")
     for what, counts in (("inclusive (a function and what it calls)", incl),
                          ("own (excluding callees)", own)):
-        print(f"\n=== top {top} by {what} samples ===")
-        for (f, fn), n in counts.most_common(top):
+        print(f"\n=== top {top} by {what} samples (process roots, runpy, multiprocessing "
+              "and joblib frames left out) ===")
+        shown = 0
+        for (f, fn), n in counts.most_common():
+            if shown >= top:
+                break
+            if not f or any(x in f for x in ("runpy", "multiprocessing/", "joblib/")):
+                continue
+            shown += 1
             where = f.replace(str(__import__("pathlib").Path(sys.prefix)), "<venv>")
             print(f"{100 * n / total:5.1f} %  {fn}  ({where[-70:]})")
 

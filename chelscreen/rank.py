@@ -1340,11 +1340,10 @@ def close_core_constants(smiles: str, metals: Sequence[str]
     counts = arrays[0]
     heavy = counts[:, 0]
     size_ok = (heavy >= 0.5 * c[0]) & (heavy <= 2.0 * c[0])
-    le = (counts[:, 1:] <= c[1:]).all(axis=1)
-    ge = (counts[:, 1:] >= c[1:]).all(axis=1)
     # the candidates that fail close_core's necessary conditions are dropped on arrays (the
-    # first match found below is the same)
-    keep = size_ok & (le | ge) & _may_be_close(smiles, arrays)
+    # first match found below is the same); _may_be_close keeps only candidates whose N/O/S/P
+    # counts are all within or all above the ligand's (the former separate test of that)
+    keep = size_ok & _may_be_close(smiles, arrays)
     for k, (a, b) in zip(use, bounds):
         cands, values, sources, _counts = known[str(metals[k])]
         idx = np.flatnonzero(keep[a:b])

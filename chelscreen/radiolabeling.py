@@ -16,8 +16,10 @@ chelator x radionuclide pair, :func:`labeling` answers in this order (``labeling
    logistic regression on formation-kinetics features (:data:`CANDIDATE_FEATURES`) gives the
    probability; conditions are suggested only where it predicts mild labeling (from the closest
    mild precedent of the same element, cited). The model is used only if its grouped
-   cross-validation AUC on the table (the inner loop) reaches :data:`MIN_INNER_AUC`; otherwise
-   such pairs are ``insufficient`` and the message says why.
+   cross-validation AUC on the table (the inner loop) reaches :data:`MIN_INNER_AUC` and its
+   held-out AUC (``model_auc`` of :func:`labeling_skill`) is above chance; its probability is
+   pulled toward 0.5 by that held-out skill (:func:`skill_shrunk`). Otherwise such pairs are
+   ``insufficient`` and the message says why.
 4. ``insufficient``: neither; ``mild_labeling_prob`` is NaN (an unknown must not look good).
 
 ``mild_labeling_prob`` is the probability that *mild* labeling works: >= 95 % conversion at
@@ -635,6 +637,29 @@ def _fitted_model() -> MildLabelingModel:
     return fit_model(load_table())
 
 
+def model_skill_weight() -> float:
+    """Held-out skill of the model alone, ``clip(2 × (model_auc − 0.5), 0, 1)`` from
+    :func:`labeling_skill` (0 at chance or without a validation file)."""
+    auc = labeling_skill().get("model_auc")
+    if auc is None or not np.isfinite(auc):
+        return 0.0
+    return float(np.clip(2.0 * (float(auc) - 0.5), 0.0, 1.0))
+
+
+def skill_shrunk(p: np.ndarray) -> np.ndarray:
+    """The model's probabilities as :func:`labeling` uses them: pulled toward 0.5 by the model's
+    held-out skill (:func:`model_skill_weight`), ``0.5 + s × (p − 0.5)``, and NaN (not used)
+    when that skill is 0. The inner check (:data:`MIN_INNER_AUC`) chooses and gates the model on
+    all rows; the held-out figure says how far it can be trusted, as a prediction for a pair
+    without evidence and as the prior of the evidence of a pair with some. A model at chance
+    must not move a precedent's probability either."""
+    s = model_skill_weight()
+    p = np.asarray(p, dtype=float)
+    if s <= 0.0:
+        return np.full(p.shape, np.nan)
+    return 0.5 + s * (p - 0.5)
+
+
 @lru_cache(maxsize=1)
 def labeling_skill() -> dict[str, Any]:
     """The validated skill of the labeling model (``molecules/labeling_validation.json``,
@@ -906,8 +931,9 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         elif in_domain:
             basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"insufficient evidence: no precedent or analogue with {el}, and the "
-                         f"kinetics model is not used (its grouped cross-validation AUC on the "
-                         f"table is below {MIN_INNER_AUC}: no shown skill)")
+                         f"kinetics model is not used (no shown skill: its grouped "
+                         f"cross-validation AUC on the table is below {MIN_INNER_AUC}, or its "
+                         f"AUC on held-out cores is at chance)")
         else:
             basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"insufficient evidence: no precedent or analogue, and the model has "
@@ -1091,7 +1117,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
             rows.append(base)
             todo.append((len(rows) - 1, lig_msg, nuc, smiles, x, sims))
     if todo:
-        probs = model.usable_proba(np.vstack([t[4] for t in todo]))
+        probs = skill_shrunk(model.usable_proba(np.vstack([t[4] for t in todo])))
         for (k, lig_msg, nuc, smiles, _, sims), prob in zip(todo, probs):
             res = assess(smiles, nuc, float(prob), sims, tab, model.trained_elements_)
             res.pop("source_row")

@@ -34,7 +34,16 @@ Row labels (:func:`label_row`, also documented in ``molecules/LABELING_CARD.md``
 * ``T <= 40 degC``, >= 95 % or < 95 % only after > 60 min      -> weak negative (weight 0.3)
 * ``T > 40 degC`` (heated only, with or without a yield)      -> weak negative (weight 0.3):
   authors heat when room temperature is not enough, but a heated-only row does not prove it fails
+* temperature not reported, yield < 50 % (a clear failure)   -> negative (weight 1; 0.5 when
+  the time is not reported either): yield rises with temperature and time, so a clear failure at
+  the authors' conditions, whatever they were, is also a failure at mild ones
 * anything else (no temperature; RT without yield)            -> conditions precedent only
+
+``labeling_shown`` says what the evidence rows (precedent or analogue) show: 0 if every one
+reports a clear failure (yield below 50 %), otherwise 1 (a yield, or conditions that were used);
+NaN for a model estimate or no evidence. The ranking
+gives a labeling shown to work at least the value of a heated labeling; one shown only to fail
+gets no such floor (``chelscreen.rank``).
 
 The validated skill of the model (leave-one-core-out, ``benchmarks/validate_labeling.py``) is in
 ``molecules/labeling_validation.json`` and returned by :func:`labeling_skill`.
@@ -71,6 +80,8 @@ MILD_MIN_RCY_PERCENT = 95.0
 SLOW_MILD_MAX_TIME_MIN = 60.0
 #: Yield at which a published result counts as a successful labeling (source of conditions).
 SUCCESS_RCY_PERCENT = 90.0
+#: Yield below which a published result is a clear failure, whatever its (unreported) conditions.
+CLEAR_FAILURE_RCY_PERCENT = 50.0
 #: Sample weights of the kinds of labeled rows.
 WEIGHT_DIRECT = 1.0
 WEIGHT_NO_TIME = 0.5
@@ -105,6 +116,7 @@ OUTPUT_COLUMNS = [
     "suggested_pH",
     "suggested_ligand_conc_uM",
     "decay_loss_frac",
+    "labeling_shown",
     "precedents",
     "precedent_dois",
     "status",
@@ -441,6 +453,8 @@ def label_row(row: Any) -> tuple[float, float]:
     """Label (1, 0 or NaN) and weight of one table row (rules in the module docstring)."""
     t, time, rcy = row.temperature_C, row.time_min, row.rcy_percent
     if not np.isfinite(t):
+        if np.isfinite(rcy) and rcy < CLEAR_FAILURE_RCY_PERCENT:
+            return 0.0, (WEIGHT_DIRECT if np.isfinite(time) else WEIGHT_NO_TIME)
         return float("nan"), 0.0
     if t > MILD_MAX_TEMPERATURE_C:
         return 0.0, WEIGHT_WEAK
@@ -931,6 +945,11 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
             notes.append("mild labeling not expected and no precedent for this core: heating "
                          "conditions of other chelators are not transferable; no conditions "
                          "suggested")
+    shown_ok = nan
+    if basis in ("precedent", "analogue"):
+        with np.errstate(invalid="ignore"):
+            failed = np.isfinite(tab.rcy[rows]) & (tab.rcy[rows] < CLEAR_FAILURE_RCY_PERCENT)
+        shown_ok = 0.0 if failed.all() else 1.0
     if src >= 0:
         shown = [src] + [int(i) for i in rows if i != src]
     elif len(rows):
@@ -950,6 +969,7 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         "suggested_ligand_conc_uM": float(tab.conc[src]) if src >= 0 else nan,
         "decay_loss_frac": decay_loss_fraction(nuclide.nuclide, float(tab.time[src]))
         if src >= 0 else nan,
+        "labeling_shown": shown_ok,
         "precedents": (prefix + "; ".join(tab.texts[i] for i in shown)) if shown else "",
         "precedent_dois": "; ".join(dict.fromkeys(tab.dois[i] for i in shown)),
         "source_row": int(src),
@@ -988,10 +1008,11 @@ def _text(value: Any) -> str:
 
 def _skill_note() -> str:
     s = labeling_skill()
-    auc = s.get("loco_auc", float("nan"))
+    auc = s.get("model_auc", float("nan"))
     if auc is None or not np.isfinite(auc):
         return "model skill not validated (run benchmarks/validate_labeling.py)"
-    return f"model leave-one-core-out AUC {auc:.2f} (labeling_skill())"
+    return (f"the model alone has a leave-one-core-out AUC of {auc:.2f} (labeling_skill()); "
+            "the ranking weighs it by that skill")
 
 
 def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
@@ -1029,7 +1050,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
     ligs = ligands if _is_read(ligands) else _read_ligands(ligands)
     model = fitted_model()
     tab = _default_arrays()
-    empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:10], float("nan")), "labeling_basis": "",
+    empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:11], float("nan")), "labeling_basis": "",
              "precedents": "", "precedent_dois": ""}
     rows: list[dict[str, Any]] = []
     todo: list[tuple[int, str, NuclideSpec, str, np.ndarray]] = []

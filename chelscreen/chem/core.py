@@ -192,17 +192,25 @@ def _extract(mol: Chem.Mol, keep: set[int], caps: set[int]) -> tuple[Chem.Mol, l
 
 def _largest_fragment(mol: Chem.Mol, atoms: list[int]) -> int:
     """Size of the largest connected piece formed by ``atoms``."""
-    left = set(atoms)
+    if not atoms:
+        return 0
+    # neighbours within the piece from one adjacency sub-matrix (RDKit caches the matrix)
+    adj = Chem.GetAdjacencyMatrix(mol)
+    ii, jj = adj[np.ix_(atoms, atoms)].nonzero()
+    near: list[list[int]] = [[] for _ in atoms]
+    for i, j in zip(ii.tolist(), jj.tolist()):
+        near[i].append(j)
+    seen = [False] * len(atoms)
     best = 0
-    while left:
-        stack = [left.pop()]
-        size = 1
+    for start in range(len(atoms)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        stack, size = [start], 1
         while stack:
-            a = stack.pop()
-            for nb in mol.GetAtomWithIdx(a).GetNeighbors():
-                j = nb.GetIdx()
-                if j in left:
-                    left.discard(j)
+            for j in near[stack.pop()]:
+                if not seen[j]:
+                    seen[j] = True
                     stack.append(j)
                     size += 1
         best = max(best, size)

@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     summary, block = run()
     print(block)
     if args.write:
+        from chelscreen.radiolabeling import write_model_choice
+
+        write_model_choice()  # the selection of fitted_model(), recorded with the table's hash
         out = ROOT / "molecules" / "labeling_validation.json"
         out.write_text(json.dumps(summary, indent=2, default=float) + "\n", encoding="utf-8")
         card = ROOT / "molecules" / "LABELING_CARD.md"

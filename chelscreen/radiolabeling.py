@@ -628,14 +628,23 @@ def select_model(used: pd.DataFrame) -> tuple[str, float, bool, pd.DataFrame]:
     return str(best["feature_set"]), float(best["C"]), bool(best["balanced"]), res
 
 
-def fit_model(df: pd.DataFrame) -> MildLabelingModel:
-    """Select (inner grouped CV) and fit the model on the labeled rows of ``df``."""
+def fit_model(df: pd.DataFrame, choice: dict[str, Any] | None = None) -> MildLabelingModel:
+    """Select (inner grouped CV) and fit the model on the labeled rows of ``df``.
+
+    ``choice`` (``feature_set``, ``C``, ``balanced``, ``inner_auc``), the result of that
+    selection recorded for exactly this table (:func:`recorded_choice`), skips the selection:
+    the one fit is then the same as after the full selection."""
     used = training_rows(df)
-    name, C, balanced, scores = select_model(used)
+    if choice is None:
+        name, C, balanced, scores = select_model(used)
+        inner_auc = float(scores["auc"].max())
+    else:
+        name, C, balanced = choice["feature_set"], float(choice["C"]), bool(choice["balanced"])
+        inner_auc = float(choice["inner_auc"])
     feats = tuple(FEATURE_SETS[name])
     model = MildLabelingModel(features=feats, C=C, balanced=balanced)
     model.feature_set_ = name
-    model.inner_auc_ = float(scores["auc"].max())
+    model.inner_auc_ = inner_auc
     model.skilful_ = bool(np.isfinite(model.inner_auc_) and model.inner_auc_ >= MIN_INNER_AUC)
     model.fit(_training_matrix(used, feats), used["mild_label"].to_numpy(float),
               used["label_weight"].to_numpy(float))
@@ -662,9 +671,70 @@ def fitted_model() -> MildLabelingModel:
     return _fitted_model()
 
 
+#: where :func:`write_model_choice` records the selection of :func:`fitted_model`
+MODEL_CHOICE_FILE = "labeling_model_choice.json"
+
+
+def selection_key(used: pd.DataFrame) -> str:
+    """SHA-256 of everything :func:`select_model` decides on for the labeled rows ``used``:
+    the feature matrix of every candidate feature, labels, weights and core groups, the
+    candidate grid (:data:`FEATURE_SETS`, :data:`C_GRID`, :data:`BALANCE_GRID`) and the
+    scikit-learn version. A change of the table or of the feature code changes the key."""
+    import hashlib
+
+    import sklearn
+
+    names = sorted({f for feats in FEATURE_SETS.values() for f in feats})
+    h = hashlib.sha256(json.dumps([FEATURE_SETS, list(C_GRID), list(BALANCE_GRID), names,
+                                   sklearn.__version__, list(used["core_key"])],
+                                  sort_keys=True).encode())
+    for arr in (_training_matrix(used, names), used["mild_label"].to_numpy(float),
+                used["label_weight"].to_numpy(float)):
+        h.update(np.ascontiguousarray(arr, dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+def model_choice(df: pd.DataFrame) -> dict[str, Any]:
+    """The result of :func:`select_model` on the labeled rows of ``df`` as a JSON-able dict."""
+    name, C, balanced, scores = select_model(training_rows(df))
+    return {"feature_set": name, "C": C, "balanced": balanced,
+            "inner_auc": float(scores["auc"].max())}
+
+
+def write_model_choice() -> dict[str, Any]:
+    """Run the selection on the packaged table and record it with :func:`selection_key` in
+    ``molecules/labeling_model_choice.json`` (``benchmarks/validate_labeling.py --write``)."""
+    df = load_table()
+    rec = {"selection_key_sha256": selection_key(training_rows(df)), **model_choice(df),
+           "note": "written by benchmarks/validate_labeling.py --write; used by fitted_model() "
+                   "only while selection_key_sha256 matches the labeled rows' features, "
+                   "labels, weights, groups, the grid and the scikit-learn version"}
+    path = molecules_dir() / MODEL_CHOICE_FILE
+    path.write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
+    return rec
+
+
+def recorded_choice(df: pd.DataFrame) -> dict[str, Any] | None:
+    """The selection recorded by :func:`write_model_choice` if it was made on exactly the
+    labeled rows of ``df`` (same :func:`selection_key`), else None (the selection then runs)."""
+    path = molecules_dir() / MODEL_CHOICE_FILE
+    if not path.is_file():
+        return None
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(rec, dict) or rec.get("selection_key_sha256") != selection_key(training_rows(df)):
+        return None
+    if rec.get("feature_set") not in FEATURE_SETS:
+        return None
+    return rec
+
+
 @lru_cache(maxsize=1)
 def _fitted_model() -> MildLabelingModel:
-    return fit_model(load_table())
+    df = load_table()
+    return fit_model(df, choice=recorded_choice(df))
 
 
 def model_skill_weight() -> float:

@@ -392,3 +392,36 @@ def test_a_model_at_chance_on_held_out_cores_is_not_used(monkeypatch):
     if RL.model_skill_weight() == 0.0:  # the shipped validation: no pair answered by the model
         out = labeling(["H4octapa", "DOTAM"], "Lu-177")
         assert (out.labeling_basis != "model").all()
+
+
+def test_recorded_selection_fits_the_same_model_and_expires_with_the_table(tmp_path, monkeypatch):
+    """fitted_model() skips the 211-fit selection when the choice recorded for exactly these
+    labeled rows exists: the one fit must equal the full selection's, and a changed table
+    (or feature code) must not reuse the record."""
+    (tmp_path / "labeling.csv").write_bytes((molecules_dir() / "labeling.csv").read_bytes())
+    monkeypatch.setattr(lab, "molecules_dir", lambda: tmp_path)
+    df = lab.load_table()
+    assert lab.recorded_choice(df) is None  # nothing recorded in tmp_path yet
+    rec = lab.write_model_choice()
+    choice = lab.recorded_choice(df)
+    assert choice is not None and choice["selection_key_sha256"] == rec["selection_key_sha256"]
+    full, fast = lab.fit_model(df), lab.fit_model(df, choice=choice)
+    assert (fast.feature_set_, fast.C, fast.balanced) == (full.feature_set_, full.C, full.balanced)
+    assert fast.inner_auc_ == full.inner_auc_ and fast.skilful_ == full.skilful_
+    assert fast.coefficients == full.coefficients
+    assert fast.trained_elements_ == full.trained_elements_
+    changed = df.copy()
+    i = int(np.flatnonzero(changed["mild_label"].notna())[0])
+    changed.loc[i, "label_weight"] = changed.loc[i, "label_weight"] + 0.1
+    assert lab.recorded_choice(changed) is None
+
+
+def test_packaged_selection_record_is_current():
+    """molecules/labeling_model_choice.json was written for today's table and features
+    (otherwise every screen pays the selection again: rerun
+    ``python benchmarks/validate_labeling.py --write``) and names the selection's choice."""
+    df = lab.load_table()
+    choice = lab.recorded_choice(df)
+    assert choice is not None, "stale labeling_model_choice.json: run validate_labeling --write"
+    assert {k: choice[k] for k in ("feature_set", "C", "balanced", "inner_auc")} == \
+        lab.model_choice(df)

@@ -308,7 +308,18 @@ def _descriptors_readonly(smiles: str) -> dict[str, Any]:
     feats = ligand_features_of_smiles(smiles)
     if feats is None:
         raise InvalidStructureError(f"RDKit cannot parse the SMILES '{smiles}'; check it.")
+    if smiles not in _N_DONORS:
+        if len(_N_DONORS) >= _N_DONORS_MAX:
+            _N_DONORS.clear()
+        _N_DONORS[smiles] = feats["n_donors"]
     return feats
+
+
+#: ``n_donors`` of the features :func:`_descriptors_readonly` computed in this process, by
+#: SMILES: :func:`_denticity` of the same (uncharged) SMILES reads it instead of perceiving the
+#: donors again (a screen asks for both per chelator); bounded, cleared when full
+_N_DONORS: dict[str, int] = {}
+_N_DONORS_MAX = 16384
 
 
 def ligand_descriptors(smiles: str) -> dict[str, Any]:
@@ -891,10 +902,18 @@ def _containment_facts(smiles: str) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=16384)
 def _denticity(smiles: str) -> int:
-    """:func:`chelscreen.chem.donors.n_donors` of the neutral form (memoized)."""
+    """:func:`chelscreen.chem.donors.n_donors` of the neutral form (memoized).
+
+    A SMILES without a charged atom is its own neutral form (:func:`neutral_mol` changes
+    charged atoms only), so the ``n_donors`` of its :func:`ligand_descriptors`, when this
+    process has computed them, is the same count (the same chelating unit of the same
+    molecule) and is read instead of perceiving the donors again."""
     from chelscreen.chem.donors import n_donors
     from chelscreen.chem.standardize import neutral_mol
 
+    known = _N_DONORS.get(smiles)
+    if known is not None and not _CHARGED_ATOM.search(smiles):
+        return int(known)
     return n_donors(neutral_mol(smiles))
 
 

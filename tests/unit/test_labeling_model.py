@@ -425,3 +425,23 @@ def test_packaged_selection_record_is_current():
     assert choice is not None, "stale labeling_model_choice.json: run validate_labeling --write"
     assert {k: choice[k] for k in ("feature_set", "C", "balanced", "inner_auc")} == \
         lab.model_choice(df)
+
+
+@pytest.mark.parametrize("smiles", [
+    DOTA, NOTA, "OC(=O)CN(CC(=O)O)CC(=O)O", "OC(=O)c1cccc(CN2CCOCCOCCN(Cc3cccc(C(=O)O)n3)CCOCCOC2)n1",
+    "[O-]C(=O)CN(CC([O-])=O)CC([O-])=O", "C[N+](C)(C)CC(=O)O", "CCO"])
+def test_denticity_read_from_the_descriptors_equals_perceived(smiles):
+    """_denticity reads n_donors from ligand_descriptors' features of the same uncharged SMILES
+    (a screen computes both): the same count as perceiving the neutral form's donors."""
+    from chelscreen.chem.donors import n_donors
+    from chelscreen.chem.standardize import neutral_mol
+
+    expected = n_donors(neutral_mol(smiles))
+    lab._denticity.cache_clear()
+    lab._N_DONORS.pop(smiles, None)
+    assert lab._denticity(smiles) == expected  # perceived
+    lab.ligand_descriptors(smiles)
+    assert (smiles in lab._N_DONORS) and lab._N_DONORS[smiles] == lab.ligand_descriptors(
+        smiles)["n_donors"]
+    lab._denticity.cache_clear()
+    assert lab._denticity(smiles) == expected  # read (uncharged) or perceived (charged)

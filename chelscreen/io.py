@@ -944,7 +944,16 @@ def _process_chunk(records: list[_Record], start: int, width: int,
 
 
 #: inputs below this size are read in one process whatever ``n_jobs`` says
+#: (:func:`chelscreen.describe`, whose per-record work is several times a read's)
 PARALLEL_MIN_RECORDS = 200
+#: :func:`read_ligands` starts worker processes only from this many records on. Measured with
+#: 2 workers on generated chelators (2026-12-03, load 1.2-1.6; README, performance): a read
+#: costs ≈ 0.37 CPU-ms per record in this process, and 2 loky readers add ≈ 1 CPU-s (imports)
+#: whatever the size while the parsing and the results' transfer stay here: with readers the
+#: read took 1.2 s wall instead of 0.2 s at 500 records, 1.5-1.7 s instead of 0.7 at 2,000,
+#: 1.4-2.4 s instead of 1.8 at 5,000 and 3.3-3.6 s instead of 3.7-3.9 at 10,000 (+0.7-1.1 CPU-s). A
+#: screen counts CPU; readers pay a little wall only above ≈ 7,000 records.
+READ_PARALLEL_MIN_RECORDS = 20000
 
 
 def _process_parallel(worker: Any, records: list[_Record], jobs: int,
@@ -1025,9 +1034,10 @@ def read_ligands(
         are not called ``smiles``, ``name`` and ``id``.
     n_jobs : int, default 1
         Worker processes for standardization and core finding (-1: all cores). The file is
-        parsed in this process; inputs of fewer than :data:`PARALLEL_MIN_RECORDS` records are
-        always handled here. The result is the same as with ``n_jobs=1`` (same order, ids and
-        messages); the Mols come back from the workers pickled with all their properties.
+        parsed in this process; inputs of fewer than :data:`READ_PARALLEL_MIN_RECORDS` records
+        are always handled here (worker processes cost more than they save below that). The
+        result is the same as with ``n_jobs=1`` (same order, ids and messages); the Mols come
+        back from the workers pickled with all their properties.
     keep_columns : bool, default False
         Also return the input's other columns (CSV/TSV/DataFrame columns besides the SMILES,
         name and id columns; SDF data items), after ``message``; a name that clashes with an
@@ -1066,7 +1076,7 @@ def read_ligands(
     records = _records_from_source(source, smiles_column, name_column, id_column)
     width = record_id_width(records)
     jobs = resolve_n_jobs(n_jobs)
-    if jobs > 1 and len(records) >= PARALLEL_MIN_RECORDS:
+    if jobs > 1 and len(records) >= READ_PARALLEL_MIN_RECORDS:
         rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
         for part in _process_parallel(_process_chunk, records, jobs, width, keep_mol):
             for c in COLUMNS:

@@ -432,10 +432,15 @@ def test_real_library_reads_as_a_csv_file(repo_root):
     assert (df["status"] != "invalid").all(), df.loc[df["status"] == "invalid", "message"]
 
 
-def test_read_ligands_parallel_equals_serial(tmp_path, test_data):
+def test_read_ligands_parallel_equals_serial(tmp_path, test_data, monkeypatch):
     # 225 rows with bad and blank rows and a duplicate id across chunks: the workers give the
-    # serial table (order, ids, messages, duplicate flags) and equivalent Mols
+    # serial table (order, ids, messages, duplicate flags) and equivalent Mols (the size from
+    # which read_ligands starts workers is lowered to 225 rows for the test)
     import csv
+
+    import chelscreen.io as cio
+
+    monkeypatch.setattr(cio, "READ_PARALLEL_MIN_RECORDS", 200)
 
     rows = list(csv.reader(open(test_data / "ligands_bad.csv")))
     out = [rows[0]]
@@ -463,3 +468,18 @@ def test_comma_separated_string_is_a_list_of_inputs() -> None:
     assert df["input"].tolist() == ["DOTA", "macropa", "C1CC("]
     assert df["status"].tolist() == ["ok", "ok", "invalid"]
     assert df["name"].tolist()[:2] == ["DOTA", "macropa"]
+
+
+def test_read_ligands_starts_no_workers_below_the_threshold(monkeypatch):
+    """Worker processes cost ≈ 1 s each to start: a read of fewer than
+    READ_PARALLEL_MIN_RECORDS records stays in this process whatever n_jobs says."""
+    import chelscreen.io as cio
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("read_ligands started worker processes for a small input")
+
+    monkeypatch.setattr(cio, "_process_parallel", no_workers)
+    smiles = ["OC(=O)CN(CC(=O)O)CC(=O)O", "DOTA", "CCO"] * 100  # 300 records
+    assert cio.READ_PARALLEL_MIN_RECORDS > len(smiles)
+    df = cio.read_ligands(smiles, n_jobs=2)
+    assert len(df) == 300 and df["status"].tolist()[:3] == ["ok", "ok", "warning"]

@@ -101,6 +101,11 @@ EXPERIMENTS: dict[str, dict] = {
                          "learning_rate": 0.06, "donor_saturation": True},
     "monotone slow 700": {"linear_base": True, "monotone": True, "max_iter": 700,
                           "learning_rate": 0.05},
+    # de-shrinking of the strongest chelators: more weight on the quantile-matching map
+    "blend 0.75": {"linear_base": True, "monotone": True, "max_iter": 600,
+                   "learning_rate": 0.06, "recalibration": "blend0.75"},
+    "blend 0.25": {"linear_base": True, "monotone": True, "max_iter": 600,
+                   "learning_rate": 0.06, "recalibration": "blend0.25"},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 
@@ -151,7 +156,11 @@ def baseline_matrix(smiles: np.ndarray, metal: np.ndarray, ionic: np.ndarray) ->
 def _ligand_cache(smiles: list[str]) -> pd.DataFrame:
     from chelscreen.model.features import ligand_feature_frame
 
-    key = hashlib.sha256("\n".join(sorted(smiles)).encode()).hexdigest()[:16]
+    # the feature code is part of the key: a changed donor SMARTS must not reuse old features
+    code = b"".join((REPO / f).read_bytes() for f in (
+        "chelscreen/model/features.py", "chelscreen/chem/donors.py",
+        "chelscreen/chem/descriptors.py"))
+    key = hashlib.sha256("\n".join(sorted(smiles)).encode() + code).hexdigest()[:16]
     path = CACHE / f"ligfeat_{key}.parquet"
     if path.is_file():
         return pd.read_parquet(path)

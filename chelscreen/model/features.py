@@ -51,9 +51,9 @@ DONOR_SMARTS: dict[str, str | tuple[str, ...]] = {
     "phenolate_O": "c[OX2H1,OX1-]",
     # enolizable 1,3-diketone (keto form: a C-H between two ketone C=O; enol form: a
     # vinylogous acid O=C-C=C-OH): one monoanionic O,O chelating group (acac, TTA,
-    # tetracycline's enols). Counted once per group; both O atoms are claimed (they are not
-    # ketone or alcohol donors as well). Before 2026-12-03 acac was two neutral ketones with no
-    # acidic proton and its 60 constants were predicted 3.2 units low on average.
+    # tetracycline's enols) with two hard O donor atoms (not ketone or alcohol donors as well).
+    # Before 2026-12-03 acac was two neutral ketones with no acidic proton and its 60
+    # constants were predicted 3.2 units low on average.
     "diketonate_O": ("[#6][CX3](=O)[CX4;!H0][CX3](=O)[#6]", "[OX2H1][CX3;!r3;!r4;!r5]=[CX3][CX3]=O"),
     "sulfonate_O": "[SX4](=O)(=O)[OX2H1,OX1-]",
     "alcohol_O": "[CX4][OX2H1]",
@@ -83,8 +83,9 @@ DONOR_ATOM_INDEX: dict[str, int] = {
 #: rings of at most this many atoms cannot be bridged by a chelate ring between two of their
 #: own donor atoms (1,3-/1,4-positions of a five- or six-membered ring)
 SMALL_RING = 6
-#: donor types counted once per matched group: the donor atom is the group's lowest-index O and
-#: every O of the match is claimed
+#: donor types matched as a group: every O of the match is a donor atom (a β-diketonate binds
+#: through both, closing a six-membered chelate ring) and is claimed, so neither O counts again
+#: as a ketone or alcohol donor
 GROUP_SMARTS = {"diketonate_O"}
 
 #: acidic groups (count of protons lost at full deprotonation)
@@ -254,7 +255,7 @@ def _donor_atoms(mol, donors: dict) -> dict[str, set[int]]:
                     o = [a for a in match if mol.GetAtomWithIdx(a).GetAtomicNum() == 8]
                     if used.intersection(o) or claimed.intersection(o):
                         continue
-                    atoms.add(min(o))
+                    atoms.update(o)
                     claimed.update(o)
                     continue
                 idx = match[DONOR_ATOM_INDEX.get(name, 0)]

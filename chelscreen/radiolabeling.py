@@ -16,8 +16,10 @@ chelator x radionuclide pair, :func:`labeling` answers in this order (``labeling
    logistic regression on formation-kinetics features (:data:`CANDIDATE_FEATURES`) gives the
    probability; conditions are suggested only where it predicts mild labeling (from the closest
    mild precedent of the same element, cited). The model is used only if its grouped
-   cross-validation AUC on the table (the inner loop) reaches :data:`MIN_INNER_AUC`; otherwise
-   such pairs are ``insufficient`` and the message says why.
+   cross-validation AUC on the table (the inner loop) reaches :data:`MIN_INNER_AUC` and its
+   held-out AUC (``model_auc`` of :func:`labeling_skill`) is above chance; its probability is
+   pulled toward 0.5 by that held-out skill (:func:`skill_shrunk`). Otherwise such pairs are
+   ``insufficient`` and the message says why.
 4. ``insufficient``: neither; ``mild_labeling_prob`` is NaN (an unknown must not look good).
 
 ``mild_labeling_prob`` is the probability that *mild* labeling works: >= 95 % conversion at
@@ -34,7 +36,16 @@ Row labels (:func:`label_row`, also documented in ``molecules/LABELING_CARD.md``
 * ``T <= 40 degC``, >= 95 % or < 95 % only after > 60 min      -> weak negative (weight 0.3)
 * ``T > 40 degC`` (heated only, with or without a yield)      -> weak negative (weight 0.3):
   authors heat when room temperature is not enough, but a heated-only row does not prove it fails
+* temperature not reported, yield < 50 % (a clear failure)   -> negative (weight 1; 0.5 when
+  the time is not reported either): yield rises with temperature and time, so a clear failure at
+  the authors' conditions, whatever they were, is also a failure at mild ones
 * anything else (no temperature; RT without yield)            -> conditions precedent only
+
+``labeling_shown`` says what the evidence rows (precedent or analogue) show: 0 if every one
+reports a clear failure (yield below 50 %), otherwise 1 (a yield, or conditions that were used);
+NaN for a model estimate or no evidence. The ranking
+gives a labeling shown to work at least the value of a heated labeling; one shown only to fail
+gets no such floor (``chelscreen.rank``).
 
 The validated skill of the model (leave-one-core-out, ``benchmarks/validate_labeling.py``) is in
 ``molecules/labeling_validation.json`` and returned by :func:`labeling_skill`.
@@ -71,6 +82,8 @@ MILD_MIN_RCY_PERCENT = 95.0
 SLOW_MILD_MAX_TIME_MIN = 60.0
 #: Yield at which a published result counts as a successful labeling (source of conditions).
 SUCCESS_RCY_PERCENT = 90.0
+#: Yield below which a published result is a clear failure, whatever its (unreported) conditions.
+CLEAR_FAILURE_RCY_PERCENT = 50.0
 #: Sample weights of the kinds of labeled rows.
 WEIGHT_DIRECT = 1.0
 WEIGHT_NO_TIME = 0.5
@@ -105,6 +118,7 @@ OUTPUT_COLUMNS = [
     "suggested_pH",
     "suggested_ligand_conc_uM",
     "decay_loss_frac",
+    "labeling_shown",
     "precedents",
     "precedent_dois",
     "status",
@@ -441,6 +455,8 @@ def label_row(row: Any) -> tuple[float, float]:
     """Label (1, 0 or NaN) and weight of one table row (rules in the module docstring)."""
     t, time, rcy = row.temperature_C, row.time_min, row.rcy_percent
     if not np.isfinite(t):
+        if np.isfinite(rcy) and rcy < CLEAR_FAILURE_RCY_PERCENT:
+            return 0.0, (WEIGHT_DIRECT if np.isfinite(time) else WEIGHT_NO_TIME)
         return float("nan"), 0.0
     if t > MILD_MAX_TEMPERATURE_C:
         return 0.0, WEIGHT_WEAK
@@ -619,6 +635,29 @@ def fitted_model() -> MildLabelingModel:
 @lru_cache(maxsize=1)
 def _fitted_model() -> MildLabelingModel:
     return fit_model(load_table())
+
+
+def model_skill_weight() -> float:
+    """Held-out skill of the model alone, ``clip(2 × (model_auc − 0.5), 0, 1)`` from
+    :func:`labeling_skill` (0 at chance or without a validation file)."""
+    auc = labeling_skill().get("model_auc")
+    if auc is None or not np.isfinite(auc):
+        return 0.0
+    return float(np.clip(2.0 * (float(auc) - 0.5), 0.0, 1.0))
+
+
+def skill_shrunk(p: np.ndarray) -> np.ndarray:
+    """The model's probabilities as :func:`labeling` uses them: pulled toward 0.5 by the model's
+    held-out skill (:func:`model_skill_weight`), ``0.5 + s × (p − 0.5)``, and NaN (not used)
+    when that skill is 0. The inner check (:data:`MIN_INNER_AUC`) chooses and gates the model on
+    all rows; the held-out figure says how far it can be trusted, as a prediction for a pair
+    without evidence and as the prior of the evidence of a pair with some. A model at chance
+    must not move a precedent's probability either."""
+    s = model_skill_weight()
+    p = np.asarray(p, dtype=float)
+    if s <= 0.0:
+        return np.full(p.shape, np.nan)
+    return 0.5 + s * (p - 0.5)
 
 
 @lru_cache(maxsize=1)
@@ -892,8 +931,9 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         elif in_domain:
             basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"insufficient evidence: no precedent or analogue with {el}, and the "
-                         f"kinetics model is not used (its grouped cross-validation AUC on the "
-                         f"table is below {MIN_INNER_AUC}: no shown skill)")
+                         f"kinetics model is not used (no shown skill: its grouped "
+                         f"cross-validation AUC on the table is below {MIN_INNER_AUC}, or its "
+                         f"AUC on held-out cores is at chance)")
         else:
             basis, rows, w = "insufficient", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"insufficient evidence: no precedent or analogue, and the model has "
@@ -931,6 +971,11 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
             notes.append("mild labeling not expected and no precedent for this core: heating "
                          "conditions of other chelators are not transferable; no conditions "
                          "suggested")
+    shown_ok = nan
+    if basis in ("precedent", "analogue"):
+        with np.errstate(invalid="ignore"):
+            failed = np.isfinite(tab.rcy[rows]) & (tab.rcy[rows] < CLEAR_FAILURE_RCY_PERCENT)
+        shown_ok = 0.0 if failed.all() else 1.0
     if src >= 0:
         shown = [src] + [int(i) for i in rows if i != src]
     elif len(rows):
@@ -950,6 +995,7 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         "suggested_ligand_conc_uM": float(tab.conc[src]) if src >= 0 else nan,
         "decay_loss_frac": decay_loss_fraction(nuclide.nuclide, float(tab.time[src]))
         if src >= 0 else nan,
+        "labeling_shown": shown_ok,
         "precedents": (prefix + "; ".join(tab.texts[i] for i in shown)) if shown else "",
         "precedent_dois": "; ".join(dict.fromkeys(tab.dois[i] for i in shown)),
         "source_row": int(src),
@@ -988,10 +1034,11 @@ def _text(value: Any) -> str:
 
 def _skill_note() -> str:
     s = labeling_skill()
-    auc = s.get("loco_auc", float("nan"))
+    auc = s.get("model_auc", float("nan"))
     if auc is None or not np.isfinite(auc):
         return "model skill not validated (run benchmarks/validate_labeling.py)"
-    return f"model leave-one-core-out AUC {auc:.2f} (labeling_skill())"
+    return (f"the model alone has a leave-one-core-out AUC of {auc:.2f} (labeling_skill()); "
+            "the ranking weighs it by that skill")
 
 
 def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
@@ -1029,7 +1076,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
     ligs = ligands if _is_read(ligands) else _read_ligands(ligands)
     model = fitted_model()
     tab = _default_arrays()
-    empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:10], float("nan")), "labeling_basis": "",
+    empty = {**dict.fromkeys(OUTPUT_COLUMNS[3:11], float("nan")), "labeling_basis": "",
              "precedents": "", "precedent_dois": ""}
     rows: list[dict[str, Any]] = []
     todo: list[tuple[int, str, NuclideSpec, str, np.ndarray]] = []
@@ -1070,7 +1117,7 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
             rows.append(base)
             todo.append((len(rows) - 1, lig_msg, nuc, smiles, x, sims))
     if todo:
-        probs = model.usable_proba(np.vstack([t[4] for t in todo]))
+        probs = skill_shrunk(model.usable_proba(np.vstack([t[4] for t in todo])))
         for (k, lig_msg, nuc, smiles, _, sims), prob in zip(todo, probs):
             res = assess(smiles, nuc, float(prob), sims, tab, model.trained_elements_)
             res.pop("source_row")

@@ -124,8 +124,9 @@ Labeling: evidence counts, the model by its skill, an unknown is not good, short
     (:func:`labeling_weights`): ``w = 1`` for a precedent for the exact pair (evidence,
     whatever the model's skill), ``w = 0.5`` for an analogue precedent (same core with a close
     ion, or a close core with the same ion; the labeling module's ``ANALOGUE_WEIGHT``),
-    ``w = clip(2·(loco_auc − 0.5), 0, 1)`` for a model estimate (the validated skill from
-    ``chelscreen.radiolabeling.labeling_skill()``; a missing file is zero skill) and 0 for
+    ``w = clip(2·(model_auc − 0.5), 0, 1)`` for a model estimate (the model's own held-out skill
+    from ``chelscreen.radiolabeling.labeling_skill()``, not the tool's, which is mostly that of
+    its precedents; a missing file is zero skill) and 0 for
     ``insufficient`` (no probability). A model at chance gives every unproven pair the same
     ``L₀`` and cannot reorder them.
 
@@ -1048,11 +1049,19 @@ def _pair_streams(keys: Sequence[str], salt: str, n: int = N_DRAWS) -> np.ndarra
     return base[idx]
 
 
+#: the labeling validation figure that weights a model-basis labeling (:func:`_labeling_skill_weight`)
+SKILL_KEY = "model_auc"
+
+
 def _labeling_skill_weight() -> tuple[float, str]:
     """Weight of the labeling model's p(mild) in the score, from its validated skill.
 
-    ``skill = clip(2 × (loco_auc − 0.5), 0, 1)``: 0 at chance (AUC 0.5), 1 for a perfect
-    model. No validation file, or one without ``loco_auc``, is zero skill.
+    ``skill = clip(2 × (model_auc − 0.5), 0, 1)``: 0 at chance (AUC 0.5), 1 for a perfect
+    model. ``model_auc`` is the model's own held-out AUC (every row scored by the model fitted
+    without its chelating core, ``benchmarks/validate_labeling.py``), not the tool's
+    ``loco_auc``: the tool answers most held-out rows from precedents of close cores, and that
+    evidence's skill must not be lent to the pairs the model answers alone (50 rows: tool 0.68,
+    model alone 0.46). No validation file, or one without ``model_auc``, is zero skill.
     """
     if "labeling_auc" in _OVERRIDE:
         auc = _OVERRIDE["labeling_auc"]
@@ -1070,7 +1079,7 @@ def _labeling_auc() -> tuple[float | None, str]:
         from chelscreen.radiolabeling import labeling_skill  # type: ignore[attr-defined]
 
         skill = labeling_skill()
-        auc = skill.get("loco_auc") if isinstance(skill, dict) else None
+        auc = skill.get(SKILL_KEY) if isinstance(skill, dict) else None
         return (float(auc) if auc is not None else None), "labeling_skill()"
     except ImportError:
         pass
@@ -1085,7 +1094,7 @@ def _labeling_auc() -> tuple[float | None, str]:
         path = molecules_dir() / "labeling_validation.json"
         if not path.exists():
             return None, "no labeling_validation.json"
-        auc = json.loads(path.read_text()).get("loco_auc")
+        auc = json.loads(path.read_text()).get(SKILL_KEY)
         return (float(auc) if auc is not None else None), str(path.name)
     except (OSError, ValueError, TypeError) as exc:
         logger.warning("labeling_validation.json unreadable (%s): zero skill", exc)
@@ -1156,6 +1165,17 @@ def preparation_loss(label_loss: np.ndarray, loss_ref: np.ndarray) -> np.ndarray
 def _reference_loss(nuclide: str) -> float:
     """:func:`prep_decay_frac` of one nuclide (cached: the ``why`` sentence asks per row)."""
     return float(prep_decay_frac([nuclide])[0]) if nuclide else 0.0
+
+
+def labeling_floor(df: pd.DataFrame) -> np.ndarray:
+    """Lowest ``L`` of each pair's labeling when it is scored (before decay):
+    :data:`LABELING_HEATED_SCORE` for a labeling shown to work at some conditions, 0 where the
+    labeling module's ``labeling_shown`` is 0 — every precedent or analogue reports a clear
+    failure (``chelscreen.radiolabeling.CLEAR_FAILURE_RCY_PERCENT``): a published failure must
+    not score like a published success; its ``L`` is the probability of mild labeling that the
+    failures leave. A frame without the column (older results) keeps the heated floor."""
+    shown = _col(df, "labeling_shown")
+    return np.where(shown == 0.0, 0.0, LABELING_HEATED_SCORE)
 
 
 def labeling_unknown_score(nuclides: Sequence[str], prep_decay: np.ndarray | None = None
@@ -1236,8 +1256,8 @@ def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
 
     u = norm.cdf(z_l)
     mild = (u < np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1)[:, None]).astype(float)
-    lab_draw = (1.0 - loss)[:, None] * (LABELING_HEATED_SCORE
-                                        + (1 - LABELING_HEATED_SCORE) * mild)
+    floor = labeling_floor(df)[:, None]
+    lab_draw = (1.0 - loss)[:, None] * (floor + (1 - floor) * mild)
     lab = lab_w * lab_draw + (1 - lab_w) * (LABELING_UNKNOWN_SCORE * (1.0 - loss_ref))[:, None]
     lab_factor = 1.0 - span[:, None] + span[:, None] * lab
     score = retention * (0.5 + 0.5 * daughter) * lab_factor
@@ -1417,9 +1437,9 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     loss_ref = prep_decay_frac(nucs)
     out["labeling_span"] = labeling_span(nucs, loss_ref)
     unknown = labeling_unknown_score(nucs, loss_ref)
+    floor = labeling_floor(out)
     lab = (1.0 - preparation_loss(_col(out, "decay_loss_frac"), loss_ref)) * (
-        LABELING_HEATED_SCORE + (1 - LABELING_HEATED_SCORE)
-        * np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1))
+        floor + (1 - floor) * np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1))
     w = out["labeling_weight"].to_numpy(float)
     out["labeling_score"] = np.where(np.isfinite(p_mild), w * lab + (1 - w) * unknown, unknown)
 

@@ -64,7 +64,7 @@ COLUMNS: tuple[str, ...] = (
     "daughter_released_frac", "released_alpha_energy_frac", "alphas_per_decay",
     "mild_labeling_prob", "labeling_basis", "labeling_weight", "labeling_span",
     "suggested_temperature_C",
-    "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents",
+    "suggested_time_min", "suggested_pH", "decay_loss_frac", "labeling_shown", "precedents",
     "thermo_score", "retention_score", "daughter_score", "labeling_score", "score",
     "score_mean", "score_lo", "score_hi", "rank", "ranked_with", "p_best", "tied_with", "why",
 )
@@ -393,7 +393,8 @@ def _labeling_rows(valid: pd.DataFrame, nuclides: list[str]) -> pd.DataFrame | s
 _PRED_COLS = ("logK_pred", "logK_sd", "logK_lo90", "logK_hi90", "in_domain", "domain_note",
               "logK_exp", "logK_exp_source", "logK_basis")
 _LAB_COLS = ("mild_labeling_prob", "labeling_basis", "suggested_temperature_C",
-             "suggested_time_min", "suggested_pH", "decay_loss_frac", "precedents")
+             "suggested_time_min", "suggested_pH", "decay_loss_frac", "labeling_shown",
+             "precedents")
 
 
 def _score_unit(payload: dict[str, Any]) -> pd.DataFrame:

@@ -87,3 +87,35 @@ def test_the_neighbour_comparison_in_blocks_gives_the_same_ties(monkeypatch):
     monkeypatch.setattr(R, "TIE_BLOCK", 7)
     got = R.add_confidence(df, by="radionuclide", candidates=5)
     assert list(got["tied_with"]) == list(want["tied_with"])
+
+
+def test_a_labeling_shown_only_to_fail_has_no_heated_floor():
+    """Two pairs that differ only in what their precedents show: the one whose precedents
+    report only clear failures (labeling_shown 0) scores lower, in the labeling score and in
+    every draw, than one shown to work; a frame without the column keeps the heated floor."""
+    df = _frame(n=2, nuclides=("Th-227",)).iloc[:2].copy()
+    df = pd.concat([df.iloc[[0]]] * 3, ignore_index=True)
+    df["smiles"] = "CCN"  # the same pair, so the draws share their random streams
+    df["mild_labeling_prob"] = 0.2
+    df["labeling_basis"] = "precedent"
+    df["labeling_weight"] = 1.0
+    df["labeling_shown"] = [1.0, 0.0, np.nan]
+    floor = R.labeling_floor(df)
+    assert floor.tolist() == [R.LABELING_HEATED_SCORE, 0.0, R.LABELING_HEATED_SCORE]
+    s = R.sample_scores(df)["score"]
+    assert (s[1] <= s[0]).all() and s[1].mean() < s[0].mean()
+    np.testing.assert_array_equal(s[0], s[2])
+    assert R.labeling_floor(df.drop(columns="labeling_shown")).tolist() == [
+        R.LABELING_HEATED_SCORE] * 3
+
+
+def test_a_model_labeling_is_weighted_by_the_models_own_skill():
+    """The weight of a model-basis labeling comes from the model's held-out AUC
+    (``model_auc``), not from the tool's (``loco_auc``), which mostly measures precedents."""
+    from chelscreen.radiolabeling import labeling_skill
+
+    skill = labeling_skill()
+    assert R.SKILL_KEY == "model_auc"
+    assert R._labeling_auc()[0] == skill["model_auc"]
+    w, _ = R._labeling_skill_weight()
+    assert w == np.clip(2 * (skill["model_auc"] - 0.5), 0, 1)

@@ -72,3 +72,40 @@ def test_grid_pick_for_in3_requires_the_hfe(vi, tmp_path, monkeypatch):
         ("In3+", vi.grid_label(0.0, 0.003), -829.0),
         ("In3+", vi.grid_label(300.0, 0.003), ref + 40.0)])
     assert vi.select_from_grid("In3+") is None
+
+
+def test_distance_cn_tradeoff_is_read_from_the_grid_runs(vi, tmp_path, monkeypatch):
+    """The Pb2+ statement in the validation output is computed from the grid file: per pair the
+    run closest to the reference distance, the CN range at the distance, and the closest distance
+    at which the CN is within tolerance (here 2.38 A, CN 7.0; CN 6 only at 2.13 A)."""
+    rows = [  # Pb2+ target 2.54 A, CN 6 +/- 1
+        {"ion": "Pb2+", "c4_kcal_A4": 0.0, "eps_kcal": 0.003, "iter": 0, "r_mean_A": 2.131,
+         "cn": 6.0},
+        {"ion": "Pb2+", "c4_kcal_A4": 0.0, "eps_kcal": 0.003, "iter": 1, "r_mean_A": 2.384,
+         "cn": 7.0},
+        {"ion": "Pb2+", "c4_kcal_A4": 0.0, "eps_kcal": 0.003, "iter": 2, "r_mean_A": 2.540,
+         "cn": 7.98},
+        {"ion": "Pb2+", "c4_kcal_A4": 600.0, "eps_kcal": 0.03, "iter": 0, "r_mean_A": 2.528,
+         "cn": 8.82},
+        {"ion": "In3+", "c4_kcal_A4": 0.0, "eps_kcal": 0.003, "iter": 0, "r_mean_A": 2.54,
+         "cn": 6.0},  # another ion: ignored
+    ]
+    grid = tmp_path / "grid.csv"
+    pd.DataFrame([{c: r.get(c, 0) for c in vi.GRID_COLS} for r in rows]).to_csv(grid,
+                                                                                index=False)
+    monkeypatch.setattr(vi, "GRID_OUT", grid)
+    head, *pairs, tail = vi.distance_cn_tradeoff("Pb2+")
+    assert head.startswith("2 (C4, eps) pairs") and "CN 7.98-8.82 vs 6 +/- 1" in head
+    assert pairs == ["C4 0, eps 0.003: r 2.540 A -> CN 7.98", "C4 600, eps 0.03: r 2.528 A -> CN 8.82"]
+    assert "only at r 2.384 A (CN 7.00" in tail and "0.16 A from the reference" in tail
+    assert vi.distance_cn_tradeoff("Ra2+") == []
+
+
+def test_every_ion_without_an_hfe_reference_says_what_was_searched(vi):
+    """An ion of the validation set has either an HFE reference (identifier + quote) or a note
+    in HFE_NOT_FOUND; a note never replaces a reference that exists."""
+    for ion in vi.ORDER:
+        assert (ion in vi.HFE_REFERENCES) != (ion in vi.HFE_NOT_FOUND), ion
+    for ion, (value, source, quote) in vi.HFE_REFERENCES.items():
+        assert source.startswith(("doi:10.", "PMC")), ion
+        assert f"{abs(value):g}" in quote.replace("–", "-").replace("−", "-"), ion

@@ -39,7 +39,7 @@ N_MORGAN = 256
 #: :func:`pair_features` are built on them. Measured in 3-fold ligand-grouped CV on the training
 #: table (2026-11-27): with both perceptions MAE 1.143; dropping these typed counts and keeping
 #: only the ``cu_*`` features, MAE 1.165 — so both are kept.
-DONOR_SMARTS: dict[str, str | tuple[str, ...]] = {
+DONOR_SMARTS: dict[str, str] = {
     "carboxylate_O": "[CX3](=O)[OX2H1,OX1-]",
     "phosphonate_O": "[PX4](=O)([OX2H1,OX1-])[OX2H1,OX1-]",
     "phosphinate_O": "[PX4;!$(P([OX2H1,OX1-])([OX2H1,OX1-]))](=O)[OX2H1,OX1-]",
@@ -49,12 +49,6 @@ DONOR_SMARTS: dict[str, str | tuple[str, ...]] = {
     "hopo_O": "[OX1]=[#6;r6]~[#6,#7;r6]-[OX2H1,OX1-]",
     "catechol_O": "c([OX2H1,OX1-])c[OX2H1,OX1-]",
     "phenolate_O": "c[OX2H1,OX1-]",
-    # enolizable 1,3-diketone (keto form: a C-H between two ketone C=O; enol form: a
-    # vinylogous acid O=C-C=C-OH): one monoanionic O,O chelating group (acac, TTA,
-    # tetracycline's enols) with two hard O donor atoms (not ketone or alcohol donors as well).
-    # Before 2026-12-03 acac was two neutral ketones with no acidic proton and its 60
-    # constants were predicted 3.2 units low on average.
-    "diketonate_O": ("[#6][CX3](=O)[CX4;!H0][CX3](=O)[#6]", "[OX2H1][CX3;!r3;!r4;!r5]=[CX3][CX3]=O"),
     "sulfonate_O": "[SX4](=O)(=O)[OX2H1,OX1-]",
     "alcohol_O": "[CX4][OX2H1]",
     "ether_O": "[OX2H0;!$(O-C=O);!$(O-[P,S])]([#6])[#6]",
@@ -70,8 +64,6 @@ DONOR_SMARTS: dict[str, str | tuple[str, ...]] = {
     "thioether_S": "[SX2H0]([#6])[#6]",
     "thione_S": "[SX1]=[#6]",
     "phosphine_P": "[PX3]",
-    # cyanide (HCN / CN-): a soft anionic C donor (Hg2+ log K1 17); it had no donor at all
-    "cyanide_C": "[CX2;H1,-1]#[NX1]",
 }
 
 #: which atom of each SMARTS match is the donor atom (default 0)
@@ -80,13 +72,6 @@ DONOR_ATOM_INDEX: dict[str, int] = {
     "catechol_O": 1, "phenolate_O": 1, "sulfonate_O": 1, "alcohol_O": 1, "amide_O": 1,
     "ketone_O": 2,
 }
-#: rings of at most this many atoms cannot be bridged by a chelate ring between two of their
-#: own donor atoms (1,3-/1,4-positions of a five- or six-membered ring)
-SMALL_RING = 6
-#: donor types matched as a group: every O of the match is a donor atom (a β-diketonate binds
-#: through both, closing a six-membered chelate ring) and is claimed, so neither O counts again
-#: as a ketone or alcohol donor
-GROUP_SMARTS = {"diketonate_O"}
 
 #: acidic groups (count of protons lost at full deprotonation)
 ACID_SMARTS: dict[str, tuple[str, int]] = {
@@ -98,42 +83,31 @@ ACID_SMARTS: dict[str, tuple[str, int]] = {
     "hydroxamic": ("[CX3](=O)[NX3][OX2H1]", 1),
     "thiol": ("[SX2H1]", 1),
     "oxime": ("[NX2](=C)[OX2H1]", 0),
-    "hcn": ("[CX2H1]#[NX1]", 1),
-    "diketone": ("[#6][CX3](=O)[CX4;!H0][CX3](=O)[#6]", 1),
-    "enol": ("[OX2H1][CX3;!r3;!r4;!r5]=[CX3][CX3]=O", 1),
 }
-#: permanent cations (quaternary ammonium, N-alkyl pyridinium …: a positive N without H and
-#: without an O- or =O partner, i.e. not a nitro group or an N-oxide): each lowers the charge of
-#: the fully deprotonated ligand by one (a betaine's carboxylate does not make it more anionic)
-PERMANENT_CATION_SMARTS = "[#7+;H0;!$([#7+]-[O-]);!$([#7+]=O);!$([#7+]-[#8H1])]"
 
 HARD_O = ["carboxylate_O", "phosphonate_O", "phosphinate_O", "hydroxamate_O", "hopo_O",
-          "catechol_O", "phenolate_O", "diketonate_O"]
+          "catechol_O", "phenolate_O"]
 NEUTRAL_O = ["alcohol_O", "ether_O", "amide_O", "ketone_O", "sulfonate_O"]
 N_DONORS = ["amine_N", "aniline_N", "pyridine_N", "azole_N", "imine_N", "oxime_N"]
-#: soft donors (``n_S``: sulfur and the cyanide carbon)
-S_DONORS = ["thiol_S", "thioether_S", "thione_S", "cyanide_C"]
+S_DONORS = ["thiol_S", "thioether_S", "thione_S"]
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[dict, dict]:
     from rdkit import Chem
 
-    donors = {k: tuple(Chem.MolFromSmarts(x) for x in ((v,) if isinstance(v, str) else v))
-              for k, v in DONOR_SMARTS.items()}
+    donors = {k: Chem.MolFromSmarts(v) for k, v in DONOR_SMARTS.items()}
     acids = {k: (Chem.MolFromSmarts(v), n) for k, (v, n) in ACID_SMARTS.items()}
-    acids["_permanent_cation"] = (Chem.MolFromSmarts(PERMANENT_CATION_SMARTS), -1)
-    for k, p in ([(k, x) for k, v in donors.items() for x in v]
-                 + [(k, p) for k, (p, _) in acids.items()]):
+    for k, p in list(donors.items()) + [(k, p) for k, (p, _) in acids.items()]:
         if p is None:  # pragma: no cover - programming error
             raise RuntimeError(f"bad SMARTS for {k}")
     return donors, acids
 
 
 def full_deprotonation_charge(smiles: str) -> int:
-    """Negative charge of the fully deprotonated ligand (protons lost, counted with
-    :data:`ACID_SMARTS`, minus the permanent cations of :data:`PERMANENT_CATION_SMARTS`) as in
-    :func:`ligand_features` (``charge_full_deprot``); 0 when the SMILES cannot be read."""
+    """Charge (absolute value) of the fully deprotonated ligand, counted with
+    :data:`ACID_SMARTS` as in :func:`ligand_features` (``charge_full_deprot``); 0 when the
+    SMILES cannot be read."""
     from rdkit import Chem
 
     mol = Chem.MolFromSmiles(str(smiles))
@@ -248,21 +222,12 @@ def _donor_atoms(mol, donors: dict) -> dict[str, set[int]]:
             out[name] = atoms
             continue
         atoms = set()
-        claimed: set[int] = set()
-        for alt in patt:
-            for match in mol.GetSubstructMatches(alt):
-                if name in GROUP_SMARTS:
-                    o = [a for a in match if mol.GetAtomWithIdx(a).GetAtomicNum() == 8]
-                    if used.intersection(o) or claimed.intersection(o):
-                        continue
-                    atoms.update(o)
-                    claimed.update(o)
-                    continue
-                idx = match[DONOR_ATOM_INDEX.get(name, 0)]
-                if idx in used:
-                    continue
-                atoms.add(idx)
-        used |= atoms | claimed
+        for match in mol.GetSubstructMatches(patt):
+            idx = match[DONOR_ATOM_INDEX.get(name, 0)]
+            if idx in used:
+                continue
+            atoms.add(idx)
+        used |= atoms
         out[name] = atoms
     return out
 
@@ -293,17 +258,7 @@ def ligand_features(mol, smiles: str | None = None) -> dict[str, float]:
     # chelate rings between donor atoms: topological distance 3 → 5-ring, 4 → 6-ring
     if len(all_donor) > 1:
         dm = Chem.GetDistanceMatrix(mol)
-        sub = dm[np.ix_(all_donor, all_donor)].copy()
-        # two donors of one small ring (≤ 6 atoms: piperazine's N1/N4, pyrazine, morpholine)
-        # point away from each other and cannot close a chelate ring between them, however
-        # short the path along the ring (before 2026-12-03 piperazine's N…N counted as a
-        # five-membered chelate ring; its ligands were predicted 2.4 units high on average)
-        small = [set(r) for r in mol.GetRingInfo().AtomRings() if len(r) <= SMALL_RING]
-        for i, a in enumerate(all_donor):
-            for j in range(i + 1, len(all_donor)):
-                b = all_donor[j]
-                if any(a in r and b in r for r in small):
-                    sub[i, j] = sub[j, i] = np.inf
+        sub = dm[np.ix_(all_donor, all_donor)]
         iu = np.triu_indices(len(all_donor), 1)
         d = sub[iu]
         feats["n_chelate5"] = float((d == 3).sum())

@@ -104,8 +104,6 @@ EXPERIMENTS: dict[str, dict] = {
     # de-shrinking of the strongest chelators: more weight on the quantile-matching map
     "blend 0.75": {"linear_base": True, "monotone": True, "max_iter": 600,
                    "learning_rate": 0.06, "recalibration": "blend0.75"},
-    "blend 0.25": {"linear_base": True, "monotone": True, "max_iter": 600,
-                   "learning_rate": 0.06, "recalibration": "blend0.25"},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 

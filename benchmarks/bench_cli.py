@@ -10,7 +10,8 @@ not count):
 
 and prints min and median CPU seconds, the ratio of each call's median to the reference median
 (target: ≤ 2×), the heavy modules each call imported (``-X importtime``: radioactivedecay, sympy,
-matplotlib, dask, openmm, skops) and the load average.
+matplotlib, dask, openmm, skops), the load average, and where the time goes: the import time
+of each command summed per top-level package (``-X importtime``).
 
 Usage::
 
@@ -50,27 +51,44 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     return cpu, proc.stderr
 
 
-def _heavy_imports(cmd: list[str], env: dict[str, str]) -> list[str]:
-    """Top-level heavy packages the command imports (``python -X importtime``)."""
+def _importtime(cmd: list[str], env: dict[str, str]) -> list[tuple[int, int, str]]:
+    """``(self us, cumulative us, module)`` of every import the command makes
+    (``python -X importtime``)."""
     if cmd[0] != sys.executable:
         cmd = [sys.executable, "-X", "importtime", *cmd]
     else:
         cmd = [sys.executable, "-X", "importtime", *cmd[1:]]
     err = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False).stderr
-    seen = set()
+    rows = []
     for line in err.splitlines():
-        if "|" not in line:
+        if not line.startswith("import time:") or "|" not in line:
             continue
-        mod = line.rsplit("|", 1)[-1].strip()
-        for h in HEAVY:
-            if mod == h:
-                seen.add(h)
-    return sorted(seen)
+        own, cum, mod = (part.strip() for part in line[len("import time:"):].split("|", 2))
+        if own.isdigit() and cum.isdigit():
+            rows.append((int(own), int(cum), mod))
+    return rows
+
+
+def _heavy_imports(rows: list[tuple[int, int, str]]) -> list[str]:
+    """Top-level heavy packages among the imports."""
+    names = {mod for _, _, mod in rows}
+    return sorted(h for h in HEAVY if h in names)
+
+
+def _top_packages(rows: list[tuple[int, int, str]], top: int) -> list[tuple[str, int]]:
+    """Import time (self, us) summed per top-level package, largest first."""
+    per: dict[str, int] = {}
+    for own, _, mod in rows:
+        pkg = mod.split(".", 1)[0]
+        per[pkg] = per.get(pkg, 0) + own
+    return sorted(per.items(), key=lambda kv: -kv[1])[:top]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--top", type=int, default=8, help="packages listed per command in the "
+                    "import-time profile")
     args = ap.parse_args(argv)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     cli = _cli()
@@ -92,12 +110,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CPU seconds of fresh processes, {args.reps} interleaved repetitions; load average "
           f"(1/5/15 min) {'/'.join(f'{x:.1f}' for x in load0)} -> "
           f"{'/'.join(f'{x:.1f}' for x in load1)}")
-    for name, cmd in cases.items():
+    imports = {name: _importtime(cmd, env) for name, cmd in cases.items()}
+    for name in cases:
         med = statistics.median(cpu[name])
-        heavy = _heavy_imports(cmd, env)
+        heavy = _heavy_imports(imports[name])
         print(f"  {name:56s} min {min(cpu[name]):5.2f}  median {med:5.2f} CPU-s  "
               f"ratio {med / ref:4.2f}x  heavy imports: {', '.join(heavy) or 'none'}")
     print("target (issue 16): describe/predict of one ligand <= 2x the reference")
+    print(f"\nWhere the time goes: import time per top-level package (-X importtime, self time "
+          f"summed, wall ms of one run; top {args.top})")
+    for name in cases:
+        total = sum(own for own, _, _ in imports[name]) / 1000
+        tops = ", ".join(f"{pkg} {us / 1000:.0f}" for pkg, us in _top_packages(imports[name],
+                                                                               args.top))
+        print(f"  {name:56s} all imports {total:5.0f} ms: {tops}")
     return 0
 
 

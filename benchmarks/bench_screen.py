@@ -21,6 +21,7 @@ Usage::
     nice -n 10 python benchmarks/bench_screen.py --n 2000 --n-jobs 2
     nice -n 10 python benchmarks/bench_screen.py --n 2000 8000 --n-jobs 2      # RSS at two sizes
     nice -n 10 python benchmarks/bench_screen.py --n 500 --n-jobs 1 --profile  # where time goes
+    nice -n 10 python benchmarks/bench_screen.py --n 2000 --py-spy py-spy        # sampled, + workers
     nice -n 10 python benchmarks/bench_screen.py --n 2000 --executor dask --n-jobs 2
     # memory of the final assembly alone against n (the units of a finished screen replicated)
     nice -n 10 python benchmarks/bench_screen.py --n 2000 --out DIR
@@ -286,6 +287,9 @@ def run_one(args, n: int) -> dict:
     print(f"outputs in {out}")
     if prof is not None:
         _print_profile(prof, cpu, args.profile_top, main_only=args.n_jobs != 1)
+        if args.profile_out:
+            prof.dump_stats(args.profile_out)
+            print(f"profile written to {args.profile_out} (pstats)")
     return res
 
 
@@ -375,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-size", type=int, default=None,
                     help="chelators per work unit (default: the screen's rule)")
     ap.add_argument("--profile-top", type=int, default=25, help="rows of each profile table")
+    ap.add_argument("--profile-out", default=None, metavar="FILE",
+                    help="with --profile: also write the raw profile (pstats) to FILE; with "
+                         "--py-spy: the raw stacks")
     ap.add_argument("--input", default=None,
                     help="screen the first N chelators of this file (e.g. written by "
                          "`chelscreen enumerate`) instead of generating them")
@@ -386,12 +393,19 @@ def main(argv: list[str] | None = None) -> int:
                          "of the finished screen in DIR (its --out) to each --n chelators and "
                          "run the ranking pass and the streamed writing, each size in a fresh "
                          "process")
+    ap.add_argument("--py-spy", default=None, metavar="EXE",
+                    help="sample the whole run (main process and workers) with the py-spy "
+                         "executable EXE (not a dependency: `pip install py-spy`) and print "
+                         "the share of the samples in each part of the screen and the top "
+                         "functions; unlike --profile it does not slow Python calls down")
     ap.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.assembly_from:
         return _assembly_main(args)
     if args.profile and args.executor != "local":
         ap.error("--profile needs --executor local (with --n-jobs 1 the units run in-process)")
+    if args.py_spy:
+        return _py_spy_main(args, argv if argv is not None else sys.argv[1:])
     if len(args.n) == 1:
         res = run_one(args, args.n[0])
         if args.json:
@@ -496,6 +510,89 @@ def _assembly_main(args) -> int:
           f"at n={b['n']}: {mb * 1024:+.2f} KB per chelator ({mb * 1e6:+.0f} MB for 10^6 more "
           "chelators)")
     return 0
+
+
+def _py_spy_main(args, argv: list[str]) -> int:
+    """This benchmark run again (without ``--py-spy``) under ``py-spy record`` (raw stacks, all
+    subprocesses), then the shares of the samples: the parts of :data:`COMPONENTS` and the top
+    functions by inclusive and own samples."""
+    import subprocess
+
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a == "--py-spy":
+            skip = True
+            continue
+        if a.startswith("--py-spy="):
+            continue
+        rest.append(a)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = f"{tmp}/stacks.txt"
+        cmd = [args.py_spy, "record", "--subprocesses", "--nonblocking", "-r", "200", "-f",
+               "raw", "-o", raw, "--", sys.executable, __file__, *rest]
+        print(f"$ {' '.join(cmd)}", flush=True)
+        subprocess.run(cmd, check=True)
+        print_stack_shares(raw, args.profile_top)
+        if args.profile_out:
+            __import__("shutil").copyfile(raw, args.profile_out)
+            print(f"py-spy stacks written to {args.profile_out}")
+    return 0
+
+
+def stack_shares(path: str) -> tuple[int, dict, dict]:
+    """(total samples, inclusive samples, own samples) per function ``(file, name)`` of a
+    py-spy raw (collapsed stacks) file; a function counts once per stack."""
+    import collections
+    import re
+
+    frame = re.compile(r"(.*) \((.*?)(?::\d+)?\)$")
+    incl: collections.Counter = collections.Counter()
+    own: collections.Counter = collections.Counter()
+    total = 0
+    with open(path) as fh:
+        for line in fh:
+            stack, _, n = line.rstrip().rpartition(" ")
+            if not stack or not n.isdigit():
+                continue
+            total += int(n)
+            keys = []
+            for f in stack.split(";"):
+                m = frame.match(f)
+                keys.append((m.group(2).replace("\\", "/"), m.group(1)) if m else ("", f))
+            for k in set(keys):
+                incl[k] += int(n)
+            own[keys[-1]] += int(n)
+    return total, incl, own
+
+
+def print_stack_shares(path: str, top: int) -> None:
+    total, incl, own = stack_shares(path)
+    if not total:
+        print("py-spy recorded no samples")
+        return
+    print(f"\n=== where the CPU goes (py-spy, {total} samples of the main process and its "
+          "workers; % of all samples) ===")
+    for label, file, func in COMPONENTS:
+        n = sum(v for (f, fn), v in incl.items()
+                if fn.split(".")[-1] == func and f.endswith(file))
+        if n:
+            print(f"{100 * n / total:5.1f} %  {label}")
+    for what, counts in (("inclusive (a function and what it calls)", incl),
+                         ("own (excluding callees)", own)):
+        print(f"\n=== top {top} by {what} samples (process roots, runpy, multiprocessing "
+              "and joblib frames left out) ===")
+        shown = 0
+        for (f, fn), n in counts.most_common():
+            if shown >= top:
+                break
+            if not f or any(x in f for x in ("runpy", "multiprocessing/", "joblib/")):
+                continue
+            shown += 1
+            where = f.replace(str(__import__("pathlib").Path(sys.prefix)), "<venv>")
+            print(f"{100 * n / total:5.1f} %  {fn}  ({where[-70:]})")
 
 
 def _print_profile(prof, cpu: float, top: int, main_only: bool = False) -> None:

@@ -56,6 +56,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -321,12 +322,22 @@ def ligand_descriptors(smiles: str) -> dict[str, Any]:
     return dict(_descriptors_readonly(smiles))
 
 
+_CHARGED_ATOM = re.compile(r"\[[^\]]*[+-][^\]]*\]")
+
+
 @lru_cache(maxsize=8192)
 def core_key(smiles: str) -> str:
     """Skeleton key of a chelating core: first block of the InChIKey of the neutral ligand
-    (charges, stereo and protonation do not change it). Empty if RDKit cannot read it."""
+    (charges, stereo and protonation do not change it). Empty if RDKit cannot read it.
+
+    A SMILES without a charged atom is its own neutral form: its key is
+    :func:`chelscreen.rank.ligand_key`'s (one InChI computation per ligand of a screen)."""
     from chelscreen.chem.standardize import inchikey_block1, neutral_mol
 
+    if smiles and smiles == smiles.strip() and not _CHARGED_ATOM.search(smiles):
+        from chelscreen.rank import ligand_key
+
+        return ligand_key(smiles)
     return inchikey_block1(neutral_mol(smiles))
 
 
@@ -352,24 +363,36 @@ def pair_features(smiles: str, element: str) -> dict[str, float]:
     * ``ion_charge``, ``log_beta1_hydrolysis``: ``chelscreen.metals.ion_features``;
     * ``ligand_charge_pH7_4``: ``charge_pH7_4`` of ``ligand_features``.
     """
+    return _pair_from_terms(_ligand_terms(smiles), element)
+
+
+def _ligand_terms(smiles: str) -> tuple[float, ...]:
+    """The ligand's part of :func:`pair_features` (computed once per ligand): preorganization
+    code, macrocycle, flexible macrocycle, cavity radius, donors, hard-donor fraction, charge."""
     lig = _descriptors_readonly(smiles)
-    ion = ion_descriptors(element)
     macro = float(lig["preorganization_code"] >= 2 and lig["macrocycle_ring_size"] > 0)
     flexible = float(rigidity_class(smiles) == 2)
-    n_don = float(lig["n_donors"])
-    hard = float(lig.get("hard_donor_frac", float("nan")))
+    return (float(lig["preorganization_code"]), macro, flexible, float(lig["cavity_radius_pm"]),
+            float(lig["n_donors"]), float(lig.get("hard_donor_frac", float("nan"))),
+            float(lig["charge_pH7_4"]))
+
+
+def _pair_from_terms(terms: tuple[float, ...], element: str) -> dict[str, float]:
+    """:func:`pair_features` from the ligand's :func:`_ligand_terms` and the ion."""
+    preorg, macro, flexible, cavity, n_don, hard, charge = terms
+    ion = ion_descriptors(element)
     return {
         "ion_z2_over_r": ion["z2_over_r"],
-        "preorganization_code": float(lig["preorganization_code"]),
+        "preorganization_code": preorg,
         "macrocycle": macro,
         "flexible_macrocycle": flexible,
-        "cavity_mismatch_pm": abs(float(lig["cavity_radius_pm"]) - ion["r_ionic_pm"]) * macro,
+        "cavity_mismatch_pm": abs(cavity - ion["r_ionic_pm"]) * macro,
         "denticity_deficit": max(0.0, ion["cn_preferred"] - n_don),
         "denticity_excess": n_don - ion["cn_preferred"],
         "hard_donor_frac": hard,
         "donor_mismatch": abs(hard - _ion_hardness_value(element)),
         "ion_charge": ion["ion_charge"],
-        "ligand_charge_pH7_4": float(lig["charge_pH7_4"]),
+        "ligand_charge_pH7_4": charge,
         "log_beta1_hydrolysis": ion["log_beta1_hydrolysis"],
     }
 
@@ -477,9 +500,9 @@ def label_row(row: Any) -> tuple[float, float]:
                  else WEIGHT_DIRECT)
 
 
-def _row_features(smiles: str, element: str, conditions: dict[str, float] | None
+def _row_features(terms: tuple[float, ...], element: str, conditions: dict[str, float] | None
                   ) -> dict[str, float]:
-    f = dict(pair_features(smiles, element))
+    f = _pair_from_terms(terms, element)
     cond = dict(REFERENCE_CONDITIONS)
     for k, v in (conditions or {}).items():
         if v is not None and np.isfinite(v):
@@ -490,12 +513,19 @@ def _row_features(smiles: str, element: str, conditions: dict[str, float] | None
 
 def feature_matrix(smiles: Sequence[str], elements: Sequence[str], features: Sequence[str],
                    conditions: Sequence[dict[str, float] | None] | None = None) -> np.ndarray:
-    """Rows of :func:`pair_features` (+ condition features) restricted to ``features``."""
+    """Rows of :func:`pair_features` (+ condition features) restricted to ``features`` (the
+    ligand's terms computed once per distinct SMILES)."""
     conds = conditions if conditions is not None else [None] * len(smiles)
     names = list(features)
-    return np.array([[_row_features(s, e, c)[f] for f in names]
-                     for s, e, c in zip(smiles, elements, conds)],
-                    dtype=float).reshape(len(smiles), len(names))
+    terms: dict[str, tuple[float, ...]] = {}
+    rows = []
+    for s, e, c in zip(smiles, elements, conds):
+        t = terms.get(s)
+        if t is None:
+            t = terms[s] = _ligand_terms(s)
+        f = _row_features(t, e, c)
+        rows.append([f[n] for n in names])
+    return np.array(rows, dtype=float).reshape(len(smiles), len(names))
 
 
 def training_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -637,13 +667,18 @@ def _fitted_model() -> MildLabelingModel:
     return fit_model(load_table())
 
 
-def model_skill_weight() -> float:
-    """Held-out skill of the model alone, ``clip(2 × (model_auc − 0.5), 0, 1)`` from
-    :func:`labeling_skill` (0 at chance or without a validation file)."""
-    auc = labeling_skill().get("model_auc")
-    if auc is None or not np.isfinite(auc):
+def skill_weight(auc: float | None) -> float:
+    """Weight of a model with this AUC: ``clip(2 × (auc − 0.5), 0, 1)``, 0 at chance or for a
+    missing/NaN AUC, 1 for a perfect model."""
+    if auc is None or not math.isfinite(float(auc)):
         return 0.0
-    return float(np.clip(2.0 * (float(auc) - 0.5), 0.0, 1.0))
+    return min(1.0, max(0.0, 2.0 * (float(auc) - 0.5)))
+
+
+def model_skill_weight() -> float:
+    """:func:`skill_weight` of the model alone on held-out cores (``model_auc`` of
+    :func:`labeling_skill`; 0 without a validation file)."""
+    return skill_weight(labeling_skill().get("model_auc"))
 
 
 def skill_shrunk(p: np.ndarray) -> np.ndarray:
@@ -737,6 +772,10 @@ class _TableArrays:
     dois: list
     chelator: np.ndarray
     radionuclide: np.ndarray
+    #: :func:`_containment_facts` of each unique core (macrocyclic rings, heavy atoms; -1, 0
+    #: where RDKit cannot read it): :func:`skeleton_containment`'s first tests on arrays
+    uniq_macro: np.ndarray
+    uniq_heavy: np.ndarray
 
 
 def table_arrays(df: pd.DataFrame) -> _TableArrays:
@@ -747,6 +786,7 @@ def table_arrays(df: pd.DataFrame) -> _TableArrays:
     rcy = df["rcy_percent"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         success = rcy >= SUCCESS_RCY_PERCENT
+    facts = [_containment_facts(s) for s in uniq]
     return _TableArrays(
         df=df, uniq_smiles=uniq,
         morgan=[f[0] for f in fps if f is not None], pairs=[f[1] for f in fps if f is not None],
@@ -760,6 +800,8 @@ def table_arrays(df: pd.DataFrame) -> _TableArrays:
         dois=[_doi_text(d) for d in df["doi"]],
         chelator=df["chelator"].to_numpy(dtype=object),
         radionuclide=df["radionuclide"].to_numpy(dtype=object),
+        uniq_macro=np.array([-1 if f is None else f[0] for f in facts], dtype=np.int64),
+        uniq_heavy=np.array([0 if f is None else f[1] for f in facts], dtype=np.int64),
     )
 
 
@@ -824,9 +866,18 @@ def table_similarity(smiles: str, tab: _TableArrays, containment: bool = True) -
         a = np.array(DataStructs.BulkTanimotoSimilarity(fa[0], tab.morgan))
         b = np.array(DataStructs.BulkTanimotoSimilarity(fa[1], tab.pairs))
         sim_u[tab.uniq_ok] = (a + b) / 2.0
-        for k in np.flatnonzero(tab.uniq_ok & (sim_u < CLOSE_SIMILARITY) & containment):
-            if skeleton_containment(smiles, tab.uniq_smiles[k]):
-                sim_u[k] = CLOSE_SIMILARITY
+        test = tab.uniq_ok & (sim_u < CLOSE_SIMILARITY) & containment
+        facts = _containment_facts(smiles) if test.any() else None
+        if facts is not None:
+            # skeleton_containment's first tests on arrays (same macrocyclic rings, the
+            # smaller holds enough of the larger's heavy atoms): only the cores that pass
+            # them are searched, so the result is the same
+            lo = np.minimum(tab.uniq_heavy, facts[1])
+            hi = np.maximum(tab.uniq_heavy, facts[1])
+            test &= (tab.uniq_macro == facts[0]) & (lo >= CONTAINMENT_MIN_FRACTION * hi)
+            for k in np.flatnonzero(test):
+                if skeleton_containment(smiles, tab.uniq_smiles[k]):
+                    sim_u[k] = CLOSE_SIMILARITY
     return sim_u[tab.uniq_of_row]
 
 
@@ -877,21 +928,82 @@ def model_domain(smiles: str, element: str, trained: Iterable[tuple[str, int]]) 
     """True if the model was trained on a chelator of the same rigidity class
     (:func:`rigidity_class`) labeled with ``element`` or a close ion: the model does not
     extrapolate from macrocycles to open chains (or back) for an ion."""
-    trained = set(trained)
-    cls = rigidity_class(smiles)
+    return _class_domain(rigidity_class(smiles), element, set(trained))
+
+
+def _class_domain(cls: int, element: str, trained: set) -> bool:
     return any((e, cls) in trained for e in (element, *close_ions(element)))
 
 
+class AssessContext:
+    """What :func:`assess` needs of the table per element (its rows, the close ions' rows, the
+    mild successes) and per ligand (its core's rows, the close rows, its rigidity class),
+    computed once and reused by the pairs of a :func:`labeling` call (each pair's answer is
+    the one it gets alone). ``exclude_key`` hides every row of that core."""
+
+    def __init__(self, tab: _TableArrays, trained: Iterable[Any],
+                 exclude_key: str | None = None) -> None:
+        self.tab = tab
+        self.trained = set(trained)
+        self.keep = (np.ones(len(tab.key), dtype=bool) if exclude_key is None
+                     else tab.key != exclude_key)
+        self._elements: dict[str, tuple] = {}
+        self._domain: dict[tuple[int, str], bool] = {}
+        self._ligand: list | None = None
+
+    def element(self, el: str) -> tuple:
+        """(same-element mask, its rows, close-ion mask, mild successes) of ``el``."""
+        got = self._elements.get(el)
+        if got is None:
+            tab = self.tab
+            same_el = self.keep & (tab.element == el)
+            near = close_ions(el)
+            mild = np.flatnonzero(same_el & tab.success
+                                  & (tab.temperature <= MILD_MAX_TEMPERATURE_C)
+                                  & (np.nan_to_num(tab.rcy) >= MILD_MIN_RCY_PERCENT))
+            got = self._elements[el] = (same_el, np.flatnonzero(same_el), near,
+                                        self.keep & np.isin(tab.element, list(near)), mild)
+        return got
+
+    def ligand(self, smiles: str, sims: np.ndarray) -> tuple:
+        """(core key, its rows (None without a key), rows similar enough) of a ligand (the
+        last one asked for is kept, with its rigidity class once needed: a labeling call asks
+        ligand by ligand)."""
+        if self._ligand is None or self._ligand[0] != smiles or self._ligand[1] is not sims:
+            key = core_key(smiles)
+            with np.errstate(invalid="ignore"):
+                close = sims >= CLOSE_SIMILARITY
+            self._ligand = [smiles, sims, key, (self.tab.key == key) if key else None, close,
+                            None]
+        return self._ligand[2:5]
+
+    def in_domain(self, smiles: str, el: str) -> bool:
+        """:func:`model_domain` of the ligand last given to :meth:`ligand`."""
+        lig = self._ligand
+        if lig is None or lig[0] != smiles:
+            return _class_domain(rigidity_class(smiles), el, self.trained)
+        if lig[5] is None:
+            lig[5] = rigidity_class(smiles)
+        cls = lig[5]
+        got = self._domain.get((cls, el))
+        if got is None:
+            got = self._domain[(cls, el)] = _class_domain(cls, el, self.trained)
+        return got
+
+
 def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
-           tab: _TableArrays, trained: Iterable[str], exclude_key: str | None = None
-           ) -> dict[str, Any]:
+           tab: _TableArrays, trained: Iterable[str], exclude_key: str | None = None,
+           *, context: AssessContext | None = None) -> dict[str, Any]:
     """The labeling answer for one pair (basis, probability, conditions, precedents, message).
 
-    ``exclude_key`` hides every row of that core (leave-one-core-out validation)."""
-    el, key = nuclide.element, core_key(smiles)
-    keep = np.ones(len(tab.key), dtype=bool) if exclude_key is None else tab.key != exclude_key
-    same_el = keep & (tab.element == el)
-    exact = np.flatnonzero(same_el & (tab.key == key)) if key else np.empty(0, dtype=np.int64)
+    ``exclude_key`` hides every row of that core (leave-one-core-out validation).
+    ``context``: an :class:`AssessContext` of the same ``tab``, ``trained`` and
+    ``exclude_key``, shared by many pairs (built here when not given)."""
+    ctx = context if context is not None else AssessContext(tab, trained, exclude_key)
+    el = nuclide.element
+    key, key_rows, close = ctx.ligand(smiles, sims)
+    same_el, el_rows, near, near_rows, mild = ctx.element(el)
+    exact = (np.flatnonzero(same_el & key_rows) if key else np.empty(0, dtype=np.int64))
     notes: list[str] = []
     nan = float("nan")
     rank = None
@@ -900,11 +1012,8 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         w = tab.weight[rows]
         notes.append(f"published precedent for this chelating core with {el}")
     else:
-        near = close_ions(el)
-        ion_rows = np.flatnonzero(keep & (tab.key == key) & np.isin(tab.element, list(near))) \
-            if key else np.empty(0, dtype=np.int64)
-        with np.errstate(invalid="ignore"):
-            core_rows = np.flatnonzero(same_el & (sims >= CLOSE_SIMILARITY))
+        ion_rows = np.flatnonzero(key_rows & near_rows) if key else np.empty(0, dtype=np.int64)
+        core_rows = np.flatnonzero(same_el & close)
         if len(ion_rows) or len(core_rows):
             basis = "analogue"
             rows = np.concatenate([ion_rows, core_rows])
@@ -924,7 +1033,7 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
                        else "same donor skeleton: one is a substructure of the other")
                 notes.append(f"close chelating core {tab.chelator[best]} ({how}) labeled with "
                              f"{el}")
-        elif (in_domain := model_domain(smiles, el, trained)) and np.isfinite(p_model):
+        elif (in_domain := ctx.in_domain(smiles, el)) and np.isfinite(p_model):
             basis, rows, w = "model", np.empty(0, dtype=np.int64), np.empty(0)
             notes.append(f"no precedent or analogue for this chelating core with {el}: "
                          "probability from the kinetics model (see labeling_skill())")
@@ -960,8 +1069,6 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
         elif kind == "conditions":
             notes.append("conditions of a published protocol whose yield was not reported")
     elif basis == "model":
-        mild = np.flatnonzero(same_el & tab.success & (tab.temperature <= MILD_MAX_TEMPERATURE_C)
-                              & (np.nan_to_num(tab.rcy) >= MILD_MIN_RCY_PERCENT))
         if prob >= 0.5 and len(mild):
             src = int(mild[np.lexsort((np.nan_to_num(tab.time[mild], nan=np.inf),
                                        -sims[mild]))[0]])
@@ -981,8 +1088,7 @@ def assess(smiles: str, nuclide: NuclideSpec, p_model: float, sims: np.ndarray,
     elif len(rows):
         shown = [int(i) for i in rows]
     else:
-        shown = [int(i) for i in np.flatnonzero(same_el)[np.argsort(-sims[same_el],
-                                                                    kind="stable")]]
+        shown = [int(i) for i in el_rows[np.argsort(-sims[el_rows], kind="stable")]]
     shown = shown[:N_PRECEDENTS]
     prefix = "" if basis in ("precedent", "analogue") or src >= 0 else "other chelators: "
     status = "ok" if basis == "precedent" else "warning"
@@ -1095,7 +1201,16 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
         lig_msg = _text(cols["message"][i])
         status = cols["status"][i] if cols["status"][i] is not None else "ok"
         sims = None
-        for nuc in nuclides:
+        # the ligand's feature rows for every radionuclide at once (its terms computed once);
+        # any other failure is retried pair by pair below, as each pair reports its own
+        xs: np.ndarray | None = None
+        if not (status == "invalid" or not smiles):
+            try:
+                xs = feature_matrix([smiles] * len(nuclides), [n.element for n in nuclides],
+                                    model.features)
+            except Exception:  # noqa: BLE001 - reported per pair below
+                xs = None
+        for j, nuc in enumerate(nuclides):
             base = {"chelator": name, "smiles": _text(cols["smiles"][i]),
                     "radionuclide": nuc.nuclide}
             if status == "invalid" or not smiles:
@@ -1103,7 +1218,8 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
                 rows.append({**base, **empty, "status": "invalid", "message": msg})
                 continue
             try:
-                x = feature_matrix([smiles], [nuc.element], model.features)[0]
+                x = xs[j] if xs is not None else feature_matrix([smiles], [nuc.element],
+                                                                model.features)[0]
             except InvalidStructureError as exc:
                 rows.append({**base, **empty, "status": "invalid", "message": str(exc)})
                 continue
@@ -1118,12 +1234,16 @@ def labeling(ligands: Any, radionuclides: str | Sequence[str]) -> pd.DataFrame:
             todo.append((len(rows) - 1, lig_msg, nuc, smiles, x, sims))
     if todo:
         probs = skill_shrunk(model.usable_proba(np.vstack([t[4] for t in todo])))
+        ctx = AssessContext(tab, model.trained_elements_)
+        skill_note = None
         for (k, lig_msg, nuc, smiles, _, sims), prob in zip(todo, probs):
-            res = assess(smiles, nuc, float(prob), sims, tab, model.trained_elements_)
+            res = assess(smiles, nuc, float(prob), sims, tab, model.trained_elements_,
+                         context=ctx)
             res.pop("source_row")
             notes = [lig_msg, res.pop("message")]
             if res["labeling_basis"] == "model":
-                notes.append(_skill_note())
+                skill_note = _skill_note() if skill_note is None else skill_note
+                notes.append(skill_note)
             missing = _missing_ion_values(nuc.element)
             if missing and res["labeling_basis"] == "model":
                 notes.append(f"{nuc.ion or nuc.element}: {', '.join(missing)} missing in the "

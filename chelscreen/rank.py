@@ -577,8 +577,13 @@ def fit_inertness(feats: pd.DataFrame, target: np.ndarray, weight: np.ndarray,
 
 
 # ---- retention evidence --------------------------------------------------------------------
+@lru_cache(maxsize=16384)
 def ligand_key(smiles: str) -> str:
-    """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent)."""
+    """First InChIKey block of a ligand (skeleton + H layer; protonation-state independent).
+
+    Memoized by SMILES (a few dozen bytes each): a screen asks for the same ligand's key in
+    its structure terms, its parent key and (:func:`chelscreen.radiolabeling.core_key`, for a
+    SMILES without charges) its labeling."""
     from rdkit import Chem
 
     from chelscreen.chem.standardize import inchikey_block1
@@ -748,20 +753,22 @@ def close_core(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _core_arrays(cands: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+def _core_arrays(cands: tuple[str, ...]) -> tuple:
     """Element counts (:func:`_element_counts`), macrocyclic-ring and heavy-atom counts of the
     neutral forms (:func:`chelscreen.radiolabeling._containment_facts`; ring count -1 where
-    RDKit cannot read one) of candidate close cores, as arrays (and the candidates)."""
+    RDKit cannot read one) of candidate close cores, as arrays, the candidates, and their
+    denticities (:func:`chelscreen.radiolabeling._denticity`; filled by :func:`_may_be_close`
+    for the candidates that reach that test, -2 until then)."""
     from chelscreen.radiolabeling import _containment_facts
 
     counts = np.array([_element_counts(s) for s in cands], dtype=float).reshape(-1, 5)
     facts = [_containment_facts(s) for s in cands]
     return (counts, np.array([-1 if f is None else f[0] for f in facts], dtype=np.int64),
-            np.array([0 if f is None else f[1] for f in facts], dtype=np.int64), cands)
+            np.array([0 if f is None else f[1] for f in facts], dtype=np.int64), cands,
+            np.full(len(cands), -2, dtype=np.int64))
 
 
-def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray, tuple]
-                  ) -> np.ndarray:
+def _may_be_close(smiles: str, arrays: tuple) -> np.ndarray:
     """Necessary conditions of :func:`close_core` of ``smiles`` with each candidate, on arrays
     (:func:`_core_arrays`): the smaller one's N/O/S/P counts within the larger one's, the same
     number of macrocyclic rings, the smaller holds >= ``CONTAINMENT_MIN_FRACTION`` of the
@@ -774,7 +781,7 @@ def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray,
         _denticity,
     )
 
-    counts, macro, n_heavy, cands = arrays
+    counts, macro, n_heavy, cands, dent = arrays
     facts = _containment_facts(smiles) if smiles else None
     if facts is None or not len(counts):
         return np.zeros(len(counts), dtype=bool)
@@ -789,7 +796,10 @@ def _may_be_close(smiles: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray,
     idx = np.flatnonzero(keep)
     if len(idx):
         d = _denticity(smiles)
-        keep[idx] = np.array([_denticity(cands[i]) == d for i in idx], dtype=bool)
+        new = idx[dent[idx] == -2]
+        if len(new):
+            dent[new] = [_denticity(cands[i]) for i in new]
+        keep[idx] = dent[idx] == d
     return keep
 
 
@@ -820,6 +830,12 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
     by_element: dict[str, list[tuple[str, tuple]]] = {}
     for (k, el), g in groups.items():
         by_element.setdefault(el, []).append((k, g))
+    # the close-core prefilter of a ligand against the candidates of every element at once
+    # (:func:`_may_be_close` on the arrays of all elements; each element's slice is its own)
+    union = tuple(ga[4] for el_cands in by_element.values() for _, ga in el_cands)
+    starts = np.cumsum([0] + [len(v) for v in by_element.values()])
+    span = {el: (int(a), int(b)) for el, a, b in zip(by_element, starts[:-1], starts[1:])}
+    prefilter: dict[str, np.ndarray] = {}
     for i, (k, el, pk, smi) in enumerate(zip(keys, elements, parents, smis)):
         g = groups.get((k, el)) if k else None
         via = ""
@@ -832,7 +848,11 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
             texts.append(via + g[3])
         cands = by_element.get(el, ())
         if smi and not pk and cands:
-            maybe = _may_be_close(str(smi), _core_arrays(tuple(ga[4] for _, ga in cands)))
+            smi = str(smi)
+            if smi not in prefilter:
+                prefilter[smi] = _may_be_close(smi, _core_arrays(union))
+            a, b = span[el]
+            maybe = prefilter[smi][a:b]
             for (ck, ga), m in zip(cands, maybe):
                 if not m or ck in (k, pk) or not close_core(str(smi), ga[4]):
                     continue
@@ -1038,14 +1058,15 @@ def _pair_streams(keys: Sequence[str], salt: str, n: int = N_DRAWS) -> np.ndarra
     import hashlib
 
     base = _base_normals(n)
-    a = np.empty(len(keys), dtype=np.int64)
-    b = np.empty(len(keys), dtype=np.int64)
-    for i, k in enumerate(keys):
-        h = hashlib.blake2b(f"{salt}|{k}".encode(), digest_size=8).digest()
-        v = int.from_bytes(h, "little")
-        a[i] = 1 + v % (n - 1)
-        b[i] = (v // (n - 1)) % n
-    idx = (a[:, None] * np.arange(n)[None, :] + b[:, None]) % n
+    blake = hashlib.blake2b
+    # each key's 8-byte digest read as a little-endian unsigned integer, on arrays
+    v = np.frombuffer(b"".join([blake(f"{salt}|{k}".encode(), digest_size=8).digest()
+                                for k in keys]), dtype="<u8")
+    # a·j + b < n² + n: 32-bit integers (faster) when that fits, the same indices
+    itype = np.int32 if n * n + n < 2**31 else np.int64
+    a = (1 + v % np.uint64(n - 1)).astype(itype)
+    b = ((v // np.uint64(n - 1)) % np.uint64(n)).astype(itype)
+    idx = (a[:, None] * np.arange(n, dtype=itype)[None, :] + b[:, None]) % itype(n)
     return base[idx]
 
 
@@ -1068,9 +1089,9 @@ def _labeling_skill_weight() -> tuple[float, str]:
         src = "override"
     else:
         auc, src = _labeling_auc()
-    if auc is None or not np.isfinite(auc):
-        return 0.0, src
-    return float(np.clip(2.0 * (auc - 0.5), 0.0, 1.0)), src
+    from chelscreen.radiolabeling import skill_weight
+
+    return skill_weight(auc), src
 
 
 @cache
@@ -1252,9 +1273,9 @@ def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
                      np.nan_to_num(_col(df, "labeling_weight"), nan=0.0), 0.0)[:, None]
     span = _col(df, "labeling_span")
     span = np.where(np.isfinite(span), span, labeling_span(nucs, loss_ref))
-    from scipy.stats import norm
+    from scipy.special import ndtr  # norm.cdf's own function, without its argument checks
 
-    u = norm.cdf(z_l)
+    u = ndtr(z_l)
     mild = (u < np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1)[:, None]).astype(float)
     floor = labeling_floor(df)[:, None]
     lab_draw = (1.0 - loss)[:, None] * (floor + (1 - floor) * mild)
@@ -1303,10 +1324,56 @@ def _known_by_metal() -> dict[str, tuple[list[str], np.ndarray, list[str], np.nd
     return out
 
 
-@cache
-def _known_arrays(metal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
-    """:func:`_core_arrays` of the measured ligands of ``metal`` (:func:`_known_by_metal`)."""
-    return _core_arrays(tuple(_known_by_metal()[metal][0]))
+@lru_cache(maxsize=16)
+def _known_union(metals: tuple[str, ...]) -> tuple[tuple, tuple[tuple[int, int], ...]]:
+    """:func:`_core_arrays` of the measured ligands of several metals (:func:`_known_by_metal`)
+    one after the other, and each metal's ``(start, stop)`` in them: a ligand's prefilter runs
+    once over every metal of a screen instead of once per pair."""
+    known = _known_by_metal()
+    bounds, cands, start = [], [], 0
+    for m in metals:
+        smi = known[m][0]
+        cands.extend(smi)
+        bounds.append((start, start + len(smi)))
+        start += len(smi)
+    return _core_arrays(tuple(cands)), tuple(bounds)
+
+
+def close_core_constants(smiles: str, metals: Sequence[str]
+                         ) -> list[tuple[float, str, str] | None]:
+    """:func:`close_core_constant` of one ligand with each of ``metals`` (the candidates that
+    fail :func:`close_core`'s necessary conditions are dropped on the arrays of all the metals
+    at once; each metal's search is the one :func:`close_core_constant` describes)."""
+    out: list[tuple[float, str, str] | None] = [None] * len(metals)
+    known = _known_by_metal()
+    use = [k for k, m in enumerate(metals) if known.get(str(m))]
+    if not smiles or not use:
+        return out
+    if len({str(metals[k]) for k in use}) < len(use):  # a metal twice (Cu-64 and Cu-67)
+        uniq = list(dict.fromkeys(str(m) for m in metals))
+        found = dict(zip(uniq, close_core_constants(smiles, uniq)))
+        return [found[str(m)] for m in metals]
+    c = np.asarray(_element_counts(smiles), dtype=float)
+    if c[0] >= 10**6:
+        return out
+    arrays, bounds = _known_union(tuple(str(metals[k]) for k in use))
+    counts = arrays[0]
+    heavy = counts[:, 0]
+    size_ok = (heavy >= 0.5 * c[0]) & (heavy <= 2.0 * c[0])
+    # the candidates that fail close_core's necessary conditions are dropped on arrays (the
+    # first match found below is the same); _may_be_close keeps only candidates whose N/O/S/P
+    # counts are all within or all above the ligand's (the former separate test of that)
+    keep = size_ok & _may_be_close(smiles, arrays)
+    for k, (a, b) in zip(use, bounds):
+        cands, values, sources, _counts = known[str(metals[k])]
+        idx = np.flatnonzero(keep[a:b])
+        if not len(idx):
+            continue
+        for i in idx[np.argsort(np.abs(heavy[a:b][idx] - c[0]), kind="stable")]:
+            if cands[i] != smiles and close_core(smiles, cands[i]):
+                out[k] = (float(values[i]), sources[i], cands[i])
+                break
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -1318,28 +1385,7 @@ def close_core_constant(smiles: str, metal: str) -> tuple[float, str, str] | Non
     HBED-CC) is closer to its parent's measured value than to a model estimate that has no
     neighbour in the training data; :data:`CLOSE_CORE_LOGK_SD` is the spread such a stand-in
     carries. Among several close cores the one nearest in size is used."""
-    known = _known_by_metal().get(str(metal))
-    if not known or not smiles:
-        return None
-    cands, values, sources, counts = known
-    c = np.asarray(_element_counts(smiles), dtype=float)
-    if c[0] >= 10**6:
-        return None
-    heavy = counts[:, 0]
-    size_ok = (heavy >= 0.5 * c[0]) & (heavy <= 2.0 * c[0])
-    le = (counts[:, 1:] <= c[1:]).all(axis=1)
-    ge = (counts[:, 1:] >= c[1:]).all(axis=1)
-    # the candidates that fail close_core's necessary conditions are dropped on arrays (the
-    # first match found below is the same)
-    idx = np.flatnonzero(size_ok & (le | ge) & _may_be_close(smiles, _known_arrays(str(metal))))
-    best = None
-    for i in idx[np.argsort(np.abs(heavy[idx] - c[0]), kind="stable")]:
-        if cands[i] != smiles and close_core(smiles, cands[i]):
-            best = i
-            break
-    if best is None:
-        return None
-    return float(values[best]), sources[best], cands[best]
+    return close_core_constants(smiles, [metal])[0]
 
 
 @cache
@@ -1353,6 +1399,14 @@ def _close_core_names() -> dict[str, str]:
     except ChelscreenError:  # no library: the close core is named by its SMILES
         return {}
     return {ligand_key(s): n for s, n in zip(lib["smiles"], lib["name"])}
+
+
+def _runs(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, list[int]]]:
+    """``rows`` grouped by ``values[row]`` in first-seen order: (value, its rows)."""
+    groups: dict[str, list[int]] = {}
+    for r in rows.tolist():
+        groups.setdefault(values[r], []).append(r)
+    return list(groups.items())
 
 
 def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
@@ -1380,9 +1434,16 @@ def score_pairs(df: pd.DataFrame) -> pd.DataFrame:
     note = np.full(len(out), "", dtype=object)
     smiles_col = _text_col(out, "smiles")
     metal_col = _text_col(out, "metal")
-    for i in np.flatnonzero(ok & ~measured & np.array([b == "model" for b in basis])
-                            & np.isfinite(logk)):
-        hit = close_core_constant(smiles_col[i], metal_col[i])
+    want = np.flatnonzero(ok & ~measured & np.array([b == "model" for b in basis])
+                          & np.isfinite(logk))
+    # one look-up per ligand for all its metals (pairs are ligand-major: a ligand's rows follow
+    # each other)
+    hits: dict[int, tuple[float, str, str] | None] = {}
+    for smi, rows in _runs(smiles_col, want):
+        for r, hit in zip(rows, close_core_constants(smi, [metal_col[r] for r in rows])):
+            hits[r] = hit
+    for i in want:
+        hit = hits[i]
         if hit is None:
             continue
         value, source, other = hit
@@ -1851,12 +1912,12 @@ def _fmt(x, nd: int = 1) -> str:
         v = float(x)
     except (TypeError, ValueError):
         return "?"
-    return f"{v:.{nd}f}" if np.isfinite(v) else "?"
+    return f"{v:.{nd}f}" if math.isfinite(v) else "?"
 
 
 def _finite(x) -> bool:
     try:
-        return bool(np.isfinite(float(x)))
+        return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
 

@@ -547,11 +547,6 @@ def _assemble_columns(ligs: pd.DataFrame, valid: pd.DataFrame, infos: list[dict[
         "ion_pauling_en": tiled("ion_pauling_en"),
     }
 
-    def column(name: str) -> list:
-        if name not in data:
-            data[name] = [nan] * n_rows
-        return data[name]
-
     pred_cols = {c: pred[c].tolist() for c in (*_PRED_COLS, "status", "message")
                  if c in pred.columns}
     lab_note = lab if isinstance(lab, str) else ""
@@ -561,50 +556,86 @@ def _assemble_columns(ligs: pd.DataFrame, valid: pd.DataFrame, infos: list[dict[
     lab_rows = 0 if isinstance(lab, str) else len(lab)
     daughter_cols = ("alphas_per_decay", "released_alpha_energy_frac", "daughter_released_frac",
                      "daughter_note")
+    # the ligands that get model values (valid, structure read) and the positions of their
+    # rows; the rest keep the base columns (a structure error sets status and message)
+    done: list[tuple[int, int, dict[str, Any]]] = []
     for li in range(len(ligs)):
         pos = pos_of.get(int(lig_cols["_lig_idx"][li]))
         if pos is None:
             continue
-        first = li * n_nuc
         st = structs[pos]
         if "_struct_error" in st:
-            for r in range(first, first + n_nuc):
+            for r in range(li * n_nuc, (li + 1) * n_nuc):
                 data["status"][r] = "error"
                 data["message"][r] = st["_struct_error"]
             continue
-        items = [(k2, v) for k2, v in st.items() if not k2.startswith("_")]
-        pkey = parent_key(core[li], lig_cols["smiles"][li])
-        chel = lig_cols["chelator"][li]
-        chel_name = chel if library_names.get(chel) else None
-        for k, info in enumerate(infos):
-            r = first + k
-            for k2, v in items:
-                column(k2)[r] = v
-            column("ligand_parent_key")[r] = pkey
-            pi = pos * len(metals) + metal_at[info["metal"]]
-            for c in _PRED_COLS:
-                column(c)[r] = pred_cols[c][pi] if c in pred_cols else nan
-            pst = pred_cols["status"][pi] if "status" in pred_cols else "ok"
-            pst = str(pst or "ok")
-            if pst != "ok":
-                data["status"][r] = pst if data["status"][r] == "ok" else data["status"][r]
-                msg = pred_cols["message"][pi] if "message" in pred_cols else ""
-                msg = str(msg or "")
-                data["message"][r] = "; ".join(m for m in (data["message"][r], msg) if m)
-            qi = pos * n_nuc + k
-            has_lab = qi < lab_rows
-            for c in _LAB_COLS:
-                column(c)[r] = lab_cols[c][qi] if has_lab and c in lab_cols else nan
+        done.append((li, pos, st))
+    metal_off = [metal_at[info["metal"]] for info in infos]
+    n_met = len(metals)
+    plain = [[info.get(c, nan) for info in infos] for c in daughter_cols]
+    new: dict[str, list] = {}
+
+    def fill(name: str, li: int, values: list) -> None:
+        col = new.get(name)
+        if col is None:
+            col = new[name] = data[name] if name in data else [nan] * n_rows
+        col[li * n_nuc:(li + 1) * n_nuc] = values
+
+    # a ligand's rows column by column; columns are created in the order the former per-pair
+    # loop met them (the table's column order): structure terms, parent key, model columns,
+    # labeling columns, the labeling note when the ligand's first pair has one, the daughter
+    # terms, else the note after them
+    for li, pos, st in done:
+        first = li * n_nuc
+        for k2, v in st.items():
+            if not k2.startswith("_"):
+                fill(k2, li, [v] * n_nuc)
+        fill("ligand_parent_key", li, [parent_key(core[li], lig_cols["smiles"][li])] * n_nuc)
+        pis = [pos * n_met + o for o in metal_off]
+        for c in _PRED_COLS:
+            fill(c, li, [pred_cols[c][pi] for pi in pis] if c in pred_cols else [nan] * n_nuc)
+        if "status" in pred_cols:
+            for k, pi in enumerate(pis):
+                pst = str(pred_cols["status"][pi] or "ok")
+                if pst != "ok":
+                    r = first + k
+                    data["status"][r] = pst if data["status"][r] == "ok" else data["status"][r]
+                    msg = pred_cols["message"][pi] if "message" in pred_cols else ""
+                    msg = str(msg or "")
+                    data["message"][r] = "; ".join(m for m in (data["message"][r], msg) if m)
+        qis = range(pos * n_nuc, pos * n_nuc + n_nuc)
+        for c in _LAB_COLS:
+            if c in lab_cols:
+                vals = lab_cols[c]
+                fill(c, li, [vals[qi] if qi < lab_rows else nan for qi in qis])
+            else:
+                fill(c, li, [nan] * n_nuc)
+        notes: list[tuple[int, str]] = []
+        for k, qi in enumerate(qis):
             if lab_note:
-                column("labeling_note")[r] = lab_note
-            elif has_lab:
+                notes.append((k, lab_note))
+            elif qi < lab_rows:
                 lst = lab_cols["status"][qi] if "status" in lab_cols else "ok"
                 if str(lst) not in ("ok", ""):
                     lmsg = lab_cols["message"][qi] if "message" in lab_cols else ""
-                    column("labeling_note")[r] = f"labeling: {lmsg}"
-            d = _daughter_terms(info["radionuclide"], chel_name) if chel_name else info
+                    notes.append((k, f"labeling: {lmsg}"))
+        if notes and notes[0][0] == 0 and "labeling_note" not in new:
+            new["labeling_note"] = data.get("labeling_note") or [nan] * n_rows
+        chel = lig_cols["chelator"][li]
+        if library_names.get(chel):
+            ds = [_daughter_terms(info["radionuclide"], chel) for info in infos]
             for c in daughter_cols:
-                column(c)[r] = d.get(c, nan)
+                fill(c, li, [d.get(c, nan) for d in ds])
+        else:
+            for c, vals in zip(daughter_cols, plain):
+                fill(c, li, list(vals))
+        if notes:
+            if "labeling_note" not in new:
+                new["labeling_note"] = data.get("labeling_note") or [nan] * n_rows
+            for k, text in notes:
+                new["labeling_note"][first + k] = text
+    for name, col in new.items():
+        data[name] = col
     return data
 
 
@@ -1208,18 +1239,25 @@ def _fetch_rows_multi(store: ResultStore, size: int, want: dict[int, np.ndarray]
     for ligs in want.values():
         for v in ligs:
             units[int(v) // size] = None
-    frames: dict[int, list[pd.DataFrame]] = {k: [] for k in want}
+    # one selection per unit for every radionuclide, one concatenation, then split by
+    # radionuclide (each radionuclide's rows keep their unit order)
+    if not want:
+        return {}
+    frames: list[pd.DataFrame] = []
     for u in sorted(units):
         part = store.read_chunk(u)
         nuc = part["_nuc_idx"].to_numpy()
         lig = part["_lig_idx"].to_numpy()
+        sel = np.zeros(len(part), dtype=bool)
         for k, ligs in want.items():
-            sel = (nuc == k) & np.isin(lig, ligs)
-            if sel.any():
-                frames[k].append(part[sel])
+            sel |= (nuc == k) & np.isin(lig, ligs)
+        if sel.any():
+            frames.append(part[sel])
+    both = pd.concat(frames, ignore_index=True)
+    both_nuc = both["_nuc_idx"].to_numpy()
     out = {}
     for k, ligs in want.items():
-        df = _apply_overrides(pd.concat(frames[k], ignore_index=True), overrides)
+        df = _apply_overrides(both[both_nuc == k].reset_index(drop=True), overrides)
         order = pd.Index(df["_lig_idx"].to_numpy(np.int64)).get_indexer(ligs)
         if (order < 0).any():
             raise ChelscreenError("the stored units lack rows the ranking needs; run the "

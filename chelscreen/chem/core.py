@@ -18,8 +18,9 @@ Method (2D, no conformers)
    the molecule is a compact plain chelator and nothing is cut. Before the full search,
    :func:`_largest_piece_bound` bounds the largest piece that could be cut away using only atoms
    step 2 always keeps (donor groups, macrocycles, chelate-ring backbones, touched small rings,
-   cap carbons); below :data:`MIN_REMOVED_HEAVY_ATOMS` the molecule is provably its own core and
-   the search is skipped (identical result; most plain chelators with aryl handles).
+   cap carbons), first without the chelate-ring backbones (no distance arithmetic), then with
+   them; below :data:`MIN_REMOVED_HEAVY_ATOMS` the molecule is provably its own core and the
+   search is skipped (identical result; most plain chelators with aryl handles).
 5. A molecule is a *conjugate* only when the cut-away atoms hold one connected piece of at least
    :data:`MIN_REMOVED_HEAVY_ATOMS` heavy atoms (a targeting vector is one piece; two benzyl groups
    on a DOTA backbone are not a conjugate). Smaller handles (p-SCN-benzyl, NHS ester, NODAGA's
@@ -191,17 +192,25 @@ def _extract(mol: Chem.Mol, keep: set[int], caps: set[int]) -> tuple[Chem.Mol, l
 
 def _largest_fragment(mol: Chem.Mol, atoms: list[int]) -> int:
     """Size of the largest connected piece formed by ``atoms``."""
-    left = set(atoms)
+    if not atoms:
+        return 0
+    # neighbours within the piece from one adjacency sub-matrix (RDKit caches the matrix)
+    adj = Chem.GetAdjacencyMatrix(mol)
+    ii, jj = adj[np.ix_(atoms, atoms)].nonzero()
+    near: list[list[int]] = [[] for _ in atoms]
+    for i, j in zip(ii.tolist(), jj.tolist()):
+        near[i].append(j)
+    seen = [False] * len(atoms)
     best = 0
-    while left:
-        stack = [left.pop()]
-        size = 1
+    for start in range(len(atoms)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        stack, size = [start], 1
         while stack:
-            a = stack.pop()
-            for nb in mol.GetAtomWithIdx(a).GetNeighbors():
-                j = nb.GetIdx()
-                if j in left:
-                    left.discard(j)
+            for j in near[stack.pop()]:
+                if not seen[j]:
+                    seen[j] = True
                     stack.append(j)
                     size += 1
         best = max(best, size)
@@ -218,35 +227,39 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     or the number of atoms outside ``K0`` when that is already below
     :data:`MIN_REMOVED_HEAVY_ATOMS` (0 when the molecule is certainly its own core: too few
     donors, or the compact fast path
-    of :func:`core_atoms`). A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
+    of :func:`core_atoms`). ``K0`` is first taken without the chelate-ring backbones (a subset,
+    so a looser but still valid bound) and completed only when that bound is not enough. A bound below :data:`MIN_REMOVED_HEAVY_ATOMS` proves that the
     molecule is not a conjugate, which is the case for most plain chelators.
     """
-    donors, dist = unit.all_donors, unit.dist
-    if not unit.donors or unit.n_donors < 2:
+    ud, dist = unit.donors, unit.dist
+    if not ud or unit.n_donors < 2:
         return 0
-    if len(unit.donors) == len(donors) and _compact(donors, dist):
+    idx = [d.atom_idx for d in ud]
+    dd = dist.take(idx, 0)  # (unit donors, atoms)
+    # the compact fast path of core_atoms (every perceived donor is in the unit)
+    if len(ud) == len(unit.all_donors) and dd.min(0).max() <= 3:
         return 0
     n = mol.GetNumAtoms()
     kept: set[int] = set()
-    for d in unit.donors:
+    for d in ud:
         kept.update(d.group_atoms or (d.atom_idx,))
-    idx = [d.atom_idx for d in unit.donors]
     dset = set(idx)
     rings = _rings(mol, unit)
     for ring in rings:
         if len(ring) >= 9 and len(dset.intersection(ring)) >= 2:
             kept.update(ring)
-    # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones)
-    dd = dist.take(np.array(idx, dtype=np.intp), 0)
+    _close_small_rings(kept, rings)
+    if n - len(kept) < MIN_REMOVED_HEAVY_ATOMS:
+        # already without the chelate-ring backbones: a looser bound, found without them
+        return n - len(kept)
     sub = unit.unit_dist
     if sub is None:
-        sub = dd.take(np.array(idx, dtype=np.intp), 1)
-    pi, pj = np.nonzero(sub <= 4)
-    upper = pi < pj  # each pair once, no diagonal
-    pi, pj = pi[upper], pj[upper]
-    if len(pi):
-        on_path = (dd[pi] + dd[pj]) == sub[pi, pj][:, None]
-        kept.update(np.flatnonzero(on_path.any(axis=0)).tolist())
+        sub = dd.take(idx, 1)
+    # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones);
+    # a donor paired with itself adds only its own atom, which is kept anyway
+    pi, pj = (sub <= 4).nonzero()
+    on_path = (dd[pi] + dd[pj] == sub[pi, pj][:, None]).any(0)
+    kept.update(on_path.nonzero()[0].tolist())
     _close_small_rings(kept, rings)
     if n - len(kept) < MIN_REMOVED_HEAVY_ATOMS:
         return n - len(kept)  # too few atoms left outside the kept ones for any conjugate

@@ -2,9 +2,11 @@
 
 :func:`ligand_features` turns one RDKit Mol (the chelating core) into a flat dict of numbers; no 3D
 embedding. The whole :func:`describe` (reading, standardization, core finding, features) runs at
-roughly 900-1,000 drug-like chelators per CPU-second on a loaded machine; ``n_jobs`` spreads it
+roughly 1,000-1,100 drug-like chelators per CPU-second on the shared development machine (a
+serial run reads and describes :data:`SERIAL_CHUNK` records at a time); ``n_jobs`` spreads it
 over processes (``benchmarks/bench_describe.py``, which also prints where the time goes: RDKit's
-Crippen logP is the largest single cost).
+Crippen logP is the largest single cost, and the RDKit calls alone cost about 1.2x its plain-RDKit
+reference).
 
 Feature definitions
 -------------------
@@ -60,6 +62,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -588,10 +591,15 @@ def _add_features(table: pd.DataFrame, n_jobs: int = 1, progress: bool = False) 
     return _assemble(table, results, ok)
 
 
+#: the feature values of one row as a tuple in column order, and the tuple of a row without
+#: features
+_FEATURE_GETTER = operator.itemgetter(*FEATURE_COLUMNS)
+_MISSING_ROW = tuple(None if c == "preorganization" else np.nan for c in FEATURE_COLUMNS)
+
+
 def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | None, str]],
               ok: list[bool]) -> pd.DataFrame:
     n = len(table)
-    cols: dict[str, list[Any]] = {c: [] for c in FEATURE_COLUMNS}
     status = table["status"].astype(str).tolist()
     message = table["message"].fillna("").astype(str).tolist()
     ids = table["id"].astype(str).tolist() if "id" in table.columns else [str(i) for i in range(n)]
@@ -603,9 +611,12 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
             message[i] = f"row {ids[i]}: {msg or 'features could not be computed'}"
             logger.warning(message[i])
         rows.append(feats)
-    for c in FEATURE_COLUMNS:
-        missing = None if c == "preorganization" else np.nan
-        cols[c] = [f[c] if f is not None else missing for f in rows]
+    # one C-level tuple per row, transposed into columns (no per-cell Python lookups)
+    missing = np.array([f is None for f in rows], dtype=bool)
+    if rows:
+        columns = list(zip(*[_MISSING_ROW if f is None else _FEATURE_GETTER(f) for f in rows]))
+    else:
+        columns = [() for _ in FEATURE_COLUMNS]
     out = table.drop(columns=["mol"], errors="ignore")
     out["status"] = status
     out["message"] = message
@@ -617,32 +628,72 @@ def _assemble(table: pd.DataFrame, results: dict[int, tuple[dict[str, Any] | Non
             for i, (c, s) in enumerate(zip(out["core_smiles"], out["smiles"]))
         ]
     typed: dict[str, Any] = {}
-    for c in FEATURE_COLUMNS:
+    for c, values in zip(FEATURE_COLUMNS, columns):
         if c in INT_COLUMNS:  # counts stay integers next to missing values (invalid rows)
-            typed[c] = pd.array(cols[c], dtype="Int64")
+            arr = np.array(values, dtype=float)
+            arr[missing] = 0
+            typed[c] = pd.arrays.IntegerArray(arr.astype(np.int64), missing.copy())
         elif c != "preorganization":
-            typed[c] = np.array(cols[c], dtype=float)
+            typed[c] = np.array(values, dtype=float)
         else:
-            typed[c] = cols[c]
+            typed[c] = list(values)
     feats_df = pd.DataFrame(typed, index=out.index)
     return pd.concat([out, feats_df], axis=1)
 
 
-def _describe_chunk(records: list[Any], start: int, width: int,
-                    ) -> tuple[dict[str, list[Any]], dict[int, tuple[dict[str, Any] | None, str]]]:
-    """Worker: read (standardize, find the core) and describe one chunk of records.
+def _describe_records(records: list[Any], start: int, width: int, library: Any,
+                      ) -> tuple[dict[str, list[Any]], dict[int, tuple[dict[str, Any] | None, str]]]:
+    """Read (standardize, find the core) and describe one chunk of records.
 
     Returns the ``read_ligands`` columns without ``mol`` and the features keyed by the row's
-    position in the whole input.
+    position in the whole input. The Mols of the chunk are dropped on return.
     """
     from chelscreen import io
 
-    RDLogger.DisableLog("rdApp.*")
-    rows = io._process_records(records, start, width, io._current_library())
+    rows = io._process_records(records, start, width, library)
     mols = rows.pop("mol")
     ok = [st != "invalid" for st in rows["status"]]
     res = _features_for_rows(ok, mols, rows["smiles"], rows["core_smiles"])
     return rows, {start + i: r for i, r in res.items()}
+
+
+def _describe_chunk(records: list[Any], start: int, width: int,
+                    ) -> tuple[dict[str, list[Any]], dict[int, tuple[dict[str, Any] | None, str]]]:
+    """Worker (:func:`chelscreen._parallel.map_chunks`): :func:`_describe_records` of one
+    chunk in a child process, RDKit's log silenced there."""
+    from chelscreen import io
+
+    RDLogger.DisableLog("rdApp.*")
+    return _describe_records(records, start, width, io._current_library())
+
+
+#: records read and described together in a serial run: each molecule is described while its
+#: Mol and cached donor analysis are fresh, and a chunk's Mols are freed before the next chunk
+#: is read (a run never holds every Mol at once: less memory and garbage-collector work)
+SERIAL_CHUNK = 32
+
+
+def _describe_serial(records: list[Any], width: int, progress: bool = False) -> list[Any]:
+    """:func:`_describe_records` over consecutive chunks of :data:`SERIAL_CHUNK` records."""
+    from chelscreen import io
+
+    library = io._current_library()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(records), desc="describe", unit="ligand")
+    parts = []
+    try:
+        for a in range(0, len(records), SERIAL_CHUNK):
+            chunk = records[a:a + SERIAL_CHUNK]
+            parts.append(_describe_records(chunk, a, width, library))
+            if bar is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+    return parts
 
 
 def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
@@ -687,25 +738,22 @@ def describe(source: Any, n_jobs: int = 1, *, smiles_column: str | None = None,
         return _add_features(_table_from_mols(source), jobs, progress)
     from chelscreen import io
 
-    if jobs > 1:
-        records = io._records_from_source(source, smiles_column, name_column, None)
-        if len(records) >= io.PARALLEL_MIN_RECORDS:
-            # read + standardize + core + features in the workers, over contiguous chunks;
-            # ids, messages and duplicate-id flags are those of a serial run
-            width = io.record_id_width(records)
-            rows: dict[str, list[Any]] = {c: [] for c in io.COLUMNS[:-1]}
-            results: dict[int, tuple[dict[str, Any] | None, str]] = {}
-            for part, res in io._process_parallel(_describe_chunk, records, jobs, width):
-                for c in rows:
-                    rows[c].extend(part[c])
-                results.update(res)
-            table = io._rows_to_frame(rows, records, keep_columns=keep_columns)
-            ok = [st != "invalid" for st in table["status"]]
-            return _assemble(table, results, ok)
-        table = io._rows_to_frame(
-            io._process_records(records, 0, io.record_id_width(records), io._current_library()),
-            records, keep_columns=keep_columns)
-        return _add_features(table, 1, progress)
-    table = io.read_ligands(source, smiles_column=smiles_column, name_column=name_column,
-                            keep_columns=keep_columns)
-    return _add_features(table, jobs, progress)
+    if io.is_read_result(source):  # a read_ligands result is not read again
+        return _add_features(io.read_ligands(source, keep_columns=keep_columns), jobs, progress)
+    records = io._records_from_source(source, smiles_column, name_column, None)
+    width = io.record_id_width(records)
+    if jobs > 1 and len(records) >= io.PARALLEL_MIN_RECORDS:
+        # read + standardize + core + features in the workers, over contiguous chunks
+        parts = io._process_parallel(_describe_chunk, records, jobs, width)
+    else:
+        parts = _describe_serial(records, width, progress)
+    # ids, messages and duplicate-id flags are those of read_ligands on the whole input
+    rows: dict[str, list[Any]] = {c: [] for c in io.COLUMNS[:-1]}
+    results: dict[int, tuple[dict[str, Any] | None, str]] = {}
+    for part, res in parts:
+        for c in rows:
+            rows[c].extend(part[c])
+        results.update(res)
+    table = io._rows_to_frame(rows, records, keep_columns=keep_columns)
+    ok = [st != "invalid" for st in table["status"]]
+    return _assemble(table, results, ok)

@@ -480,58 +480,59 @@ def chelating_unit(mol: Chem.Mol, donors: list[Donor] | None = None,
         return ChelatingUnit([], [], 0, 0, dist, rings, elements)
     nd = len(donors)
     atom_idx = [d.atom_idx for d in donors]
-    ia = np.array(atom_idx, dtype=np.intp)
-    sub_np = dist.take(ia, 0).take(ia, 1)  # donor x donor distances
-    anchor = np.array([d.donor_type in _ANCHOR_TYPES for d in donors], dtype=bool)
+    sub_np = dist.take(atom_idx, 0).take(atom_idx, 1)  # donor x donor distances
     weak_list = [d.donor_type in WEAK_TYPES for d in donors]
-    weak = np.array(weak_list, dtype=bool)
-    # weak donors: need an anchor exactly 3 bonds away (boolean matrix @ vector: "any j with")
-    cand = ~weak | ((sub_np == 3) @ anchor)
-    # every kept donor needs a partner (other kept donor) within 4 bonds
-    close = (sub_np > 0) & (sub_np <= _PAIR_MAX_BONDS)
+    # small matrices: plain lists are cheaper than numpy calls here
+    subl = sub_np.tolist()
+    # partners of each donor within 4 bonds (a 5- or 6-membered chelate ring)
+    near = [[j for j, x in enumerate(row) if 0 < x <= _PAIR_MAX_BONDS] for row in subl]
+    if True in weak_list:
+        # weak donors: need an anchor exactly 3 bonds away
+        anchor = [d.donor_type in _ANCHOR_TYPES for d in donors]
+        cand = [not w or any(x == 3 and a for x, a in zip(row, anchor))
+                for w, row in zip(weak_list, subl)]
+    else:
+        cand = [True] * nd
+    # every kept donor needs a partner (other kept donor) within 4 bonds (two passes)
     for _ in range(2):
-        cand = cand & (close @ cand)
-    kept = np.flatnonzero(cand).tolist()
+        cand = [c and any(cand[j] for j in near[i]) for i, c in enumerate(cand)]
+    kept = [i for i, c in enumerate(cand) if c]
     if not kept:
         return ChelatingUnit([donors[0]], donors, 1, 0, dist, rings, elements,
                              sub_np[:1, :1])
-    # clusters: single linkage at <= 4 bonds (union-find over the close candidate pairs)
-    parent = list(range(nd))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    ii, kk = np.nonzero(close & cand[:, None] & cand)
-    for i, k in zip(ii.tolist(), kk.tolist()):
-        if i > k:
-            continue
-        ri, rk = find(i), find(k)
-        if ri != rk:
-            parent[max(ri, rk)] = min(ri, rk)
-    groups: dict[int, list[int]] = {}
+    # clusters: single linkage at <= 4 bonds over the kept donors, in order of their first
+    # donor, each in donor order
+    label = [-1] * nd
+    clusters: list[list[int]] = []
     for i in kept:
-        groups.setdefault(find(i), []).append(i)
-    clusters = list(groups.values())
+        if label[i] >= 0:
+            continue
+        label[i] = len(clusters)
+        members, stack = [i], [i]
+        while stack:
+            for j in near[stack.pop()]:
+                if cand[j] and label[j] < 0:
+                    label[j] = label[i]
+                    members.append(j)
+                    stack.append(j)
+        members.sort()
+        clusters.append(members)
     n_clusters = len(clusters)
     # one cluster is the unit; else the best one with small clusters merged into it
-    unit = clusters[0] if n_clusters == 1 else _best_units(donors, weak_list, clusters, sub_np,
+    unit = clusters[0] if n_clusters == 1 else _best_units(donors, weak_list, clusters, subl,
                                                            rings)
     unit.sort(key=atom_idx.__getitem__)  # atom order
-    pos = np.array(unit, dtype=np.intp)
     unit_donors = [donors[m] for m in unit]
+    unit_dist = sub_np if unit == list(range(nd)) else sub_np.take(unit, 0).take(unit, 1)
     return ChelatingUnit(unit_donors, donors, min(len(unit_donors), MAX_DENTICITY), n_clusters,
-                         dist, rings, elements, sub_np.take(pos, 0).take(pos, 1))
+                         dist, rings, elements, unit_dist)
 
 
 def _best_units(donors: list[Donor], weak: list[bool], clusters: list[list[int]],
-                sub_np: np.ndarray, rings) -> list[int]:
+                sub: list[list[float]], rings) -> list[int]:
     """The best-scoring cluster with the small clusters merged into it (positions in
-    ``donors``); see the module docstring."""
+    ``donors``; ``sub``: donor x donor bond distances); see the module docstring."""
     n_clusters = len(clusters)
-    sub = sub_np.tolist()
     ring_atoms: set[int] = set()
     for ring in rings:
         if len(ring) >= 9:  # the macrocycles (see macrocycle_rings)

@@ -251,3 +251,19 @@ def test_explicit_hydrogens_give_the_same_descriptors_as_the_plain_smiles():
               rdMolDescriptors.CalcTPSA):
         assert f(a) == f(b)
     assert ligand_features(a)["logp"] == ligand_features(b)["logp"]
+
+
+def test_describe_serial_chunks_equal_one_pass(tmp_path, test_data):
+    # a serial describe reads and describes SERIAL_CHUNK records at a time; the table equals
+    # reading everything first and describing the read table (ids, duplicate flags across
+    # chunks, messages, dtypes)
+    from chelscreen.chem.descriptors import SERIAL_CHUNK
+    from chelscreen.io import read_ligands
+
+    path = _big_bad_csv(tmp_path, test_data)
+    assert 225 > 2 * SERIAL_CHUNK
+    chunked = describe(path, n_jobs=1)
+    one_pass = describe(read_ligands(path))  # the read table (with Mols) is described as is
+    pd.testing.assert_frame_equal(chunked, one_pass)
+    assert chunked.loc[0, "status"] == "warning" and "duplicate id 'DUP'" in chunked.loc[
+        224, "message"]

@@ -101,6 +101,9 @@ EXPERIMENTS: dict[str, dict] = {
                          "learning_rate": 0.06, "donor_saturation": True},
     "monotone slow 700": {"linear_base": True, "monotone": True, "max_iter": 700,
                           "learning_rate": 0.05},
+    # de-shrinking of the strongest chelators: more weight on the quantile-matching map
+    "blend 0.75": {"linear_base": True, "monotone": True, "max_iter": 600,
+                   "learning_rate": 0.06, "recalibration": "blend0.75"},
 }
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 
@@ -148,10 +151,22 @@ def baseline_matrix(smiles: np.ndarray, metal: np.ndarray, ionic: np.ndarray) ->
     return np.hstack([np.stack([fp[s] for s in smiles]), onehot, ionic[:, None]])
 
 
+#: code whose change must invalidate the cached ligand features and fold results
+CODE_FILES = ("chelscreen/model/features.py", "chelscreen/model/estimator.py",
+              "chelscreen/model/transfer.py", "chelscreen/model/domain.py",
+              "chelscreen/chem/donors.py", "chelscreen/chem/descriptors.py",
+              "chelscreen/chem/standardize.py")
+
+
+def _code_bytes() -> bytes:
+    return b"".join((REPO / f).read_bytes() for f in CODE_FILES)
+
+
 def _ligand_cache(smiles: list[str]) -> pd.DataFrame:
     from chelscreen.model.features import ligand_feature_frame
 
-    key = hashlib.sha256("\n".join(sorted(smiles)).encode()).hexdigest()[:16]
+    # the feature code is part of the key: a changed donor SMARTS must not reuse old features
+    key = hashlib.sha256("\n".join(sorted(smiles)).encode() + _code_bytes()).hexdigest()[:16]
     path = CACHE / f"ligfeat_{key}.parquet"
     if path.is_file():
         return pd.read_parquet(path)
@@ -436,8 +451,10 @@ def main(argv: list[str] | None = None) -> dict:
                               t["ionic_strength"].to_numpy(float))
     from chelscreen.model.estimator import StabilityModel
 
-    # the estimator's defaults are part of the key: a changed default must not reuse old folds
-    sig = hashlib.sha256((Path(args.table).read_bytes().hex()[:2_000_000] + json.dumps(
+    # the estimator's defaults and the feature/model code are part of the key: a changed
+    # default or donor SMARTS must not reuse old folds
+    sig = hashlib.sha256((Path(args.table).read_bytes().hex()[:2_000_000]
+                          + hashlib.sha256(_code_bytes()).hexdigest() + json.dumps(
         [CANDIDATES, args.candidates, args.folds, args.smoke, args.calibration_folds,
          args.inner_calib, StabilityModel().get_params()], default=str)
         ).encode()).hexdigest()[:12]

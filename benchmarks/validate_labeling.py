@@ -31,12 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- AUTO:BEGIN -->", "<!-- AUTO:END -->"
 
 
-
-def _skill(auc: float) -> float:
-    """``clip(2 × (auc − 0.5), 0, 1)``, the weight ``chelscreen.radiolabeling.skill_shrunk``
-    gives the model."""
-    return min(1.0, max(0.0, 2.0 * (auc - 0.5))) if math.isfinite(auc) else 0.0
-
 def _f(x: float, nd: int = 2) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
 
@@ -48,6 +42,7 @@ def run() -> tuple[dict, str]:
         UNINFORMED_PROB,
         coverage,
         fitted_model,
+        skill_weight,
         validate,
     )
 
@@ -111,8 +106,8 @@ def run() -> tuple[dict, str]:
         f"{_f(model.inner_auc_)} -> "
         + (f"passes the inner check; the model alone on held-out cores: AUC "
            f"{_f(v['model_auc'])}, so labeling() "
-           + (f"pulls its probability toward 0.5 by the skill {_skill(v['model_auc']):.2f}"
-              if _skill(v['model_auc']) > 0 else
+           + (f"pulls its probability toward 0.5 by the skill {skill_weight(v['model_auc']):.2f}"
+              if skill_weight(v['model_auc']) > 0 else
               "**does not use it** (at chance: pairs without evidence are 'insufficient', and "
               "precedents get the uninformed prior 0.5)")
            if model.skilful_ else

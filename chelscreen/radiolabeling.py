@@ -748,13 +748,18 @@ def _fitted_model() -> MildLabelingModel:
     return fit_model(df, choice=recorded_choice(df))
 
 
-def model_skill_weight() -> float:
-    """Held-out skill of the model alone, ``clip(2 × (model_auc − 0.5), 0, 1)`` from
-    :func:`labeling_skill` (0 at chance or without a validation file)."""
-    auc = labeling_skill().get("model_auc")
-    if auc is None or not np.isfinite(auc):
+def skill_weight(auc: float | None) -> float:
+    """Weight of a model with this AUC: ``clip(2 × (auc − 0.5), 0, 1)``, 0 at chance or for a
+    missing/NaN AUC, 1 for a perfect model."""
+    if auc is None or not math.isfinite(float(auc)):
         return 0.0
-    return float(np.clip(2.0 * (float(auc) - 0.5), 0.0, 1.0))
+    return min(1.0, max(0.0, 2.0 * (float(auc) - 0.5)))
+
+
+def model_skill_weight() -> float:
+    """:func:`skill_weight` of the model alone on held-out cores (``model_auc`` of
+    :func:`labeling_skill`; 0 without a validation file)."""
+    return skill_weight(labeling_skill().get("model_auc"))
 
 
 def skill_shrunk(p: np.ndarray) -> np.ndarray:

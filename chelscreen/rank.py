@@ -1089,9 +1089,9 @@ def _labeling_skill_weight() -> tuple[float, str]:
         src = "override"
     else:
         auc, src = _labeling_auc()
-    if auc is None or not np.isfinite(auc):
-        return 0.0, src
-    return float(np.clip(2.0 * (auc - 0.5), 0.0, 1.0)), src
+    from chelscreen.radiolabeling import skill_weight
+
+    return skill_weight(auc), src
 
 
 @cache

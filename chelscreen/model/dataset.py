@@ -138,6 +138,11 @@ def _formula_text(counts: dict) -> str:
     return "".join(f"{el}{counts[el]}" for el in sorted(counts))
 
 
+#: atomic numbers of the non-metals and metalloids a metal-free ligand may contain (H, He, B, C,
+#: N, O, F, Ne, Si, P, S, Cl, Ar, As, Se, Br, Kr, Te, I, Xe)
+NONMETALS = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 33, 34, 35, 36, 52, 53, 54})
+
+
 def load_nist_structures(raw: Path) -> pd.DataFrame:
     """Decode the NIST ligand SDF, check each molfile against the NIST formula, standardize.
 
@@ -151,7 +156,9 @@ def load_nist_structures(raw: Path) -> pd.DataFrame:
       the molfile is kept and the typo recorded (``NIST formula typo``);
     * :data:`STRUCTURE_OVERRIDES`: the molfile itself is wrong, the structure from the name is
       used (DOTAM);
-    * more than one element differs: dropped (``heavy-atom formula mismatch``).
+    * more than one element differs: dropped (``heavy-atom formula mismatch``);
+    * a metal atom bonded in the molfile (a complex ion such as hexacyanoferrate(II), whose
+      standardized "ligand" would be cyanide): dropped (``metal-containing ligand``).
     """
     from rdkit import Chem, RDLogger
 
@@ -177,6 +184,15 @@ def load_nist_structures(raw: Path) -> pd.DataFrame:
             mol = Chem.RemoveHs(mol)
         except Exception as exc:  # noqa: BLE001 - RDKit raises many types
             rows.append((lig_id, formula, "", f"molfile does not sanitize: {exc}"))
+            continue
+        bonded_metal = sorted({a.GetSymbol() for a in mol.GetAtoms()
+                               if a.GetAtomicNum() not in NONMETALS and a.GetDegree() > 0})
+        if bonded_metal:
+            # a complex ion or metallate (hexacyanoferrate, octacyanotungstate, vanadate …):
+            # the standardizer splits the metal off, which leaves another ligand (cyanide)
+            rows.append((lig_id, formula, "", f"metal-containing ligand "
+                         f"({', '.join(bonded_metal)} bonded in the molfile): a complex ion, "
+                         "not a metal-free ligand; dropped"))
             continue
         want = heavy_formula(parse_formula(formula))
         got = heavy_formula(mol_formula_counts(mol))
@@ -859,6 +875,51 @@ def drop_irving_williams_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, lis
     return rows.drop(index=drop), report
 
 
+#: hard trivalent ions (lanthanides, Y, Sc, Ac, Am, Cm) and the tetravalent actinides that bind
+#: every hard-donor ligand more strongly (charge density Th4+/U4+/Np4+/Pu4+ > M3+)
+CHARGE_ORDER_TRIVALENT = ("La3+", "Ce3+", "Pr3+", "Nd3+", "Pm3+", "Sm3+", "Eu3+", "Gd3+",
+                          "Tb3+", "Dy3+", "Ho3+", "Er3+", "Tm3+", "Yb3+", "Lu3+", "Y3+", "Sc3+",
+                          "Ac3+", "Am3+", "Cm3+")
+CHARGE_ORDER_TETRAVALENT = ("Th4+", "U4+", "Np4+", "Pu4+")
+CHARGE_ORDER_MARGIN = 3.0
+
+
+def drop_charge_order_outliers(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """Drop hard trivalent values (:data:`CHARGE_ORDER_TRIVALENT`) above the same ligand's
+    highest tetravalent-actinide value by more than :data:`CHARGE_ORDER_MARGIN` log units.
+
+    For hard (O, N) donors log K_ML follows the ion's charge density: An⁴⁺ > Ln³⁺/An³⁺, for
+    every ligand of the table that has both (EDTA, DTPA, NTA, oxalate, hydroxamates …); a
+    trivalent value several units *above* the An⁴⁺ one is a mis-entry (NIST's cupferron:
+    La³⁺ 12.9 and Sm³⁺ 14.3 as [ML]/[M][L] beside Th⁴⁺ 7.4, whose ML₂ is 14.3 — β₂/β₃-sized
+    numbers). A value supported by an independent measurement of the same pair (a different
+    value within 1.5 units) stays.
+    """
+    sub = rows[rows["metal"].isin(CHARGE_ORDER_TRIVALENT + CHARGE_ORDER_TETRAVALENT)]
+    med = sub.groupby(["smiles", "metal"])["logK"].median().unstack()
+    tetra = [m for m in CHARGE_ORDER_TETRAVALENT if m in med.columns]
+    if not tetra:
+        return rows, []
+    ceiling = med[tetra].max(axis=1) + CHARGE_ORDER_MARGIN
+    drop, report = [], []
+    for metal in [m for m in CHARGE_ORDER_TRIVALENT if m in med.columns]:
+        for smi in med.index[ceiling.notna() & (med[metal] > ceiling)]:
+            pair = sub[(sub["smiles"] == smi) & (sub["metal"] == metal)]
+            for idx, v in pair["logK"].items():
+                if v <= ceiling[smi]:
+                    continue
+                rest = pair["logK"].drop(idx)
+                if (((rest - v).abs() <= 1.5) & ((rest - v).abs() > 0.005)).any():
+                    continue
+                drop.append(idx)
+                r = rows.loc[idx]
+                report.append((smi, metal, f"{v:.2f} ({r['source']}, {r['source_id']})", "",
+                               f"charge-order violation: above the same ligand's tetravalent "
+                               f"actinide value ({ceiling[smi] - CHARGE_ORDER_MARGIN:.2f}) by "
+                               f"more than {CHARGE_ORDER_MARGIN:g}; dropped"))
+    return rows.drop(index=drop), report
+
+
 #: values of one pair closer than this (log units, at one ionic strength) are taken as one
 #: determination reported by two databases (NIST and a cited paper, SATCMF and NIST …)
 SAME_DETERMINATION = 0.05
@@ -1123,7 +1184,9 @@ def build(raw: Path, out: Path, include_iupac: bool = False,
     stats["lanthanide_outliers_dropped"] = len(ln_outliers)
     rows, iw_outliers = drop_irving_williams_outliers(rows)
     stats["irving_williams_outliers_dropped"] = len(iw_outliers)
-    ln_outliers = ln_outliers + iw_outliers
+    rows, co_outliers = drop_charge_order_outliers(rows)
+    stats["charge_order_outliers_dropped"] = len(co_outliers)
+    ln_outliers = ln_outliers + iw_outliers + co_outliers
     rows, conflicts = resolve_conflicts(rows)
     flagged = isomers + copies + ln_outliers
     conflicts = pd.concat([pd.DataFrame(flagged, columns=conflicts.columns), conflicts],

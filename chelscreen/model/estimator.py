@@ -863,13 +863,19 @@ def _recalibration_map(pred: np.ndarray, y: np.ndarray, kind: str) -> dict:
         return _monotone_map(pred, y)
     if kind == "quantile":
         return _quantile_map(pred, y)
-    if kind != "blend":
-        raise ValueError(f"recalibration must be 'mean', 'quantile' or 'blend', not {kind!r}")
+    # "blend" (equal weights) or "blend<w>": weight w on the quantile map, e.g. "blend0.75"
+    try:
+        w = 0.5 if kind == "blend" else float(kind[5:]) if kind.startswith("blend") else None
+    except ValueError:
+        w = None
+    if w is None or not 0.0 <= w <= 1.0:
+        raise ValueError(f"recalibration must be 'mean', 'quantile', 'blend' or 'blend<w>' "
+                         f"(0 <= w <= 1), not {kind!r}")
     a, b = _monotone_map(pred, y), _quantile_map(pred, y)
     if len(a["x"]) < 2:
         return b
     x = np.unique(np.concatenate([a["x"], b["x"]]))
-    yy = 0.5 * (_apply_map(x, a) + _apply_map(x, b))
+    yy = (1.0 - w) * _apply_map(x, a) + w * _apply_map(x, b)
     return {"x": [float(v) for v in x], "y": [float(v) for v in np.maximum.accumulate(yy)]}
 
 

@@ -234,6 +234,16 @@ def test_quantile_recalibration_undoes_the_shrinkage_of_strong_chelators():
     assert StabilityModel().recalibration == "blend"
     with pytest.raises(ValueError, match="recalibration"):
         _recalibration_map(oof, y, "isotonic")
+    # "blend<w>": weight w on the quantile map ("blend" = "blend0.5")
+    x = np.linspace(oof.min(), oof.max(), 50)
+    a, b = _apply_map(x, _monotone_map(oof, y)), _apply_map(x, _quantile_map(oof, y))
+    b75 = _apply_map(x, _recalibration_map(oof, y, "blend0.75"))
+    assert np.allclose(b75, np.maximum.accumulate(0.25 * a + 0.75 * b))
+    assert np.allclose(_apply_map(x, _recalibration_map(oof, y, "blend0.5")),
+                       _apply_map(x, _recalibration_map(oof, y, "blend")))
+    for bad in ("blend1.5", "blendx"):
+        with pytest.raises(ValueError, match="recalibration"):
+            _recalibration_map(oof, y, bad)
 
 
 def test_interval_calibration_sees_the_row_counts_a_prediction_sees(tiny):

@@ -503,3 +503,53 @@ def test_measured_lookup_resolves_conflicting_literature_rows(tmp_path, repo_roo
     known = pd.read_csv(d / "known_pairs.csv.gz")
     row = known[(known["smiles"] == smi) & (known["metal"] == "Ga3+")]
     assert list(row["logK"]) == [26.05] and list(row["source"]) == ["doi:10.1/new"]
+
+
+def test_trivalent_value_above_the_tetravalent_actinide_is_dropped():
+    """NIST cupferron: La3+ 12.9 and Sm3+ 14.3 as [ML]/[M][L] beside Th4+ 7.4 (whose ML2 is
+    14.3); An4+ binds a hard-donor ligand more strongly than any Ln3+, so the Ln values are
+    mis-entries. A second ligand whose Ln value is below Th + 3 keeps it."""
+    rows = pd.DataFrame({
+        "smiles": ["C"] * 3 + ["D"] * 2,
+        "metal": ["La3+", "Sm3+", "Th4+", "Eu3+", "Th4+"],
+        "logK": [12.9, 14.3, 7.4, 9.0, 7.0],
+        "source": "NIST_SRD46", "source_id": list("abcde"),
+    })
+    kept, report = dataset.drop_charge_order_outliers(rows)
+    assert list(kept["source_id"]) == list("cde")
+    assert sorted(r[1] for r in report) == ["La3+", "Sm3+"]
+
+
+def test_committed_table_respects_the_charge_order(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    med = t.groupby(["smiles", "metal"])["logK"].median().unstack()
+    tetra = [m for m in dataset.CHARGE_ORDER_TETRAVALENT if m in med.columns]
+    ceiling = med[tetra].max(axis=1) + dataset.CHARGE_ORDER_MARGIN
+    for metal in [m for m in dataset.CHARGE_ORDER_TRIVALENT if m in med.columns]:
+        assert not (med[metal] > ceiling).any(), metal
+
+
+def test_complex_ion_ligands_are_not_read_as_their_organic_fragment(tmp_path):
+    """NIST's hexacyanoferrate(II), hexacyanocobaltate(III) and octacyano-Mo/W ions (ion-pair
+    constants with K+, Mg2+, La3+ …) were standardized to cyanide (the metal split off) and
+    their 26 values stood as HCN's; a molfile with a bonded metal is now dropped."""
+    sdf = tmp_path / dataset.NIST_SDF
+    sdf.parent.mkdir(parents=True)
+    w = Chem.SDWriter(str(sdf))
+    for lig_id, smi, formula in ((10084, "N#C[Fe-4](C#N)(C#N)(C#N)(C#N)C#N", "C6H4Fe1N6"),
+                                 (10090, "C#N", "C1H1N1")):
+        mol = Chem.MolFromSmiles(smi)
+        mol.SetProp("nist_ligand_id", str(lig_id))
+        mol.SetProp("nist_formula", formula)
+        w.write(mol)
+    w.close()
+    s = dataset.load_nist_structures(tmp_path).set_index("nist_ligand_id")
+    assert s.loc[10084, "smiles"] == ""
+    assert s.loc[10084, "structure_note"].startswith("metal-containing ligand")
+    assert s.loc[10090, "smiles"] == "C#N"
+
+
+def test_committed_table_cyanide_rows_are_cyanide(repo_root):
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    names = set(t.loc[t["smiles"] == "C#N", "ligand_name"])
+    assert names and all("cyanide" in n.lower() for n in names), names

@@ -269,8 +269,28 @@ def _evidence_short(r: dict) -> str:
         src = _text(r.get("logK_exp_source"))
         parts.append(f"measured log K {float(r['logK_exp']):.1f}" + (f" ({src})" if src else ""))
     if _text(r.get("labeling_basis")) == "precedent":
-        parts.append("labeling precedent for this pair")
+        parts.append("labeling precedent for this pair"
+                     + (" (it failed)" if _labeling_failed(r) else ""))
     return "; ".join(parts) if parts else NO_EVIDENCE
+
+
+def _labeling_failed(r: dict) -> bool:
+    """Every labeling precedent or analogue of the pair reports a clear failure
+    (``labeling_shown`` 0, see :mod:`chelscreen.radiolabeling`)."""
+    v = r.get("labeling_shown")
+    return _finite(v) and float(v) == 0.0
+
+
+def _evidence_against(r: dict) -> bool:
+    """The pair's own evidence does not speak for it: its labeling was shown to fail, or its
+    retention evidence averages no better than a partial outcome
+    (``chelscreen.rank.OUTCOME_VALUE['partial']``: some of the metal lost)."""
+    from chelscreen.rank import OUTCOME_VALUE
+
+    mean = r.get("evidence_mean")
+    poor = (_finite(r.get("evidence_n")) and float(r["evidence_n"]) > 0 and _finite(mean)
+            and float(mean) <= OUTCOME_VALUE["partial"])
+    return _labeling_failed(r) or bool(poor)
 
 
 def _is_extrapolation(r: dict) -> bool:
@@ -420,10 +440,11 @@ def summary_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
             most = None
             # evidence before extrapolation: the best-ranked chelator indistinguishable from
             # the nominal #1 that has evidence behind it (retention evidence, a measured
-            # constant or a labeling precedent) is named as the supported choice
+            # constant or a labeling precedent) and none against it (a failed labeling,
+            # retention no better than partial on average) is named as the supported choice
             tied = set(best["tied"])
             for r in sub.iloc[1:].to_dict("records"):
-                if str(r.get("chelator")) in tied:
+                if str(r.get("chelator")) in tied and not _evidence_against(r):
                     view = _row_view(r)
                     if not (view["extrapolation"] or view["evidence_free"]):
                         supported = view

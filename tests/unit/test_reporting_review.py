@@ -220,3 +220,39 @@ def test_an_evidence_free_tie_names_the_best_supported_chelator():
     rows.loc[2, ["logK_exp", "logK_basis"]] = [float("nan"), "model"]
     assert summary_rows(rows)[0]["supported"] is None
     assert "no defensible pick" in console_summary(rows)
+
+
+def test_evidence_against_a_pair_does_not_make_it_the_supported_choice():
+    # Th-227: DOTA was named "best supported by evidence" for a partial serum stability row,
+    # although the same paper reports its labeling failed (<= 5 %): evidence against a pair
+    # (a labeling shown to fail, retention no better than partial on average) must not make
+    # it the supported choice; the next tied chelator with evidence and none against it is
+    # named
+    import pandas as pd
+
+    from chelscreen.reporting import console_summary, summary_rows
+
+    base = {"radionuclide": "Th-227", "status": "ok", "ranked_with": "", "evidence_n": 0,
+            "labeling_basis": "insufficient", "in_domain": True, "score_lo": 0.3,
+            "score_hi": 0.5, "logK_basis": "model", "why": "w"}
+    rows = pd.DataFrame([
+        {**base, "chelator": "A", "rank": 1, "score": 0.34, "p_best": 0.2, "tied_with": "B; C"},
+        {**base, "chelator": "B", "rank": 2, "score": 0.33, "p_best": 0.2, "tied_with": "A; C",
+         "evidence_n": 1.0, "evidence_mean": 0.70, "evidence_text": "1 partial",
+         "labeling_basis": "precedent", "labeling_shown": 0.0},
+        {**base, "chelator": "C", "rank": 3, "score": 0.32, "p_best": 0.1, "tied_with": "A; B",
+         "logK_exp": 28.8, "logK_basis": "measured", "logK_exp_source": "NIST"},
+    ])
+    s = summary_rows(rows)[0]
+    assert s["no_pick"] and s["supported"]["chelator"] == "C"
+    assert "best supported by evidence C" in console_summary(rows)
+    rows.loc[1, "labeling_shown"] = 1.0  # a labeling that worked, but retention only partial
+    assert summary_rows(rows)[0]["supported"]["chelator"] == "C"
+    rows.loc[1, "evidence_mean"] = 0.95  # stable retention and a working labeling: B
+    assert summary_rows(rows)[0]["supported"]["chelator"] == "B"
+    rows.loc[1, "evidence_mean"] = 0.25  # retention evidence that the pair is unstable
+    assert summary_rows(rows)[0]["supported"]["chelator"] == "C"
+    rows.loc[1, ["evidence_mean", "labeling_shown"]] = [0.70, 0.0]
+    from chelscreen.reporting import _evidence_short
+
+    assert "labeling precedent for this pair (it failed)" in _evidence_short(rows.iloc[1].to_dict())

@@ -1276,6 +1276,12 @@ def print_table(df: pd.DataFrame) -> None:
             print(f"      shell asymmetry of the 12-6-4 model (|mean unit vector| of its "
                   f"first-shell waters, frame mean): {asym.iloc[0]:.3f}; ~0 = spread over the "
                   f"whole sphere (holodirected), 0.5 = spread evenly over one hemisphere")
+            others = df[(df["model"] == "12-6-4") & (df["ion"] != ion)
+                        & ~df["ion"].isin(list(LIMITATIONS))].dropna(subset=["shell_asym"])
+            if len(others):
+                print("      the same figure for 12-6-4 ions without a stereoactive lone pair: "
+                      + ", ".join(f"{o.ion} {o.shell_asym:.3f}"
+                                  for o in others.itertuples(index=False)))
         trade = distance_cn_tradeoff(ion) if ion in GRID else []
         if trade and not any(r.ion == ion and r.model == "12-6-4" and r.cn_within_tol
                              for r in df.itertuples(index=False)):

@@ -15,7 +15,11 @@ Langevin at 300 K, rigid water, 2 fs. The first-shell distance is the maximum of
 distribution (0.01 A bins, 5-point smoothing), ``r_mean_A`` the mean M-O distance of the
 first-shell waters (the quantity EXAFS fits report, and the one compared with references); the
 coordination number is the mean count of water O within the first minimum of g(r) after the peak
-(searched up to peak + 1.2 A).
+(searched up to peak + 1.2 A). ``shell_asym`` is the frame mean of the length of the mean unit
+vector from the ion to its first-shell water O: about 0 for a shell spread over the whole sphere
+(holodirected), 0.5 for waters spread evenly over one hemisphere (the mean of cos(theta) over a
+hemisphere) and 1 for all waters on one axis; a hemidirected shell, with one side left free (a
+stereoactive lone pair), reads well above a holodirected one.
 """
 
 from __future__ import annotations
@@ -182,10 +186,13 @@ def cpu_platform() -> Any:
 
 
 def first_shell(dist_frames_A: np.ndarray, box_A: float, n_waters: int,
-                r_max_A: float = 5.0) -> dict[str, float]:
+                r_max_A: float = 5.0, vec_frames_A: np.ndarray | None = None
+                ) -> dict[str, float]:
     """First-shell peak distance, first minimum and coordination number from M-O distances.
 
-    ``dist_frames_A``: (frames, n_waters) minimum-image M-O distances.
+    ``dist_frames_A``: (frames, n_waters) minimum-image M-O distances; ``vec_frames_A``
+    (optional): the matching (frames, n_waters, 3) M-O vectors, for ``shell_asym`` (module
+    docstring).
     """
     edges = np.arange(1.5, r_max_A + 1e-9, 0.01)
     h, _ = np.histogram(dist_frames_A.ravel(), bins=edges)
@@ -201,9 +208,15 @@ def first_shell(dist_frames_A: np.ndarray, box_A: float, n_waters: int,
     inner = dist_frames_A <= r_min
     cn_frames = inner.sum(axis=1)
     r_mean = float(dist_frames_A[inner].mean()) if inner.any() else float("nan")
-    return {"r_peak_A": r_peak, "r_mean_A": r_mean, "r_min_A": r_min,
-            "cn_mean": float(cn_frames.mean()),
-            "cn_sd": float(cn_frames.std()), "g_peak": float(gs[ip])}
+    out = {"r_peak_A": r_peak, "r_mean_A": r_mean, "r_min_A": r_min,
+           "cn_mean": float(cn_frames.mean()),
+           "cn_sd": float(cn_frames.std()), "g_peak": float(gs[ip])}
+    if vec_frames_A is not None:
+        unit_v = vec_frames_A / np.maximum(dist_frames_A, 1e-9)[..., None]
+        n_in = np.maximum(cn_frames, 1)[:, None]
+        mean_u = (unit_v * inner[..., None]).sum(axis=1) / n_in
+        out["shell_asym"] = float(np.linalg.norm(mean_u, axis=1)[cn_frames > 0].mean())
+    return out
 
 
 def simulate_aqua_ion(model: IonModel, n_waters: int = 400, equil_ps: float = 5.0,
@@ -228,16 +241,18 @@ def simulate_aqua_ion(model: IonModel, n_waters: int = 400, equil_ps: float = 5.
     spf = max(1, int(round(frame_ps / 0.002)))
     n_frames = int(round(prod_ps / frame_ps))
     dists = np.empty((n_frames, len(ow)))
+    vecs = np.empty((n_frames, len(ow), 3))
     for k in range(n_frames):
         integ.step(spf)
         xyz = np.asarray(ctx.getState(getPositions=True).getPositions(asNumpy=True)
                          .value_in_unit(unit.angstrom))
         dv = xyz[ow] - xyz[0]
         dv -= edge * np.round(dv / edge)
+        vecs[k] = dv
         dists[k] = np.linalg.norm(dv, axis=1)
     wall = time.perf_counter() - t0
     del ctx
-    out = first_shell(dists, edge, len(ow))
+    out = first_shell(dists, edge, len(ow), vec_frames_A=vecs)
     out.update({"ion": model.ion, "model": "12-6-4" if model.c4_kJ_nm4 else "12-6",
                 "rmin2_A": model.rmin2_A, "eps_kcal": model.epsilon_kJ / KCAL,
                 "c4_kcal_A4": model.c4_kJ_nm4 / (KCAL * 1e-4), "n_waters": len(ow),

@@ -42,6 +42,39 @@ def test_first_shell_from_synthetic_distances():
     assert out["cn_mean"] == pytest.approx(8.0, abs=0.05)
 
 
+def _shell_frames(directions: np.ndarray, r_A: float, n_frames: int = 50, n_bulk: int = 300,
+                  seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, vectors) frames: first-shell waters along ``directions`` at ``r_A`` (small
+    jitter) plus bulk waters 3.5-11 A away in random directions."""
+    rng = np.random.default_rng(seed)
+    u = directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    bulk = rng.normal(size=(n_bulk, 3))
+    bulk *= rng.uniform(3.5, 11.0, size=(n_bulk, 1)) / np.linalg.norm(bulk, axis=1, keepdims=True)
+    vecs = np.concatenate([np.broadcast_to(r_A * u, (n_frames, len(u), 3)),
+                           np.broadcast_to(bulk, (n_frames, n_bulk, 3))], axis=1).copy()
+    vecs += rng.normal(0.0, 0.03, size=vecs.shape)
+    return np.linalg.norm(vecs, axis=2), vecs
+
+
+def test_shell_asymmetry_separates_holo_from_hemidirected_shells():
+    # holodirected: square antiprism (8 waters over the whole sphere)
+    a = np.arange(4) * np.pi / 2
+    sap = np.concatenate([np.c_[np.cos(a), np.sin(a), np.full(4, 0.6)],
+                          np.c_[np.cos(a + np.pi / 4), np.sin(a + np.pi / 4), np.full(4, -0.6)]])
+    # hemidirected: 6 waters in one hemisphere (z >= 0), the other side empty
+    b = np.arange(5) * 2 * np.pi / 5
+    hemi = np.concatenate([[[0.0, 0.0, 1.0]], np.c_[np.cos(b), np.sin(b), np.full(5, 0.15)]])
+    d, v = _shell_frames(sap, 2.5)
+    holo = first_shell(d, box_A=24.0, n_waters=d.shape[1], vec_frames_A=v)
+    d, v = _shell_frames(hemi, 2.5)
+    half = first_shell(d, box_A=24.0, n_waters=d.shape[1], vec_frames_A=v)
+    assert holo["cn_mean"] == pytest.approx(8.0, abs=0.05)
+    assert half["cn_mean"] == pytest.approx(6.0, abs=0.05)
+    assert holo["shell_asym"] < 0.05
+    assert half["shell_asym"] > 0.25
+    assert "shell_asym" not in first_shell(d, box_A=24.0, n_waters=d.shape[1])
+
+
 def test_bundled_1264_table_covers_the_radiometals_with_sources():
     tab = read_1264_table()
     for ion in ("Ac3+", "Bi3+", "Pb2+", "Ra2+", "Lu3+", "Y3+", "Th4+", "Gd3+"):

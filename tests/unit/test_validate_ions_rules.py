@@ -109,3 +109,29 @@ def test_every_ion_without_an_hfe_reference_says_what_was_searched(vi):
     for ion, (value, source, quote) in vi.HFE_REFERENCES.items():
         assert source.startswith(("doi:10.", "PMC")), ion
         assert f"{abs(value):g}" in quote.replace("–", "-").replace("−", "-"), ion
+
+
+def test_hfe_tradeoff_reports_which_target_each_model_misses(vi, tmp_path, monkeypatch):
+    _grid(vi, tmp_path, monkeypatch, [])
+    ref_h = vi.HFE_REFERENCES["In3+"][0]
+    hfe = pd.DataFrame([
+        # bundled model: structure from the validation table, HFE far off
+        {"ion": "In3+", "model": "12-6-4", "rmin2_A": 1.68, "eps_kcal": 0.003,
+         "c4_kcal_A4": 0.0, "hfe_sim_kcal": ref_h + 120.0},
+        # grid pair with CN 6.9 (within 6 +/- 1) and the HFE within 3 %: meets all three
+        {"ion": "In3+", "model": "12-6-4 grid C4 300 eps 0.003", "rmin2_A": 1.60,
+         "eps_kcal": 0.003, "c4_kcal_A4": 300.0, "hfe_sim_kcal": ref_h + 10.0},
+        # grid pair with CN 8: misses the CN only
+        {"ion": "In3+", "model": "12-6-4 grid C4 347 eps 0.03", "rmin2_A": 1.49,
+         "eps_kcal": 0.03, "c4_kcal_A4": 347.0, "hfe_sim_kcal": ref_h},
+        {"ion": "In3+", "model": "12-6", "rmin2_A": 1.3, "eps_kcal": 0.01, "c4_kcal_A4": 0.0,
+         "hfe_sim_kcal": ref_h},  # the 12-6 control is not part of the trade-off
+    ])
+    struct = pd.DataFrame([{"ion": "In3+", "model": "12-6-4", "r_sim_A": 2.131,
+                            "cn_sim": 6.87}])
+    lines = vi.hfe_tradeoff("In3+", hfe, struct)
+    assert "1 of 3 models with an HFE run meet all three" in lines[0]
+    assert lines[1].endswith("misses HFE")
+    assert lines[2].endswith("all three within")
+    assert lines[3].endswith("misses CN")
+    assert vi.hfe_tradeoff("Ac3+", hfe, struct) == []  # no HFE reference read

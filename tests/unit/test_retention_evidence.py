@@ -90,6 +90,25 @@ def test_numeric_value_appears_in_its_quote(table):
         assert float(r.value) in _numbers(r.quote), f"{r.id}: {r.value} not in quote"
 
 
+def test_no_numeric_outcome_is_entered_twice(table):
+    """One published number is one row: the same source, pair, assay, time and value entered
+    twice (e.g. once with a longer conjugate name) would count one observation twice in the
+    evidence weight. Qualitative rows may legitimately share a sentence (free chelator and its
+    conjugate in one abstract), so only numeric rows are keyed."""
+    key = ["radionuclide", "chelator", "assay", "time_h", "value"]
+    seen: dict = {}
+    dupes = []
+    for r in table.itertuples():
+        if not r.value:
+            continue
+        for ident in (x.strip() for x in r.doi.split(";")):
+            k = (ident, *(getattr(r, c) for c in key))
+            if k in seen and seen[k] != r.id:
+                dupes.append((seen[k], r.id))
+            seen[k] = r.id
+    assert dupes == []
+
+
 def test_numbers_in_range(table):
     for r in table.itertuples():
         if r.time_h:

@@ -169,7 +169,11 @@ Decision rule: what is known to be good beats what might be good
     core** (:func:`core_representatives`): a conjugate whose chelating core is screened too
     (DOTATATE and DOTA) shares its core's rank, p_best and tied_with, ``ranked_with`` names
     the core and its ``why`` starts "conjugate of DOTA; ranked with its core" — the vector is
-    not what the score is about, so a conjugate must not compete with its own core. ``p_best``
+    not what the score is about, so a conjugate must not compete with its own core. A
+    bifunctional form (the chelator with a conjugation handle on its backbone, p-SCN-Bn-NOTA:
+    :func:`strip_handle`) is ranked with the chelator the same way ("bifunctional form of
+    NOTA"); a backbone substituent that stays when the handle goes (CHX-A''-DTPA's
+    cyclohexane) makes another chelator, ranked on its own. ``p_best``
     is the share of draws in which the pair has the highest score of its radionuclide (sums
     to 1 over the chelators ranked, conjugates repeat their core's value); ``tied_with`` lists
     the chelators it is **indistinguishable** from (neither scores higher in ≥ 90 % of the
@@ -1878,15 +1882,26 @@ def add_rank(df: pd.DataFrame, by: str = "radionuclide", score: str = "score") -
     if (~is_rep).any():
         parents = _text_col(out, "ligand_parent_key")
         keys = _text_col(out, "ligand_key")
+        smiles = _text_col(out, "smiles")
         for i in np.flatnonzero(~is_rep):
             head = rep[i]
-            notes[i] = (f"conjugate of {names[head]}; ranked with its core" if
-                        keys[head] == parents[i] or not parents[head] else
-                        f"same chelating core as {names[head]}; ranked with it")
+            notes[i] = rank_note(names[head], keys[head] == parents[i] or not parents[head],
+                                 smiles[i])
     out["_rank_note"] = notes
     if "why" in out.columns:
         out["why"] = with_rank_notes(out["why"].to_numpy(dtype=object), notes)
     return out
+
+
+def rank_note(head: str, of_core: bool, smiles: str = "") -> str:
+    """The note that starts the ``why`` of a row ranked with another (``head``): a conjugate of
+    that chelating core (``of_core``), a bifunctional form of it (a conjugation handle on the
+    chelator, :func:`strip_handle`), or another form of the same chelating core."""
+    if not of_core:
+        return f"same chelating core as {head}; ranked with it"
+    if smiles and strip_handle(smiles):
+        return f"bifunctional form of {head} (a conjugation handle); ranked with it"
+    return f"conjugate of {head}; ranked with its core"
 
 
 def with_rank_notes(why: np.ndarray, notes: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ def test_a_bifunctional_form_shares_its_chelators_rank() -> None:
     by = res.set_index("chelator")
     assert by.loc["p-SCN-Bn-NOTA", "ranked_with"] == "NOTA"
     assert by.loc["p-SCN-Bn-NOTA", "rank"] == by.loc["NOTA", "rank"]
+    assert str(by.loc["p-SCN-Bn-NOTA", "why"]).startswith("bifunctional form of NOTA")
     # three chelators compete (NOTA, DTPA, 1B4M-DTPA): ranks 1..3, each once
     own = res[res["ranked_with"].fillna("") == ""]
     assert sorted(own["rank"].astype(int)) == [1, 2, 3]

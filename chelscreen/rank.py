@@ -169,7 +169,11 @@ Decision rule: what is known to be good beats what might be good
     core** (:func:`core_representatives`): a conjugate whose chelating core is screened too
     (DOTATATE and DOTA) shares its core's rank, p_best and tied_with, ``ranked_with`` names
     the core and its ``why`` starts "conjugate of DOTA; ranked with its core" — the vector is
-    not what the score is about, so a conjugate must not compete with its own core. ``p_best``
+    not what the score is about, so a conjugate must not compete with its own core. A
+    bifunctional form (the chelator with a conjugation handle on its backbone, p-SCN-Bn-NOTA:
+    :func:`strip_handle`) is ranked with the chelator the same way ("bifunctional form of
+    NOTA"); a backbone substituent that stays when the handle goes (CHX-A''-DTPA's
+    cyclohexane) makes another chelator, ranked on its own. ``p_best``
     is the share of draws in which the pair has the highest score of its radionuclide (sums
     to 1 over the chelators ranked, conjugates repeat their core's value); ``tied_with`` lists
     the chelators it is **indistinguishable** from (neither scores higher in ≥ 90 % of the
@@ -320,6 +324,9 @@ _SMARTS = {
     "amide_O": "[OX1]=[CX3][NX3;!$(N[OX2])]",
     "thioether": "[SX2H0]([#6])[#6]",
     "phosphinate": "[PX4;!$(P([OX2H1,OX1-])[OX2H1,OX1-])](=O)[OX2H1,OX1-]",
+    "handle_ncs": "N=C=S",
+    "handle_nhs": "C(=O)ON1C(=O)CCC1=O",
+    "handle_maleimide": "N1C(=O)C=CC1=O",
 }
 
 
@@ -598,15 +605,81 @@ def parent_key(core_smiles: str, smiles: str = "") -> str:
 
     The core finder caps the conjugation amide as an N-methyl amide (DOTATATE → DOTA
     mono-N-methylamide); the evidence table writes a conjugate's core in its acid form (DOTA):
-    :func:`chelscreen.chem.standardize.conjugate_parent_smiles` turns the caps back.
+    :func:`chelscreen.chem.standardize.conjugate_parent_smiles` turns the caps back. A plain
+    chelator that carries a conjugation handle (:func:`strip_handle`: p-SCN-Bn-NOTA) has the
+    chelator without it as its parent (NOTA): the bifunctional form is the same chelator made
+    ready for a vector, so it is ranked with that chelator and, without evidence of its own,
+    uses that chelator's evidence — as a conjugate made from it does.
     """
     from chelscreen.chem.standardize import conjugate_parent_smiles
 
     parent = conjugate_parent_smiles(core_smiles, smiles)
     if not parent:
+        parent = strip_handle(str(smiles or core_smiles or ""))
+    if not parent:
         return ""
     key = ligand_key(parent)
     return "" if key == ligand_key(smiles) else key
+
+
+#: conjugation handles of a bifunctional chelator (reactive groups for a vector; names in
+#: :data:`_SMARTS`): isothiocyanate, N-hydroxysuccinimide ester, maleimide
+_HANDLES = ("handle_ncs", "handle_nhs", "handle_maleimide")
+
+
+@lru_cache(maxsize=65536)
+def strip_handle(smiles: str) -> str:
+    """The chelator without its conjugation handle (``""`` when it carries none).
+
+    The handle (:data:`_HANDLE_SMARTS`) is removed with the whole donor-free side chain that
+    carries it, cut at the acyclic single bond closest to the chelator: the largest fragment
+    that holds every handle atom and no other N, O, S or P (p-SCN-Bn-NOTA → NOTA; the
+    cyclohexane of CHX-A''-DTPA is part of the chelator and stays). Nothing is removed when no
+    such cut exists (a handle on a donor arm).
+    """
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles) if smiles else None
+    if mol is None:
+        return ""
+    handle: set[int] = set()
+    for name in _HANDLES:
+        for match in mol.GetSubstructMatches(_patt(name)):
+            handle.update(match)
+    if not handle:
+        return ""
+    hetero = {a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() in (7, 8, 15, 16)}
+    best: set[int] = set()
+    anchor = -1
+    for bond in mol.GetBonds():
+        if bond.IsInRing() or bond.GetBondType() != Chem.BondType.SINGLE:
+            continue
+        for start, stop in ((bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()),
+                            (bond.GetEndAtomIdx(), bond.GetBeginAtomIdx())):
+            side, todo = {start}, [start]
+            while todo:  # the atoms on ``start``'s side of the bond
+                for nb in mol.GetAtomWithIdx(todo.pop()).GetNeighbors():
+                    j = nb.GetIdx()
+                    if j != stop and j not in side:
+                        side.add(j)
+                        todo.append(j)
+            if handle <= side and not (side & hetero) - handle and len(side) > len(best) \
+                    and len(side) < mol.GetNumAtoms() / 2:
+                best, anchor = side, stop
+    if not best:
+        return ""
+    rw = Chem.RWMol(mol)
+    kept = rw.GetAtomWithIdx(anchor)  # the chelator atom that held the side chain: an H back
+    kept.SetNumExplicitHs(kept.GetNumExplicitHs() + 1)
+    kept.SetChiralTag(Chem.ChiralType.CHI_UNSPECIFIED)
+    for idx in sorted(best, reverse=True):
+        rw.RemoveAtom(idx)
+    try:
+        out = rw.GetMol()
+        Chem.SanitizeMol(out)
+    except Exception:  # noqa: BLE001 - an odd structure: no parent
+        return ""
+    return Chem.MolToSmiles(out)
 
 
 def _element_of(nuclide: str) -> str:
@@ -847,7 +920,9 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
             n, w, wv = g[0], g[1], g[1] * g[2]
             texts.append(via + g[3])
         cands = by_element.get(el, ())
-        if smi and not pk and cands:
+        # the close-core search runs for plain chelators, bifunctional forms included (a
+        # conjugate's own SMILES is the vector's, not a chelator's)
+        if smi and (not pk or strip_handle(str(smi))) and cands:
             smi = str(smi)
             if smi not in prefilter:
                 prefilter[smi] = _may_be_close(smi, _core_arrays(union))
@@ -1279,7 +1354,7 @@ def sample_scores(df: pd.DataFrame, n: int = N_DRAWS) -> dict[str, np.ndarray]:
     mild = (u < np.clip(np.nan_to_num(p_mild, nan=0.0), 0, 1)[:, None]).astype(float)
     floor = labeling_floor(df)[:, None]
     lab_draw = (1.0 - loss)[:, None] * (floor + (1 - floor) * mild)
-    lab = lab_w * lab_draw + (1 - lab_w) * (LABELING_UNKNOWN_SCORE * (1.0 - loss_ref))[:, None]
+    lab = lab_w * lab_draw + (1 - lab_w) * labeling_unknown_score(nucs, loss_ref)[:, None]
     lab_factor = 1.0 - span[:, None] + span[:, None] * lab
     score = retention * (0.5 + 0.5 * daughter) * lab_factor
     return {"thermo": thermo, "retention": retention, "score": score}
@@ -1807,15 +1882,26 @@ def add_rank(df: pd.DataFrame, by: str = "radionuclide", score: str = "score") -
     if (~is_rep).any():
         parents = _text_col(out, "ligand_parent_key")
         keys = _text_col(out, "ligand_key")
+        smiles = _text_col(out, "smiles")
         for i in np.flatnonzero(~is_rep):
             head = rep[i]
-            notes[i] = (f"conjugate of {names[head]}; ranked with its core" if
-                        keys[head] == parents[i] or not parents[head] else
-                        f"same chelating core as {names[head]}; ranked with it")
+            notes[i] = rank_note(names[head], keys[head] == parents[i] or not parents[head],
+                                 smiles[i])
     out["_rank_note"] = notes
     if "why" in out.columns:
         out["why"] = with_rank_notes(out["why"].to_numpy(dtype=object), notes)
     return out
+
+
+def rank_note(head: str, of_core: bool, smiles: str = "") -> str:
+    """The note that starts the ``why`` of a row ranked with another (``head``): a conjugate of
+    that chelating core (``of_core``), a bifunctional form of it (a conjugation handle on the
+    chelator, :func:`strip_handle`), or another form of the same chelating core."""
+    if not of_core:
+        return f"same chelating core as {head}; ranked with it"
+    if smiles and strip_handle(smiles):
+        return f"bifunctional form of {head} (a conjugation handle); ranked with it"
+    return f"conjugate of {head}; ranked with its core"
 
 
 def with_rank_notes(why: np.ndarray, notes: np.ndarray) -> np.ndarray:

@@ -1285,14 +1285,15 @@ def _texts(arr: Any, rows: np.ndarray) -> list[str]:
 
 def _rank_table_parts(names: Any, rank: np.ndarray, rep: np.ndarray, score: np.ndarray,
                       mean: np.ndarray, spread: np.ndarray, key_code: np.ndarray,
-                      parent_code: np.ndarray) -> Iterable[pd.DataFrame]:
+                      parent_code: np.ndarray, smiles: Any) -> Iterable[pd.DataFrame]:
     """One radionuclide's rank table (``_lig_idx, rank, p_best, tied_with, ranked_with,
     _rank_note``, as :func:`_ranked` gives them below the confidence candidates) in blocks of
     :data:`RANK_ROW_GROUP` chelators: the texts are made for one block at a time from the
     numbers (:func:`chelscreen.rank.tie_neighbours`). A conjugate ranked with its core shows
     its core's values; the candidates' ``p_best``/``tied_with`` (placeholders here) are
-    replaced from their full rows (:class:`_Ranking`)."""
-    from chelscreen.rank import CONFIDENCE_CANDIDATES, tie_neighbours, tie_texts
+    replaced from their full rows (:class:`_Ranking`). ``smiles``: the input's SMILES (the
+    note of a bifunctional form, :func:`chelscreen.rank.rank_note`)."""
+    from chelscreen.rank import CONFIDENCE_CANDIDATES, rank_note, tie_neighbours, tie_texts
 
     n = len(rank)
     own = np.arange(n)
@@ -1316,11 +1317,11 @@ def _rank_table_parts(names: Any, rank: np.ndarray, rep: np.ndarray, score: np.n
         if len(conj):
             heads = src[conj]
             head_names = _texts(names, heads)
-            for j, i, head, hn in zip(conj, rows[conj], heads, head_names):
+            for j, i, head, hn, smi in zip(conj, rows[conj], heads, head_names,
+                                           _texts(smiles, rows[conj])):
                 ranked_with[j] = hn
-                notes[j] = (f"conjugate of {hn}; ranked with its core"
-                            if key_code[head] == parent_code[i] or parent_code[head] < 0 else
-                            f"same chelating core as {hn}; ranked with it")
+                notes[j] = rank_note(hn, key_code[head] == parent_code[i]
+                                     or parent_code[head] < 0, smi)
         r = rank[rows]
         yield pd.DataFrame({
             "_lig_idx": rows.astype(np.int64), "rank": r,
@@ -1426,7 +1427,7 @@ def _rank_all(store: ResultStore, n_units: int, size: int, nuclides: list[str],
             # rows below
             name = f"rank-{k:03d}"
             store.write_chunk_parts(name, _rank_table_parts(
-                names, rank, rep, score, mean, spread, key_code, parent_code))
+                names, rank, rep, score, mean, spread, key_code, parent_code, smiles))
             ranking.tables.append(name)
             cand[k] = (rank[top], top)
             del rep, is_rep, rank, score, mean, spread, with_core

@@ -487,9 +487,10 @@ NOT_A_SOURCE_HOSTS = [
     "infoscience.epfl.ch",
     "research.uniupo.it",
     "springermedizin.de",
+    "portal.fis.tum.de",
 ]
 #: name -> host still in `reference` because no primary paper with a DOI was found
-NO_DOI_FOUND = {"p-SCN-Bn-NOTA": "benchchem.com"}
+NO_DOI_FOUND = {"p-SCN-Bn-NOTA": "benchchem.com", "DOTAGA": "portal.fis.tum.de"}
 
 
 def test_no_vendor_or_encyclopedia_url_as_source(rows: list[dict[str, str]]) -> None:

@@ -14,7 +14,7 @@ def _probable() -> list[str]:
 
 def test_probable_entries_exist_and_are_flagged_by_name():
     names = _probable()
-    assert names, "the library has probable entries (crown, H4pypa)"
+    assert names, "the library has probable entries (crown, H4pypa, DOTAGA, H2bispa2, DFO*)"
     out = chelscreen.read_ligands(names + ["DOTA"])
     assert all("structure_status=probable" in m for m in out["message"][:-1])
     assert "structure_status" not in out["message"].iloc[-1]

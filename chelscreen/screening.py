@@ -438,9 +438,9 @@ def one_thread(preload: bool = True):
     if preload:
         import scipy.optimize  # noqa: F401 - scipy's OpenBLAS (labeling fit)
         import sklearn.ensemble  # noqa: F401 - OpenMP (stability model)
-    from threadpoolctl import threadpool_limits
+    from chelscreen._parallel import thread_limits
 
-    return threadpool_limits(limits=1)
+    return thread_limits(1)
 
 
 def _single_threaded(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -470,13 +470,20 @@ def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
 def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     from chelscreen.rank import parent_key, score_pairs, why_sentence
 
-    if payload.get("labeling_model") is not None:
-        from chelscreen.radiolabeling import use_fitted_model
+    if payload.get("labeling_state") is not None:
+        from chelscreen.radiolabeling import use_handover
 
-        use_fitted_model(payload["labeling_model"])
+        use_handover(payload["labeling_state"])
+    if payload.get("calibration") is not None:
+        from chelscreen.rank import use_calibration
+
+        use_calibration(payload["calibration"])
     ligs = pd.DataFrame(payload["ligands"])
     nuclides: list[str] = list(payload["radionuclides"])
-    infos = [nuclide_info(n) for n in nuclides]
+    # the parent's nuclide_info of each radionuclide: a worker then never imports the decay
+    # data (radioactivedecay and sympy, ≈ 1.2 CPU-s per process) unless a library chelator
+    # needs its own daughter terms
+    infos = payload.get("nuclide_infos") or [nuclide_info(n) for n in nuclides]
     metals = list(dict.fromkeys(i["metal"] for i in infos))
     is_valid = ~ligs["status"].isin(["invalid", "error"])
     valid = ligs[is_valid].reset_index(drop=True)
@@ -915,14 +922,21 @@ def screen(
     try:
         shared: dict[str, Any] = {}
         if labeling and (executor == "dask" or resolve_n_jobs(n_jobs) > 1):
-            # the labeling model is selected and fitted once here, not once per worker
-            from chelscreen.radiolabeling import fitted_model
+            # the labeling model is selected and fitted (and its table read) once here, not
+            # once per worker
+            from chelscreen.radiolabeling import handover
 
             with one_thread():
-                shared["labeling_model"] = fitted_model()
+                shared["labeling_state"] = handover(nuclides)
+        if executor == "dask" or resolve_n_jobs(n_jobs) > 1:
+            # the structural model's calibration, once here (not once per worker)
+            from chelscreen.rank import calibration_handover
+
+            with one_thread():
+                shared["calibration"] = calibration_handover()
         payloads = _UnitPayloads(ligs, size, {
-            "job": job_hash, "radionuclides": nuclides, "labeling": labeling, **shared},
-            lib_names)
+            "job": job_hash, "radionuclides": nuclides, "labeling": labeling,
+            "nuclide_infos": [nuclide_info(n) for n in nuclides], **shared}, lib_names)
         run_units(_score_unit, payloads, store, executor=executor, n_jobs=n_jobs,
                   scheduler=scheduler, progress=progress,
                   **({"initializer": _warm_worker, "initargs": (payloads.warmup(),)}

@@ -196,6 +196,7 @@ def _daughter_terms(nuclide: str | None, chelator: str | None) -> dict[str, Any]
 def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
     from rdkit import Chem
 
+    from chelscreen.chem.descriptors import mol_of_smiles
     from chelscreen.rank import (
         count_donors,
         estimate_pkas,
@@ -205,7 +206,7 @@ def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
         topology,
     )
 
-    mol = Chem.MolFromSmiles(smiles)
+    mol = mol_of_smiles(smiles)  # shared with the descriptors and the stability model
     if mol is None:
         return {"_struct_error": f"RDKit cannot parse the standardized SMILES {smiles!r}"}
     feats: dict[str, Any] = {}

@@ -380,12 +380,12 @@ def ligand_feature_frame(smiles: list[str]) -> pd.DataFrame:
 
     Rows whose SMILES RDKit cannot parse are all-NaN.
     """
-    from rdkit import Chem
+    from chelscreen.chem.descriptors import mol_of_smiles
 
     uniq = list(dict.fromkeys(smiles))
     rows = []
     for smi in uniq:
-        mol = Chem.MolFromSmiles(smi)
+        mol = mol_of_smiles(smi)  # shared, read-only: its donor analysis and logP are reused
         rows.append(ligand_features(mol, smi) if mol is not None else {})
     df = pd.DataFrame(rows, index=pd.Index(uniq, name="smiles"))
     return df

@@ -468,6 +468,25 @@ def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
     return rl.drop(columns=[c for c in ("mol",) if c in rl.columns])
 
 
+def worker_handover(nuclides: list[str], labeling: bool = True) -> dict[str, Any]:
+    """What every work unit's payload carries from the process that starts a screen in other
+    processes, computed once there instead of once per worker (the same values by the same
+    code, so results are the same): each radionuclide's :func:`nuclide_info`, the structural
+    model's calibration (:func:`chelscreen.rank.calibration_handover`) and, with labeling, the
+    labeling model, table and half-lives (:func:`chelscreen.radiolabeling.handover`). A worker
+    then neither refits the models nor imports the decay data (radioactivedecay and sympy)."""
+    from chelscreen.rank import calibration_handover
+
+    with one_thread():
+        out: dict[str, Any] = {"nuclide_infos": [nuclide_info(n) for n in nuclides],
+                               "calibration": calibration_handover()}
+        if labeling:
+            from chelscreen.radiolabeling import handover
+
+            out["labeling_state"] = handover(nuclides)
+    return out
+
+
 def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     from chelscreen.rank import parent_key, score_pairs, why_sentence
 
@@ -921,23 +940,11 @@ def screen(
         "radionuclides": nuclides, "settings": settings,
     })
     try:
-        shared: dict[str, Any] = {}
-        if labeling and (executor == "dask" or resolve_n_jobs(n_jobs) > 1):
-            # the labeling model is selected and fitted (and its table read) once here, not
-            # once per worker
-            from chelscreen.radiolabeling import handover
-
-            with one_thread():
-                shared["labeling_state"] = handover(nuclides)
-        if executor == "dask" or resolve_n_jobs(n_jobs) > 1:
-            # the structural model's calibration, once here (not once per worker)
-            from chelscreen.rank import calibration_handover
-
-            with one_thread():
-                shared["calibration"] = calibration_handover()
+        shared = (worker_handover(nuclides, labeling)
+                  if executor == "dask" or resolve_n_jobs(n_jobs) > 1 else {})
         payloads = _UnitPayloads(ligs, size, {
-            "job": job_hash, "radionuclides": nuclides, "labeling": labeling,
-            "nuclide_infos": [nuclide_info(n) for n in nuclides], **shared}, lib_names)
+            "job": job_hash, "radionuclides": nuclides, "labeling": labeling, **shared},
+            lib_names)
         run_units(_score_unit, payloads, store, executor=executor, n_jobs=n_jobs,
                   scheduler=scheduler, progress=progress,
                   **({"initializer": _warm_worker, "initargs": (payloads.warmup(),)}

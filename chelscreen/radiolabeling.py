@@ -232,9 +232,18 @@ def parse_radionuclides(radionuclides: str | Iterable[str]) -> list[NuclideSpec]
     return [parse_nuclide(x) for x in items]
 
 
-@cache
 def half_life_s(nuclide: str) -> float:
     """Half-life in seconds (:func:`chelscreen.decay.decay_chain`, ICRP-107 data)."""
+    handed = _HANDED_HALF_LIVES.get(nuclide)
+    return handed if handed is not None else _chain_half_life_s(nuclide)
+
+
+#: half-lives handed over by the process that started a screen (:func:`use_handover`)
+_HANDED_HALF_LIVES: dict[str, float] = {}
+
+
+@cache
+def _chain_half_life_s(nuclide: str) -> float:
     from chelscreen.decay import decay_chain
 
     chain = decay_chain(nuclide)
@@ -287,7 +296,7 @@ def close_ions(element: str) -> dict[str, float]:
 
     me = ion_features(element)
     out: dict[str, float] = {}
-    for other in sorted(set(load_table()["element"])):
+    for other in sorted(set(_default_arrays().element)):  # the table's elements
         if other == element:
             continue
         f = ion_features(other)
@@ -665,14 +674,28 @@ def fit_model(df: pd.DataFrame, choice: dict[str, Any] | None = None) -> MildLab
 
 
 #: a model fitted by :func:`fitted_model` in the parent process of a screen, handed to its
-#: workers (:func:`use_fitted_model`) so that each worker does not select and refit it
+#: workers (:func:`use_handover`) so that each worker does not select and refit it
 _HANDED: list[MildLabelingModel] = []
 
 
-def use_fitted_model(model: MildLabelingModel) -> None:
-    """Use ``model``, the :func:`fitted_model` of another process of the same job (the fit is
-    deterministic, so the results are the same; it only saves ~5 CPU-s per worker)."""
-    _HANDED[:] = [model]
+def handover(radionuclides: Iterable[str]) -> dict[str, Any]:
+    """What a screen's workers need from this module, computed once by the parent: the
+    :func:`fitted_model`, the bundled table's arrays (:func:`_default_arrays`, ≈ 84 KB) and the
+    half-lives of ``radionuclides`` (names as given to :func:`labeling`). Pass it to
+    :func:`use_handover` in a worker."""
+    return {"model": fitted_model(), "table": _default_arrays(),
+            "half_lives": {n.nuclide: half_life_s(n.nuclide)
+                           for n in parse_radionuclides(list(radionuclides))}}
+
+
+def use_handover(state: dict[str, Any]) -> None:
+    """Use ``state``, the :func:`handover` of another process of the same job: the same values
+    by the same code (the fit is deterministic), so results are the same; a worker then does
+    not refit the model (≈ 5 CPU-s), read and parse the table, or import the decay data its
+    radionuclides' parsing and half-lives need (radioactivedecay and sympy, ≈ 1.3 CPU-s)."""
+    _HANDED[:] = [state["model"]]
+    _HANDED_TABLE[:] = [state["table"]]
+    _HANDED_HALF_LIVES.update(state["half_lives"])
 
 
 def fitted_model() -> MildLabelingModel:
@@ -886,8 +909,19 @@ def table_arrays(df: pd.DataFrame) -> _TableArrays:
     )
 
 
-@lru_cache(maxsize=1)
+#: the :func:`_default_arrays` of the process that started a screen (:func:`use_handover`)
+_HANDED_TABLE: list[_TableArrays] = []
+
+
 def _default_arrays() -> _TableArrays:
+    """:func:`table_arrays` of the bundled table (:func:`load_table`), once per process."""
+    if _HANDED_TABLE:
+        return _HANDED_TABLE[0]
+    return _bundled_arrays()
+
+
+@lru_cache(maxsize=1)
+def _bundled_arrays() -> _TableArrays:
     return table_arrays(load_table())
 
 

@@ -1045,9 +1045,29 @@ def structural_model() -> tuple[dict[str, float], float]:
     excl = frozenset(_OVERRIDE.get("exclude_keys", ()))
     if _OVERRIDE.get("evidence_table") is not None:
         coef, spread = _calibration.__wrapped__(excl)
+    elif not excl and _HANDED_CALIBRATION:
+        coef, spread = _HANDED_CALIBRATION[0]
     else:
         coef, spread = _calibration(excl)
     return dict(coef), float(spread)
+
+
+#: the bundled evidence table's :func:`_calibration` computed by the process that started a
+#: screen (:func:`use_calibration`)
+_HANDED_CALIBRATION: list[tuple[tuple[tuple[str, float], ...], float]] = []
+
+
+def calibration_handover() -> tuple[tuple[tuple[str, float], ...], float]:
+    """The calibration on the bundled evidence table (no override), for :func:`use_calibration`
+    in a screen's workers."""
+    return _calibration(frozenset())
+
+
+def use_calibration(value: tuple[tuple[tuple[str, float], ...], float]) -> None:
+    """Use ``value``, the :func:`calibration_handover` of another process of the same job (the
+    same fit of the same table): a worker then neither refits it (leave-one-core-out) nor
+    imports the decay data of the table's radionuclides (≈ 1.5 CPU-s each)."""
+    _HANDED_CALIBRATION[:] = [value]
 
 
 def evidence_features(tab: pd.DataFrame) -> pd.DataFrame:

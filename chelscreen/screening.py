@@ -196,6 +196,7 @@ def _daughter_terms(nuclide: str | None, chelator: str | None) -> dict[str, Any]
 def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
     from rdkit import Chem
 
+    from chelscreen.chem.descriptors import mol_of_smiles
     from chelscreen.rank import (
         count_donors,
         estimate_pkas,
@@ -205,7 +206,7 @@ def _ligand_structure(smiles: str, core: str | None = None) -> dict[str, Any]:
         topology,
     )
 
-    mol = Chem.MolFromSmiles(smiles)
+    mol = mol_of_smiles(smiles)  # shared with the descriptors and the stability model
     if mol is None:
         return {"_struct_error": f"RDKit cannot parse the standardized SMILES {smiles!r}"}
     feats: dict[str, Any] = {}
@@ -438,9 +439,9 @@ def one_thread(preload: bool = True):
     if preload:
         import scipy.optimize  # noqa: F401 - scipy's OpenBLAS (labeling fit)
         import sklearn.ensemble  # noqa: F401 - OpenMP (stability model)
-    from threadpoolctl import threadpool_limits
+    from chelscreen._parallel import thread_limits
 
-    return threadpool_limits(limits=1)
+    return thread_limits(1)
 
 
 def _single_threaded(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -467,16 +468,42 @@ def _read_block(valid: pd.DataFrame) -> pd.DataFrame:
     return rl.drop(columns=[c for c in ("mol",) if c in rl.columns])
 
 
+def worker_handover(nuclides: list[str], labeling: bool = True) -> dict[str, Any]:
+    """What every work unit's payload carries from the process that starts a screen in other
+    processes, computed once there instead of once per worker (the same values by the same
+    code, so results are the same): each radionuclide's :func:`nuclide_info`, the structural
+    model's calibration (:func:`chelscreen.rank.calibration_handover`) and, with labeling, the
+    labeling model, table and half-lives (:func:`chelscreen.radiolabeling.handover`). A worker
+    then neither refits the models nor imports the decay data (radioactivedecay and sympy)."""
+    from chelscreen.rank import calibration_handover
+
+    with one_thread():
+        out: dict[str, Any] = {"nuclide_infos": [nuclide_info(n) for n in nuclides],
+                               "calibration": calibration_handover()}
+        if labeling:
+            from chelscreen.radiolabeling import handover
+
+            out["labeling_state"] = handover(nuclides)
+    return out
+
+
 def _score_block(payload: dict[str, Any]) -> pd.DataFrame:
     from chelscreen.rank import parent_key, score_pairs, why_sentence
 
-    if payload.get("labeling_model") is not None:
-        from chelscreen.radiolabeling import use_fitted_model
+    if payload.get("labeling_state") is not None:
+        from chelscreen.radiolabeling import use_handover
 
-        use_fitted_model(payload["labeling_model"])
+        use_handover(payload["labeling_state"])
+    if payload.get("calibration") is not None:
+        from chelscreen.rank import use_calibration
+
+        use_calibration(payload["calibration"])
     ligs = pd.DataFrame(payload["ligands"])
     nuclides: list[str] = list(payload["radionuclides"])
-    infos = [nuclide_info(n) for n in nuclides]
+    # the parent's nuclide_info of each radionuclide: a worker then never imports the decay
+    # data (radioactivedecay and sympy, ≈ 1.2 CPU-s per process) unless a library chelator
+    # needs its own daughter terms
+    infos = payload.get("nuclide_infos") or [nuclide_info(n) for n in nuclides]
     metals = list(dict.fromkeys(i["metal"] for i in infos))
     is_valid = ~ligs["status"].isin(["invalid", "error"])
     valid = ligs[is_valid].reset_index(drop=True)
@@ -913,13 +940,8 @@ def screen(
         "radionuclides": nuclides, "settings": settings,
     })
     try:
-        shared: dict[str, Any] = {}
-        if labeling and (executor == "dask" or resolve_n_jobs(n_jobs) > 1):
-            # the labeling model is selected and fitted once here, not once per worker
-            from chelscreen.radiolabeling import fitted_model
-
-            with one_thread():
-                shared["labeling_model"] = fitted_model()
+        shared = (worker_handover(nuclides, labeling)
+                  if executor == "dask" or resolve_n_jobs(n_jobs) > 1 else {})
         payloads = _UnitPayloads(ligs, size, {
             "job": job_hash, "radionuclides": nuclides, "labeling": labeling, **shared},
             lib_names)

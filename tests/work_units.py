@@ -42,3 +42,14 @@ def warmed_unit(payload: dict) -> tuple:
     import os
 
     return WARMED.get("value"), WARMED.get("pid"), os.getpid()
+
+
+def warm_and_list_decay_modules(payload: dict) -> tuple[bool, bool]:
+    """Warm this (fresh) process as a screen's worker with ``payload``, then say whether the
+    decay data's packages (radioactivedecay, sympy) were imported."""
+    import sys
+
+    from chelscreen.screening import _warm_worker
+
+    _warm_worker(payload)
+    return "radioactivedecay" in sys.modules, "sympy" in sys.modules

@@ -902,9 +902,9 @@ def _fit_safe(est, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | Non
 
 
 def _threads(n_jobs):
-    from threadpoolctl import threadpool_limits
+    from chelscreen._parallel import thread_limits
 
-    return threadpool_limits(limits=n_jobs, user_api="openmp")
+    return thread_limits(n_jobs, user_api="openmp")
 
 
 def _ionic(X: pd.DataFrame) -> np.ndarray:

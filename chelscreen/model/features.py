@@ -380,12 +380,12 @@ def ligand_feature_frame(smiles: list[str]) -> pd.DataFrame:
 
     Rows whose SMILES RDKit cannot parse are all-NaN.
     """
-    from rdkit import Chem
+    from chelscreen.chem.descriptors import mol_of_smiles
 
     uniq = list(dict.fromkeys(smiles))
     rows = []
     for smi in uniq:
-        mol = Chem.MolFromSmiles(smi)
+        mol = mol_of_smiles(smi)  # shared, read-only: its donor analysis and logP are reused
         rows.append(ligand_features(mol, smi) if mol is not None else {})
     df = pd.DataFrame(rows, index=pd.Index(uniq, name="smiles"))
     return df
@@ -579,7 +579,9 @@ def pair_features(
     """
     lig = lig.reset_index(drop=True)
     ion = ion.reset_index(drop=True)
-    X = pd.concat([lig, ion], axis=1)
+    # the added columns are collected first and joined once (a pandas column insert each
+    # cost ~0.3 ms: ~40 per call)
+    X: dict[str, np.ndarray] = {}
     z = ion["charge"].to_numpy(float)
     r = ion["r_ionic_cn8_pm"].fillna(ion["r_ionic_cn6_pm"]).to_numpy(float)
     zl = lig["charge_full_deprot"].to_numpy(float)
@@ -642,5 +644,8 @@ def pair_features(
         X["mref_glycine_x_N"] = mref["mref_glycine"].to_numpy(float) * lig["n_N"].to_numpy(float)
         if "pred_logKH_sum" in lig:
             X["basicity_x_aff"] = bas * aff
-            X["basicity_x_edta"] = bas * X["mref_edta"].to_numpy(float) / 40.0
-    return X
+            X["basicity_x_edta"] = bas * X["mref_edta"] / 40.0
+    base = pd.concat([lig, ion], axis=1)
+    for c in [c for c in X if c in base.columns]:  # a name already there is replaced in place
+        base[c] = X.pop(c)
+    return pd.concat([base, pd.DataFrame(X)], axis=1) if X else base

@@ -211,3 +211,16 @@ def test_ion_is_frozen_dataclass():
     assert isinstance(ion, Ion)
     with pytest.raises(AttributeError):
         ion.charge = 2  # type: ignore[misc]
+
+
+def test_a_canonical_bundled_nuclide_is_read_as_radioactivedecay_reads_it():
+    # _split_nuclide returns a canonical bundled name ('Ac-225', 'Tc-99m') without importing
+    # radioactivedecay; that shortcut holds only while radioactivedecay reads it unchanged
+    from radioactivedecay.utils import parse_nuclide_str
+
+    from chelscreen.metals import _bundled_nuclides, _split_nuclide
+
+    for name in sorted(_bundled_nuclides()):
+        assert parse_nuclide_str(name) == name
+        assert _split_nuclide(name) == (name, "")
+        assert _split_nuclide(f"[{name}]") == (name, "")

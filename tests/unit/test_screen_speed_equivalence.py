@@ -131,3 +131,66 @@ def test_report_records_of_parts_equal_each_parts_records():
         len(x) == len(y) and all(_same(r, s) for r, s in zip(x, y))
         for x, y in zip(got, [p.to_dict("records") for p in parts]))
     assert _records_of([df.iloc[[]]]) == [[]]
+
+
+def test_shared_mol_gives_the_features_of_a_fresh_parse():
+    """One read-only Mol per SMILES (chem.descriptors.mol_of_smiles) is shared by the chem
+    descriptors, the stability model's ligand features and the structure terms; each gives
+    what it gives on a Mol of its own, in either order of the callers."""
+    from rdkit import Chem
+
+    from chelscreen.chem import descriptors as desc
+    from chelscreen.model import features as mf
+    from chelscreen.screening import _ligand_structure
+
+    smi = _smiles(30)
+    desc.mol_of_smiles.cache_clear()
+    desc.ligand_features_of_smiles.cache_clear()
+    frame = mf.ligand_feature_frame(smi)  # the model first: it fills the shared Mols' caches
+    for s in smi:
+        mol = desc.mol_of_smiles(s)
+        assert mol is desc.mol_of_smiles(s)
+        assert desc.ligand_features_of_smiles(s) == desc.ligand_features(Chem.MolFromSmiles(s))
+        fresh = mf.ligand_features(Chem.MolFromSmiles(s), s)
+        row = frame.loc[s]
+        assert all(row[k] == v or (v != v and row[k] != row[k]) for k, v in fresh.items())
+        assert hasattr(mol, "_chelscreen_unit")  # the donor analysis is held for all callers
+    desc.mol_of_smiles.cache_clear()
+    desc.ligand_features_of_smiles.cache_clear()
+    before = [_ligand_structure(s) for s in smi]  # now the structure terms first
+    again = mf.ligand_feature_frame(smi)
+    pd.testing.assert_frame_equal(frame, again)
+    desc.mol_of_smiles.cache_clear()
+    assert [_ligand_structure(s) for s in smi] == before
+
+
+def test_thread_limits_reuses_one_controller_until_a_module_is_imported():
+    import sys
+    import types
+
+    import sklearn.ensemble  # noqa: F401 - an OpenMP runtime to limit
+    from threadpoolctl import threadpool_info
+
+    from chelscreen import _parallel
+
+    def openmp_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
+
+    start = openmp_threads()
+    assert start
+    with _parallel.thread_limits(2):  # a known setting to come back to (OMP_NUM_THREADS=1)
+        assert set(openmp_threads()) == {2}
+        first = _parallel._CONTROLLER[1]
+        with _parallel.thread_limits(1, user_api="openmp"):
+            assert set(openmp_threads()) == {1}
+        assert set(openmp_threads()) == {2}
+        assert _parallel._CONTROLLER[1] is first  # nothing imported since: the same controller
+        sys.modules["chelscreen_test_new_module"] = types.ModuleType("chelscreen_test_new_module")
+        try:
+            with _parallel.thread_limits(1):
+                assert set(openmp_threads()) == {1}
+            assert _parallel._CONTROLLER[1] is not first  # an import: libraries looked up again
+        finally:
+            del sys.modules["chelscreen_test_new_module"]
+        assert set(openmp_threads()) == {2}
+    assert openmp_threads() == start

@@ -42,3 +42,22 @@ def test_warmup_payload_is_the_first_valid_chelator():
 def test_warm_worker_never_raises():
     # a payload the unit cannot score: the warm-up logs and returns (the units report errors)
     assert _warm_worker({"ligands": {"smiles": ["C"]}, "radionuclides": ["Lu-177"]}) is None
+
+
+def test_a_worker_with_the_parents_handover_imports_no_decay_data():
+    # the parent computes what every worker used to compute for itself (models, tables,
+    # half-lives, calibration); a fresh worker process then never imports radioactivedecay
+    # and sympy (≈ 1.3 CPU-s each), and its units give the same rows (tests/reliability)
+    import multiprocessing
+
+    from chelscreen.screening import _read_input, worker_handover
+    from tests.work_units import warm_and_list_decay_modules
+
+    nuclides = ["Ac-225", "Lu-177", "Ga-68"]
+    ligs = _read_input(["OC(=O)CN1CCN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CC1"], 1)
+    payload = _UnitPayloads(ligs, 1, {"job": "j", "radionuclides": nuclides, "labeling": True,
+                                      **worker_handover(nuclides)}, set()).warmup()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        rd_loaded, sympy_loaded = pool.apply(warm_and_list_decay_modules, (payload,))
+    assert not rd_loaded and not sympy_loaded

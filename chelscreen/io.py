@@ -48,6 +48,7 @@ import pandas as pd
 from rdkit import Chem, rdBase
 
 from chelscreen._parallel import map_chunks, resolve_n_jobs
+from chelscreen.chem.donors import analyse
 from chelscreen.chem.standardize import _standardize
 from chelscreen.errors import InputFileError, InvalidStructureError
 
@@ -149,8 +150,11 @@ def _norm_name(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
 def _loose_name(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", _norm_name(text))
+    return _NOT_ALNUM.sub("", _norm_name(text))
 
 
 @lru_cache(maxsize=4)
@@ -876,8 +880,6 @@ def _few_donors_note(mol: Chem.Mol, key: str = "") -> str:
     finder has already perceived them, and ``describe``'s features reuse them (one donor
     perception per plain chelator, not two).
     """
-    from chelscreen.chem.donors import analyse
-
     n = _DONOR_COUNTS.get(key) if key else None
     if n is None:
         try:

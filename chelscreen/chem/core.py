@@ -256,8 +256,9 @@ def _largest_piece_bound(mol: Chem.Mol, unit: Any) -> int:
     if sub is None:
         sub = dd.take(idx, 1)
     # atoms on shortest paths between unit donors <= 4 bonds apart (chelate-ring backbones);
-    # a donor paired with itself adds only its own atom, which is kept anyway
-    pi, pj = (sub <= 4).nonzero()
+    # each pair once (the matrix is symmetric); a donor paired with itself would add only its
+    # own atom, which is kept anyway (a donor atom lies in its group's atoms)
+    pi, pj = np.triu(sub <= 4, 1).nonzero()
     on_path = (dd[pi] + dd[pj] == sub[pi, pj][:, None]).any(0)
     kept.update(on_path.nonzero()[0].tolist())
     _close_small_rings(kept, rings)

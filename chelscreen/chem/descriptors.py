@@ -491,11 +491,18 @@ def ligand_features_of_smiles(smiles: str) -> dict[str, Any] | None:
         return None
     return ligand_features(mol)
 
+
 def _features_from_smiles(smiles: str) -> tuple[dict[str, Any] | None, str]:
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
+    """Features of a SMILES (a conjugate's core), from the shared per-SMILES memo
+    :func:`ligand_features_of_smiles`: conjugates of one chelator (DOTA-peptides) share their
+    core, which is then parsed and described once (the dict is shared: read-only)."""
+    try:
+        feats = ligand_features_of_smiles(smiles)
+    except Exception as exc:  # keep the row, report why (a failure is not memoized)
+        return None, f"feature computation failed: {exc}"
+    if feats is None:
         return None, f"could not parse the core SMILES {smiles!r}"
-    return _features_from_mol(mol)
+    return feats, ""
 
 
 def _features_from_mol(mol: Chem.Mol) -> tuple[dict[str, Any] | None, str]:

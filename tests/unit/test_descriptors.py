@@ -267,3 +267,30 @@ def test_describe_serial_chunks_equal_one_pass(tmp_path, test_data):
     pd.testing.assert_frame_equal(chunked, one_pass)
     assert chunked.loc[0, "status"] == "warning" and "duplicate id 'DUP'" in chunked.loc[
         224, "message"]
+
+
+def test_conjugates_sharing_a_core_describe_it_once(monkeypatch):
+    """Two DOTA-peptide conjugates with the same chelating core: the core is parsed and its
+    features computed once (the per-SMILES memo), and both rows carry those features."""
+    from chelscreen.chem import descriptors
+
+    peptides = ["NC(Cc2ccccc2)C(=O)NCC(=O)NC(CCCCN)C(=O)NC(CO)C(O)=O",
+                "NC(CCO)C(=O)NCC(=O)NC(CCCCN)C(=O)NC(Cc2ccc(O)cc2)C(O)=O"]
+    conjugates = [f"OC(=O)CN1CCN(CC(O)=O)CCN(CC(=O){p})CCN(CC(O)=O)CC1" for p in peptides]
+    calls: list[str] = []
+    original = descriptors.ligand_features
+
+    def counting(mol):
+        calls.append(Chem.MolToSmiles(mol))
+        return original(mol)
+
+    descriptors.ligand_features_of_smiles.cache_clear()
+    monkeypatch.setattr(descriptors, "ligand_features", counting)
+    df = describe(conjugates)
+    assert df["is_conjugate"].tolist() == [True, True]
+    core = df.loc[0, "core_smiles"]
+    assert df.loc[1, "core_smiles"] == core and core not in conjugates
+    assert calls == [core]
+    expected = original(Chem.MolFromSmiles(core))
+    for c in FEATURE_COLUMNS:
+        assert df.loc[0, c] == df.loc[1, c] == expected[c]

@@ -105,6 +105,18 @@ EXPERIMENTS: dict[str, dict] = {
     "blend 0.75": {"linear_base": True, "monotone": True, "max_iter": 600,
                    "learning_rate": 0.06, "recalibration": "blend0.75"},
 }
+# round of 2026-12-04: robust loss, donor-type x ion interactions, leaf size
+_SHIP = {"linear_base": True, "monotone": True, "max_iter": 600, "learning_rate": 0.06}
+EXPERIMENTS.update({
+    "absolute loss": {**_SHIP, "loss": "absolute_error"},
+    "extra interactions": {**_SHIP, "extra_interactions": True},
+    "extra interactions linear": {**_SHIP, "extra_interactions": "linear"},
+    "leaf 20": {**_SHIP, "min_samples_leaf": 20},
+    "leaf 4": {**_SHIP, "min_samples_leaf": 4},
+    "neighbours": {**_SHIP, "neighbours": True},
+    "neighbours linear": {**_SHIP, "neighbours": "linear"},
+    "extra linear + neighbours": {**_SHIP, "extra_interactions": "linear", "neighbours": True},
+})
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 
 
@@ -154,6 +166,7 @@ def baseline_matrix(smiles: np.ndarray, metal: np.ndarray, ionic: np.ndarray) ->
 #: code whose change must invalidate the cached ligand features and fold results
 CODE_FILES = ("chelscreen/model/features.py", "chelscreen/model/estimator.py",
               "chelscreen/model/transfer.py", "chelscreen/model/domain.py",
+              "chelscreen/model/neighbours.py",
               "chelscreen/chem/donors.py", "chelscreen/chem/descriptors.py",
               "chelscreen/chem/standardize.py")
 

@@ -192,8 +192,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         (:mod:`chelscreen.model.neighbours`; ``"linear"``: ``nn_logK_x_sim`` and ``nn_sim``
         also in the linear base). Both off by default: with ``extra_interactions="linear"``
         and ``neighbours=True`` the inner skeleton-grouped hold-outs of outer folds 1, 3 and
-        5 had lower MAE and RMSE, but the outer folds did not (MAE 1.133 vs 1.128, RMSE
-        1.719 vs 1.740, one-anchor 0.894 vs 0.860; models/stability/EXPERIMENTS.md,
+        5 had lower MAE and RMSE; on the outer folds MAE barely moved (1.133 vs 1.128, RMSE
+        1.719 vs 1.740, one-anchor 0.894 vs 0.860; with the fixed inner split 1.127 vs 1.129,
+        1.711 vs 1.743, one-anchor 0.893 vs 0.857; models/stability/EXPERIMENTS.md,
         2026-12-04).
     n_jobs : int or None
         OpenMP threads for the boosting models (None = library default). On a busy shared

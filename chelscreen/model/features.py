@@ -553,9 +553,16 @@ def metal_reference_frame(table: dict, metal: np.ndarray) -> pd.DataFrame:
     })
 
 
+#: donor-type × ion interaction terms of :func:`pair_features` ``extra``
+EXTRA_INTERACTIONS = [
+    "carbox_x_z2r", "phenolate_x_z2r", "amine_x_hard", "amine_x_en", "pyr_x_en", "soft_x_pol",
+    "anionic_x_z", "donors_x_z", "chelates_x_z", "hardfrac_x_z2r", "softfrac_x_en",
+]
+
+
 def pair_features(
     lig: pd.DataFrame, ion: pd.DataFrame, ionic_strength: np.ndarray,
-    mref: pd.DataFrame | None = None, *, saturate: bool = False,
+    mref: pd.DataFrame | None = None, *, saturate: bool = False, extra: bool = False,
 ) -> pd.DataFrame:
     """Combine row-aligned ligand and ion feature frames and add interaction terms.
 
@@ -576,6 +583,10 @@ def pair_features(
         decadentate ligand must not gain affinity × 10 donors, or the basicity of all ten,
         with a six- or seven-coordinate ion (Ga³⁺ was predicted up to 11 units above the
         measured value for octa-/decadentate ligands).
+    extra : bool
+        Add :data:`EXTRA_INTERACTIONS`: each donor type × the ion property that sets its
+        bond strength (anionic O × charge density, amine N × hardness and electronegativity,
+        soft S/P × polarizability, anionic groups and chelate rings × charge).
     """
     lig = lig.reset_index(drop=True)
     ion = ion.reset_index(drop=True)
@@ -615,6 +626,22 @@ def pair_features(
     X["hydrox_x_z2r"] = (lig["n_hydroxamate_O"] + lig["n_hopo_O"] + lig["n_catechol_O"]
                          ).to_numpy(float) * z2r
     X["pyr_x_ie"] = lig["n_pyridine_N"].to_numpy(float) * ion["ie_last_eV"].to_numpy(float)
+    if extra:
+        hard = ion["hardness_eV"].to_numpy(float)
+        en = ion["en_pauling"].to_numpy(float)
+        pol = ion["dipole_polarizability"].to_numpy(float)
+        f = {c: lig[c].to_numpy(float) for c in lig.columns}
+        X["carbox_x_z2r"] = f["n_carboxylate_O"] * z2r
+        X["phenolate_x_z2r"] = f["n_phenolate_O"] * z2r
+        X["amine_x_hard"] = f["n_amine_N"] * hard
+        X["amine_x_en"] = f["n_amine_N"] * en
+        X["pyr_x_en"] = f["n_pyridine_N"] * en
+        X["soft_x_pol"] = (f["n_S"] + f["n_phosphine_P"]) * pol / 100.0
+        X["anionic_x_z"] = f["cu_n_anionic_donor_groups"] * z
+        X["donors_x_z"] = nd * z
+        X["chelates_x_z"] = (f["n_chelate5"] + f["n_chelate6"]) * z
+        X["hardfrac_x_z2r"] = f["cu_hard_donor_frac"] * z2r
+        X["softfrac_x_en"] = f["cu_soft_donor_frac"] * en
     if "pred_logKH_sum" in lig:
         # linear-free-energy terms: log K_ML grows with the ligand's total basicity, with a
         # slope set by the metal's charge density and measured affinity

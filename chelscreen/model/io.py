@@ -110,6 +110,8 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
         "oof_abs_error": getattr(model, "oof_abs_error_", None),
         "ions": json.loads(model.ions_.to_json(orient="records")),
         "train_smiles": [str(s) for s in model.train_smiles_],
+        "neighbour_pool": (model.neighbour_pool_.to_state()
+                           if getattr(model, "neighbour_pool_", None) is not None else None),
         "sklearn_version": sklearn.__version__,
     }
     (d / STATE_FILE).write_text(json.dumps(state, indent=0, allow_nan=True))
@@ -257,6 +259,13 @@ def load(path=None):
     model.set_ion_tables()
     model.train_smiles_ = np.array(state["train_smiles"], dtype=object)
     model.train_fps_ = fps
+    model.neighbour_pool_ = None
+    if state.get("neighbour_pool"):
+        from chelscreen.model.domain import array_to_fps
+        from chelscreen.model.neighbours import NeighbourPool
+
+        model.neighbour_pool_ = NeighbourPool.from_state(state["neighbour_pool"],
+                                                         array_to_fps(fps))
     model.n_features_in_ = len(model.feature_names_)
     model._fps_cache = None
     model.card_ = card

@@ -553,3 +553,23 @@ def test_committed_table_cyanide_rows_are_cyanide(repo_root):
     t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
     names = set(t.loc[t["smiles"] == "C#N", "ligand_name"])
     assert names and all("cyanide" in n.lower() for n in names), names
+
+
+def test_extra_interactions_pair_each_donor_type_with_its_ion_property():
+    """``extra=True`` adds the donor-type x ion terms: carboxylate O x charge density, amine N
+    x hardness, soft S x polarizability, anionic groups x charge. EDTA with Ga3+ and with Ca2+:
+    the hard small trivalent ion gets the larger carboxylate term, the soft-donor term is zero
+    for a ligand without S/P, and the anionic-group term scales with the ion charge."""
+    lig = features.ligand_feature_frame([EDTA, EDTA]).reset_index(drop=True)
+    ions = pd.read_csv(Path(__file__).resolve().parents[2] / "models/stability/ions.csv")
+    ion = features.ion_feature_frame(ions).loc[["Ga3+", "Ca2+"]].reset_index(drop=True)
+    plain = features.pair_features(lig, ion, np.array([0.1, 0.1]))
+    X = features.pair_features(lig, ion, np.array([0.1, 0.1]), extra=True)
+    assert not set(features.EXTRA_INTERACTIONS) & set(plain.columns)
+    assert set(features.EXTRA_INTERACTIONS) <= set(X.columns)
+    assert X["carbox_x_z2r"].tolist() == pytest.approx(
+        (4 * ion["z2_over_r"]).tolist())
+    assert X["carbox_x_z2r"].iloc[0] > X["carbox_x_z2r"].iloc[1]
+    assert X["amine_x_hard"].tolist() == pytest.approx((2 * ion["hardness_eV"]).tolist())
+    assert (X["soft_x_pol"] == 0).all()
+    assert X["anionic_x_z"].iloc[0] / X["anionic_x_z"].iloc[1] == pytest.approx(3 / 2)

@@ -196,6 +196,10 @@ _ACID_O = "[OX2H1,OX1-]"
 _RULES_SRC: list[tuple[str, str, tuple[int, ...], str]] = [
     # 1,2-HOPO: O=c1ccccn1O (cyclic aromatic hydroxamate)
     ("hopo_O", f"[OX1]=[#6;R1;r6]@[#7;R1;r6]-{_ACID_O}", (0, 3), "1,2"),
+    # the same 1,2-HOPO drawn as its tautomer 2-hydroxypyridine N-oxide ([O-][n+]1ccccc1O):
+    # NIST lists 1,2-HOPO under both drawings; without this rule the N-oxide one was read as
+    # an N-oxide plus a phenolate
+    ("hopo_O", f"[OX1-]-[#7+;R1;r6]@[#6;R1;r6]-{_ACID_O}", (0, 3), "1,2"),
     # 3,2-HOPO: O=c1n(R)cccc1O
     ("hopo_O", f"[OX1]=[#6;R1;r6](@[#7;r6])@[#6;R1;r6]-{_ACID_O}", (0, 4), "3,2"),
     # 3,4-HOPO: O=c1ccn(R)cc1O - the ring N para to the oxo C (a real pyridinone ring)
@@ -260,11 +264,14 @@ _RULES = _compile()
 #: cheap pre-checks (one substructure test each) that a rule's own SMARTS implies: a rule whose
 #: pre-check fails cannot match and is skipped (same donors, fewer searches). Each gate is a
 #: necessary condition read off the rule's SMARTS: e.g. every HOPO pattern starts with an
-#: exocyclic ``[OX1]=`` on a ring carbon, every hydroxamate has an N-OH.
+#: exocyclic ``[OX1]=`` on a ring carbon or an ``[OX1-]`` on a ring N+, every hydroxamate has an
+#: N-OH.
 _GATE_SMARTS = {
     "aromatic": "a",
     "charged": "[!+0]",
-    "ring_carbonyl": "[OX1]=[#6;R1]",
+    # every HOPO pattern has an exocyclic [OX1]= on a ring carbon, or (the N-oxide drawing of
+    # 1,2-HOPO) an [OX1-] on a ring N+
+    "ring_carbonyl": "[$([OX1]=[#6;R1]),$([OX1-]-[#7+;R1])]",
     "n_oh": f"[NX3]-{_ACID_O}",
     "ether_o": "[OX2;H0;!a]",
     "n_aryl": "[NX3,NX4+]-a",

@@ -82,11 +82,13 @@ def test_hydroxamate_gives_two_donors_in_one_group():
 
 @pytest.mark.parametrize("smiles,subtype", [
     ("O=c1ccccn1O", "1,2"),          # 1-hydroxy-2-pyridinone
+    ("[O-][n+]1ccccc1O", "1,2"),     # the same, drawn as 2-hydroxypyridine N-oxide (NIST has both)
+    ("CNC(=O)c1cccc(O)[n+]1[O-]", "1,2"),  # a 1,2-HOPO-6-carboxamide unit, N-oxide drawing
     ("Cn1cccc(O)c1=O", "3,2"),       # 3-hydroxy-1-methyl-2-pyridinone
     ("Cc1c(O)c(=O)ccn1C", "3,4"),    # deferiprone
 ])
 def test_hopo_isomers(smiles, subtype):
-    donors = perceive_donors(Chem.MolFromSmiles(smiles))
+    donors = [d for d in perceive_donors(Chem.MolFromSmiles(smiles)) if d.donor_type != "amide_O"]
     assert [d.donor_type for d in donors] == ["hopo_O", "hopo_O"]
     assert {d.subtype for d in donors} == {subtype}
 

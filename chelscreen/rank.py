@@ -631,7 +631,7 @@ _HANDLES = ("handle_ncs", "handle_nhs", "handle_maleimide")
 def strip_handle(smiles: str) -> str:
     """The chelator without its conjugation handle (``""`` when it carries none).
 
-    The handle (:data:`_HANDLE_SMARTS`) is removed with the whole donor-free side chain that
+    The handle (:data:`_HANDLES`) is removed with the whole donor-free side chain that
     carries it, cut at the acyclic single bond closest to the chelator: the largest fragment
     that holds every handle atom and no other N, O, S or P (p-SCN-Bn-NOTA → NOTA; the
     cyclohexane of CHX-A''-DTPA is part of the chelator and stays). Nothing is removed when no
@@ -639,7 +639,9 @@ def strip_handle(smiles: str) -> str:
     """
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(smiles) if smiles else None
+    from chelscreen.chem.descriptors import mol_of_smiles
+
+    mol = mol_of_smiles(smiles) if smiles else None  # shared, read-only (edited as a copy)
     if mol is None:
         return ""
     handle: set[int] = set()
@@ -654,15 +656,11 @@ def strip_handle(smiles: str) -> str:
     for bond in mol.GetBonds():
         if bond.IsInRing() or bond.GetBondType() != Chem.BondType.SINGLE:
             continue
+        # the two sides of the acyclic bond (RDKit cuts it; atom indices are kept)
+        frags = Chem.GetMolFrags(Chem.FragmentOnBonds(mol, [bond.GetIdx()], addDummies=False))
         for start, stop in ((bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()),
                             (bond.GetEndAtomIdx(), bond.GetBeginAtomIdx())):
-            side, todo = {start}, [start]
-            while todo:  # the atoms on ``start``'s side of the bond
-                for nb in mol.GetAtomWithIdx(todo.pop()).GetNeighbors():
-                    j = nb.GetIdx()
-                    if j != stop and j not in side:
-                        side.add(j)
-                        todo.append(j)
+            side = set(next(f for f in frags if start in f))  # ``start``'s side of the bond
             if handle <= side and not (side & hetero) - handle and len(side) > len(best) \
                     and len(side) < mol.GetNumAtoms() / 2:
                 best, anchor = side, stop

@@ -400,7 +400,7 @@ def parse_nuclide(text: str) -> str:
 
 
 _RE_BRACKET = re.compile(r"\[\s*([^\]]+?)\s*\]\s*(.*)")
-_RE_CANONICAL = re.compile(r"[A-Z][a-z]?-[1-9]\d*(m\d?)?")
+_RE_CANONICAL = re.compile(r"([A-Z][a-z]?)-([1-9]\d*)(m\d?)?")
 _RE_CHARGE_TAIL = re.compile(r"(.*?[A-Za-z0-9])\s*(\d?\+|\+\d|\(\s*[IVX]+\s*\))")
 
 
@@ -427,10 +427,9 @@ def _split_nuclide(text: str) -> tuple[str, str] | None:
         return None
     # a canonical name of a bundled nuclide ('Ac-225', 'Tc-99m') is its own reading: the
     # parser below returns it unchanged, so a screen's workers need not import it
-    if _RE_CANONICAL.fullmatch(text) and text in _bundled_nuclides():
-        sym, mass_iso = text.split("-", 1)
-        mm = re.fullmatch(r"(\d+)(m\d?)?", mass_iso)
-        return _nuclide(sym, mm.group(1), mm.group(2), original), rest
+    canonical = _RE_CANONICAL.fullmatch(text)
+    if canonical and text in _bundled_nuclides():
+        return _nuclide(*canonical.groups(), original), rest
     # imported only for a nuclide text: radioactivedecay imports sympy (~1 CPU-s), which an
     # ion such as 'Ac3+' or a plain 'Lu' never needs
     from radioactivedecay.utils import parse_nuclide_str

@@ -1009,8 +1009,7 @@ def hfe_tradeoff(ion: str, df: pd.DataFrame, struct: pd.DataFrame) -> list[str]:
             lines.append(f"{r.model:34s} C4 {r.c4_kcal_A4:5.0f}: HFE {r.hfe_sim_kcal:7.1f} "
                          f"({'within' if ok_h else 'outside'}); no structure run stored")
             continue
-        ok_r = abs(rc[0] - ref_r) <= DIST_TOL_A
-        ok_cn = abs(rc[1] - ref_cn) <= max(1.0, cn_unc)
+        ok_r, ok_cn = verdict(ion, *rc)
         n_all += ok_r and ok_cn and ok_h
         miss = [k for k, ok in (("M-O", ok_r), ("CN", ok_cn), ("HFE", ok_h)) if not ok]
         lines.append(f"{r.model:34s} C4 {r.c4_kcal_A4:5.0f}: M-O {rc[0]:.3f}, CN {rc[1]:.2f}, "

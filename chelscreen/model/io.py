@@ -103,6 +103,7 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
         "conformal_q_group": getattr(model, "conformal_q_group_", {}),
         "linear_base": getattr(model, "linear_", None),
         "calibration_map": getattr(model, "calibration_map_", None),
+        "calibration_map_group": getattr(model, "calibration_map_group_", {}) or {},
         "anchor_kernel": getattr(model, "anchor_kernel_", None),
         "analogue_sd": getattr(model, "analogue_sd_", {}),
         "analogue_extrapolation_sd": float(getattr(model, "analogue_extrapolation_sd_", 0.0)),
@@ -249,6 +250,7 @@ def load(path=None):
                                 for k, v in (state.get("conformal_q_group") or {}).items()}
     model.linear_ = state.get("linear_base")
     model.calibration_map_ = state.get("calibration_map")
+    model.calibration_map_group_ = dict(state.get("calibration_map_group") or {})
     model.anchor_kernel_ = state.get("anchor_kernel")
     model.analogue_sd_ = {str(k): float(v) for k, v in (state.get("analogue_sd") or {}).items()}
     model.analogue_extrapolation_sd_ = float(state.get("analogue_extrapolation_sd") or 0.0)

@@ -427,7 +427,9 @@ def choose_platform(n_particles: int, platform: str | None = None) -> Any:
             if fast in names:
                 try:
                     p = mm.Platform.getPlatformByName(fast)
-                    ctx = mm.Context(mm.System(), mm.VerletIntegrator(0.001), p)
+                    probe = mm.System()  # OpenMM refuses a Context for a System with no
+                    probe.addParticle(1.0)  # particles, which made this probe always fail
+                    ctx = mm.Context(probe, mm.VerletIntegrator(0.001), p)
                     del ctx
                     chosen = p
                     break

@@ -121,6 +121,7 @@ EXPERIMENTS.update({
     "group maps 500": {**_SHIP, "recalibration_group_rows": 500},
     # target transform: the target stretched above log K 10 (t = y + s(y - 10)+) for the fits
     "stretch 0.5": {**_SHIP, "target_stretch": 0.5},
+    "stretch 0.2": {**_SHIP, "target_stretch": 0.2},
 })
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 #: how the inner hold-out is drawn (part of the fold-cache key). The unshuffled GroupKFold(4)

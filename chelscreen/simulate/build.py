@@ -21,6 +21,7 @@ Route (see ``docs``/module docstrings of :mod:`chelscreen.simulate`):
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -391,6 +392,30 @@ def _initial_metal(pos: np.ndarray, donor_pos: np.ndarray, clearance: float = 2.
 
 
 SMALL_SYSTEM = 1000  # particles; below this one CPU thread is the efficient choice
+FAST_PLATFORMS = ("CUDA", "OpenCL")  # preferred, in this order, when present and usable
+
+
+@functools.cache
+def platform_usable(name: str) -> bool:
+    """Whether a Context can be made on OpenMM platform ``name`` (probed once per process).
+
+    The probe system has one particle: OpenMM refuses a Context for a System with none ("Cannot
+    create a Context for a System with no particles"), so an empty probe would reject every
+    platform, and a GPU that is present would never be chosen. A platform whose probe raises
+    (a driver or plugin fault) is unusable and the caller falls back to the CPU.
+    """
+    import openmm as mm
+
+    try:
+        plat = mm.Platform.getPlatformByName(name)
+        system = mm.System()
+        system.addParticle(1.0)
+        ctx = mm.Context(system, mm.VerletIntegrator(0.001), plat)
+        del ctx
+    except Exception as exc:  # noqa: BLE001 - any failure means: do not use this platform
+        logger.info("OpenMM platform %s not usable here: %s", name, exc)
+        return False
+    return True
 
 
 def choose_platform(n_particles: int, platform: str | None = None) -> Any:
@@ -414,16 +439,10 @@ def choose_platform(n_particles: int, platform: str | None = None) -> Any:
         chosen = mm.Platform.getPlatformByName(platform)
     else:
         chosen = None
-        for fast in ("CUDA", "OpenCL"):
-            if fast in names:
-                try:
-                    p = mm.Platform.getPlatformByName(fast)
-                    ctx = mm.Context(mm.System(), mm.VerletIntegrator(0.001), p)
-                    del ctx
-                    chosen = p
-                    break
-                except Exception:  # noqa: BLE001 - a broken GPU platform falls back to CPU
-                    continue
+        for fast in FAST_PLATFORMS:
+            if fast in names and platform_usable(fast):
+                chosen = mm.Platform.getPlatformByName(fast)
+                break
         if chosen is None:
             chosen = mm.Platform.getPlatformByName("CPU" if "CPU" in names else "Reference")
     if chosen.getName() == "CPU":

@@ -850,7 +850,12 @@ HFE_REF_NOTES = {
 # sim helper on top of the ~20 of the earlier search; 2026-12-04, ~30 more: Marcus 1991 by title,
 # ion names and table wording; the Li/Merz M(II) papers and their table pages; the AmberTools /
 # ParmEd / pyMSMT sources, which hold parameters and fitting code but no target table; ion-specific
-# Pb2+, Ga3+, Sc3+, Ra2+, Ac3+ HFE papers): printed, never a number
+# Pb2+, Ga3+, Sc3+, Ra2+, Ac3+ HFE papers; 2026-12-04 17:13-17:20 UTC, ~32 more: the PMC table
+# pages of PMC3728907 / PMC8173364 by table title (not stored; only PMC4306492's Table 1 is), the
+# Li/Merz M(II) 12-6-4 and Zhen Li's 2023 dissertation (stored from its first page only), Marcus
+# 1991 by table wording and by its DOI in source files (it is cited there for ionic radii, and in
+# an ePC-SAFT paper whose table holds alkali/halide ions only), Kepp's and David & Vokhmin's
+# hydration papers, Ga3+/Sc3+/Pb2+/Ra2+ HFE by ion, the issue trackers): printed, never a number
 MARCUS_1991 = ("Marcus 1991 (doi:10.1039/FT9918702995) compiles '109 (mainly inorganic) ions "
                "ranging in their charges from –3 to +4', but its stored copies (RSC, studylib, "
                "scribd; re-checked 2026-12-04) show only its first page, before the table")

@@ -693,6 +693,39 @@ def distance_cn_tradeoff(ion: str) -> list[str]:
     return [head, *lines, tail]
 
 
+# frame sd of the first-shell count at or below which a grid run's shell is called stable (the
+# count changes in fewer than ~2 % of the frames); above it the shell exchanges waters between two
+# coordination states and its mean CN is a mixture, not a shell of that size
+STABLE_SHELL_SD = 0.15
+
+
+def shell_stability(ion: str) -> str:
+    """Whether any (C4, eps) grid run of ``ion`` has a *stable* shell of the reference CN, and at
+    what distances: the largest M-O of such runs, and the CN and its frame sd of the runs within
+    DIST_TOL_A of the reference distance (from ``sim_ion_grid.csv``; empty without grid runs).
+    A mean CN inside the tolerance can come from a shell that swaps between two states (e.g. 6 and
+    8 waters); this line says whether the measured shell itself was ever produced."""
+    df = _grid_done()
+    df = df[(df["ion"] == ion)].dropna(subset=["cn_sd"])
+    if df.empty:
+        return ""
+    ref_r, ref_cn, _unc = REFERENCES[ion][:3]
+    stable = df[((df["cn"] - ref_cn).abs() <= 0.1) & (df["cn_sd"] <= STABLE_SHELL_SD)]
+    near = df[(df["r_mean_A"] - ref_r).abs() <= DIST_TOL_A]
+    head = (f"stable CN-{ref_cn:g} shells (frame sd <= {STABLE_SHELL_SD}) in {len(stable)} of "
+            f"{len(df)} grid runs, at M-O {stable['r_mean_A'].min():.3f}-"
+            f"{stable['r_mean_A'].max():.3f} A" if len(stable)
+            else f"no stable CN-{ref_cn:g} shell in {len(df)} grid runs")
+    if near.empty:
+        return f"{head}; no grid run within {DIST_TOL_A} A of {ref_r} A"
+    near_stable = near.index.intersection(stable.index)
+    return (f"{head}; the {len(near)} runs within {DIST_TOL_A} A of {ref_r} A have CN "
+            f"{near['cn'].min():.2f}-{near['cn'].max():.2f} with frame sd "
+            f"{near['cn_sd'].min():.2f}-{near['cn_sd'].max():.2f}: "
+            + (f"{len(near_stable)} of them a stable CN-{ref_cn:g} shell" if len(near_stable)
+               else f"none has a stable CN-{ref_cn:g} shell at the reference distance"))
+
+
 def verdict(ion: str, r: float, cn: float) -> tuple[bool, bool]:
     ref_r, ref_cn, cn_unc = REFERENCES[ion][:3]
     return abs(r - ref_r) <= DIST_TOL_A, abs(cn - ref_cn) <= max(1.0, cn_unc)
@@ -962,6 +995,8 @@ def print_hfe_table() -> None:
             trade = hfe_tradeoff(ion, df, struct)
             for k, line in enumerate(trade):
                 print(("" if k == 0 else "  ") + line)
+            if trade and shell_stability(ion):
+                print(f"  shell stability (grid runs): {shell_stability(ion)}")
     for ion, note in HFE_REF_NOTES.items():
         if ion in set(df["ion"]):
             print(f"{ion} reference: {note}")
@@ -1293,6 +1328,8 @@ def print_table(df: pd.DataFrame) -> None:
             for line in trade[1:-1]:
                 print(f"        {line}")
             print(f"      {trade[-1]}; the bundled model keeps the distance and its FAIL.")
+        if ion in GRID and shell_stability(ion):
+            print(f"      shell stability (grid runs): {shell_stability(ion)}")
     for ion, why in NOT_VALIDATED.items():
         print(f"{ion:5s} not validated: {why}")
     print("Pb2+ published hydration structures (they disagree; the model is checked against the "

@@ -827,7 +827,7 @@ HFE_WIDOM = OUT.with_name("sim_hfe_widom.csv")
 HFE_TOL_FRAC = 0.03
 HFE_CONTROLS = ["La3+", "Th4+", "Lu3+"]  # 12-6 HFE (Li/Merz) models with a read target
 # Proxy HFE check for the M(II) radiometal ions without an experimental HFE read (rule fixed
-# 2026-12-04 17:24 UTC, before the Cu2+ and Ra2+ 12-6 runs; the Pb2+ 12-6 run is older, made as a
+# 2026-12-04 17:22 UTC, before the Cu2+ and Ra2+ 12-6 runs; the Pb2+ 12-6 run is older, made as a
 # baseline, and its result was seen before this rule was written): Li/Merz fitted their 12-6 "HFE
 # set" of M(II) ions to the experimental HFEs (PMC3728907), so the HFE this protocol gives for that
 # model carries their target, plus this protocol's own offset (the M(III)/M(IV) controls above:

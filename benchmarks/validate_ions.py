@@ -906,7 +906,7 @@ HFE_REF_NOTES = {
 # Li/Merz M(II) 12-6-4 and Zhen Li's 2023 dissertation (stored from its first page only), Marcus
 # 1991 by table wording and by its DOI in source files (it is cited there for ionic radii, and in
 # an ePC-SAFT paper whose table holds alkali/halide ions only), Kepp's and David & Vokhmin's
-# hydration papers, Ga3+/Sc3+/Pb2+/Ra2+ HFE by ion, the issue trackers): printed, never a number
+# hydration papers, Ga3+/Sc3+/Pb2+/Ra2+ HFE by ion, bug-tracker threads of simulation packages): printed, never a number
 MARCUS_1991 = ("Marcus 1991 (doi:10.1039/FT9918702995) compiles '109 (mainly inorganic) ions "
                "ranging in their charges from –3 to +4', but its stored copies (RSC, studylib, "
                "scribd; re-checked 2026-12-04) show only its first page, before the table")

@@ -163,3 +163,28 @@ def test_shell_stability_tells_a_mixed_shell_from_the_measured_one(vi, tmp_path,
                                                                                 index=False)
     assert vi.shell_stability("In3+").endswith("1 of them a stable CN-6 shell")
     assert vi.shell_stability("Ra2+") == ""  # no grid runs
+
+
+def test_hfe_target_is_the_reference_else_the_proxy(vi, tmp_path, monkeypatch):
+    """A grid pick must meet the experimental HFE where one was read; for an M(II) ion without one
+    (HFE_PROXY_IONS) the HFE of the Li/Merz 12-6 HFE-set model in the same protocol; else none.
+    The proxy check compares the 12-6-4 model with that value at the same tolerance."""
+    import json
+
+    tag = json.dumps(vi.HFE_SETTINGS, sort_keys=True)
+    hfe = tmp_path / "hfe.csv"
+    pd.DataFrame([
+        {"ion": "Cu2+", "model": "12-6", "hfe_sim_kcal": -477.9, "settings": tag},
+        {"ion": "Cu2+", "model": "12-6-4", "hfe_sim_kcal": -503.2, "settings": tag},
+        {"ion": "Pb2+", "model": "12-6", "hfe_sim_kcal": -340.1, "settings": tag},
+        {"ion": "Pb2+", "model": "12-6-4", "hfe_sim_kcal": -344.0, "settings": tag},
+        {"ion": "In3+", "model": "12-6", "hfe_sim_kcal": -900.0, "settings": tag},
+    ]).to_csv(hfe, index=False)
+    monkeypatch.setattr(vi, "HFE_OUT", hfe)
+    assert vi.hfe_target("Cu2+") == -477.9
+    assert vi.hfe_target("In3+") == vi.HFE_REFERENCES["In3+"][0]  # the reference wins
+    assert vi.hfe_target("Ra2+") is None and vi.hfe_target("Ac3+") is None
+    checks = {x["ion"]: x for x in vi.hfe_proxy_checks(pd.read_csv(hfe))}
+    assert set(checks) == {"Cu2+", "Pb2+"}
+    assert not checks["Cu2+"]["within_tol"] and checks["Cu2+"]["dev_pct"] == -5.29
+    assert checks["Pb2+"]["within_tol"]

@@ -353,7 +353,7 @@ GRID = {  # (C4, eps) pairs. Round 1 (C4 0/100/347/700 x eps 0.01-0.3) was stopp
     # is expected to be needed). Pairs: C4 500 and 700 at the bundled eps, and C4 700 at a
     # smaller eps; the HFE is a selection criterion (GRID_HFE_IONS).
     "Bi3+": [(500.0, 0.093991), (700.0, 0.093991), (700.0, 0.03)],
-    # Cu2+ (2026-12-04 17:29 UTC, after its proxy HFE check and before these runs): the bundled
+    # Cu2+ (2026-12-04 17:27 UTC, after its proxy HFE check and before these runs): the bundled
     # model (published C4 290.9, Rmin/2 solved for 2.045 A) meets distance and CN but is 5 % more
     # strongly hydrated than the Li/Merz 12-6 HFE-set model in the same protocol (-503.2 vs -477.9
     # kcal/mol; HFE_PROXY_IONS). A smaller C4 weakens the HFE at a fixed distance (In3+ above: C4

@@ -1037,7 +1037,7 @@ def print_hfe_table() -> None:
               f"deviation {c['hfe_dev_kcal'].mean():+.1f} kcal/mol, max |dev| "
               f"{c['hfe_dev_kcal'].abs().max():.1f} over {len(c)} ions.")
     if len(m):
-        fitted = hfe_fitted_ions()
+        fitted = hfe_fitted_ions() & set(m["ion"])  # with a reference (Cu2+: proxy only)
         free = m[~m["ion"].isin(fitted)]
         print(f"12-6-4 (distance-fitted) models: {int(m['hfe_within_tol'].sum())}/{len(m)} within "
               f"{100 * HFE_TOL_FRAC:g} % of the reference HFE; mean deviation "

@@ -1068,6 +1068,16 @@ def print_hfe_table() -> None:
                   f"{x['dev_pct']:+.1f} %): {'within' if x['within_tol'] else 'OUTSIDE'}"
                   + (" (the proxy was a grid criterion: no independent check)"
                      if x["ion"] in fitted else ""))
+        ctl = [x for x in hfe_proxy_checks(df, tuple(HFE_CONTROLS)) if x["ion"] in HFE_REFERENCES]
+        if ctl:
+            ref_ok = {r.ion: bool(r.hfe_within_tol) for r in df[df["model"] == "12-6-4"]
+                      .itertuples(index=False) if r.ion in HFE_REFERENCES}
+            same = sum(ref_ok.get(x["ion"]) == x["within_tol"] for x in ctl)
+            print(f"  method check on the ions with a read reference and a Li/Merz HFE-set model: "
+                  f"the proxy verdict equals the reference verdict for {same}/{len(ctl)} ("
+                  + ", ".join(f"{x['ion']} {x['dev_pct']:+.1f} % vs proxy, "
+                              f"{'within' if ref_ok.get(x['ion']) else 'outside'} vs reference"
+                              for x in ctl) + ")")
         print(f"  {sum(x['within_tol'] for x in proxies)}/{len(proxies)} within; source of the "
               f"HFE set: {HFE_PROXY_SOURCE}")
     for ion, note in HFE_REF_NOTES.items():
@@ -1084,11 +1094,12 @@ def print_hfe_table() -> None:
               f"Li/Merz 12-6 controls meet their targets without).")
 
 
-def hfe_proxy_checks(df: pd.DataFrame) -> list[dict]:
-    """Per HFE_PROXY_IONS ion with both runs (main settings): the 12-6-4 model's HFE against the
-    HFE of the Li/Merz 12-6 HFE-set model in the same protocol (the proxy target)."""
+def hfe_proxy_checks(df: pd.DataFrame, ions: tuple[str, ...] = HFE_PROXY_IONS) -> list[dict]:
+    """Per ion with both runs (main settings): the 12-6-4 model's HFE against the HFE of the
+    Li/Merz 12-6 HFE-set model in the same protocol (the proxy target). ``ions``: HFE_PROXY_IONS,
+    or the HFE_CONTROLS, which have a read reference too, to check the proxy method itself."""
     out = []
-    for ion in HFE_PROXY_IONS:
+    for ion in ions:
         m = df[(df["ion"] == ion) & (df["model"] == "12-6-4")]
         c = df[(df["ion"] == ion) & (df["model"] == "12-6")]
         if TABLE.exists() and {"rmin2_A", "eps_kcal", "c4_kcal_A4"} <= set(m.columns):

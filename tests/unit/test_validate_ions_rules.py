@@ -188,3 +188,5 @@ def test_hfe_target_is_the_reference_else_the_proxy(vi, tmp_path, monkeypatch):
     assert set(checks) == {"Cu2+", "Pb2+"}
     assert not checks["Cu2+"]["within_tol"] and checks["Cu2+"]["dev_pct"] == -5.29
     assert checks["Pb2+"]["within_tol"]
+    # the same comparison for a control ion with a read reference (the proxy method's own check)
+    assert vi.hfe_proxy_checks(pd.read_csv(hfe), ("In3+",)) == []  # no 12-6-4 run: none

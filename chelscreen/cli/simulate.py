@@ -82,9 +82,11 @@ def simulate(inputs: tuple[str, ...], metals: str, smiles_column: str | None,
         click.echo(df.to_csv(index=False), nl=False)
     ok = df[df["status"].isin(["ok", "warning"])]
     if len(ok) and not is_quiet():
-        t = ok[["build_s", "md_s", "strain_s", "wall_s"]].apply(pd.to_numeric, errors="coerce")
+        t = ok[["build_s", "relax_s", "md_s", "strain_s", "wall_s"]].apply(pd.to_numeric,
+                                                                         errors="coerce")
         click.echo(f"time per stage (s, sum over {len(ok)} pairs, cached ones included): "
-                   f"build {t['build_s'].sum():.1f}, MD {t['md_s'].sum():.1f}, "
+                   f"build {t['build_s'].sum():.1f} (relaxation {t['relax_s'].sum():.1f} of it), "
+                   f"MD {t['md_s'].sum():.1f}, "
                    f"strain {t['strain_s'].sum():.1f}, total {t['wall_s'].sum():.1f}", err=True)
     bad = (df["status"].isin(["invalid", "error"])).sum()
     if bad:

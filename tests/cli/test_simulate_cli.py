@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import openmm  # noqa: F401 - a hard dependency: fail, never skip
 import pandas as pd
 
@@ -40,10 +42,13 @@ def test_simulate_cli_library_name_stdout(run_cli, monkeypatch, tmp_path):
 
 def test_simulate_cli_no_cache(run_cli, monkeypatch, tmp_path):
     monkeypatch.setenv("CHELSCREEN_CACHE_DIR", str(tmp_path))
-    res = run_cli("-q", "simulate", "OC(=O)CNCC(=O)O", "--metals", "Ca2+", "--conformers", "1",
+    res = run_cli("simulate", "OC(=O)CNCC(=O)O", "--metals", "Ca2+", "--conformers", "1",
                   "--no-cache")
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "simulate").exists()
+    # the per-stage time split, relaxation included, is reported (stderr)
+    assert re.search(r"time per stage .*build [\d.]+ \(relaxation [\d.]+ of it\), MD [\d.]+, "
+                     r"strain [\d.]+, total [\d.]+", res.stderr), res.stderr
 
 
 def test_simulate_cli_rejects_bad_protocol(run_cli):

@@ -122,6 +122,8 @@ EXPERIMENTS.update({
     # target transform: the target stretched above log K 10 (t = y + s(y - 10)+) for the fits
     "stretch 0.5": {**_SHIP, "target_stretch": 0.5},
     "stretch 0.2": {**_SHIP, "target_stretch": 0.2},
+    # the mean of the boosted residual with and without the neighbour columns
+    "neighbour blend": {**_SHIP, "neighbours": "blend"},
 })
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 #: how the inner hold-out is drawn (part of the fold-cache key). The unshuffled GroupKFold(4)

@@ -198,10 +198,12 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     extra_interactions : bool or "linear"
         Add the donor-type × ion interaction terms of :func:`chelscreen.model.features.
         pair_features` ``extra`` (``"linear"``: also to the linear base).
-    neighbours : bool or "linear"
+    neighbours : bool or "linear" or "blend"
         Add the measured log K of the most similar training ligands with the same metal
         (:mod:`chelscreen.model.neighbours`; ``"linear"``: ``nn_logK_x_sim`` and ``nn_sim``
-        also in the linear base). Both off by default: with ``extra_interactions="linear"``
+        also in the linear base; ``"blend"``: the boosted residual is the mean of a model with
+        and a model without the neighbour columns, in the calibration folds too, off by
+        default: models/stability/EXPERIMENTS.md, 2026-12-04 evening). Both off by default: with ``extra_interactions="linear"``
         and ``neighbours=True`` the inner skeleton-grouped hold-outs of outer folds 1, 3 and
         5 had lower MAE and RMSE; on the outer folds MAE barely moved (1.133 vs 1.128, RMSE
         1.719 vs 1.740, one-anchor 0.894 vs 0.860; with the fixed inner split 1.127 vs 1.129,
@@ -503,8 +505,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         stretch = float(getattr(self, "target_stretch", 0.0) or 0.0)
         t = _stretch(y, stretch)
         self.linear_ = self._linear_fit(Xm, t)
-        self.model_ = _fit_safe(self._main_model(), Xm, t - self._linear(Xm, self.linear_),
-                                self._weights(y, metal))
+        self.model_, self.model_plain_ = self._boost_fit(
+            Xm, t - self._linear(Xm, self.linear_), self._weights(y, metal))
         # training data summaries for domain / known pairs
         counts = pd.Series(metal).value_counts()
         self.metal_rows_ = {str(k): int(v) for k, v in counts.items()}
@@ -541,9 +543,10 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                     Xf = Xm.copy()
                     Xf[:, nn_idx] = self._neighbour_frame(std, metal, pool).to_numpy(np.float32)
                 lin = self._linear_fit(Xf[tr], t[tr])
-                m = _fit_safe(self._main_model(), Xf[tr], t[tr] - self._linear(Xf[tr], lin),
-                              self._weights(y[tr], metal[tr]))
-                oof[te] = _unstretch(m.predict(Xf[te]) + self._linear(Xf[te], lin), stretch)
+                m = self._boost_fit(Xf[tr], t[tr] - self._linear(Xf[tr], lin),
+                                    self._weights(y[tr], metal[tr]))
+                oof[te] = _unstretch(self._trees(Xf[te], *m) + self._linear(Xf[te], lin),
+                                     stretch)
                 ref = [fp_of[s] for s in dict.fromkeys(std[tr])]
                 te_lig = list(dict.fromkeys(std[te]))
                 s_map = dict(zip(te_lig, _domain.max_similarity([fp_of[s] for s in te_lig], ref)))
@@ -636,6 +639,27 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         z = (A - np.asarray(lin["mean"])) / np.asarray(lin["scale"])
         return np.clip(z @ np.asarray(lin["coef"]) + lin["intercept"], -10.0, 50.0)
 
+    def _boost_fit(self, Xm: np.ndarray, r: np.ndarray, w: np.ndarray | None):
+        """The boosted model(s) of the linear base's residual ``r``: ``(model, None)``, or with
+        ``neighbours="blend"`` ``(model, plain)``, plain fitted without the neighbour columns."""
+        model = _fit_safe(self._main_model(), Xm, r, w)
+        if getattr(self, "neighbours", False) != "blend":
+            return model, None
+        return model, _fit_safe(self._main_model(), self._without_neighbours(Xm), r, w)
+
+    def _without_neighbours(self, Xm: np.ndarray) -> np.ndarray:
+        idx = [self.feature_names_.index(c) for c in _neighbours.NEIGHBOUR_COLUMNS
+               if c in self.feature_names_]
+        out = Xm.copy()
+        out[:, idx] = np.nan
+        return out
+
+    def _trees(self, Xm: np.ndarray, model, plain=None) -> np.ndarray:
+        """The boosted residual: ``model``'s, or its mean with ``plain``'s (``"blend"``)."""
+        if plain is None:
+            return model.predict(Xm)
+        return 0.5 * (model.predict(Xm) + plain.predict(self._without_neighbours(Xm)))
+
     def _main_model(self):
         kw = {}
         if getattr(self, "monotone", False):
@@ -669,7 +693,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             # row blocks that stay in the CPU cache while the trees walk them: ~3x faster than
             # one pass per tree over all rows, identical values (benchmarks/bench_stability)
             with _threads(getattr(self, "n_jobs", 1)):
-                trees = np.concatenate([self.model_.predict(Xv[i:i + PREDICT_BLOCK_ROWS])
+                pair = (self.model_, getattr(self, "model_plain_", None))
+                trees = np.concatenate([self._trees(Xv[i:i + PREDICT_BLOCK_ROWS], *pair)
                                         for i in range(0, len(Xv), PREDICT_BLOCK_ROWS)])
                 out[feats.valid] = _unstretch(
                     trees + self._linear(Xv, getattr(self, "linear_", None)),

@@ -361,3 +361,22 @@ def test_target_stretch_is_off_by_default_and_inverted_exactly(tiny, tmp_path):
     assert np.mean(np.abs(p1 - yt)) < 1.5                 # predictions on the log K scale
     model_io.save(stretched, tmp_path / "s")
     assert np.allclose(model_io.load(tmp_path / "s").predict(X), p1)
+
+
+def test_neighbour_blend_averages_a_model_with_and_one_without_the_neighbour_columns(tiny,
+                                                                                      tmp_path):
+    """``neighbours="blend"`` (tried 2026-12-04 evening, off by default: EXPERIMENTS.md)."""
+    assert StabilityModel().neighbours is False
+    X, y = tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"]
+    kw = dict(max_iter=40, min_samples_leaf=3, n_calibration_folds=0)
+    nn = StabilityModel(neighbours=True, **kw).fit(X, y, protonation=pd.DataFrame())
+    blend = StabilityModel(neighbours="blend", **kw).fit(X, y, protonation=pd.DataFrame())
+    assert getattr(nn, "model_plain_", None) is None and blend.model_plain_ is not None
+    feats = blend.featurize(X)
+    lin = blend._linear(feats.X, blend.linear_)
+    with_nn = blend.model_.predict(feats.X)
+    without = blend.model_plain_.predict(blend._without_neighbours(feats.X))
+    assert np.allclose(blend.predict(X), 0.5 * (with_nn + without) + lin)
+    assert not np.allclose(with_nn, without)
+    model_io.save(blend, tmp_path / "b")
+    assert np.allclose(model_io.load(tmp_path / "b").predict(X), blend.predict(X))

@@ -50,7 +50,9 @@ Kinetic inertness
     * ``hard_match = h·f_O + (1 − h)·(1 − f_O)``: the share of donors of the kind the ion
       prefers; ``h`` the ion's HSAB hardness from its element's Pauling electronegativity
       (2.4 → 0: Pb; 0.9 → 1: Ra; Ac, Ln, Th, Zr, Sc hard, Ga/In intermediate, Cu/Bi/Pb
-      borderline), ``f_O`` the share of O donors;
+      borderline) times ``charge / 3`` (the preference of a hard ion for hard donors is
+      electrostatic and grows with its charge: Th⁴⁺, Zr⁴⁺ hardest), ``f_O`` the share of O
+      donors;
     * ``denticity = min(1, n_donors / CN)`` (every site left to water is a dissociation path);
     * ``cavity_fit = exp(-½ (Δr / 25 pm)²)`` for macrocycles (1 for open chains). 25 pm is
       about the La³⁺→Lu³⁺ contraction (CN 8: 116 → 97.7 pm), across which the size-match
@@ -212,6 +214,8 @@ PENDANT_REACH_PM = 60.0
 #: ions (Ra, Ac, Ln, Th, Zr, Sc hard; Ga, In intermediate; Cu, Bi, Pb borderline)
 EN_SOFT = 2.4
 EN_HARD = 0.9
+#: the EN-based hardness is scaled by ``charge / HARDNESS_REF_CHARGE`` (:func:`ion_hardness_index`)
+HARDNESS_REF_CHARGE = 3.0
 
 #: decision rule: ``score`` is this quantile of the sampled score (one-sided 90 % lower bound)
 LCB_QUANTILE = 0.10
@@ -491,10 +495,39 @@ def _logit(p):
 
 
 # ---- structural inertness ------------------------------------------------------------------
-def ion_hardness_index(pauling_en) -> np.ndarray:
-    """HSAB hardness of an ion from its element's Pauling EN: 0 (Pb, 2.4) … 1 (Ra, 0.9)."""
+def ion_hardness_index(pauling_en, charge=None) -> np.ndarray:
+    """HSAB hardness of an ion: its element's Pauling EN on a 0 (Pb, 2.4) … 1 (Ra, 0.9) scale,
+    times ``charge / 3`` when the charge is known (:data:`HARDNESS_REF_CHARGE`).
+
+    The EN scale tells class-a (hard) from class-b (soft) elements but not how strongly a hard
+    ion prefers hard donors: that preference is mostly electrostatic, so it grows with the
+    ion's charge (Pearson's hard acids: every M⁴⁺ — Zr⁴⁺, Th⁴⁺, U⁴⁺ — is hard; a divalent
+    ion of the same EN is less so). With the trivalent ions as reference the M³⁺ values are
+    unchanged; Th⁴⁺ 0.73 → 0.98, Zr⁴⁺ 0.71 → 0.95, Ra²⁺ 1 → 0.67, Cu²⁺ 0.33 → 0.22.
+    """
     en = np.asarray(pauling_en, dtype=float)
-    return np.clip((EN_SOFT - en) / (EN_SOFT - EN_HARD), 0.0, 1.0)
+    h = np.clip((EN_SOFT - en) / (EN_SOFT - EN_HARD), 0.0, 1.0)
+    if charge is None:
+        return h
+    z = np.asarray(charge, dtype=float)
+    return np.clip(np.where(np.isfinite(z) & (z > 0), h * z / HARDNESS_REF_CHARGE, h), 0.0, 1.0)
+
+
+@lru_cache(maxsize=256)
+def _ion_charge(symbol: str) -> float:
+    """Formal charge of an ion symbol (``Th4+`` → 4); NaN when it is not a known ion."""
+    from chelscreen.metals import get_ion
+
+    try:
+        return float(get_ion(symbol).charge)
+    except Exception:  # noqa: BLE001 - unknown ion: hardness from the EN alone
+        return float("nan")
+
+
+def ion_charges(df: pd.DataFrame) -> np.ndarray:
+    """Charge of each row's ion from its ``metal`` column (NaN where there is none)."""
+    return np.array([_ion_charge(m) if m else np.nan for m in _text_col(df, "metal")],
+                    dtype=float)
 
 
 def inertness_features(df: pd.DataFrame) -> pd.DataFrame:
@@ -517,7 +550,7 @@ def inertness_features(df: pd.DataFrame) -> pd.DataFrame:
     n_safe = np.where(np.isfinite(n_don) & (n_don > 0), n_don, np.nan)
     amide = np.nan_to_num(_col(df, "n_donor_amide_O") / n_safe, nan=0.0)
     o_frac = np.clip(np.nan_to_num(_col(df, "n_donor_O") / n_safe, nan=0.5), 0, 1)
-    h_ion = ion_hardness_index(_col(df, "ion_pauling_en"))
+    h_ion = ion_hardness_index(_col(df, "ion_pauling_en"), ion_charges(df))
     hard = np.where(np.isfinite(h_ion), h_ion * o_frac + (1.0 - h_ion) * (1.0 - o_frac), 0.5)
     dent = np.nan_to_num(_col(df, "denticity_fraction"), nan=0.0)
     fit = np.nan_to_num(_col(df, "cavity_fit"), nan=1.0)

@@ -85,6 +85,7 @@ REQUIRED_LIGANDS = [
     "Hbispa1b",
     "H2bispa2",
     "p-SCN-Bn-TCMC",
+    "SarAr",
 ]
 # Also required by issue 2, but left out because no source that states their formula or full
 # structure could be read (molecules/README.md, "Not included", says why for each). Every
@@ -119,6 +120,7 @@ COUNTED_FORMULA = [
     "H2bispa2",
     "DFO*",
     "p-SCN-Bn-TCMC",
+    "SarAr",
 ]
 ION_RE = re.compile(r"^[A-Z][a-z]?\d?[+-]$")
 ACIDIC_H = [
@@ -225,7 +227,7 @@ def test_required_ligands_present(by_name: dict[str, dict[str, str]]) -> None:
 
 #: rows whose source abstract was read on a page that shows no DOI (and whose mirror host may not be
 #: cited): the reference is the journal citation, and the notes must say that no DOI was shown
-CITATION_WITHOUT_DOI = {"Hbispa1a", "Hbispa1b"}
+CITATION_WITHOUT_DOI = {"Hbispa1a", "Hbispa1b", "SarAr"}
 
 
 def test_references_are_doi_or_url(rows: list[dict[str, str]]) -> None:
@@ -554,6 +556,8 @@ def _flat(smiles: str) -> str:
         ("DOTAGA", "C1CN(CC(O)=O)CCN(CC(O)=O)CCN(CC(O)=O)CCN1C(CCC(O)=O)C(O)=O"),
         # 2-(4-isothiocyanatobenzyl)-1,4,7,10-tetraaza-1,4,7,10-tetra(carbamoylmethyl)cyclododecane
         ("p-SCN-Bn-TCMC", "S=C=Nc1ccc(CC2CN(CC(N)=O)CCN(CC(N)=O)CCN(CC(N)=O)CCN2CC(N)=O)cc1"),
+        # 1-N-(4-aminobenzyl)-3,6,10,13,16,19-hexaazabicyclo[6.6.6]eicosane-1,8-diamine
+        ("SarAr", "Nc1ccc(CNC23CNCCNCC(N)(CNCCNC2)CNCCNC3)cc1"),
     ],
 )
 def test_structure_matches_the_cited_name(
@@ -679,3 +683,13 @@ def test_perceived_donors_match_the_literature_denticity(rows: list[dict[str, st
              if got[r["name"]] != int(r["denticity_lit"])]
     assert wrong == []
     assert len(stated) >= 16
+
+
+def test_sarar_is_diamsar_with_one_aminobenzyl_amine(by_name: dict[str, dict[str, str]]) -> None:
+    """SarAr = the DiAmSar cage with a 4-aminobenzyl group on one bridgehead amine."""
+    diamsar, sarar = _mol(by_name["diamsar"]), _mol(by_name["sarar"])
+    assert sarar.HasSubstructMatch(diamsar)
+    bridgehead_amines = Chem.MolFromSmarts("[CX4;R]([NX3;!R])(C)(C)C")
+    assert len(sarar.GetSubstructMatches(bridgehead_amines)) == 2
+    assert len(sarar.GetSubstructMatches(Chem.MolFromSmarts("[CX4;R][NH1;!R][CH2]c1ccc([NH2])cc1"))) == 1
+    assert CalcMolFormula(sarar) == "C21H41N9"

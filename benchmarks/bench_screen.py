@@ -23,6 +23,7 @@ Usage::
     nice -n 10 python benchmarks/bench_screen.py --n 500 --n-jobs 1 --profile  # where time goes
     nice -n 10 python benchmarks/bench_screen.py --n 2000 --py-spy py-spy        # sampled, + workers
     nice -n 10 python benchmarks/bench_screen.py --n 2000 --executor dask --n-jobs 2
+    nice -n 10 python benchmarks/bench_screen.py --n 1024 --chunk-size 64 --units-only  # units
     # memory of the final assembly alone against n (the units of a finished screen replicated)
     nice -n 10 python benchmarks/bench_screen.py --n 2000 --out DIR
     nice -n 10 python benchmarks/bench_screen.py --assembly-from DIR --n 6000 30000 100000
@@ -195,7 +196,8 @@ def _dask_task_overhead(n_jobs: int, n_tasks: int = 200) -> float:
     return (stamps[-1] - stamps[0]) / max(len(stamps) - 1, 1) * max(n_jobs, 1)
 
 
-def run_one(args, n: int) -> dict:
+def _input_smiles(args, n: int) -> list[str]:
+    """The first ``n`` chelators of ``--input`` or of the enumeration (:func:`generate`)."""
     t0 = time.perf_counter()
     if args.input:  # e.g. the output of `chelscreen enumerate` (SMILES in its first column)
         with open(args.input) as fh:
@@ -204,6 +206,40 @@ def run_one(args, n: int) -> dict:
     else:
         smiles = generate(n)
         print(f"generated {len(smiles)} unique chelators in {time.perf_counter() - t0:.1f} s")
+    return smiles
+
+
+def units_only(args, n: int) -> dict:
+    """CPU of the work units alone, run one after the other in this process: the payloads,
+    worker hand-over and warm-up of a screen with local workers (:mod:`chelscreen.screening`'s
+    own), the warm-up not counted; no pool, ranking or writing. The per-pair cost of the units
+    without the noise of worker start-up and the parent's fixed costs (A/B: alternate runs with
+    another checkout's package on ``PYTHONPATH``)."""
+    from chelscreen import screening as S
+
+    smiles = _input_smiles(args, n)
+    nuclides = list(S.THERAPY_SET)
+    labeling = not args.no_labeling
+    ligs = S._read_input(smiles)
+    size = int(args.chunk_size or S.default_chunk_size(len(ligs)))
+    payloads = S._UnitPayloads(ligs, size, {
+        "job": "units-only", "radionuclides": nuclides, "labeling": labeling,
+        **S.worker_handover(nuclides, labeling)}, S._library_names(ligs["chelator"]))
+    S._warm_worker(payloads.warmup())
+    load0 = os.getloadavg()
+    cpu0 = time.process_time()
+    pairs = sum(len(S._score_unit(payloads[u])) for u in range(len(payloads)))
+    cpu = time.process_time() - cpu0
+    print(f"work units alone ({S.__file__}): {len(payloads)} units of {size} chelators, "
+          f"{pairs} pairs in {cpu:.2f} CPU-s = {pairs / max(cpu, 1e-9):.0f} pairs per CPU-second "
+          f"({cpu / max(len(ligs), 1) * 1e3:.2f} CPU-ms per chelator); load average before "
+          f"{' '.join(f'{x:.2f}' for x in load0)}, after "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return {"n": len(ligs), "pairs": pairs, "cpu_s": cpu, "units": len(payloads)}
+
+
+def run_one(args, n: int) -> dict:
+    smiles = _input_smiles(args, n)
     ref_cpu = _reference_cpu(smiles)
 
     from chelscreen.screening import THERAPY_SET, screen
@@ -398,10 +434,18 @@ def main(argv: list[str] | None = None) -> int:
                          "executable EXE (not a dependency: `pip install py-spy`) and print "
                          "the share of the samples in each part of the screen and the top "
                          "functions; unlike --profile it does not slow Python calls down")
+    ap.add_argument("--units-only", action="store_true",
+                    help="only the work units, one after the other in this process (warm-up "
+                         "not counted): their CPU per pair, without worker start-up, ranking "
+                         "and writing")
     ap.add_argument("--json", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.assembly_from:
         return _assembly_main(args)
+    if args.units_only:
+        for n in args.n:
+            units_only(args, n)
+        return 0
     if args.profile and args.executor != "local":
         ap.error("--profile needs --executor local (with --n-jobs 1 the units run in-process)")
     if args.py_spy:

@@ -419,10 +419,11 @@ def _pair_from_terms(terms: tuple[float, ...], element: str) -> dict[str, float]
 
 @lru_cache(maxsize=4096)
 def _fingerprints(smiles: str):
-    from rdkit import Chem
     from rdkit.Chem import rdFingerprintGenerator
 
-    mol = Chem.MolFromSmiles(smiles)
+    from chelscreen.chem.descriptors import mol_of_smiles
+
+    mol = mol_of_smiles(smiles)  # shared, read-only
     if mol is None:
         return None
     morgan = rdFingerprintGenerator.GetMorganGenerator(radius=2).GetCountFingerprint(mol)

@@ -624,12 +624,11 @@ def ligand_key(smiles: str) -> str:
     Memoized by SMILES (a few dozen bytes each): a screen asks for the same ligand's key in
     its structure terms, its parent key and (:func:`chelscreen.radiolabeling.core_key`, for a
     SMILES without charges) its labeling."""
-    from rdkit import Chem
-
+    from chelscreen.chem.descriptors import mol_of_smiles
     from chelscreen.chem.standardize import inchikey_block1
 
     text = str(smiles or "").strip()
-    mol = Chem.MolFromSmiles(text) if text else None
+    mol = mol_of_smiles(text) if text else None  # the shared read-only Mol: not parsed again
     return inchikey_block1(mol if mol is not None and mol.GetNumAtoms() else None)
 
 
@@ -1853,8 +1852,6 @@ def _core_heads(conjugates: set[str], plain: np.ndarray) -> dict[str, tuple[str,
 @lru_cache(maxsize=65536)
 def _element_counts(smiles: str, core: bool = False) -> tuple[int, ...]:
     """Heavy atoms and N, O, S, P counts of a ligand (or of its chelating core)."""
-    from rdkit import Chem
-
     mol = None
     if core:
         try:
@@ -1864,7 +1861,9 @@ def _element_counts(smiles: str, core: bool = False) -> tuple[int, ...]:
         except Exception:  # noqa: BLE001 - no core: nothing can match
             return (10**6,) * 5
     else:
-        mol = Chem.MolFromSmiles(smiles)
+        from chelscreen.chem.descriptors import mol_of_smiles
+
+        mol = mol_of_smiles(smiles)  # the shared read-only Mol of the ligand
     if mol is None:
         return (10**6,) * 5
     sym = [a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]

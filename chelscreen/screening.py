@@ -331,10 +331,14 @@ def _pka_key(smiles: str) -> str | None:
     """Key of ``smiles`` in the protonation table (None if RDKit cannot read it): the input is
     already standardized by read_ligands (neutral acid, largest fragment), the table's key is
     its canonical SMILES without stereo (cheap; no second standardization). Memoized: the
-    complete and the incomplete lists are looked up with the same key."""
+    complete and the incomplete lists are looked up with the same key. The Mol is the shared
+    read-only one of :func:`chelscreen.chem.descriptors.mol_of_smiles` (the structure terms
+    have read it already)."""
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(smiles)
+    from chelscreen.chem.descriptors import mol_of_smiles
+
+    mol = mol_of_smiles(smiles)
     if mol is None:
         return None
     return Chem.MolToSmiles(mol, isomericSmiles=False)

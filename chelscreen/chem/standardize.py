@@ -314,7 +314,10 @@ def neutral_mol(smiles: str) -> Chem.Mol | None:
     A light companion of :func:`standardize` for keys and substructure tests on chelating cores
     that are already metal- and salt-free; memoized (treat the result as read-only).
     """
-    mol = Chem.MolFromSmiles(str(smiles or ""))
+    from chelscreen.chem.descriptors import mol_of_smiles
+
+    # the shared read-only parse of the SMILES (copied here before any change)
+    mol = mol_of_smiles(str(smiles or ""))
     if mol is None or mol.GetNumAtoms() == 0:
         return None
     rw = Chem.RWMol(mol)

@@ -14,14 +14,15 @@ MIN_METAL_ROWS = 20
 
 
 def fingerprints(smiles: list[str]) -> list:
-    """RDKit bit vectors (None for unparsable SMILES)."""
-    from rdkit import Chem
-
+    """RDKit bit vectors (None for unparsable SMILES); each SMILES read through the shared
+    read-only :func:`chelscreen.chem.descriptors.mol_of_smiles` (the model's ligand features
+    have read the same standardized SMILES just before)."""
+    from chelscreen.chem.descriptors import mol_of_smiles
     from chelscreen.model.features import similarity_fp
 
     out = []
     for smi in smiles:
-        mol = Chem.MolFromSmiles(smi) if smi else None
+        mol = mol_of_smiles(smi) if smi else None
         out.append(similarity_fp(mol) if mol is not None else None)
     return out
 

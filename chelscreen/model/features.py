@@ -29,6 +29,8 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 N_MORGAN = 256
+#: the names of the Morgan count features, ``mc_0`` … ``mc_255``
+MORGAN_COLUMNS = tuple(f"mc_{i}" for i in range(N_MORGAN))
 
 #: donor SMARTS (neutral-acid form). Each match counts once (first atom of the match is the donor).
 #:
@@ -312,8 +314,8 @@ def ligand_features(mol, smiles: str | None = None) -> dict[str, float]:
     feats.update(project_chem_features(mol, smiles))
     gen = _morgan_gen()
     fp = gen.GetCountFingerprintAsNumPy(mol)
-    for i in range(N_MORGAN):
-        feats[f"mc_{i}"] = float(fp[i])
+    # the counts as Python floats, named mc_0 … in one step (uint32 → float64 is exact)
+    feats.update(zip(MORGAN_COLUMNS, fp[:N_MORGAN].astype(np.float64).tolist()))
     return feats
 
 

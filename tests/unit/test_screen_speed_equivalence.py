@@ -194,3 +194,52 @@ def test_thread_limits_reuses_one_controller_until_a_module_is_imported():
             del sys.modules["chelscreen_test_new_module"]
         assert set(openmp_threads()) == {2}
     assert openmp_threads() == start
+
+
+def test_ligand_keys_counts_and_fingerprints_read_the_shared_mol(monkeypatch):
+    """A work unit's per-ligand keys, element counts, fingerprints and neutral forms read the
+    shared Mol of :func:`chelscreen.chem.descriptors.mol_of_smiles` (no second parse of the
+    SMILES) and give what a fresh parse gives."""
+    from rdkit import Chem
+
+    from chelscreen.chem import descriptors as desc
+    from chelscreen.chem import standardize as std
+    from chelscreen.model import domain
+    from chelscreen.model.features import similarity_fp
+    from chelscreen.screening import _pka_key
+
+    smi = _smiles(30) + ["[O-]C(=O)CN(CC(=O)[O-])CC(=O)O"]
+
+    def fresh(s: str) -> dict:
+        mol = Chem.MolFromSmiles(s)
+        neutral = Chem.RWMol(mol)
+        if std._neutralize(neutral):
+            Chem.SanitizeMol(neutral)
+        sym = [a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
+        return {"key": inchikey_block1(mol), "pka": Chem.MolToSmiles(mol, isomericSmiles=False),
+                "counts": (len(sym), *(sym.count(e) for e in "NOSP")),
+                "neutral": Chem.MolToSmiles(neutral),
+                "fp": similarity_fp(mol)}
+
+    expect = {s: fresh(s) for s in smi}
+    cached = (rank.ligand_key, _pka_key, rank._element_counts, lab._fingerprints, neutral_mol)
+    for f in cached:
+        f.cache_clear()
+    desc.mol_of_smiles.cache_clear()
+    for s in smi:
+        assert desc.mol_of_smiles(s) is not None
+    parses = []
+    real = Chem.MolFromSmiles
+    monkeypatch.setattr(Chem, "MolFromSmiles", lambda *a, **k: parses.append(a) or real(*a, **k))
+    for s in smi:
+        e = expect[s]
+        assert rank.ligand_key(s) == e["key"], s
+        assert _pka_key(s) == e["pka"], s
+        assert rank._element_counts(s) == e["counts"], s
+        assert Chem.MolToSmiles(neutral_mol(s)) == e["neutral"], s
+        assert lab._fingerprints(s) is not None, s
+        fp = domain.fingerprints([s])[0]
+        assert list(fp.GetOnBits()) == list(e["fp"].GetOnBits()), s
+    assert parses == []  # every SMILES was parsed once, by mol_of_smiles
+    for f in cached:
+        f.cache_clear()

@@ -116,6 +116,14 @@ EXPERIMENTS.update({
     "neighbours": {**_SHIP, "neighbours": True},
     "neighbours linear": {**_SHIP, "neighbours": "linear"},
     "extra linear + neighbours": {**_SHIP, "extra_interactions": "linear", "neighbours": True},
+    # round of 2026-12-04 (evening): one recalibration map per metal group with enough rows
+    "group maps 1000": {**_SHIP, "recalibration_group_rows": 1000},
+    "group maps 500": {**_SHIP, "recalibration_group_rows": 500},
+    # target transform: the target stretched above log K 10 (t = y + s(y - 10)+) for the fits
+    "stretch 0.5": {**_SHIP, "target_stretch": 0.5},
+    "stretch 0.2": {**_SHIP, "target_stretch": 0.2},
+    # the mean of the boosted residual with and without the neighbour columns
+    "neighbour blend": {**_SHIP, "neighbours": "blend"},
 })
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 #: how the inner hold-out is drawn (part of the fold-cache key). The unshuffled GroupKFold(4)

@@ -2,8 +2,16 @@
 
 The standard form of a chelator in chelscreen is its **neutral acid form**: every carboxylate,
 phosphonate, phenolate or hydroxamate protonated, every protonated amine deprotonated, no metal,
-no counter-ion and no solvent. Tautomers are *not* canonicalized, so a 1,2-HOPO stays a 1,2-HOPO
-and an N-oxide written as ``[O-][n+]`` keeps its charge-separated form.
+no counter-ion and no solvent. Tautomers are *not* searched for a canonical form; two targeted
+normal forms (:data:`NORMAL_FORM_RULES`) join the drawings that databases use for one ligand:
+
+* an N-oxide next to an aromatic C–OH (2-hydroxypyridine N-oxide, ``[O-][n+]1ccccc1O``) is written
+  as the cyclic hydroxamic acid (1-hydroxy-2-pyridinone, ``O=c1ccccn1O``);
+* a lactim, an aromatic C–OH next to a pyridine-type ring N in a six-membered ring (2-hydroxy-
+  pyridine, the purine ``c(O)n`` of inosine or xanthosine), is written as the lactam
+  (``O=c1cccc[nH]1``), repeated until none is left (xanthosine's two lactims).
+
+Other N-oxides (picolinic acid N-oxide) and nitro groups keep their charge-separated form.
 
 Steps, in order (:func:`standardize`):
 
@@ -17,7 +25,8 @@ Steps, in order (:func:`standardize`):
    :data:`LARGE_FRAGMENT_HEAVY_ATOMS` heavy atoms adds a warning (a mixture?);
 4. reject a ligand of more than :data:`MAX_HEAVY_ATOMS` heavy atoms;
 5. remove explicit hydrogens and neutralize charges (acid form);
-6. find the chelating core with :func:`chelscreen.chem.core.find_chelating_core`.
+6. apply the normal forms above (N-oxide → N-hydroxy, lactim → lactam);
+7. find the chelating core with :func:`chelscreen.chem.core.find_chelating_core`.
 
 Alkali-metal ions (Li+, Na+, K+, Rb+, Cs+) are treated as counter-ions unless they are bound with
 dative bonds; every other metal that was split off is reported in ``Standardized.metals``.
@@ -37,7 +46,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rdkit import Chem
+from rdkit import Chem, rdBase
+from rdkit.Chem import rdChemReactions
 
 from chelscreen.errors import InvalidStructureError
 
@@ -437,6 +447,86 @@ def standardize(mol: Chem.Mol | str, *, find_core: bool = True) -> Standardized:
     return _standardize(mol, find_core=find_core)
 
 
+#: Normal forms applied by :func:`standardize` after neutralization, in order, each until it no
+#: longer matches (name, reaction SMARTS, text for ``changes``). Targeted rewrites, not a tautomer
+#: search: one substructure test per ligand on the fast path. 2,3-dihydroxypyridine becomes
+#: 3-hydroxy-2-pyridinone, a 3,2-HOPO, which keeps it an O,O donor.
+NORMAL_FORM_RULES: tuple[tuple[str, str, str], ...] = (
+    ("n_oxide_hydroxamic",
+     "[OX1-:1]-[n+:2]:[c:3]-[OX2H1:4]>>[OH1+0:1]-[n+0:2]:[c:3]=[OH0+0:4]",
+     "wrote a 2-hydroxy-aza-arene N-oxide as its N-hydroxy lactam (1-hydroxy-2-pyridinone form)"),
+    ("lactim_lactam",
+     "[OX2H1:1]-[c;r6:2]:[nX2+0;r6:3]>>[OH0+0:1]=[c:2]:[nH1+0:3]",
+     "wrote aromatic lactim(s) C(OH)=N as lactam(s) C(=O)NH"),
+)
+
+#: intermediate forms explored per rule before the search follows one branch only
+_NORMAL_FORM_MAX_STATES = 256
+
+_NORMAL_FORM_ANY = Chem.MolFromSmarts(
+    "[$([OX2H1]-[c;r6]:[nX2+0;r6]),$([OX2H1]-c:[n+]-[OX1-])]"
+)
+
+
+def _reaction(smarts: str) -> rdChemReactions.ChemicalReaction:
+    rxn = rdChemReactions.ReactionFromSmarts(smarts)
+    rxn.Initialize()
+    return rxn
+
+
+_NORMAL_FORM_REACTIONS = tuple((name, _reaction(sma), text)
+                               for name, sma, text in NORMAL_FORM_RULES)
+
+
+def _rule_products(mol: Chem.Mol, rxn: rdChemReactions.ChemicalReaction) -> dict[str, Chem.Mol]:
+    """Every sanitizable product of one application of ``rxn`` to ``mol``, by canonical SMILES."""
+    out = {}
+    with rdBase.BlockLogs():
+        for (prod,) in rxn.RunReactants((mol,)):
+            try:
+                Chem.SanitizeMol(prod)
+            except Exception:  # noqa: BLE001 - no valid Kekulé form: not a product
+                continue
+            out.setdefault(Chem.MolToSmiles(prod), prod)
+    return out
+
+
+def _apply_normal_forms(mol: Chem.Mol) -> tuple[Chem.Mol, list[str]]:
+    """``mol`` with the :data:`NORMAL_FORM_RULES` applied (``mol`` itself when none matched) and
+    the ``changes`` texts.
+
+    Each rule is applied until it no longer matches; where the matches compete (xanthosine: the
+    2-lactim can take either ring N, and taking N1 leaves the 6-lactim without one) the result is
+    the one with the most rewrites, then the smallest canonical SMILES, so the normal form does
+    not depend on the order in which the input lists its atoms.
+    """
+    if not mol.HasSubstructMatch(_NORMAL_FORM_ANY):
+        return mol, []
+    done = []
+    for _name, rxn, text in _NORMAL_FORM_REACTIONS:
+        best: tuple[int, str, Chem.Mol] | None = None
+        seen: set[str] = set()
+        todo = [(0, mol)]
+        while todo:
+            depth, cur = todo.pop()
+            prods = _rule_products(cur, rxn)
+            if not prods:
+                key = (-depth, Chem.MolToSmiles(cur))
+                if best is None or key < best[:2]:
+                    best = (*key, cur)
+            for smi, prod in sorted(prods.items()):
+                if smi not in seen:
+                    seen.add(smi)
+                    todo.append((depth + 1, prod))
+                    if len(seen) > _NORMAL_FORM_MAX_STATES:
+                        break  # many competing matches: follow one branch to its end
+        n = -best[0]
+        if n:
+            mol = best[2]
+            done.append(f"{text} ({n}x)" if n > 1 else text)
+    return mol, done
+
+
 def _standardize(mol: Chem.Mol | str, *, find_core: bool = True,
                  _owned: bool = False) -> Standardized:
     """:func:`standardize`; ``_owned``: ``mol`` was made for this call (parsed from text by the
@@ -560,8 +650,10 @@ def _standardize(mol: Chem.Mol | str, *, find_core: bool = True,
             changes.append(
                 f"kept a net charge of {net:+d} (cannot be neutralized by (de)protonation)"
             )
-    Chem.AssignStereochemistry(rw, cleanIt=True, force=True)
     out = rw.GetMol() if isinstance(rw, Chem.RWMol) else rw
+    out, normal = _apply_normal_forms(out)
+    changes += normal
+    Chem.AssignStereochemistry(out, cleanIt=True, force=True)
 
     core, info = out, {}
     if find_core:

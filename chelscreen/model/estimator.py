@@ -160,6 +160,17 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         analogue_estimate`).
     recalibration : {"blend", "mean", "quantile"}
         Out-of-fold recalibration map of the predictions (:func:`_recalibration_map`).
+    recalibration_group_rows : int
+        A metal group (:func:`metal_group`) with at least this many out-of-fold rows gets its
+        own recalibration map (the shrinkage of strong complexes differs between groups:
+        lanthanide polyaminocarboxylates −4, Ga³⁺/Bi³⁺/Fe³⁺ about 0); the other groups keep
+        the common map. 0 = one common map (default; models/stability/EXPERIMENTS.md,
+        2026-12-04 evening).
+    target_stretch : float
+        Fit the linear base and the trees on the stretched target ``t = y + s·max(y − 10, 0)``
+        and map their sum back (piecewise linear): the trees' leaf means, taken on the
+        stretched scale, shrink strong complexes less. 0 = off (default; models/stability/
+        EXPERIMENTS.md, 2026-12-04 evening).
     analogue_evidence : {"measured", "any"}
         Which analogue constants a data-poor ion may borrow: ``"measured"`` (anchors and the
         measured look-up only) or ``"any"`` (also the model's own predictions for the
@@ -187,10 +198,12 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     extra_interactions : bool or "linear"
         Add the donor-type × ion interaction terms of :func:`chelscreen.model.features.
         pair_features` ``extra`` (``"linear"``: also to the linear base).
-    neighbours : bool or "linear"
+    neighbours : bool or "linear" or "blend"
         Add the measured log K of the most similar training ligands with the same metal
         (:mod:`chelscreen.model.neighbours`; ``"linear"``: ``nn_logK_x_sim`` and ``nn_sim``
-        also in the linear base). Both off by default: with ``extra_interactions="linear"``
+        also in the linear base; ``"blend"``: the boosted residual is the mean of a model with
+        and a model without the neighbour columns, in the calibration folds too, off by
+        default: models/stability/EXPERIMENTS.md, 2026-12-04 evening). Both off by default: with ``extra_interactions="linear"``
         and ``neighbours=True`` the inner skeleton-grouped hold-outs of outer folds 1, 3 and
         5 had lower MAE and RMSE; on the outer folds MAE barely moved (1.133 vs 1.128, RMSE
         1.719 vs 1.740, one-anchor 0.894 vs 0.860; with the fixed inner split 1.127 vs 1.129,
@@ -228,6 +241,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         impute_reference: bool = False,
         analogue_extrapolation_sd: float = 0.0,
         recalibration: str = "blend",
+        recalibration_group_rows: int = 0,
+        target_stretch: float = 0.0,
         analogue_evidence: str = "measured",
         calibration_counts: str = "full",
         monotone: bool = True,
@@ -254,6 +269,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.impute_reference = impute_reference
         self.analogue_extrapolation_sd = analogue_extrapolation_sd
         self.recalibration = recalibration
+        self.recalibration_group_rows = recalibration_group_rows
+        self.target_stretch = target_stretch
         self.analogue_evidence = analogue_evidence
         self.calibration_counts = calibration_counts
         self.monotone = monotone
@@ -485,9 +502,11 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         feats = self._assemble(lig, std, metal, ionic, np.ones(len(X), bool))
         Xm = feats.X
         self.n_features_in_ = Xm.shape[1]
-        self.linear_ = self._linear_fit(Xm, y)
-        self.model_ = _fit_safe(self._main_model(), Xm, y - self._linear(Xm, self.linear_),
-                                self._weights(y, metal))
+        stretch = float(getattr(self, "target_stretch", 0.0) or 0.0)
+        t = _stretch(y, stretch)
+        self.linear_ = self._linear_fit(Xm, t)
+        self.model_, self.model_plain_ = self._boost_fit(
+            Xm, t - self._linear(Xm, self.linear_), self._weights(y, metal))
         # training data summaries for domain / known pairs
         counts = pd.Series(metal).value_counts()
         self.metal_rows_ = {str(k): int(v) for k, v in counts.items()}
@@ -503,6 +522,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         # grouped by structure skeleton (stereoisomers and duplicates stay together)
         self.scale_model_ = None
         self.calibration_map_ = None
+        self.calibration_map_group_ = {}
         self.conformal_q_ = float("nan")
         self.conformal_q_group_ = {}
         self.anchor_kernel_ = None
@@ -522,10 +542,11 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                                                                fp_of, self._nn_skel_of)
                     Xf = Xm.copy()
                     Xf[:, nn_idx] = self._neighbour_frame(std, metal, pool).to_numpy(np.float32)
-                lin = self._linear_fit(Xf[tr], y[tr])
-                m = _fit_safe(self._main_model(), Xf[tr], y[tr] - self._linear(Xf[tr], lin),
-                              self._weights(y[tr], metal[tr]))
-                oof[te] = m.predict(Xf[te]) + self._linear(Xf[te], lin)
+                lin = self._linear_fit(Xf[tr], t[tr])
+                m = self._boost_fit(Xf[tr], t[tr] - self._linear(Xf[tr], lin),
+                                    self._weights(y[tr], metal[tr]))
+                oof[te] = _unstretch(self._trees(Xf[te], *m) + self._linear(Xf[te], lin),
+                                     stretch)
                 ref = [fp_of[s] for s in dict.fromkeys(std[tr])]
                 te_lig = list(dict.fromkeys(std[te]))
                 s_map = dict(zip(te_lig, _domain.max_similarity([fp_of[s] for s in te_lig], ref)))
@@ -539,7 +560,14 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             # monotone recalibration of the predictions on the out-of-fold values (boosted trees
             # shrink the strongest chelators towards the mean; E[log K | prediction] undoes it)
             self.calibration_map_ = _recalibration_map(oof, y, self.recalibration)
-            oof = _apply_map(oof, self.calibration_map_)
+            grp = np.array([metal_group(m, self.ion_frame_) for m in metal], dtype=object)
+            n_min = int(self.recalibration_group_rows)
+            if n_min > 0:
+                self.calibration_map_group_ = {
+                    str(g): _recalibration_map(oof[grp == g], y[grp == g], self.recalibration)
+                    for g in np.unique(grp) if (grp == g).sum() >= n_min
+                }
+            oof = self._recalibrate(oof, metal)
             Z = self._scale_inputs(oof, sim, nrows, Xm)
             absr = np.abs(oof - y)
             self.scale_model_ = _hgb(
@@ -548,7 +576,6 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             ).fit(Z, absr)
             ratio = absr / self._scale(Z, nrows)
             self.conformal_q_ = float(np.quantile(ratio, self.coverage))
-            grp = np.array([metal_group(m, self.ion_frame_) for m in metal], dtype=object)
             self.conformal_q_group_ = {
                 str(g): float(np.quantile(ratio[grp == g], self.coverage))
                 for g in np.unique(grp) if (grp == g).sum() >= 50
@@ -612,6 +639,27 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         z = (A - np.asarray(lin["mean"])) / np.asarray(lin["scale"])
         return np.clip(z @ np.asarray(lin["coef"]) + lin["intercept"], -10.0, 50.0)
 
+    def _boost_fit(self, Xm: np.ndarray, r: np.ndarray, w: np.ndarray | None):
+        """The boosted model(s) of the linear base's residual ``r``: ``(model, None)``, or with
+        ``neighbours="blend"`` ``(model, plain)``, plain fitted without the neighbour columns."""
+        model = _fit_safe(self._main_model(), Xm, r, w)
+        if getattr(self, "neighbours", False) != "blend":
+            return model, None
+        return model, _fit_safe(self._main_model(), self._without_neighbours(Xm), r, w)
+
+    def _without_neighbours(self, Xm: np.ndarray) -> np.ndarray:
+        idx = [self.feature_names_.index(c) for c in _neighbours.NEIGHBOUR_COLUMNS
+               if c in self.feature_names_]
+        out = Xm.copy()
+        out[:, idx] = np.nan
+        return out
+
+    def _trees(self, Xm: np.ndarray, model, plain=None) -> np.ndarray:
+        """The boosted residual: ``model``'s, or its mean with ``plain``'s (``"blend"``)."""
+        if plain is None:
+            return model.predict(Xm)
+        return 0.5 * (model.predict(Xm) + plain.predict(self._without_neighbours(Xm)))
+
     def _main_model(self):
         kw = {}
         if getattr(self, "monotone", False):
@@ -645,10 +693,26 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             # row blocks that stay in the CPU cache while the trees walk them: ~3x faster than
             # one pass per tree over all rows, identical values (benchmarks/bench_stability)
             with _threads(getattr(self, "n_jobs", 1)):
-                trees = np.concatenate([self.model_.predict(Xv[i:i + PREDICT_BLOCK_ROWS])
+                pair = (self.model_, getattr(self, "model_plain_", None))
+                trees = np.concatenate([self._trees(Xv[i:i + PREDICT_BLOCK_ROWS], *pair)
                                         for i in range(0, len(Xv), PREDICT_BLOCK_ROWS)])
-                out[feats.valid] = trees + self._linear(Xv, getattr(self, "linear_", None))
-        return _apply_map(out, getattr(self, "calibration_map_", None))
+                out[feats.valid] = _unstretch(
+                    trees + self._linear(Xv, getattr(self, "linear_", None)),
+                    float(getattr(self, "target_stretch", 0.0) or 0.0))
+        return self._recalibrate(out, feats.metal)
+
+    def _recalibrate(self, pred: np.ndarray, metals) -> np.ndarray:
+        """The out-of-fold recalibration map(s) applied to raw predictions: the metal group's
+        own map where it has one (``recalibration_group_rows``), the common map otherwise."""
+        out = _apply_map(pred, getattr(self, "calibration_map_", None))
+        by_group = getattr(self, "calibration_map_group_", None) or {}
+        if by_group:
+            grp = np.array([metal_group(str(m), self.ion_frame_) for m in metals], dtype=object)
+            for g, cmap in by_group.items():
+                m = grp == g
+                if m.any():
+                    out[m] = _apply_map(pred[m], cmap)
+        return out
 
     def predict(self, X) -> np.ndarray:
         """log K1 predictions of the structure model (no anchors).
@@ -876,6 +940,20 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 basis[i] = "analogue"
             notes[i] = (notes[i] + "; " if notes[i] else "") + (
                 f"estimated from analogues {', '.join(used)} (weight {w:.2f}, radius-corrected)")
+
+
+#: log K above which ``target_stretch`` stretches the target
+STRETCH_KNOT = 10.0
+
+
+def _stretch(y: np.ndarray, s: float) -> np.ndarray:
+    """``y + s·max(y − STRETCH_KNOT, 0)`` (the identity for s = 0)."""
+    return y + s * np.maximum(y - STRETCH_KNOT, 0.0) if s else y
+
+
+def _unstretch(t: np.ndarray, s: float) -> np.ndarray:
+    """The inverse of :func:`_stretch`."""
+    return np.where(t > STRETCH_KNOT, STRETCH_KNOT + (t - STRETCH_KNOT) / (1.0 + s), t) if s else t
 
 
 def _monotone_map(pred: np.ndarray, y: np.ndarray, bins: int = 40) -> dict:

@@ -82,7 +82,8 @@ ACID_SMARTS: dict[str, tuple[str, int]] = {
     "po2h": ("[PX4;!$(P([OX2H1])[OX2H1])](=O)[OX2H1]", 1),
     "so3h": ("[SX4](=O)(=O)[OX2H1]", 1),
     "phenol": ("c[OX2H1]", 1),
-    "hydroxamic": ("[CX3](=O)[NX3][OX2H1]", 1),
+    # aliphatic or ring (1,2-HOPO's aromatic N-OH, the standardizer's form of its N-oxide drawing)
+    "hydroxamic": ("[#6X3](=O)[#7X3][OX2H1]", 1),
     "thiol": ("[SX2H1]", 1),
     "oxime": ("[NX2](=C)[OX2H1]", 0),
 }

@@ -89,7 +89,8 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     _save_trees(
-        {"model": model.model_, "scale": model.scale_model_, "basicity": model.basicity_models_},
+        {"model": model.model_, "scale": model.scale_model_, "basicity": model.basicity_models_,
+         "model_plain": getattr(model, "model_plain_", None)},
         d,
     )
     state = {
@@ -103,6 +104,7 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
         "conformal_q_group": getattr(model, "conformal_q_group_", {}),
         "linear_base": getattr(model, "linear_", None),
         "calibration_map": getattr(model, "calibration_map_", None),
+        "calibration_map_group": getattr(model, "calibration_map_group_", {}) or {},
         "anchor_kernel": getattr(model, "anchor_kernel_", None),
         "analogue_sd": getattr(model, "analogue_sd_", {}),
         "analogue_extrapolation_sd": float(getattr(model, "analogue_extrapolation_sd_", 0.0)),
@@ -234,6 +236,7 @@ def load(path=None):
 
     model = StabilityModel(**state["params"])
     model.model_ = parts["model"]
+    model.model_plain_ = parts.get("model_plain")
     model.scale_model_ = parts["scale"]
     model.basicity_models_ = parts["basicity"] or {}
     model.feature_names_ = state["feature_names"]
@@ -249,6 +252,7 @@ def load(path=None):
                                 for k, v in (state.get("conformal_q_group") or {}).items()}
     model.linear_ = state.get("linear_base")
     model.calibration_map_ = state.get("calibration_map")
+    model.calibration_map_group_ = dict(state.get("calibration_map_group") or {})
     model.anchor_kernel_ = state.get("anchor_kernel")
     model.analogue_sd_ = {str(k): float(v) for k, v in (state.get("analogue_sd") or {}).items()}
     model.analogue_extrapolation_sd_ = float(state.get("analogue_extrapolation_sd") or 0.0)
@@ -346,6 +350,9 @@ def _save_trees(parts: dict, d: Path) -> None:
     if parts.get("scale") is not None:
         named.append(("scale", parts["scale"]))
         layout["scale"] = "scale"
+    if parts.get("model_plain") is not None:  # neighbours="blend": the model without them
+        named.append(("model_plain", parts["model_plain"]))
+        layout["model_plain"] = "model_plain"
     for name, est in sorted((parts.get("basicity") or {}).items()):
         key = f"basicity.{name}"
         named.append((key, est))
@@ -437,6 +444,8 @@ def _load_trees(d: Path) -> dict:
         parts = {"model": _rebuild(layout["model"], metas[layout["model"]], arr),
                  "scale": (_rebuild(layout["scale"], metas[layout["scale"]], arr)
                            if layout.get("scale") else None),
+                 "model_plain": (_rebuild(layout["model_plain"], metas[layout["model_plain"]],
+                                          arr) if layout.get("model_plain") else None),
                  "basicity": {name: _rebuild(key, metas[key], arr)
                               for name, key in (layout.get("basicity") or {}).items()}}
     except (KeyError, TypeError, ValueError, IndexError) as exc:

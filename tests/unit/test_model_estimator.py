@@ -319,3 +319,64 @@ def test_metal_weights_favour_rare_ions():
     assert w.mean() == pytest.approx(1.0)
     assert w[0] < w[450] < w[510] < w[-1]
     assert w[-1] / w[0] <= 16.0 + 1e-9
+
+
+def test_metal_group_recalibration_maps_are_off_by_default_and_saved(tiny, tmp_path):
+    """``recalibration_group_rows``: a metal group with enough out-of-fold rows gets its own map
+    (tried 2026-12-04 evening, not adopted: models/stability/EXPERIMENTS.md)."""
+    assert StabilityModel().recalibration_group_rows == 0
+    X, y = tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"]
+    kw = dict(max_iter=40, min_samples_leaf=3, n_calibration_folds=3)
+    common = StabilityModel(**kw).fit(X, y, protonation=pd.DataFrame())
+    assert common.calibration_map_group_ == {}
+    grouped = StabilityModel(recalibration_group_rows=50, **kw).fit(
+        X, y, protonation=pd.DataFrame())
+    # 3d/4d/5d M2+ (Cu, Ni, Zn: 62 rows) has a map of its own; alkaline earths (29) do not
+    assert set(grouped.calibration_map_group_) == {"3d/4d/5d M2+"}
+    pairs = pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"] * 2, "metal": ["Cu2+", "Ca2+"]})
+    same_trees = common.predict(pairs)
+    got = grouped.predict(pairs)
+    assert got[1] == pytest.approx(same_trees[1])        # the common map, as without groups
+    assert got[0] != pytest.approx(same_trees[0])        # Cu2+: its group's own map
+    model_io.save(grouped, tmp_path / "g")
+    assert np.allclose(model_io.load(tmp_path / "g").predict(pairs), got)
+
+
+def test_target_stretch_is_off_by_default_and_inverted_exactly(tiny, tmp_path):
+    """``target_stretch``: the fits see y + s·max(y − 10, 0), predictions are mapped back
+    (tried 2026-12-04 evening, not adopted: models/stability/EXPERIMENTS.md)."""
+    from chelscreen.model.estimator import _stretch, _unstretch
+
+    assert StabilityModel().target_stretch == 0.0
+    y = np.linspace(-5.0, 50.0, 23)
+    assert np.allclose(_unstretch(_stretch(y, 0.5), 0.5), y)
+    assert np.allclose(_stretch(y, 0.5)[y <= 10], y[y <= 10])
+    assert np.all(_stretch(y, 0.5)[y > 10] > y[y > 10])
+    X, yt = tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"]
+    kw = dict(max_iter=40, min_samples_leaf=3, n_calibration_folds=0)
+    plain = StabilityModel(**kw).fit(X, yt, protonation=pd.DataFrame())
+    stretched = StabilityModel(target_stretch=0.5, **kw).fit(X, yt, protonation=pd.DataFrame())
+    p0, p1 = plain.predict(X), stretched.predict(X)
+    assert not np.allclose(p0, p1)
+    assert np.mean(np.abs(p1 - yt)) < 1.5                 # predictions on the log K scale
+    model_io.save(stretched, tmp_path / "s")
+    assert np.allclose(model_io.load(tmp_path / "s").predict(X), p1)
+
+
+def test_neighbour_blend_averages_a_model_with_and_one_without_the_neighbour_columns(tiny,
+                                                                                      tmp_path):
+    """``neighbours="blend"`` (tried 2026-12-04 evening, off by default: EXPERIMENTS.md)."""
+    assert StabilityModel().neighbours is False
+    X, y = tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"]
+    kw = dict(max_iter=40, min_samples_leaf=3, n_calibration_folds=0)
+    nn = StabilityModel(neighbours=True, **kw).fit(X, y, protonation=pd.DataFrame())
+    blend = StabilityModel(neighbours="blend", **kw).fit(X, y, protonation=pd.DataFrame())
+    assert getattr(nn, "model_plain_", None) is None and blend.model_plain_ is not None
+    feats = blend.featurize(X)
+    lin = blend._linear(feats.X, blend.linear_)
+    with_nn = blend.model_.predict(feats.X)
+    without = blend.model_plain_.predict(blend._without_neighbours(feats.X))
+    assert np.allclose(blend.predict(X), 0.5 * (with_nn + without) + lin)
+    assert not np.allclose(with_nn, without)
+    model_io.save(blend, tmp_path / "b")
+    assert np.allclose(model_io.load(tmp_path / "b").predict(X), blend.predict(X))

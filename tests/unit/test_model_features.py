@@ -126,6 +126,38 @@ def test_hopo_and_catechol_groups_counted_once_per_group():
     assert f["n_catechol_O"] == 1 and f["n_phenolate_O"] == 0
 
 
+@pytest.mark.parametrize("drawings", [
+    ("O=c1ccccn1O", "[O-][n+]1ccccc1O"),                       # 1,2-HOPO / its N-oxide drawing
+    ("OCC1OC(n2cnc3c(=O)[nH]c(=O)[nH]c32)C(O)C1O",               # xanthosine lactam / lactim
+     "OCC1OC(n2cnc3c(O)nc(O)nc32)C(O)C1O"),
+])
+def test_one_ligand_under_two_drawings_gets_one_key_and_one_perception(drawings):
+    """DATA_AUDIT.md row 14: the drawings had different skeleton keys (grouped CV could leak) and
+    the N-oxide / lactim drawings were read as phenolates."""
+    keys = {features.standardize_smiles(s) for s in drawings}
+    assert len(keys) == 1
+    assert len({features.skeleton_key(s) for s in drawings}) == 1
+    f = features.ligand_features(Chem.MolFromSmiles(keys.pop()))
+    assert f["n_phenolate_O"] == 0
+
+
+def test_hydroxypyridinones_stay_o_o_donors_with_their_acid_proton():
+    # 1,2-HOPO: one acidic N-OH (was counted only in the N-oxide drawing, as a phenol)
+    assert features.full_deprotonation_charge("O=c1ccccn1O") == 1
+    # 2,3-dihydroxypyridine is written as 3-hydroxy-2-pyridinone: a HOPO O,O group, 1 acid
+    key = features.standardize_smiles("Oc1cccnc1O")
+    f = features.ligand_features(Chem.MolFromSmiles(key))
+    assert f["n_hopo_O"] == 1 and f["n_catechol_O"] == 0 and f["charge_full_deprot"] == 1
+
+
+def test_committed_table_is_in_normal_form(repo_root):
+    """Every training-table SMILES is its own standard form: no N-oxide/lactim drawing left."""
+    t = pd.read_csv(repo_root / "models/stability/training_table.csv.gz")
+    smiles = pd.Series(t["smiles"].unique())
+    changed = smiles[smiles.map(features.standardize_smiles) != smiles]
+    assert changed.empty, list(changed)
+
+
 DOTAM = "NC(=O)CN1CCN(CC(N)=O)CCN(CC(N)=O)CCN(CC(N)=O)CC1"
 
 

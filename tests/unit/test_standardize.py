@@ -132,10 +132,42 @@ def test_phosphonate_phenolate_and_hydroxamate_are_protonated():
 def test_hopo_and_n_oxide_and_nitro_are_kept_as_written():
     hopo = "O=C(O)c1cccc(=O)n1O"  # 1,2-HOPO acid
     assert smi(std(hopo)) == Chem.MolToSmiles(Chem.MolFromSmiles(hopo))
-    n_oxide = "[O-][n+]1ccccc1O"
+    n_oxide = "O=C(O)c1cccc[n+]1[O-]"  # picolinic acid N-oxide: no C-OH beside the N-oxide
     assert smi(std(n_oxide)) == Chem.MolToSmiles(Chem.MolFromSmiles(n_oxide))
     nitro = "O=C(O)c1ccc([N+](=O)[O-])cc1"
     assert smi(std(nitro)) == Chem.MolToSmiles(Chem.MolFromSmiles(nitro))
+    for kept in ("Oc1cccc2cccnc12", "Cc1c(O)c(=O)ccn1C", "Oc1ccccc1O"):  # 8-HQ, deferiprone
+        r = std(kept)
+        assert smi(r) == Chem.MolToSmiles(Chem.MolFromSmiles(kept)) and not r.changes
+
+
+# --- normal forms (DATA_AUDIT.md row 14) ----------------------------------------------------
+XANTHOSINE_LACTAM = "OCC1OC(n2cnc3c(=O)[nH]c(=O)[nH]c32)C(O)C1O"
+
+
+@pytest.mark.parametrize("drawing,normal", [
+    # 1,2-HOPO as 2-hydroxypyridine N-oxide (NIST lists it under both drawings)
+    ("[O-][n+]1ccccc1O", "O=c1ccccn1O"),
+    ("[O-][n+]1ccccc1[O-].[Na+]", "O=c1ccccn1O"),
+    ("CNC(=O)c1cccc(O)[n+]1[O-]", "CNC(=O)c1cccc(=O)n1O"),
+    # inosine N1-oxide: the cyclic hydroxamic acid 1-hydroxyinosine
+    ("[O-][n+]1cnc2c(ncn2C2OC(CO)C(O)C2O)c1O", "O=c1c2ncn(C3OC(CO)C(O)C3O)c2ncn1O"),
+    # lactims: 2-hydroxypyridine, inosine, xanthosine (both lactims, either atom order)
+    ("Oc1ccccn1", "O=c1cccc[nH]1"),
+    ("OCC1OC(n2cnc3c(O)ncnc32)C(O)C1O", "OCC1OC(n2cnc3c(=O)[nH]cnc32)C(O)C1O"),
+    ("OCC1OC(n2cnc3c(O)nc(O)nc32)C(O)C1O", XANTHOSINE_LACTAM),
+    ("Oc1nc(O)c2ncn(C3OC(CO)C(O)C3O)c2n1", XANTHOSINE_LACTAM),
+    (XANTHOSINE_LACTAM, XANTHOSINE_LACTAM),
+    # 2,3-dihydroxypyridine is 3-hydroxy-2-pyridinone (a 3,2-HOPO)
+    ("Oc1cccnc1O", "O=c1[nH]cccc1O"),
+    ("Cc1ccnc(O)n1", "Cc1cc[nH]c(=O)n1"),
+    ("Oc1nc(C)ccn1", "Cc1cc[nH]c(=O)n1"),   # the same molecule, its atoms in another order
+])
+def test_n_oxide_and_lactim_drawings_get_one_normal_form(drawing, normal):
+    r = std(drawing)
+    assert smi(r) == Chem.MolToSmiles(Chem.MolFromSmiles(normal))
+    if drawing != normal:
+        assert any("lactam" in c for c in r.changes)
 
 
 def test_quaternary_ammonium_keeps_its_charge_and_says_so():

@@ -484,8 +484,8 @@ def grid_hfe_within(ion: str) -> dict[tuple[float, float], bool]:
         lab = grid_label(c["c4_kcal_A4"], c["eps_kcal"])
         r = h[(h["ion"] == ion) & (h["model"] == lab)]
         if len(r):
-            out[(c["c4_kcal_A4"], c["eps_kcal"])] = bool(
-                abs(float(r.iloc[-1]["hfe_sim_kcal"]) - ref) <= HFE_TOL_FRAC * abs(ref))
+            out[(c["c4_kcal_A4"], c["eps_kcal"])] = hfe_within(
+                float(r.iloc[-1]["hfe_sim_kcal"]), ref)
     return out
 
 
@@ -680,7 +680,7 @@ def record_validation(df: pd.DataFrame) -> None:
             if proxy is None:
                 text += f", HFE {h.hfe_sim_kcal:.0f} kcal/mol (no reference)"
             else:
-                proxy_fail = abs(h.hfe_sim_kcal - proxy) > HFE_TOL_FRAC * abs(proxy)
+                proxy_fail = not hfe_within(h.hfe_sim_kcal, proxy)
                 text += (f", HFE {h.hfe_sim_kcal:.0f} kcal/mol (no reference; proxy {proxy:.0f}: "
                          f"Li/Merz 12-6 HFE-set model, same protocol"
                          f"{f', outside {100 * HFE_TOL_FRAC:g} %' if proxy_fail else ''})")
@@ -861,6 +861,13 @@ def qwater_check(seeds: tuple[int, ...] = (3,)) -> int:
 HFE_OUT = OUT.with_name("sim_hfe_validation.csv")
 HFE_WIDOM = OUT.with_name("sim_hfe_widom.csv")
 HFE_TOL_FRAC = 0.03
+
+
+def hfe_within(hfe_sim: float, target: float) -> bool:
+    """The HFE tolerance rule (:data:`HFE_TOL_FRAC` of the target's magnitude), as
+    :func:`verdict` is for distance and CN."""
+    return bool(abs(hfe_sim - target) <= HFE_TOL_FRAC * abs(target))
+
 HFE_CONTROLS = ["La3+", "Th4+", "Lu3+"]  # 12-6 HFE (Li/Merz) models with a read target
 # Proxy HFE check for the M(II) radiometal ions without an experimental HFE read (rule fixed
 # 2026-12-04 17:22 UTC, before the Cu2+ and Ra2+ 12-6 runs; the Pb2+ 12-6 run is older, made as a
@@ -1054,8 +1061,9 @@ def print_hfe_table() -> None:
             trade = hfe_tradeoff(ion, df, struct)
             for k, line in enumerate(trade):
                 print(("" if k == 0 else "  ") + line)
-            if trade and shell_stability(ion):
-                print(f"  shell stability (grid runs): {shell_stability(ion)}")
+            stability = shell_stability(ion) if trade else ""  # reads the grid runs once
+            if stability:
+                print(f"  shell stability (grid runs): {stability}")
     proxies = hfe_proxy_checks(df)
     if proxies:
         print(f"\nProxy HFE check (no experimental HFE read; target = the HFE this protocol gives "
@@ -1115,7 +1123,7 @@ def hfe_proxy_checks(df: pd.DataFrame, ions: tuple[str, ...] = HFE_PROXY_IONS) -
         out.append({"ion": ion, "hfe_1264_kcal": sim, "hfe_proxy_kcal": proxy,
                     "dev_kcal": round(sim - proxy, 1),
                     "dev_pct": round(100 * (sim - proxy) / abs(proxy), 2),
-                    "within_tol": abs(sim - proxy) <= HFE_TOL_FRAC * abs(proxy)})
+                    "within_tol": hfe_within(sim, proxy)})
     return out
 
 
@@ -1152,7 +1160,7 @@ def hfe_tradeoff(ion: str, df: pd.DataFrame, struct: pd.DataFrame) -> list[str]:
             rc = _run_structure(ion, float(r.rmin2_A), float(r.c4_kcal_A4), float(r.eps_kcal))
         else:
             continue
-        ok_h = abs(r.hfe_sim_kcal - ref_h) <= HFE_TOL_FRAC * abs(ref_h)
+        ok_h = hfe_within(r.hfe_sim_kcal, ref_h)
         if rc is None:
             lines.append(f"{r.model:34s} C4 {r.c4_kcal_A4:5.0f}: HFE {r.hfe_sim_kcal:7.1f} "
                          f"({'within' if ok_h else 'outside'}); no structure run stored")

@@ -89,14 +89,19 @@ Retention: evidence before the model
     complex, or an inert but weak one, loses the metal in vivo). Where
     ``molecules/retention_evidence.csv`` holds outcomes for the same chelating core (InChIKey
     skeleton of the core, so a conjugate counts for its core) with the same element, they enter
-    as evidence: each outcome counts with its assay weight (:data:`ASSAY_WEIGHT`; serum/plasma
-    and in vivo 1, challenges 0.7, acid dissociation 0.5, buffer 0.3) and its value
+    as evidence: each outcome has an assay weight (:data:`ASSAY_WEIGHT`; serum/plasma
+    and in vivo 1, challenges 0.7, acid dissociation 0.5, buffer 0.3) and a value
     (:data:`OUTCOME_VALUE`: stable 0.95, partial 0.70, unstable 0.25, the midpoints of the
-    percent-intact bins), and the model counts as one outcome::
+    percent-intact bins). Outcomes are pooled **by study** (:func:`study_pool`): the rows of
+    one DOI are one outcome, their weighted mean at their strongest assay weight, so one
+    paper with many read-outs cannot outvote several papers; and the model counts as one
+    outcome::
 
-        retention = (W·evidence_mean + 1·model) / (W + 1),  W = Σ assay weights
+        retention = (W·evidence_mean + 1·model) / (W + 1),  W = Σ study weights
 
-    with the evidence mean's own spread (±1/√W logit). The ``why`` sentence gives the tally,
+    with the evidence mean's own spread (±1/√W logit). Studies that disagree beyond that
+    (logit sd ``s`` of the study means > 1) count ``W / s²`` (inverse variance by the
+    between-study spread). The ``why`` sentence gives the tally ("4 stable from 3 studies"),
     the weight ``W / (W + 1)`` and the DOIs. A conjugate in the input (DOTATATE) without
     evidence of its own uses the evidence for its parent chelator (:func:`parent_key`: the
     chelating core with the conjugation amide back in acid form, DOTA), and says so.
@@ -256,6 +261,9 @@ ASSAY_WEIGHT = {
 }
 #: the model estimate counts as this many outcomes when evidence is combined with it
 EVIDENCE_PRIOR_WEIGHT = 1.0
+#: between-study spread (logit sd of the study means) beyond which a core's evidence for an
+#: element is weighted ``W / s²`` (:func:`study_pool`): the ±1 logit one study is assumed to have
+STUDY_SPREAD_LOGIT = 1.0
 
 #: labeling: the factor is ``1 − span + span × L`` with ``span`` from the half-life
 #: (:func:`labeling_span`): ``LONG + (SHORT − LONG) × (1 − 2^(−PREP_H / t½))``
@@ -783,6 +791,47 @@ def _evidence_table(exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
     return tab
 
 
+def study_pool(weight: np.ndarray, value: np.ndarray, doi: Sequence[str]
+               ) -> tuple[float, float, int, float]:
+    """Evidence rows of one chelating core and element pooled by study: ``(W, mean,
+    n_studies, spread)``.
+
+    * Rows with the same DOI are **one study**: their weighted mean value, at the weight of
+      their strongest assay. The read-outs of one paper (serum at 1, 3 and 7 days, a challenge,
+      a biodistribution of the same preparation) share its compound, batch and methods; they
+      are one observation of the pair, so one paper with many rows must not outvote several
+      papers. A row without a DOI is a study of its own; a cell with several identifiers
+      (``10.x/y; PMC123``) is the study of its first.
+    * Studies are combined by weight: ``mean = Σ w_s m_s / W``, ``W = Σ w_s``; the evidence
+      mean then has a spread of ±1/√W logit (one study ≈ ±1 logit).
+    * When the studies **disagree beyond that** — the weighted sd ``s`` of their means in
+      logit space (values clipped to 0.02…0.98, as where they are sampled) exceeds
+      :data:`STUDY_SPREAD_LOGIT` — a study's own noise is ``s``, not 1, and the weight is
+      ``W / s²`` (inverse variance): evidence that contradicts itself counts less against
+      the model estimate.
+    """
+    weight = np.asarray(weight, dtype=float)
+    value = np.asarray(value, dtype=float)
+    ids = [str(d).split(";")[0].strip().lower() or f"row {i}" for i, d in enumerate(doi)]
+    w_s, m_s = [], []
+    for sid in dict.fromkeys(ids):
+        rows = np.array([x == sid for x in ids])
+        w, v = weight[rows], value[rows]
+        w_s.append(float(w.max()))
+        m_s.append(float((w * v).sum() / w.sum()) if w.sum() > 0 else float(v.mean()))
+    w_s, m_s = np.array(w_s), np.array(m_s)
+    w_tot = float(w_s.sum())
+    if w_tot <= 0:
+        return 0.0, float("nan"), len(w_s), 0.0
+    mean = float((w_s * m_s).sum() / w_tot)
+    lg = _logit(np.clip(m_s, 0.02, 0.98))
+    centre = float((w_s * lg).sum() / w_tot)
+    spread = float(np.sqrt((w_s * (lg - centre) ** 2).sum() / w_tot))
+    if spread > STUDY_SPREAD_LOGIT:
+        w_tot /= spread ** 2
+    return w_tot, mean, len(w_s), spread
+
+
 def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
     """``(key, element) → (n, weight, weighted mean, text, core SMILES, chelator)`` of an
     evidence table (cached)."""
@@ -792,15 +841,19 @@ def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
         return hit[1]
     groups: dict[tuple[str, str], tuple] = {}
     for (k, el), g in tab.groupby(["key", "element"], sort=False):
-        w = g["weight"].to_numpy(float)
-        v = g["value_num"].to_numpy(float)
+        w_tot, mean, n_studies, spread = study_pool(
+            g["weight"].to_numpy(float), g["value_num"].to_numpy(float), list(g["doi"]))
         outcomes = list(g["outcome"])
         tally = ", ".join(f"{outcomes.count(o)} {o}" for o in ("stable", "partial", "unstable")
                           if o in outcomes)
+        tally += f" from {n_studies} stud{'y' if n_studies == 1 else 'ies'}"
+        if spread > STUDY_SPREAD_LOGIT:
+            tally += (f" that disagree (between-study spread ±{spread:.1f} logit: weight "
+                      f"÷ {spread ** 2:.1f})")
         assays = ", ".join(dict.fromkeys(a.replace("_", " ") for a in g["assay"]))
         dois = list(dict.fromkeys(d for d in g["doi"] if d))
         cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")
-        groups[(k, el)] = (float(len(g)), float(w.sum()), float((w * v).sum() / w.sum()),
+        groups[(k, el)] = (float(len(g)), w_tot, mean,
                            f"{tally} ({assays}; {cite})", str(g["chelator_smiles"].iloc[0]),
                            str(g["chelator"].iloc[0]))
     _SUMMARY_CACHE.clear()

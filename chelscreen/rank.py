@@ -848,8 +848,8 @@ def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
                           if o in outcomes)
         tally += f" from {n_studies} stud{'y' if n_studies == 1 else 'ies'}"
         if spread > STUDY_SPREAD_LOGIT:
-            tally += (f" that disagree (between-study spread ±{spread:.1f} logit: weight "
-                      f"÷ {spread ** 2:.1f})")
+            tally += (f" that disagree (between-study spread ±{spread:.2f} logit: weight "
+                      f"÷ {spread ** 2:.2f})")
         assays = ", ".join(dict.fromkeys(a.replace("_", " ") for a in g["assay"]))
         dois = list(dict.fromkeys(d for d in g["doi"] if d))
         cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")

@@ -94,15 +94,16 @@ Retention: evidence before the model
     (:data:`OUTCOME_VALUE`: stable 0.95, partial 0.70, unstable 0.25, the midpoints of the
     percent-intact bins). Outcomes are pooled **by study** (:func:`study_pool`): the rows of
     one DOI are one outcome, their weighted mean at their strongest assay weight, so one
-    paper with many read-outs cannot outvote several papers; and the model counts as one
-    outcome::
+    paper with many read-outs cannot outvote several papers; and the model counts as
+    :data:`EVIDENCE_PRIOR_WEIGHT` = 0.4 studies (its measured error against the studies of
+    cores it has not seen, ``benchmarks/calibrate_evidence_weight.py``)::
 
-        retention = (W·evidence_mean + 1·model) / (W + 1),  W = Σ study weights
+        retention = (W·evidence_mean + 0.4·model) / (W + 0.4),  W = Σ study weights
 
     with the evidence mean's own spread (±1/√W logit). Studies that disagree beyond that
     (logit sd ``s`` of the study means > 1) count ``W / s²`` (inverse variance by the
     between-study spread). The ``why`` sentence gives the tally ("4 stable from 3 studies"),
-    the weight ``W / (W + 1)`` and the DOIs. A conjugate in the input (DOTATATE) without
+    the weight ``W / (W + 0.4)`` and the DOIs. A conjugate in the input (DOTATATE) without
     evidence of its own uses the evidence for its parent chelator (:func:`parent_key`: the
     chelating core with the conjugation amide back in acid form, DOTA), and says so.
     Evidence for a **close core** with the same element — the same donor skeleton with a
@@ -259,8 +260,15 @@ ASSAY_WEIGHT = {
     "serum_stability": 1.0, "plasma_stability": 1.0, "transchelation_challenge": 0.7,
     "metal_challenge": 0.7, "acid_dissociation": 0.5, "pbs_stability": 0.3,
 }
-#: the model estimate counts as this many outcomes when evidence is combined with it
-EVIDENCE_PRIOR_WEIGHT = 1.0
+#: the model estimate counts as this many studies when evidence is combined with it —
+#: measured, not assumed: screened without their own evidence (cores held out, the structural
+#: coefficients recalibrated), the model's retention misses the pooled outcome of a study by
+#: an RMS of 1.86 logit (mean +0.95: the model is low), against the ±0.96 logit between the
+#: studies of one pair, so it is worth 1 / (1.86² − 1) ≈ 0.41 studies (90 % grouped
+#: bootstrap 0.29–0.64; 112 studies, 44 cores: ``benchmarks/calibrate_evidence_weight.py``,
+#: benchmarks/results/evidence_weight.json). Its draws' own spread (±0.76) is smaller than
+#: its error, so their variance is not used as its weight
+EVIDENCE_PRIOR_WEIGHT = 0.4
 #: between-study spread (logit sd of the study means) beyond which a core's evidence for an
 #: element is weighted ``W / s²`` (:func:`study_pool`): the ±1 logit one study is assumed to have
 STUDY_SPREAD_LOGIT = 1.0

@@ -109,8 +109,8 @@ Retention: evidence before the model
     Evidence for a **close core** with the same element — the same donor skeleton with a
     backbone substituent or a bifunctional handle (:func:`close_core`: the labeling module's
     skeleton-containment rule plus the same donor types), e.g. a C-substituted open-chain
-    analogue — is pooled in as analogue evidence, each row at
-    ``chelscreen.radiolabeling.ANALOGUE_WEIGHT`` (0.5) of its assay weight, the weight an
+    analogue — is pooled in as analogue evidence, each of its studies (pooled as above) at
+    ``chelscreen.radiolabeling.ANALOGUE_WEIGHT`` (0.5) of its weight, the weight an
     analogue precedent has for labeling; the ``why`` sentence names the analogue.
 
 ``daughter_score = 1 - released_alpha_energy_frac``
@@ -976,9 +976,10 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
     the evidence for its parent chelating core (``parent_keys``, see :func:`parent_key`), which
     the text says. Evidence for a **close core** with the same element (:func:`close_core`:
     the same donor skeleton with a backbone substituent or a handle, e.g. a C-substituted
-    analogue of an open-chain chelator) is added as analogue evidence, each of its rows
-    counting :data:`chelscreen.radiolabeling.ANALOGUE_WEIGHT` of its assay weight (the
-    weight the labeling module gives an analogue precedent); the text names the analogue.
+    analogue of an open-chain chelator) is added as analogue evidence, each of its studies
+    (:func:`study_pool`) counting :data:`chelscreen.radiolabeling.ANALOGUE_WEIGHT` of its
+    weight (the weight the labeling module gives an analogue precedent); the text names the
+    analogue.
     ``smiles``: the pairs' ligand SMILES (no analogue evidence without them).
     """
     from chelscreen.radiolabeling import ANALOGUE_WEIGHT
@@ -1025,7 +1026,7 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
                 wa = ANALOGUE_WEIGHT * ga[1]
                 n, w, wv = n + ga[0], w + wa, wv + wa * ga[2]
                 texts.append(f"analogue evidence (close core {ga[5]}: same donor skeleton, "
-                             f"{ANALOGUE_WEIGHT:g} weight a row): {ga[3]}")
+                             f"{ANALOGUE_WEIGHT:g} weight a study): {ga[3]}")
         if w <= 0:
             continue
         out["evidence_n"][i], out["evidence_weight"][i] = n, w

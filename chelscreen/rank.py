@@ -89,22 +89,28 @@ Retention: evidence before the model
     complex, or an inert but weak one, loses the metal in vivo). Where
     ``molecules/retention_evidence.csv`` holds outcomes for the same chelating core (InChIKey
     skeleton of the core, so a conjugate counts for its core) with the same element, they enter
-    as evidence: each outcome counts with its assay weight (:data:`ASSAY_WEIGHT`; serum/plasma
-    and in vivo 1, challenges 0.7, acid dissociation 0.5, buffer 0.3) and its value
+    as evidence: each outcome has an assay weight (:data:`ASSAY_WEIGHT`; serum/plasma
+    and in vivo 1, challenges 0.7, acid dissociation 0.5, buffer 0.3) and a value
     (:data:`OUTCOME_VALUE`: stable 0.95, partial 0.70, unstable 0.25, the midpoints of the
-    percent-intact bins), and the model counts as one outcome::
+    percent-intact bins). Outcomes are pooled **by study** (:func:`study_pool`): the rows of
+    one DOI are one outcome, their weighted mean at their strongest assay weight, so one
+    paper with many read-outs cannot outvote several papers; and the model counts as
+    :data:`EVIDENCE_PRIOR_WEIGHT` = 0.4 studies (its measured error against the studies of
+    cores it has not seen, ``benchmarks/calibrate_evidence_weight.py``)::
 
-        retention = (W·evidence_mean + 1·model) / (W + 1),  W = Σ assay weights
+        retention = (W·evidence_mean + 0.4·model) / (W + 0.4),  W = Σ study weights
 
-    with the evidence mean's own spread (±1/√W logit). The ``why`` sentence gives the tally,
-    the weight ``W / (W + 1)`` and the DOIs. A conjugate in the input (DOTATATE) without
+    with the evidence mean's own spread (±1/√W logit). Studies that disagree beyond that
+    (logit sd ``s`` of the study means > 1) count ``W / s²`` (inverse variance by the
+    between-study spread). The ``why`` sentence gives the tally ("4 stable from 3 studies"),
+    the weight ``W / (W + 0.4)`` and the DOIs. A conjugate in the input (DOTATATE) without
     evidence of its own uses the evidence for its parent chelator (:func:`parent_key`: the
     chelating core with the conjugation amide back in acid form, DOTA), and says so.
     Evidence for a **close core** with the same element — the same donor skeleton with a
     backbone substituent or a bifunctional handle (:func:`close_core`: the labeling module's
     skeleton-containment rule plus the same donor types), e.g. a C-substituted open-chain
-    analogue — is pooled in as analogue evidence, each row at
-    ``chelscreen.radiolabeling.ANALOGUE_WEIGHT`` (0.5) of its assay weight, the weight an
+    analogue — is pooled in as analogue evidence, each of its studies (pooled as above) at
+    ``chelscreen.radiolabeling.ANALOGUE_WEIGHT`` (0.5) of its weight, the weight an
     analogue precedent has for labeling; the ``why`` sentence names the analogue.
 
 ``daughter_score = 1 - released_alpha_energy_frac``
@@ -254,8 +260,18 @@ ASSAY_WEIGHT = {
     "serum_stability": 1.0, "plasma_stability": 1.0, "transchelation_challenge": 0.7,
     "metal_challenge": 0.7, "acid_dissociation": 0.5, "pbs_stability": 0.3,
 }
-#: the model estimate counts as this many outcomes when evidence is combined with it
-EVIDENCE_PRIOR_WEIGHT = 1.0
+#: the model estimate counts as this many studies when evidence is combined with it —
+#: measured, not assumed: screened without their own evidence (cores held out, the structural
+#: coefficients recalibrated), the model's retention misses the pooled outcome of a study by
+#: an RMS of 1.86 logit (mean +0.95: the model is low), against the ±0.96 logit between the
+#: studies of one pair, so it is worth 1 / (1.86² − 1) ≈ 0.41 studies (90 % grouped
+#: bootstrap 0.29–0.64; 112 studies, 44 cores: ``benchmarks/calibrate_evidence_weight.py``,
+#: benchmarks/results/evidence_weight.json). Its draws' own spread (±0.76) is smaller than
+#: its error, so their variance is not used as its weight
+EVIDENCE_PRIOR_WEIGHT = 0.4
+#: between-study spread (logit sd of the study means) beyond which a core's evidence for an
+#: element is weighted ``W / s²`` (:func:`study_pool`): the ±1 logit one study is assumed to have
+STUDY_SPREAD_LOGIT = 1.0
 
 #: labeling: the factor is ``1 − span + span × L`` with ``span`` from the half-life
 #: (:func:`labeling_span`): ``LONG + (SHORT − LONG) × (1 − 2^(−PREP_H / t½))``
@@ -783,6 +799,47 @@ def _evidence_table(exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
     return tab
 
 
+def study_pool(weight: np.ndarray, value: np.ndarray, doi: Sequence[str]
+               ) -> tuple[float, float, int, float]:
+    """Evidence rows of one chelating core and element pooled by study: ``(W, mean,
+    n_studies, spread)``.
+
+    * Rows with the same DOI are **one study**: their weighted mean value, at the weight of
+      their strongest assay. The read-outs of one paper (serum at 1, 3 and 7 days, a challenge,
+      a biodistribution of the same preparation) share its compound, batch and methods; they
+      are one observation of the pair, so one paper with many rows must not outvote several
+      papers. A row without a DOI is a study of its own; a cell with several identifiers
+      (``10.x/y; PMC123``) is the study of its first.
+    * Studies are combined by weight: ``mean = Σ w_s m_s / W``, ``W = Σ w_s``; the evidence
+      mean then has a spread of ±1/√W logit (one study ≈ ±1 logit).
+    * When the studies **disagree beyond that** — the weighted sd ``s`` of their means in
+      logit space (values clipped to 0.02…0.98, as where they are sampled) exceeds
+      :data:`STUDY_SPREAD_LOGIT` — a study's own noise is ``s``, not 1, and the weight is
+      ``W / s²`` (inverse variance): evidence that contradicts itself counts less against
+      the model estimate.
+    """
+    weight = np.asarray(weight, dtype=float)
+    value = np.asarray(value, dtype=float)
+    ids = [str(d).split(";")[0].strip().lower() or f"row {i}" for i, d in enumerate(doi)]
+    w_s, m_s = [], []
+    for sid in dict.fromkeys(ids):
+        rows = np.array([x == sid for x in ids])
+        w, v = weight[rows], value[rows]
+        w_s.append(float(w.max()))
+        m_s.append(float((w * v).sum() / w.sum()) if w.sum() > 0 else float(v.mean()))
+    w_s, m_s = np.array(w_s), np.array(m_s)
+    w_tot = float(w_s.sum())
+    if w_tot <= 0:
+        return 0.0, float("nan"), len(w_s), 0.0
+    mean = float((w_s * m_s).sum() / w_tot)
+    lg = _logit(np.clip(m_s, 0.02, 0.98))
+    centre = float((w_s * lg).sum() / w_tot)
+    spread = float(np.sqrt((w_s * (lg - centre) ** 2).sum() / w_tot))
+    if spread > STUDY_SPREAD_LOGIT:
+        w_tot /= spread ** 2
+    return w_tot, mean, len(w_s), spread
+
+
 def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
     """``(key, element) → (n, weight, weighted mean, text, core SMILES, chelator)`` of an
     evidence table (cached)."""
@@ -792,15 +849,19 @@ def _group_summaries(tab: pd.DataFrame) -> dict[tuple[str, str], tuple]:
         return hit[1]
     groups: dict[tuple[str, str], tuple] = {}
     for (k, el), g in tab.groupby(["key", "element"], sort=False):
-        w = g["weight"].to_numpy(float)
-        v = g["value_num"].to_numpy(float)
+        w_tot, mean, n_studies, spread = study_pool(
+            g["weight"].to_numpy(float), g["value_num"].to_numpy(float), list(g["doi"]))
         outcomes = list(g["outcome"])
         tally = ", ".join(f"{outcomes.count(o)} {o}" for o in ("stable", "partial", "unstable")
                           if o in outcomes)
+        tally += f" from {n_studies} stud{'y' if n_studies == 1 else 'ies'}"
+        if spread > STUDY_SPREAD_LOGIT:
+            tally += (f" that disagree (between-study spread ±{spread:.2f} logit: weight "
+                      f"÷ {spread ** 2:.2f})")
         assays = ", ".join(dict.fromkeys(a.replace("_", " ") for a in g["assay"]))
         dois = list(dict.fromkeys(d for d in g["doi"] if d))
         cite = "; ".join(dois[:3]) + (f" +{len(dois) - 3} more" if len(dois) > 3 else "")
-        groups[(k, el)] = (float(len(g)), float(w.sum()), float((w * v).sum() / w.sum()),
+        groups[(k, el)] = (float(len(g)), w_tot, mean,
                            f"{tally} ({assays}; {cite})", str(g["chelator_smiles"].iloc[0]),
                            str(g["chelator"].iloc[0]))
     _SUMMARY_CACHE.clear()
@@ -915,9 +976,10 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
     the evidence for its parent chelating core (``parent_keys``, see :func:`parent_key`), which
     the text says. Evidence for a **close core** with the same element (:func:`close_core`:
     the same donor skeleton with a backbone substituent or a handle, e.g. a C-substituted
-    analogue of an open-chain chelator) is added as analogue evidence, each of its rows
-    counting :data:`chelscreen.radiolabeling.ANALOGUE_WEIGHT` of its assay weight (the
-    weight the labeling module gives an analogue precedent); the text names the analogue.
+    analogue of an open-chain chelator) is added as analogue evidence, each of its studies
+    (:func:`study_pool`) counting :data:`chelscreen.radiolabeling.ANALOGUE_WEIGHT` of its
+    weight (the weight the labeling module gives an analogue precedent); the text names the
+    analogue.
     ``smiles``: the pairs' ligand SMILES (no analogue evidence without them).
     """
     from chelscreen.radiolabeling import ANALOGUE_WEIGHT
@@ -964,7 +1026,7 @@ def evidence_summary(keys: Sequence[str], elements: Sequence[str],
                 wa = ANALOGUE_WEIGHT * ga[1]
                 n, w, wv = n + ga[0], w + wa, wv + wa * ga[2]
                 texts.append(f"analogue evidence (close core {ga[5]}: same donor skeleton, "
-                             f"{ANALOGUE_WEIGHT:g} weight a row): {ga[3]}")
+                             f"{ANALOGUE_WEIGHT:g} weight a study): {ga[3]}")
         if w <= 0:
             continue
         out["evidence_n"][i], out["evidence_weight"][i] = n, w

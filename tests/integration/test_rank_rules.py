@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from chelscreen.rank import (
+    EVIDENCE_PRIOR_WEIGHT,
     add_confidence,
     add_rank,
     ligand_key,
@@ -101,7 +102,9 @@ def test_evidence_beats_topology() -> None:
     assert s.loc["macrocycle without evidence", "evidence_n"] == 0
     assert s.loc["open chain with evidence", "evidence_n"] == 2
     why = why_sentence(s.reset_index().iloc[1])
-    assert "2 stable" in why and "10.0000/example.serum" in why and "weight 0.67" in why
+    # two studies of weight 1 against the model's measured weight (EVIDENCE_PRIOR_WEIGHT)
+    share = 2 / (2 + EVIDENCE_PRIOR_WEIGHT)
+    assert "2 stable" in why and "10.0000/example.serum" in why and f"weight {share:.2f}" in why
 
 
 def test_a_conjugate_counts_for_its_core() -> None:

@@ -621,7 +621,7 @@ def apply_grid(ions: list[str], prod_ps: float) -> int:
 # shell asymmetry 0.05 (not hemidirected); (1.0, 2.0, 250) -> 2.547 A, CN 6.06, 0.34;
 # (1.2, 2.2, 250) -> 2.542 A, CN 6.00, 0.35; (1.0, 2.0, 82.7) -> 2.594 A, CN 6.16, 0.31.
 # (A site carrying only C4, no LJ, at 0.8 A with C4 250 gave CN 7.94, asymmetry 0.04: dropped.)
-# RULE (fixed 2026-12-05 07:14 UTC, before any run of it; commit of this text precedes the runs):
+# RULE (fixed 2026-12-05 07:12 UTC in commit d5082b0, before any run of it):
 # - fixed: Pb eps 0.122723 kcal/mol (the bundled one), site eps 0.1 kcal/mol, site Rmin/2 =
 #   lp_d + 1.0 A, site mass 4 u;
 # - grid: lp_d in {1.0, 1.2} A x C4 (Pb-water O) in {150, 250, 350} kcal/mol/A^4 (6 triples);

@@ -59,7 +59,8 @@ def explicit_system(cx: Complex) -> tuple[Any, np.ndarray, float, list[int], Any
         water_box,
     )
 
-    system, _terms = make_system(cx.mol, cx.ion, solvent="vacuum", constraints=True)
+    system, _terms = make_system(cx.mol, cx.ion, solvent="vacuum", constraints=True,
+                                 ion_nonbonded=True)
     n_lig = cx.mol.GetNumAtoms()
     try:
         model, fitted = ion_model(cx.ion.ion, "12-6-4"), True

@@ -10,9 +10,11 @@ per 1,000 Langevin steps of the same complex with
 
 - ``separate``: one custom force per MMFF term, OpenMM's angle()/distance() functions (the
   layout used before 2026-12-03; kept as the term-by-term reference);
-- ``compact``: the default: native PeriodicTorsionForce for torsions, angle bend + stretch-bend
-  in one CustomCompoundBondForce written in particle coordinates, folded 14-7 constants
-  (same energy and forces: ``tests/unit/test_simulate_mmff.py``);
+- ``compact``: the default: angle bend + stretch-bend in one CustomCompoundBondForce written in
+  particle coordinates, one CustomTorsionForce, the ion-ligand pairs (12-6 LJ + Coulomb) in one
+  CustomBondForce (same energy and forces: ``tests/unit/test_simulate_mmff.py``);
+- ``compact-nb``: ``compact`` with the ion-ligand pairs in a NoCutoff NonbondedForce with every
+  ligand-ligand pair excluded (the construction before 2026-12-05, ``ion_nonbonded=True``);
 - ``native``: a reference built from OpenMM's native forces only, same particles and the same
   interaction lists: HarmonicBond (bonds), HarmonicAngle (angles), PeriodicTorsion
   (torsions), NonbondedForce with the MMFF 1-4+ pairs as exceptions (LJ + Coulomb), GBSA and
@@ -128,6 +130,8 @@ def layouts(args: argparse.Namespace) -> None:
                                 layout="separate")[0],
         "compact": make_system(cx.mol, cx.ion, solvent="implicit", hmr=True,
                                layout="compact")[0],
+        "compact-nb": make_system(cx.mol, cx.ion, solvent="implicit", hmr=True,
+                                  layout="compact", ion_nonbonded=True)[0],
         "native": native_system(cx),
     }
     pos = np.vstack([cx.ligand_positions_A, cx.metal_pos_A]) / 10.0
@@ -157,12 +161,16 @@ def layouts(args: argparse.Namespace) -> None:
         ref = min(times["native"])
         print(f"\n{plat_name} platform, {name} ({cx.n_atoms} particles), {steps} steps x "
               f"{args.reps} reps interleaved, load {min(loads):.2f}-{max(loads):.2f}")
-        print(f"  {'layout':9s} {'CPU s/1000 steps min':>21s} {'median':>7s} {'vs native':>9s}")
+        print(f"  {'layout':10s} {'CPU s/1000 steps min':>21s} {'median':>7s} {'vs native':>9s}")
         for k, v in times.items():
-            print(f"  {k:9s} {min(v):21.3f} {statistics.median(v):7.3f} {min(v) / ref:8.2f}x")
+            print(f"  {k:10s} {min(v):21.3f} {statistics.median(v):7.3f} {min(v) / ref:8.2f}x")
         gain = min(times["separate"]) / min(times["compact"])
         gmed = statistics.median(times["separate"]) / statistics.median(times["compact"])
         print(f"  compact vs separate: {gain:.2f}x faster (min), {gmed:.2f}x (median)")
+        gain = min(times["compact-nb"]) / min(times["compact"])
+        gmed = statistics.median(times["compact-nb"]) / statistics.median(times["compact"])
+        print(f"  compact vs compact-nb (ion pairs in a NonbondedForce): {gain:.2f}x faster "
+              f"(min), {gmed:.2f}x (median)")
         del ctxs
 
 

@@ -55,10 +55,21 @@ class IonModel:
     epsilon_kJ: float
     c4_kJ_nm4: float  # ion-water-O C4 (0 = plain 12-6)
     source: str
+    # lone-pair site (Pb2+): a second centre ``lp_d_A`` from the ion (0 = no site) with no
+    # charge and no C4, only a 12-6 LJ site (``lp_sigma_nm``, ``lp_epsilon_kJ``,
+    # Lorentz-Berthelot with every other LJ site): it keeps waters (and donors) off one side of
+    # the ion, as a stereoactive lone pair does. See ``add_lp_site``.
+    lp_d_A: float = 0.0
+    lp_sigma_nm: float = 0.1
+    lp_epsilon_kJ: float = 0.0
 
     @property
     def rmin2_A(self) -> float:
         return self.sigma_nm * 10.0 * 2 ** (1.0 / 6.0) / 2.0
+
+    @property
+    def has_lp(self) -> bool:
+        return self.lp_d_A > 0.0
 
 
 def c4_to_openmm(c4_kcal_A4: float) -> float:
@@ -68,6 +79,31 @@ def c4_to_openmm(c4_kcal_A4: float) -> float:
 
 def rmin2_to_sigma_nm(rmin2_A: float) -> float:
     return 2.0 * rmin2_A / 2 ** (1.0 / 6.0) / 10.0
+
+
+# Mass (u) of the lone-pair site, taken from the ion's own mass (the total is unchanged). The
+# site is a real particle held at ``lp_d_A`` from the ion by a constraint, so the pair is a rigid
+# rotor that turns freely: an OpenMM virtual site cannot do this for an ion, because every
+# VirtualSite type is a function of the positions of other particles (for a lone ion there are
+# none, and in a complex tying the site to ligand atoms would fix its direction). 4 u at 1.0 A
+# gives a moment of inertia of 0.04 u nm^2, above a TIP3P water's smallest (about 0.006), so
+# the 2 fs step that integrates the water rotations integrates the site's too (checked:
+# ``tests/unit/test_simulate_hydration.py``, energy conservation and the site's temperature).
+LP_MASS_U = 4.0
+
+
+def add_lp_site(system: Any, nonbonded: Any, ion_index: int, model: IonModel) -> int:
+    """Append the lone-pair site of ``model`` (a particle of LP_MASS_U, moved from the ion's
+    mass, constrained at ``lp_d_A`` from the ion, no charge, its LJ site in ``nonbonded``,
+    excluded from the ion there); returns its index."""
+    m_ion = system.getParticleMass(ion_index)
+    mass = m_ion.value_in_unit(m_ion.unit) if hasattr(m_ion, "unit") else float(m_ion)
+    system.setParticleMass(ion_index, mass - LP_MASS_U)
+    site = system.addParticle(LP_MASS_U)
+    nonbonded.addParticle(0.0, model.lp_sigma_nm, model.lp_epsilon_kJ)
+    nonbonded.addException(ion_index, site, 0.0, 1.0, 0.0)
+    system.addConstraint(ion_index, site, model.lp_d_A / 10.0)
+    return site
 
 
 def read_1264_table(path: str | Path = DATA_1264) -> dict[str, dict]:
@@ -93,10 +129,18 @@ def ion_model(ion: str, model: str = "12-6-4") -> IonModel:
             f"{p.ion}, or use the 12-6 model."
         )
     check = str(row.get("water_check") or "not checked on the aqua ion")
+    lp_d = float(row.get("lp_d_A") or 0.0)
+    lp_text = ""
+    lp_sig, lp_eps = 0.1, 0.0
+    if lp_d > 0:
+        lp_sig = rmin2_to_sigma_nm(float(row["lp_rmin2_A"]))
+        lp_eps = float(row["lp_eps_kcal"]) * KCAL
+        lp_text = (f"; lone-pair site at {lp_d:g} A (Rmin/2 {float(row['lp_rmin2_A']):g} A, "
+                   f"eps {float(row['lp_eps_kcal']):g}): {row.get('lp_source') or ''}")
     return IonModel(p.ion, p.charge, rmin2_to_sigma_nm(float(row["rmin2_A"])),
                     float(row["eps_kcal"]) * KCAL, c4_to_openmm(float(row["c4_kcal_A4"])),
-                    f"12-6-4: {row['c4_source']}; Rmin/2 {row['rmin2_source']}; "
-                    f"water check {check}")
+                    f"12-6-4: {row['c4_source']}; Rmin/2 {row['rmin2_source']}{lp_text}; "
+                    f"water check {check}", lp_d, lp_sig, lp_eps)
 
 
 def water_box(n_min: int, centre_A: np.ndarray | None = None,
@@ -255,7 +299,9 @@ def simulate_aqua_ion(model: IonModel, n_waters: int = 400, equil_ps: float = 5.
     out = first_shell(dists, edge, len(ow), vec_frames_A=vecs)
     out.update({"ion": model.ion, "model": "12-6-4" if model.c4_kJ_nm4 else "12-6",
                 "rmin2_A": model.rmin2_A, "eps_kcal": model.epsilon_kJ / KCAL,
-                "c4_kcal_A4": model.c4_kJ_nm4 / (KCAL * 1e-4), "n_waters": len(ow),
+                "c4_kcal_A4": model.c4_kJ_nm4 / (KCAL * 1e-4), "lp_d_A": model.lp_d_A,
+                "lp_rmin2_A": model.lp_sigma_nm * 10.0 * 2 ** (1.0 / 6.0) / 2.0,
+                "lp_eps_kcal": model.lp_epsilon_kJ / KCAL, "n_waters": len(ow),
                 "box_A": edge, "equil_ps": equil_ps, "prod_ps": prod_ps, "wall_s": wall,
                 "ns_per_day": (equil_ps + prod_ps) / 1000.0 / wall * 86400.0,
                 "platform": plat.getName(), "source": model.source})
@@ -287,6 +333,8 @@ def _aqua_system(model: IonModel, n_waters: int, coupled: bool) -> tuple:
     ``coupled=True``: the ion charge and C4 are controlled by global parameters ``lambda_q``
     (charge = lambda_q * Q, a NonbondedForce particle-parameter offset) and ``c4``; the
     NonbondedForce is in force group 0, the C4 force in group 1.
+    A model with a lone-pair site gets it as the last particle (:func:`add_lp_site`), placed
+    ``lp_d_A`` from the ion along +z.
     Returns (system, positions_nm, edge_A, water-O indices).
     """
     import openmm as mm
@@ -312,6 +360,10 @@ def _aqua_system(model: IonModel, n_waters: int, coupled: bool) -> tuple:
     nb.setForceGroup(0)
     system.addForce(nb)
     ow = list(range(first, system.getNumParticles(), 3))
+    pos = np.vstack([np.zeros((1, 3)), wat.reshape(-1, 3)]) / 10.0
+    if model.has_lp:
+        add_lp_site(system, nb, 0, model)
+        pos = np.vstack([pos, [[0.0, 0.0, model.lp_d_A / 10.0]]])
     if model.c4_kJ_nm4 or coupled:
         f = c4_force(system.getNumParticles(), 0, ow, model.c4_kJ_nm4, nonbonded=nb)
         f.setForceGroup(1)
@@ -319,7 +371,6 @@ def _aqua_system(model: IonModel, n_waters: int, coupled: bool) -> tuple:
     box = edge / 10.0
     system.setDefaultPeriodicBoxVectors(mm.Vec3(box, 0, 0), mm.Vec3(0, box, 0),
                                         mm.Vec3(0, 0, box))
-    pos = np.vstack([np.zeros((1, 3)), wat.reshape(-1, 3)]) / 10.0
     return system, pos, edge, ow
 
 
@@ -479,33 +530,50 @@ def widom_lj_kcal(models: list[IonModel], frames_A: np.ndarray, edge_A: float,
                   temperature_K: float = 300.0) -> list[tuple[float, float]]:
     """Excess chemical potential (kcal/mol) of each model's neutral 12-6 sphere in water by Widom
     test-particle insertion (Lorentz-Berthelot with TIP3P O, cut at the simulation cutoff, plus
-    the analytical dispersion tail OpenMM adds). Returns [(mu_LJ, block standard error)] in the
+    the analytical dispersion tail OpenMM adds). A model with a lone-pair site is inserted as
+    the rigid ion-site dumbbell, its axis drawn uniformly on the sphere per inserted point (from
+    a second random stream, so the inserted points, and the values of models without a site,
+    are those of the one-sphere version). Returns [(mu_LJ, block standard error)] in the
     order of ``models``."""
     from scipy.special import logsumexp
 
     rng = np.random.default_rng(seed)
+    rng_axis = np.random.default_rng(seed + 1)  # its own stream: the points stay as before
     kt = KB_KCAL * temperature_K
     rc = CUTOFF_NM * 10.0
     n_o = frames_A.shape[1]
     rho = n_o / edge_A**3
     sig_o, eps_o = TIP3P["sigO"] * 10.0, TIP3P["epsO"] / KCAL
-    pars = []
-    for m in models:
-        s = 0.5 * (m.sigma_nm * 10.0 + sig_o)
-        e = math.sqrt(m.epsilon_kJ / KCAL * eps_o)
-        tail = 16.0 * math.pi * rho * e * (s**12 / (9.0 * rc**9) - s**6 / (3.0 * rc**3))
-        pars.append((s, e, tail))
-    log_b = np.zeros((len(models), len(frames_A)))  # log of each frame's mean Boltzmann factor
-    for f, o in enumerate(frames_A):
-        pts = rng.uniform(-edge_A / 2, edge_A / 2, size=(n_insert, 3))
+    def lb(sigma_nm: float, eps_kj: float) -> tuple[float, float, float]:
+        s = 0.5 * (sigma_nm * 10.0 + sig_o)
+        e = math.sqrt(eps_kj / KCAL * eps_o)
+        return s, e, 16.0 * math.pi * rho * e * (s**12 / (9.0 * rc**9) - s**6 / (3.0 * rc**3))
+
+    pars = [(lb(m.sigma_nm, m.epsilon_kJ),
+             lb(m.lp_sigma_nm, m.lp_epsilon_kJ) + (m.lp_d_A,) if m.has_lp else None)
+            for m in models]
+
+    def inv6_of(pts: np.ndarray, o: np.ndarray) -> np.ndarray:
         dv = pts[:, None, :] - o[None, :, :]
         dv -= edge_A * np.round(dv / edge_A)
         r2 = (dv**2).sum(axis=2)
-        inside = r2 < rc * rc
-        inv6 = np.where(inside, 1.0 / np.maximum(r2, 1e-6) ** 3, 0.0)
-        for k, (s, e, tail) in enumerate(pars):
-            s6 = s**6 * inv6
-            u = (4.0 * e * (s6 * s6 - s6)).sum(axis=1) + tail
+        return np.where(r2 < rc * rc, 1.0 / np.maximum(r2, 1e-6) ** 3, 0.0)
+
+    def lj(inv6: np.ndarray, s: float, e: float, tail: float) -> np.ndarray:
+        s6 = s**6 * inv6
+        return (4.0 * e * (s6 * s6 - s6)).sum(axis=1) + tail
+
+    log_b = np.zeros((len(models), len(frames_A)))  # log of each frame's mean Boltzmann factor
+    for f, o in enumerate(frames_A):
+        pts = rng.uniform(-edge_A / 2, edge_A / 2, size=(n_insert, 3))
+        inv6 = inv6_of(pts, o)
+        # lone-pair site (a rigid dumbbell): a random orientation per inserted point
+        axis = rng_axis.normal(size=(n_insert, 3))
+        axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+        for k, (ion_p, lp_p) in enumerate(pars):
+            u = lj(inv6, *ion_p)
+            if lp_p is not None:
+                u = u + lj(inv6_of(pts + lp_p[3] * axis, o), *lp_p[:3])
             log_b[k, f] = logsumexp(-u / kt) - math.log(n_insert)
     out = []
     for lb in log_b:

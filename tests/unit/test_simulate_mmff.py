@@ -160,3 +160,38 @@ def test_complex_system_energy_is_the_same_in_both_layouts():
         energies[layout] = ctx.getState(getEnergy=True).getPotentialEnergy()._value
     assert abs(energies["separate"]) > 10.0
     assert abs(energies["compact"] - energies["separate"]) < 1e-6 * abs(energies["separate"])
+
+
+def test_ion_pair_force_matches_the_nonbonded_force_it_replaced():
+    """Ion-ligand 12-6 LJ + Coulomb as one CustomBondForce (default) against the old
+    construction (a NoCutoff NonbondedForce with every ligand-ligand pair excluded): same energy
+    and forces, in both MMFF layouts, implicit (GBSA) and vacuum, Lu3+ and Pb2+."""
+    import numpy as np
+    import openmm as mm
+
+    from chelscreen.simulate.build import make_system
+    from chelscreen.simulate.params import get_ion_parameters
+
+    m = _mol("[O-]C(=O)CN(CC(=O)[O-])CC(=O)[O-]", seed=2)  # NTA3-
+    xyz = np.asarray(m.GetConformer().GetPositions()) / 10.0
+    o_idx = [a.GetIdx() for a in m.GetAtoms() if a.GetSymbol() == "O"]
+    pos = np.vstack([xyz, xyz[o_idx].mean(axis=0) + 0.02])
+    ref = mm.Platform.getPlatformByName("Reference")
+    for ion in ("Lu3+", "Pb2+"):
+        for layout in ("compact", "separate"):
+            for solvent in ("implicit", "vacuum"):
+                out = {}
+                for old in (True, False):
+                    system, _ = make_system(m, get_ion_parameters(ion), solvent=solvent,
+                                            hmr=True, layout=layout, ion_nonbonded=old)
+                    has_nb = any(isinstance(f, mm.NonbondedForce) for f in system.getForces())
+                    assert has_nb == old
+                    ctx = mm.Context(system, mm.VerletIntegrator(0.001), ref)
+                    ctx.setPositions(pos)
+                    st = ctx.getState(getEnergy=True, getForces=True)
+                    out[old] = (st.getPotentialEnergy()._value,
+                                np.asarray(st.getForces(asNumpy=True)._value))
+                (e_old, f_old), (e_new, f_new) = out[True], out[False]
+                assert abs(e_old) > 100.0
+                assert e_new == pytest.approx(e_old, rel=1e-9, abs=1e-6), (ion, layout, solvent)
+                assert np.abs(f_new - f_old).max() < 1e-6 * max(1.0, np.abs(f_old).max())

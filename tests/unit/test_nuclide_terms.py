@@ -66,7 +66,7 @@ def test_precomputed_terms_equal_the_live_computation(monkeypatch):
             expect = decay._frame(entry[kind])
             pd.testing.assert_frame_equal(got, expect, check_exact=True, obj=f"{kind}({name})")
             assert _same(got.attrs, expect.attrs), (kind, name)
-        for cls, chel in dosimetry.DOSE_SUMMARY_CLASSES.items():
+        for cls in dosimetry.DOSE_SUMMARY_CLASSES:
             assert _same(doc["nuclides"][name]["dose_summary"].get(cls),
                          entry["dose_summary"].get(cls)), (name, cls)
     assert doc["canonical"] == _builder().canonical_names(live)

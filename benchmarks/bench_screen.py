@@ -7,7 +7,8 @@ SMILES and screens them against the therapy set the way the CLI does (``load=Fal
 streamed to ``--out`` one work unit at a time). Prints CPU time (this process and every worker)
 as pairs per CPU-second, a reference measured in the same run (plain RDKit parse + descriptors
 of the same chelators, ``bench_describe.plain_rdkit``), wall time, peak resident memory of each
-process and the load average.
+process and the load average; with worker processes, also the main process's CPU by part
+(read, hand-over, storing the units, ranking, tables, report; no profiler, :data:`PARENT_PARTS`).
 
 Several sizes (``--n 2000 8000``) run one after the other, each in a fresh process, and the peak
 RSS of the main and worker processes is compared: flat in n means the growth per 1,000

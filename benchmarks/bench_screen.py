@@ -7,7 +7,8 @@ SMILES and screens them against the therapy set the way the CLI does (``load=Fal
 streamed to ``--out`` one work unit at a time). Prints CPU time (this process and every worker)
 as pairs per CPU-second, a reference measured in the same run (plain RDKit parse + descriptors
 of the same chelators, ``bench_describe.plain_rdkit``), wall time, peak resident memory of each
-process and the load average.
+process and the load average; with worker processes, also the main process's CPU by part
+(read, hand-over, storing the units, ranking, tables, report; no profiler, :data:`PARENT_PARTS`).
 
 Several sizes (``--n 2000 8000``) run one after the other, each in a fresh process, and the peak
 RSS of the main and worker processes is compared: flat in n means the growth per 1,000
@@ -238,6 +239,69 @@ def units_only(args, n: int) -> dict:
     return {"n": len(ligs), "pairs": pairs, "cpu_s": cpu, "units": len(payloads)}
 
 
+#: the main process's parts of a screen, timed in CPU seconds without a profiler (the
+#: profiler inflates the Python-heavy assembly 2-3x): (label, module, attribute); an indented
+#: label is part of the one above it
+PARENT_PARTS: tuple[tuple[str, str, str], ...] = (
+    ("read and standardize the input", "chelscreen.screening", "_read_input"),
+    ("hand-over to the workers (labeling fit, calibration, nuclide terms)",
+     "chelscreen.screening", "worker_handover"),
+    ("run the units (pool, results received and stored)", "chelscreen.screening", "run_units"),
+    ("  store each unit (Parquet)", "chelscreen.store", "ResultStore.write_chunk"),
+    ("ranking pass", "chelscreen.screening", "_rank_all"),
+    ("results.parquet/.csv", "chelscreen.screening", "_write_tables"),
+    ("  results.csv (pandas to_csv)", "pandas", "DataFrame.to_csv"),
+    ("report.html + top.sdf", "chelscreen.screening", "_write_report"),
+    ("  heatmap (matplotlib)", "chelscreen.reporting", "heatmap_png"),
+    ("  dose sentences", "chelscreen.reporting", "_dose_text"),
+)
+
+
+class _PartTimer:
+    """CPU seconds (this process) spent in each of :data:`PARENT_PARTS` while active: each
+    function is wrapped (module attribute replaced) and restored on exit."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._saved: list[tuple[object, str, object]] = []
+
+    def __enter__(self) -> _PartTimer:
+        import functools
+        import importlib
+
+        for label, mod, attr in PARENT_PARTS:
+            owner = importlib.import_module(mod)
+            *path, name = attr.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            fn = getattr(owner, name)
+
+            def wrapped(*a, _fn=fn, _label=label, **k):
+                c0 = time.process_time()
+                try:
+                    return _fn(*a, **k)
+                finally:
+                    self.spent[_label] = self.spent.get(_label, 0.0) + time.process_time() - c0
+
+            self._saved.append((owner, name, fn))
+            setattr(owner, name, functools.wraps(fn)(wrapped))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for owner, name, fn in reversed(self._saved):
+            setattr(owner, name, fn)
+
+    def report(self, total: float) -> str:
+        top = sum(v for k, v in self.spent.items() if not k.startswith(" "))
+        lines = [f"main process by part (CPU-s, no profiler; {total:.1f} in all):"]
+        for label, _m, _a in PARENT_PARTS:
+            if label in self.spent:
+                lines.append(f"  {self.spent[label]:6.2f}  {label}")
+        lines.append(f"  {total - top:6.2f}  the rest (imports on first use, job set-up, "
+                     "report rows)")
+        return "\n".join(lines)
+
+
 def run_one(args, n: int) -> dict:
     smiles = _input_smiles(args, n)
     ref_cpu = _reference_cpu(smiles)
@@ -265,7 +329,8 @@ def run_one(args, n: int) -> dict:
     if args.rss_log:
         sampler.log = (__import__("pathlib").Path(args.rss_log),
                        __import__("pathlib").Path(out) / ".chelscreen-job" / "chunks", 30.0)
-    with sampler:
+    parts = _PartTimer()
+    with sampler, parts:
         if prof is not None:
             prof.enable()
         # as the CLI: streamed to `out`, only the report's rows come back
@@ -296,6 +361,8 @@ def run_one(args, n: int) -> dict:
           f"{n_pairs / max(cpu, 1e-9):.0f} pairs per CPU-second; {n_units} work units, "
           f"{cpu / max(n_units, 1):.2f} CPU-s per unit; main process {cpu_main:.1f} CPU-s, "
           f"workers {cpu - cpu_main:.1f}")
+    if args.n_jobs != 1 and prof is None:  # with --n-jobs 1 the units are in it too
+        print(parts.report(cpu_main))
     print(f"reference in the same run: plain RDKit parse + descriptors of the same {len(smiles)} "
           f"chelators {ref_cpu:.2f} CPU-s = {len(smiles) / max(ref_cpu, 1e-9):.0f} chelators/"
           f"CPU-s; the screen costs {cpu / max(ref_cpu, 1e-9):.1f}× the reference "

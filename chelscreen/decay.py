@@ -36,6 +36,7 @@ Bateman solution integrated to completion, which is computed independently with
 
 from __future__ import annotations
 
+import copy
 import csv
 import logging
 import math
@@ -226,6 +227,92 @@ def _step_energies(rd: Any, parent: str, daughter: str, mode: str) -> dict[str, 
     return out
 
 
+# ----------------------------------------------------------------------------------------------
+# precomputed terms of the bundled nuclides (data/nuclide_terms.json)
+# ----------------------------------------------------------------------------------------------
+#: file of the precomputed default results of :func:`decay_chain`, :func:`daughter_fate` and
+#: :func:`chelscreen.dosimetry.daughter_dose_summary` (human preset) for every nuclide of
+#: ``nuclides.csv``, written by ``chelscreen/data/build_nuclide_terms.py``: a screen and its
+#: report then need neither radioactivedecay nor sympy (≈ 1.3 CPU-s of imports) nor the
+#: Bateman and biokinetic solutions
+TERMS_FILE = "nuclide_terms.json"
+#: the modules whose code the precomputed terms come from (with every table of
+#: ``chelscreen/data`` and the versions of :data:`TERMS_PACKAGES`: their fingerprint)
+TERMS_MODULES: tuple[str, ...] = ("decay.py", "dosimetry.py", "metals.py", "elements.py",
+                                  "errors.py", "_resources.py")
+TERMS_PACKAGES: tuple[str, ...] = ("radioactivedecay", "numpy", "scipy", "pandas")
+#: use the precomputed terms while their fingerprint matches (the build script and the tests
+#: that compare them with the live computation switch it off)
+USE_PRECOMPUTED = True
+
+
+def terms_fingerprint() -> dict[str, str]:
+    """SHA-256 of each file the precomputed terms depend on (:data:`TERMS_MODULES`, every
+    ``chelscreen/data/*.csv``) and the installed versions of :data:`TERMS_PACKAGES`: a change
+    of any makes ``nuclide_terms.json`` stale, and it is then not used (the terms are computed
+    live, and ``tests/unit/test_nuclide_terms.py`` fails until it is rebuilt)."""
+    import hashlib
+    from importlib import metadata
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent
+    files = {f"chelscreen/{m}": pkg / m for m in TERMS_MODULES}
+    files.update({f"chelscreen/data/{p.name}": p for p in sorted(data_dir().glob("*.csv"))})
+    out = {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items()}
+    for name in TERMS_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@lru_cache(maxsize=1)
+def _precomputed() -> dict[str, Any]:
+    """The nuclides of ``nuclide_terms.json`` when its fingerprint is the current one, else
+    ``{}`` (everything computed live)."""
+    import json
+
+    path = data_dir() / TERMS_FILE
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        logger.debug("no precomputed nuclide terms (%s): computed with radioactivedecay", exc)
+        return {}
+    if doc.get("fingerprint") != terms_fingerprint():
+        logger.debug("%s is stale (its code, tables or package versions changed): decay terms "
+                     "computed with radioactivedecay; rebuild it with python "
+                     "chelscreen/data/build_nuclide_terms.py", TERMS_FILE)
+        return {}
+    return {"nuclides": dict(doc.get("nuclides") or {}),
+            "canonical": frozenset(doc.get("canonical") or ())}
+
+
+def precomputed_canonical() -> frozenset[str]:
+    """The canonical names of ``nuclide_terms.json`` (see :func:`chelscreen.metals`'s
+    ``_split_nuclide``); empty when it is stale or :data:`USE_PRECOMPUTED` is off."""
+    if not USE_PRECOMPUTED:
+        return frozenset()
+    return _precomputed().get("canonical", frozenset())
+
+
+def precomputed(name: str, kind: str) -> Any:
+    """A copy of the precomputed ``kind`` entry of nuclide ``name`` (canonical form), or
+    ``None`` when there is none or :data:`USE_PRECOMPUTED` is off."""
+    if not USE_PRECOMPUTED:
+        return None
+    entry = _precomputed().get("nuclides", {}).get(name, {}).get(kind)
+    return None if entry is None else copy.deepcopy(entry)
+
+
+def _frame(entry: dict[str, Any]) -> pd.DataFrame:
+    """The DataFrame of a precomputed entry: built from its rows as the live code builds it
+    (``pd.DataFrame(rows)``), with its ``attrs``."""
+    df = pd.DataFrame(entry["rows"])
+    df.attrs.update(entry["attrs"])
+    return df
+
+
 @dataclass(frozen=True)
 class _Step:
     parent: str
@@ -314,6 +401,10 @@ def decay_chain(nuclide: str, *, stop_half_life_s: float = DEFAULT_STOP_HALF_LIF
     ['Ac-225', 'Fr-221', 'alpha']
     """
     name = normalize_nuclide(nuclide)
+    if float(stop_half_life_s) == DEFAULT_STOP_HALF_LIFE_S:
+        pre = precomputed(name, "decay_chain")
+        if pre is not None:
+            return _frame(pre)
     rd = _rd()
     steps, _, terminal = _chain(name, float(stop_half_life_s))
     table = _nuclide_table()
@@ -572,6 +663,11 @@ def daughter_fate(nuclide: str, chelator: str | None = None, scenario: str = "in
     4.0
     """
     name = normalize_nuclide(nuclide)
+    if (chelator is None and scenario == "internalized" and beta_release is None and not params
+            and float(stop_half_life_s) == DEFAULT_STOP_HALF_LIFE_S):
+        pre = precomputed(name, "daughter_fate")
+        if pre is not None:
+            return _frame(pre)
     p = _scenario_params(scenario, params)
     chel_name, chel_class = _chelator_class(chelator)
     rd = _rd()

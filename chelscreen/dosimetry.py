@@ -539,6 +539,12 @@ def activities(radionuclide: str, times_h, chelator: str | None = None, *,
                       as_index=False).sum()
 
 
+#: chelator classes whose :func:`daughter_dose_summary` (human preset) ``nuclide_terms.json``
+#: holds, and a chelator of each (``None``: no chelator named; DOTA for the DOTA-type class)
+DOSE_SUMMARY_CLASSES: dict[str, str | None] = {
+    "none": None, "DOTA-type": "OC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1"}
+
+
 @cache
 def daughter_dose_summary(radionuclide: str, chelator: str | None = None,
                           preset: str = "human") -> dict[str, float]:
@@ -558,6 +564,14 @@ def daughter_dose_summary(radionuclide: str, chelator: str | None = None,
     >>> 0 <= s["released_offtarget_frac"] <= 1
     True
     """
+    from chelscreen import decay
+
+    if preset == "human":  # precomputed per chelator class (the only way the chelator enters)
+        name = decay.normalize_nuclide(radionuclide)
+        cls = "none" if chelator is None else _chelator_class(chelator)[1]
+        pre = decay.precomputed(name, "dose_summary") if cls in DOSE_SUMMARY_CLASSES else None
+        if pre is not None and cls in pre:
+            return pre[cls]
     d = dose(radionuclide, chelator, preset=preset, n_samples=0)
     total = float(d["alpha_energy_J_per_MBq"].sum())
     rel = d[(d["form"] == "released") & (d["organ"] != "tumor")]

@@ -334,7 +334,7 @@ def known_nuclide(nuclide: str) -> bool:
 
     Uses the bundled ``nuclides.csv`` first and radioactivedecay (if installed) otherwise.
     """
-    if nuclide in _bundled_nuclides():
+    if nuclide in _bundled_nuclides() or nuclide in _precomputed_canonical():
         return True
     try:
         import radioactivedecay as rd
@@ -352,6 +352,15 @@ def known_nuclide(nuclide: str) -> bool:
 def _bundled_nuclides() -> frozenset[str]:
     with (data_dir() / "nuclides.csv").open(newline="", encoding="utf-8") as fh:
         return frozenset(r["nuclide"] for r in csv.DictReader(fh))
+
+
+def _precomputed_canonical() -> frozenset[str]:
+    """Names radioactivedecay's parser reads as themselves, in its ICRP-107 data, as recorded
+    by ``chelscreen/data/build_nuclide_terms.py`` (the radionuclides of the bundled labeling
+    and evidence tables; used only while ``nuclide_terms.json`` is current)."""
+    from chelscreen.decay import precomputed_canonical
+
+    return precomputed_canonical()
 
 
 def _nuclide(sym: str, mass: str, iso: str | None, original: str) -> str:
@@ -428,7 +437,7 @@ def _split_nuclide(text: str) -> tuple[str, str] | None:
     # a canonical name of a bundled nuclide ('Ac-225', 'Tc-99m') is its own reading: the
     # parser below returns it unchanged, so a screen's workers need not import it
     canonical = _RE_CANONICAL.fullmatch(text)
-    if canonical and text in _bundled_nuclides():
+    if canonical and (text in _bundled_nuclides() or text in _precomputed_canonical()):
         return _nuclide(*canonical.groups(), original), rest
     # imported only for a nuclide text: radioactivedecay imports sympy (~1 CPU-s), which an
     # ion such as 'Ac3+' or a plain 'Lu' never needs

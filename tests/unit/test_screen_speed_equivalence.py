@@ -243,3 +243,57 @@ def test_ligand_keys_counts_and_fingerprints_read_the_shared_mol(monkeypatch):
     assert parses == []  # every SMILES was parsed once, by mol_of_smiles
     for f in cached:
         f.cache_clear()
+
+
+_SCREEN_RUN = """
+import json, sys
+import chelscreen
+from chelscreen import decay
+decay.USE_PRECOMPUTED = {use!r}
+smi = {smiles!r}
+chelscreen.screen(smi, None, out={out!r}, progress=False, load=False)
+print(json.dumps(sorted(m for m in ("radioactivedecay", "sympy") if m in sys.modules)))
+"""
+
+
+def test_screen_outputs_with_precomputed_decay_terms_equal_the_live_ones(tmp_path):
+    """A screen (therapy set, report on) that reads the precomputed decay terms
+    (``chelscreen/data/nuclide_terms.json``: daughter terms, half-lives, nuclide names, the
+    report's chains and dose sentences) writes the same results.parquet (column by column,
+    dtypes, row order), results.csv and top.sdf byte for byte, and report.html but for its
+    time stamp, as the same screen with every decay term computed live by radioactivedecay
+    (the code before), and imports neither radioactivedecay nor sympy."""
+    import json
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    smiles = ["OC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1",  # DOTA: DOTA-type dose class
+              "OC(=O)CN1CCN(CC(=O)O)CCN(CC(=O)O)CC1",
+              "OC(=O)c1cccc(CN2CCOCCOCCN(Cc3cccc(C(=O)O)n3)CCOCCOCC2)n1",
+              "OC(=O)CN(CC(=O)O)CCN(CC(=O)O)CC(=O)O",
+              "OC(=O)CN1CCN(CC(=O)NCCCC(=O)NCC(=O)O)CCN(CC(=O)O)CCN(CC(=O)O)CC1", "not a smiles"]
+    imported = {}
+    for use in (True, False):
+        out = tmp_path / f"precomputed-{use}"
+        res = subprocess.run([sys.executable, "-c", _SCREEN_RUN.format(
+            use=use, smiles=smiles, out=str(out))], capture_output=True, text=True, cwd=root,
+            timeout=900)
+        assert res.returncode == 0, res.stderr[-3000:]
+        imported[use] = json.loads(res.stdout.strip().splitlines()[-1])
+    a, b = tmp_path / "precomputed-True", tmp_path / "precomputed-False"
+    pa, pb = pd.read_parquet(a / "results.parquet"), pd.read_parquet(b / "results.parquet")
+    assert list(pa.columns) == list(pb.columns) and (pa.dtypes == pb.dtypes).all()
+    assert [c for c in pa.columns if not pa[c].equals(pb[c])] == []
+    for name in ("results.csv", "top.sdf"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+    def html(p):
+        return re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?( UTC)?", "<time>",
+                      (p / "report.html").read_text())
+
+    assert html(a) == html(b)
+    assert "radioactivedecay" in imported[False]  # the live run did compute them
+    assert imported[True] == []

@@ -130,6 +130,9 @@ EXPERIMENTS.update({
     "neighbour blend": {**_SHIP, "neighbours": "blend"},
     # the estimator's defaults at shipping capacity (the same as "monotone slow 600")
     "current defaults": {**_SHIP},
+    # round of 2026-12-05: linear-free-energy base a_M + b_M * s(ligand)
+    "lfer factor": {**_SHIP, "lfer_factor": True},
+    "neighbour blend + lfer factor": {**_SHIP, "neighbours": "blend", "lfer_factor": True},
 })
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 #: how the inner hold-out is drawn (part of the fold-cache key). The unshuffled GroupKFold(4)
@@ -186,6 +189,29 @@ def rule_verdict(reference: dict, candidate: dict, literature_tolerance: float =
                f"{literature_tolerance:+.2f})")]
     met = all(ok for ok, _ in checks)
     return met, "; ".join(("ok: " if ok else "FAILS: ") + t for ok, t in checks)
+
+
+def tail_rule_verdict(reference: dict, candidate: dict) -> tuple[bool, str]:
+    """The rule written before the 2026-12-05 strong-tail run (EXPERIMENTS.md): ship the
+    candidate if its mean inner MAE and mean radiometal MAE are lower than the reference's,
+    its mean log K > 20 bias is smaller in magnitude, its mean one-anchor MAE is not higher by
+    more than 0.01 and its mean literature MAE not higher by more than 0.05."""
+    d = {f: candidate[f] - reference[f] for f in
+         ("MAE", "radiometal MAE", "one-anchor MAE", "literature MAE")}
+    b0, b1 = abs(reference[">20 bias"]), abs(candidate[">20 bias"])
+    checks = [(d["MAE"] < 0, f"MAE {d['MAE']:+.3f}"),
+              (d["radiometal MAE"] < 0, f"radiometal MAE {d['radiometal MAE']:+.3f}"),
+              (b1 < b0, f"|>20 bias| {b0:.2f} -> {b1:.2f}"),
+              (d["one-anchor MAE"] <= 0.01, f"one-anchor MAE {d['one-anchor MAE']:+.3f} "
+                                             "(allowed <= +0.01)"),
+              (d["literature MAE"] <= 0.05, f"literature MAE {d['literature MAE']:+.3f} "
+                                             "(allowed <= +0.05)")]
+    met = all(ok for ok, _ in checks)
+    return met, "; ".join(("ok: " if ok else "FAILS: ") + t for ok, t in checks)
+
+
+#: the pre-registered rules ``--rule`` chooses from
+RULES = {"blend": rule_verdict, "tail": tail_rule_verdict}
 
 
 def metrics(y, p, metal=None) -> dict:
@@ -459,7 +485,7 @@ def inner_only(args, X, y, groups, prot, lig, ions, outer_fold: int) -> dict:
     return res
 
 
-def inner_summary(splits: dict[int, dict], candidates: list[str]) -> dict:
+def inner_summary(splits: dict[int, dict], candidates: list[str], rule: str = "blend") -> dict:
     """Mean of each variant's :func:`split_figures` over the inner splits, and the
     pre-registered rule (:func:`rule_verdict`) of every variant against the first one."""
     per = {name: [split_figures(res[name]) for res in splits.values()] for name in candidates}
@@ -475,8 +501,8 @@ def inner_summary(splits: dict[int, dict], candidates: list[str]) -> dict:
     verdicts = {}
     ref = candidates[0]
     for name in candidates[1:]:
-        met, why = rule_verdict(mean[ref], mean[name])
-        verdicts[name] = {"met": met, "against": ref, "reason": why}
+        met, why = RULES[rule](mean[ref], mean[name])
+        verdicts[name] = {"met": met, "against": ref, "rule": rule, "reason": why}
         print(f"rule, '{name}' against '{ref}': {'MET' if met else 'NOT MET'} ({why})")
     return {"splits": {str(k + 1): {name: split_figures(res[name]) for name in candidates}
                        for k, res in splits.items()},
@@ -518,6 +544,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--inner-seed", type=int, default=None,
                     help="--inner-only: shuffle seed of the inner split is INNER_SEED + outer "
                          "fold (default: the outer fold, the splits of the earlier rounds)")
+    ap.add_argument("--rule", choices=sorted(RULES), default="blend",
+                    help="--inner-only with several folds: the pre-registered rule applied to "
+                         "each candidate against the first (EXPERIMENTS.md, 2026-12-05)")
     ap.add_argument("--inner-json", default=None,
                     help="--inner-only with several folds: write the per-split and mean figures "
                          "and the rule verdicts as JSON here")
@@ -565,7 +594,7 @@ def main(argv: list[str] | None = None) -> dict:
             splits[k] = inner_only(args, X, y, groups, prot, lig, ions, outer_fold=k)
         if len(splits) == 1:
             return splits[args.outer_folds[0]]
-        summary = inner_summary(splits, args.candidates)
+        summary = inner_summary(splits, args.candidates, rule=args.rule)
         summary["inner_seed"] = args.inner_seed
         summary["load_average"] = os.getloadavg()
         summary["cpu_s"] = time.process_time() - cpu0

@@ -122,3 +122,16 @@ def test_inner_only_over_several_folds_reports_means_and_the_rule(tmp_path):
     import json
 
     assert json.loads(out.read_text())["rule"]["mean map"]["met"] == res["rule"]["mean map"]["met"]
+
+
+def test_tail_rule_verdict_needs_mae_radiometals_and_less_tail_bias():
+    bench = _bench()
+    ref = {"MAE": 1.15, "radiometal MAE": 1.30, ">20 bias": -1.0, "one-anchor MAE": 0.86,
+           "literature MAE": 2.50}
+    ok = {"MAE": 1.14, "radiometal MAE": 1.29, ">20 bias": -0.8, "one-anchor MAE": 0.865,
+          "literature MAE": 2.54}
+    assert bench.tail_rule_verdict(ref, ok)[0]
+    assert not bench.tail_rule_verdict(ref, {**ok, ">20 bias": 1.1})[0]  # overshoot counts
+    assert not bench.tail_rule_verdict(ref, {**ok, "radiometal MAE": 1.30})[0]
+    assert not bench.tail_rule_verdict(ref, {**ok, "one-anchor MAE": 0.875})[0]
+    assert bench.RULES["blend"] is bench.rule_verdict

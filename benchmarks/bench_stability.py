@@ -133,6 +133,7 @@ EXPERIMENTS.update({
     # round of 2026-12-05: linear-free-energy base a_M + b_M * s(ligand)
     "lfer factor": {**_SHIP, "lfer_factor": True},
     "neighbour blend + lfer factor": {**_SHIP, "neighbours": "blend", "lfer_factor": True},
+    "lfer trees": {**_SHIP, "lfer_factor": "trees"},
 })
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 #: how the inner hold-out is drawn (part of the fold-cache key). The unshuffled GroupKFold(4)

@@ -205,15 +205,16 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     extra_interactions : bool or "linear"
         Add the donor-type × ion interaction terms of :func:`chelscreen.model.features.
         pair_features` ``extra`` (``"linear"``: also to the linear base).
-    lfer_factor : bool
+    lfer_factor : bool or "trees"
         Linear-free-energy base: the training rows are factored as log K(L, M) ≈ a_M + b_M·s_L
         (one strength s per ligand, an intercept and a slope per metal; :func:`lfer_factors`),
         a ligand-level boosted model predicts s from structure (out-of-fold for the training
         ligands, like the basicity sub-models, and kept among them under ``"lfer_s"``), and
         ``lfer_pred`` = a_M + b_M·ŝ enters the linear base and the monotone trees. A strong
         metal then spreads a strong ligand's estimate by its own slope instead of each
-        (ligand, metal) row being shrunk on its own. Off by default (models/stability/
-        EXPERIMENTS.md, 2026-12-05).
+        (ligand, metal) row being shrunk on its own. ``"trees"``: the same columns for the
+        monotone trees only, not in the linear base. Off by default (models/stability/
+        EXPERIMENTS.md, 2026-12-05: worse on new inner splits).
     neighbours : bool or "linear" or "blend"
         Add the measured log K of the most similar training ligands with the same metal
         (:mod:`chelscreen.model.neighbours`; ``"linear"``: ``nn_logK_x_sim`` and ``nn_sim``
@@ -268,7 +269,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         loss: str = "squared_error",
         extra_interactions: bool | str = False,
         neighbours: bool | str = False,
-        lfer_factor: bool = False,
+        lfer_factor: bool | str = False,
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -672,7 +673,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                  if getattr(self, "extra_interactions", False) == "linear" else [])
         if getattr(self, "neighbours", False) == "linear":
             extra = extra + ["nn_logK_x_sim", "nn_sim"]
-        names = [c for c in LINEAR_FEATURES + extra if c in self.feature_names_]
+        names = [c for c in LINEAR_FEATURES + extra if c in self.feature_names_
+                 and not (c in LFER_COLUMNS and getattr(self, "lfer_factor", False) == "trees")]
         idx = [self.feature_names_.index(c) for c in names]
         A = Xm[:, idx].astype(float)
         fill = np.zeros(A.shape[1])

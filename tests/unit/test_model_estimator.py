@@ -433,3 +433,9 @@ def test_lfer_factor_is_off_by_default_and_adds_a_saved_strength_base(tiny, tmp_
     assert np.mean(np.abs(p - y)) < 1.5
     model_io.save(lf, tmp_path / "lfer")
     assert np.allclose(model_io.load(tmp_path / "lfer").predict(X), p)
+    # "trees": the same columns for the trees, the linear base without them
+    lt = StabilityModel(lfer_factor="trees", **kw).fit(X, y, protonation=pd.DataFrame())
+    assert set(LFER_COLUMNS) <= set(lt.feature_names_)
+    assert lt.linear_["features"] == plain.linear_["features"]
+    model_io.save(lt, tmp_path / "lfer_trees")
+    assert np.allclose(model_io.load(tmp_path / "lfer_trees").predict(X), lt.predict(X))

@@ -29,6 +29,10 @@ outer training set and scores it on the inner hold-out only -- the outer folds s
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_stability.py --inner-only \
         --candidates "linear base,trees only" --outer-fold 0 --inner-iter 100
+
+``--outer-fold 0,1,2,3,4`` scores the inner splits of several outer folds in turn and prints the
+mean over the splits and :func:`rule_verdict` of every candidate against the first;
+``--inner-seed BASE`` draws new inner splits (shuffle seed BASE + outer fold).
 """
 
 from __future__ import annotations
@@ -124,6 +128,12 @@ EXPERIMENTS.update({
     "stretch 0.2": {**_SHIP, "target_stretch": 0.2},
     # the mean of the boosted residual with and without the neighbour columns
     "neighbour blend": {**_SHIP, "neighbours": "blend"},
+    # the estimator's defaults at shipping capacity (the same as "monotone slow 600")
+    "current defaults": {**_SHIP},
+    # round of 2026-12-05: linear-free-energy base a_M + b_M * s(ligand)
+    "lfer factor": {**_SHIP, "lfer_factor": True},
+    "neighbour blend + lfer factor": {**_SHIP, "neighbours": "blend", "lfer_factor": True},
+    "lfer trees": {**_SHIP, "lfer_factor": "trees"},
 })
 EVAL_SOURCES = ("NIST_SRD46", "literature")
 #: how the inner hold-out is drawn (part of the fold-cache key). The unshuffled GroupKFold(4)
@@ -143,6 +153,66 @@ def inner_split(tr: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int
     inner_tr, inner_te = next(GroupKFold(4, shuffle=True, random_state=seed).split(
         tr, y[tr], groups[tr]))
     return tr[inner_tr], tr[inner_te]
+
+
+def inner_seed(outer_fold: int, base: int | None) -> int:
+    """Shuffle seed of the inner split of ``outer_fold``: the outer fold itself (the splits of
+    every earlier round) or, with ``--inner-seed BASE``, ``BASE + outer_fold`` (new splits)."""
+    return outer_fold if base is None else base + outer_fold
+
+
+#: figures compared by the pre-registered rule (means over the inner splits)
+RULE_FIGURES = ("MAE", "one-anchor MAE", "literature MAE")
+
+
+def split_figures(r: dict) -> dict:
+    """The figures one inner split gives a variant: MAE, one-anchor MAE (the shipped, capped
+    residual transfer), literature MAE, and the secondary ones of the tables."""
+    return {"MAE": r["all"]["MAE"], "RMSE": r["all"]["RMSE"],
+            "Spearman": r["all"]["Spearman"], "radiometal MAE": r["radio"]["MAE"],
+            ">20 bias": r[">20"].get("bias", float("nan")),
+            ">20 MAE": r[">20"].get("MAE", float("nan")),
+            "literature MAE": r["literature"].get("MAE", float("nan")),
+            "one-anchor MAE": r["anchored"]["capped"].get("MAE", float("nan"))}
+
+
+def rule_verdict(reference: dict, candidate: dict, literature_tolerance: float = 0.05
+                 ) -> tuple[bool, str]:
+    """The rule written before the 2026-12-05 run (EXPERIMENTS.md): ship the candidate if its
+    mean inner MAE and mean inner one-anchor MAE are both lower than the reference's and its
+    mean inner literature MAE is not higher by more than ``literature_tolerance``. Takes the
+    mean figures (:func:`split_figures`, averaged over splits); returns (met, reason)."""
+    d = {f: candidate[f] - reference[f] for f in RULE_FIGURES}
+    checks = [(d["MAE"] < 0, f"MAE {d['MAE']:+.3f}"),
+              (d["one-anchor MAE"] < 0, f"one-anchor MAE {d['one-anchor MAE']:+.3f}"),
+              (d["literature MAE"] <= literature_tolerance,
+               f"literature MAE {d['literature MAE']:+.3f} (allowed <= "
+               f"{literature_tolerance:+.2f})")]
+    met = all(ok for ok, _ in checks)
+    return met, "; ".join(("ok: " if ok else "FAILS: ") + t for ok, t in checks)
+
+
+def tail_rule_verdict(reference: dict, candidate: dict) -> tuple[bool, str]:
+    """The rule written before the 2026-12-05 strong-tail run (EXPERIMENTS.md): ship the
+    candidate if its mean inner MAE and mean radiometal MAE are lower than the reference's,
+    its mean log K > 20 bias is smaller in magnitude, its mean one-anchor MAE is not higher by
+    more than 0.01 and its mean literature MAE not higher by more than 0.05."""
+    d = {f: candidate[f] - reference[f] for f in
+         ("MAE", "radiometal MAE", "one-anchor MAE", "literature MAE")}
+    b0, b1 = abs(reference[">20 bias"]), abs(candidate[">20 bias"])
+    checks = [(d["MAE"] < 0, f"MAE {d['MAE']:+.3f}"),
+              (d["radiometal MAE"] < 0, f"radiometal MAE {d['radiometal MAE']:+.3f}"),
+              (b1 < b0, f"|>20 bias| {b0:.2f} -> {b1:.2f}"),
+              (d["one-anchor MAE"] <= 0.01, f"one-anchor MAE {d['one-anchor MAE']:+.3f} "
+                                             "(allowed <= +0.01)"),
+              (d["literature MAE"] <= 0.05, f"literature MAE {d['literature MAE']:+.3f} "
+                                             "(allowed <= +0.05)")]
+    met = all(ok for ok, _ in checks)
+    return met, "; ".join(("ok: " if ok else "FAILS: ") + t for ok, t in checks)
+
+
+#: the pre-registered rules ``--rule`` chooses from
+RULES = {"blend": rule_verdict, "tail": tail_rule_verdict}
 
 
 def metrics(y, p, metal=None) -> dict:
@@ -335,18 +405,19 @@ def run_fold(k, tr, te, X, y, groups, prot, lig, ions, args) -> dict:
     }
 
 
-def inner_only(args, X, y, groups, prot, lig, ions) -> dict:
-    """Score candidates on the inner hold-out of outer fold ``args.outer_fold`` (no outer data)."""
+def inner_only(args, X, y, groups, prot, lig, ions, outer_fold: int) -> dict:
+    """Score candidates on the inner hold-out of outer fold ``outer_fold`` (no outer data)."""
     from sklearn.model_selection import GroupKFold
 
-    tr, _te = list(GroupKFold(args.folds).split(X, y, groups))[args.outer_fold]
-    itr, ite = inner_split(tr, y, groups, seed=args.outer_fold)
+    tr, _te = list(GroupKFold(args.folds).split(X, y, groups))[outer_fold]
+    seed = inner_seed(outer_fold, args.inner_seed)
+    itr, ite = inner_split(tr, y, groups, seed=seed)
     ev = args.eval_mask[ite]
     yv = y[ite][ev]
     mv = X["metal"].to_numpy(dtype=object)[ite][ev]
     src = args.source[ite][ev]
-    print(f"inner split of outer fold {args.outer_fold + 1}: {len(itr)} train / {len(ite)} "
-          f"hold-out rows ({int(ev.sum())} NIST/literature)", flush=True)
+    print(f"inner split of outer fold {outer_fold + 1} (shuffle seed {seed}): {len(itr)} train "
+          f"/ {len(ite)} hold-out rows ({int(ev.sum())} NIST/literature)", flush=True)
     print("| variant | MAE | RMSE | Spearman | radiometal MAE | 15-20 bias | >20 bias | >20 MAE "
           "| literature MAE | literature bias | fit s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -409,8 +480,34 @@ def inner_only(args, X, y, groups, prot, lig, ions) -> dict:
         f"{name}: " + ", ".join(f"{g} {c:.2f}" for g, c in r["coverage90"].items())
         for name, r in res.items()))
     if args.inner_dump:
-        dump.to_csv(args.inner_dump, index=False)
+        path = (args.inner_dump if len(args.outer_folds) == 1
+                else str(Path(args.inner_dump).with_suffix(f".fold{outer_fold + 1}.csv")))
+        dump.to_csv(path, index=False)
     return res
+
+
+def inner_summary(splits: dict[int, dict], candidates: list[str], rule: str = "blend") -> dict:
+    """Mean of each variant's :func:`split_figures` over the inner splits, and the
+    pre-registered rule (:func:`rule_verdict`) of every variant against the first one."""
+    per = {name: [split_figures(res[name]) for res in splits.values()] for name in candidates}
+    mean = {name: {f: float(np.mean([r[f] for r in rows])) for f in rows[0]}
+            for name, rows in per.items()}
+    cols = list(next(iter(mean.values())))
+    print(f"\nmean over the inner splits of outer folds "
+          f"{', '.join(str(k + 1) for k in splits)} (unweighted, one value per split):")
+    print("| variant | " + " | ".join(cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for name, m in mean.items():
+        print(f"| {name} | " + " | ".join(f"{m[c]:.3f}" for c in cols) + " |")
+    verdicts = {}
+    ref = candidates[0]
+    for name in candidates[1:]:
+        met, why = RULES[rule](mean[ref], mean[name])
+        verdicts[name] = {"met": met, "against": ref, "rule": rule, "reason": why}
+        print(f"rule, '{name}' against '{ref}': {'MET' if met else 'NOT MET'} ({why})")
+    return {"splits": {str(k + 1): {name: split_figures(res[name]) for name in candidates}
+                       for k, res in splits.items()},
+            "mean": mean, "rule": verdicts}
 
 
 def fmt_row(name: str, m: dict) -> str:
@@ -441,7 +538,19 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--inner-only", action="store_true",
                     help="fast development loop: score --candidates (and EXPERIMENTS) on the inner "
                          "hold-out of one outer training set; no outer figures")
-    ap.add_argument("--outer-fold", type=int, default=0, help="outer fold for --inner-only")
+    ap.add_argument("--outer-fold", default="0",
+                    help="outer fold(s) for --inner-only, 0-based, comma-separated; with more "
+                         "than one the mean over the splits and the rule of each variant against "
+                         "the first candidate are printed")
+    ap.add_argument("--inner-seed", type=int, default=None,
+                    help="--inner-only: shuffle seed of the inner split is INNER_SEED + outer "
+                         "fold (default: the outer fold, the splits of the earlier rounds)")
+    ap.add_argument("--rule", choices=sorted(RULES), default="blend",
+                    help="--inner-only with several folds: the pre-registered rule applied to "
+                         "each candidate against the first (EXPERIMENTS.md, 2026-12-05)")
+    ap.add_argument("--inner-json", default=None,
+                    help="--inner-only with several folds: write the per-split and mean figures "
+                         "and the rule verdicts as JSON here")
     ap.add_argument("--inner-iter", type=int, default=100,
                     help="boosting iterations for --inner-only (learning rate 0.3)")
     ap.add_argument("--inner-calib", type=int, default=2,
@@ -480,7 +589,19 @@ def main(argv: list[str] | None = None) -> dict:
     args.eval_mask = np.isin(args.source, EVAL_SOURCES)
     lig = _ligand_cache(list(dict.fromkeys(list(t["smiles"]) + list(prot["smiles"]))))
     if args.inner_only:
-        return inner_only(args, X, y, groups, prot, lig, ions)
+        args.outer_folds = [int(k) for k in str(args.outer_fold).split(",")]
+        splits = {}
+        for k in args.outer_folds:
+            splits[k] = inner_only(args, X, y, groups, prot, lig, ions, outer_fold=k)
+        if len(splits) == 1:
+            return splits[args.outer_folds[0]]
+        summary = inner_summary(splits, args.candidates, rule=args.rule)
+        summary["inner_seed"] = args.inner_seed
+        summary["load_average"] = os.getloadavg()
+        summary["cpu_s"] = time.process_time() - cpu0
+        if args.inner_json:
+            Path(args.inner_json).write_text(json.dumps(summary, indent=1, default=float))
+        return summary
     args.Xb = baseline_matrix(t["smiles"].to_numpy(dtype=object), metal,
                               t["ionic_strength"].to_numpy(float))
     from chelscreen.model.estimator import StabilityModel

@@ -55,6 +55,7 @@ LINEAR_FEATURES = [
     "hydrox_x_z2r", "phos_x_z", "macro_x_r", "pyr_x_ie", "davies", "n_donors", "cu_n_donors",
     "n_chelating_donors", "z2_over_r", "charge", "charge_full_deprot", "basicity_x_z2r",
     "basicity_x_z", "basicity_x_aff", "basicity_x_edta",
+    "lfer_pred",  # only with ``lfer_factor`` (absent otherwise)
 ]
 #: features along which log K may only rise (``monotone=True``): the metal's measured affinity
 #: for the reference ligands, its products with the ligand's donor count and basicity, and the
@@ -64,7 +65,13 @@ MONOTONE_FEATURES = [
     "mref_edta", "mref_affinity", "mref_aff_x_donors", "mref_edta_x_carbox_amine",
     "basicity_x_aff", "basicity_x_edta", "pred_logKH_sum",
     "nn_logK", "nn_logK_k", "nn_logK_x_sim",
+    "lfer_pred",
 ]
+#: pair columns of ``lfer_factor``: the metal's intercept and slope, and a + b·ŝ(ligand)
+LFER_COLUMNS = ["lfer_a", "lfer_b", "lfer_pred"]
+#: key of the ligand-strength sub-model among the ligand-level sub-models
+#: (``basicity_models_``; its prediction is the ligand column ``pred_lfer_s``)
+LFER_TARGET = "lfer_s"
 #: metal groups with their own calibrated interval width
 METAL_GROUP_ORDER = ["alkali", "alkaline earth", "3d/4d/5d M2+", "M3+ d/p block",
                      "lanthanide/Y/Sc", "actinide", "M4+", "soft p block", "other"]
@@ -198,6 +205,16 @@ class StabilityModel(RegressorMixin, BaseEstimator):
     extra_interactions : bool or "linear"
         Add the donor-type × ion interaction terms of :func:`chelscreen.model.features.
         pair_features` ``extra`` (``"linear"``: also to the linear base).
+    lfer_factor : bool or "trees"
+        Linear-free-energy base: the training rows are factored as log K(L, M) ≈ a_M + b_M·s_L
+        (one strength s per ligand, an intercept and a slope per metal; :func:`lfer_factors`),
+        a ligand-level boosted model predicts s from structure (out-of-fold for the training
+        ligands, like the basicity sub-models, and kept among them under ``"lfer_s"``), and
+        ``lfer_pred`` = a_M + b_M·ŝ enters the linear base and the monotone trees. A strong
+        metal then spreads a strong ligand's estimate by its own slope instead of each
+        (ligand, metal) row being shrunk on its own. ``"trees"``: the same columns for the
+        monotone trees only, not in the linear base. Off by default (models/stability/
+        EXPERIMENTS.md, 2026-12-05: worse on new inner splits).
     neighbours : bool or "linear" or "blend"
         Add the measured log K of the most similar training ligands with the same metal
         (:mod:`chelscreen.model.neighbours`; ``"linear"``: ``nn_logK_x_sim`` and ``nn_sim``
@@ -252,6 +269,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         loss: str = "squared_error",
         extra_interactions: bool | str = False,
         neighbours: bool | str = False,
+        lfer_factor: bool | str = False,
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -280,6 +298,7 @@ class StabilityModel(RegressorMixin, BaseEstimator):
         self.loss = loss
         self.extra_interactions = extra_interactions
         self.neighbours = neighbours
+        self.lfer_factor = lfer_factor
 
     # ------------------------------------------------------------------ featurization
     def _ligand_frame(self, smiles: list[str]) -> pd.DataFrame:
@@ -366,6 +385,14 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             skel_of = {**skel_of, **{s: _features.skeleton_key(s) or s for s in new}}
         return pool.features(smiles, metal, fp_of, skel_of)
 
+    def _lfer_frame(self, lig: pd.DataFrame, metal: np.ndarray) -> pd.DataFrame:
+        """``lfer_factor`` columns of row-aligned ligand features and metals: the metal's
+        intercept a and slope b (NaN for a metal without training rows) and a + b·ŝ."""
+        ab = pd.DataFrame(self.lfer_metal_, index=["a", "b"]).T.reindex(list(metal))
+        a, b = ab["a"].to_numpy(float), ab["b"].to_numpy(float)
+        sh = lig.get("pred_" + LFER_TARGET, pd.Series(np.nan, index=lig.index)).to_numpy(float)
+        return pd.DataFrame({"lfer_a": a, "lfer_b": b, "lfer_pred": a + b * sh})
+
     def _assemble(self, lig, smiles, metal, ionic, valid) -> Featurized:
         n = len(smiles)
         Xm = np.full((n, len(self.feature_names_)), np.nan, dtype=np.float32)
@@ -382,6 +409,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             if getattr(self, "neighbour_pool_", None) is not None:
                 nn = self._neighbour_frame(smiles[valid], metal[valid])
                 F = pd.concat([F, nn], axis=1)
+            if getattr(self, "lfer_metal_", None):
+                F = pd.concat([F, self._lfer_frame(lr, metal[valid])], axis=1)
             Xm[valid] = F.reindex(columns=self.feature_names_).to_numpy(np.float32)
         return Featurized(Xm, smiles, metal, valid)
 
@@ -477,6 +506,9 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                 oof_map = pd.Series(oof, index=prot["smiles"].to_numpy())
                 col[in_train] = oof_map.reindex(lig.index[in_train]).to_numpy()
                 lig[f"pred_{target}"] = col
+        self.lfer_metal_ = {}
+        if self.lfer_factor:
+            self._fit_lfer(lig, std, metal, y)
         ionic = _ionic(X)
         # metal chemistry fingerprint: log K1 with small reference ligands, training rows only
         self.metal_reference_logK_ = _features.metal_reference_table(std, metal, y)
@@ -490,6 +522,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
             extra=bool(self.extra_interactions),
         )
         self.feature_names_ = list(probe.columns)
+        if self.lfer_metal_:
+            self.feature_names_ += LFER_COLUMNS
         fps = _domain.fingerprints(uniq)
         fp_of = dict(zip(uniq, fps))
         self.neighbour_pool_ = None
@@ -588,6 +622,32 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                                             if k in ("rho0", "ell", "tau")})
         return self
 
+    def _fit_lfer(self, lig: pd.DataFrame, std: np.ndarray, metal: np.ndarray,
+                  y: np.ndarray) -> None:
+        """``lfer_factor``: factor the rows (:func:`lfer_factors`), fit the ligand-strength
+        sub-model on the ligand columns and put its estimate in ``lig["pred_lfer_s"]``:
+        out-of-fold (3 skeleton-grouped folds) for the training ligands, so the main model
+        learns from the kind of estimate a new ligand gets."""
+        from sklearn.model_selection import GroupKFold
+
+        a, b, s = lfer_factors(std, metal, y)
+        self.lfer_metal_ = {str(m): [float(a[m]), float(b[m])] for m in a}
+        names = list(lig.index)
+        target = np.array([s[n] for n in names])
+        nrows = pd.Series(std).value_counts().reindex(names).to_numpy(float)
+        w = np.minimum(nrows, 5.0)
+        Xl = lig[self.ligand_columns_].to_numpy(float)
+        kw = dict(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=10,
+                  random_state=self.random_state)
+        skel = np.array([_features.skeleton_key(n) or n for n in names], dtype=object)
+        oof = np.full(len(names), np.nan)
+        if len(set(skel)) >= 3:
+            for tr, te in GroupKFold(3).split(Xl, target, skel):
+                oof[te] = _fit_safe(_hgb(**kw), Xl[tr], target[tr], w[tr]).predict(Xl[te])
+        full = _fit_safe(_hgb(**kw), Xl, target, w)
+        self.basicity_models_[LFER_TARGET] = full
+        lig["pred_" + LFER_TARGET] = np.where(np.isfinite(oof), oof, full.predict(Xl))
+
     def _weights(self, y: np.ndarray, metal: np.ndarray) -> np.ndarray | None:
         """Boosting sample weights: strong chelators (``strong_weight``) and rare ions
         (``metal_weight``); None when both are off."""
@@ -613,7 +673,8 @@ class StabilityModel(RegressorMixin, BaseEstimator):
                  if getattr(self, "extra_interactions", False) == "linear" else [])
         if getattr(self, "neighbours", False) == "linear":
             extra = extra + ["nn_logK_x_sim", "nn_sim"]
-        names = [c for c in LINEAR_FEATURES + extra if c in self.feature_names_]
+        names = [c for c in LINEAR_FEATURES + extra if c in self.feature_names_
+                 and not (c in LFER_COLUMNS and getattr(self, "lfer_factor", False) == "trees")]
         idx = [self.feature_names_.index(c) for c in names]
         A = Xm[:, idx].astype(float)
         fill = np.zeros(A.shape[1])
@@ -983,6 +1044,41 @@ def _quantile_map(pred: np.ndarray, y: np.ndarray, knots: int = 41) -> dict:
     keep = np.concatenate([[True], np.diff(xs) > 1e-9])
     return {"x": [float(v) for v in xs[keep]],
             "y": [float(v) for v in np.maximum.accumulate(ys[keep])]}
+
+
+def lfer_factors(smiles, metal, y, n_iter: int = 30, lam_s: float = 1.0, lam_m: float = 5.0
+                 ) -> tuple[dict, dict, dict]:
+    """Rank-one linear-free-energy factorization log K(L, M) ≈ a_M + b_M·s_L.
+
+    Alternating ridge fits: each ligand's strength s_L from its rows (shrunk towards 0 with
+    ``lam_s``; then standardized over the ligands to mean 0, SD 1), each metal's intercept and
+    slope from its rows (both shrunk towards the row-weighted means with ``lam_m``, so an ion
+    with a few rows keeps a typical slope). Returns ``(a, b, s)`` as dicts by metal / ligand.
+    """
+    y = np.asarray(y, float)
+    lig_u, li = np.unique(np.asarray(smiles, dtype=object).astype(str), return_inverse=True)
+    met_u, mi = np.unique(np.asarray(metal, dtype=object).astype(str), return_inverse=True)
+    nm = np.bincount(mi, minlength=len(met_u)).astype(float)
+    a = np.bincount(mi, y, minlength=len(met_u)) / nm
+    b = np.full(len(met_u), float(np.std(y)) or 1.0)
+    s = np.zeros(len(lig_u))
+    for _ in range(n_iter):
+        r = y - a[mi]
+        s = (np.bincount(li, b[mi] * r, minlength=len(lig_u))
+             / (np.bincount(li, b[mi] ** 2, minlength=len(lig_u)) + lam_s))
+        sd = float(np.std(s))
+        s = (s - s.mean()) / (sd if sd > 0 else 1.0)
+        a0, b0 = float(np.average(a, weights=nm)), float(np.average(b, weights=nm))
+        sv = s[li]
+        s1 = np.bincount(mi, sv, minlength=len(met_u))
+        s2 = np.bincount(mi, sv ** 2, minlength=len(met_u)) + lam_m
+        y0 = np.bincount(mi, y, minlength=len(met_u)) + lam_m * a0
+        y1 = np.bincount(mi, sv * y, minlength=len(met_u)) + lam_m * b0
+        s0 = nm + lam_m
+        det = s0 * s2 - s1 ** 2
+        a = (s2 * y0 - s1 * y1) / det
+        b = (s0 * y1 - s1 * y0) / det
+    return (dict(zip(met_u, a)), dict(zip(met_u, b)), dict(zip(lig_u, s)))
 
 
 def _recalibration_map(pred: np.ndarray, y: np.ndarray, kind: str) -> dict:

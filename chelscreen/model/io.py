@@ -112,6 +112,7 @@ def save(model, directory, *, known_pairs: pd.DataFrame | None = None,
         "oof_abs_error": getattr(model, "oof_abs_error_", None),
         "ions": json.loads(model.ions_.to_json(orient="records")),
         "train_smiles": [str(s) for s in model.train_smiles_],
+        "lfer_metal": getattr(model, "lfer_metal_", {}) or {},
         "neighbour_pool": (model.neighbour_pool_.to_state()
                            if getattr(model, "neighbour_pool_", None) is not None else None),
         "sklearn_version": sklearn.__version__,
@@ -263,6 +264,8 @@ def load(path=None):
     model.set_ion_tables()
     model.train_smiles_ = np.array(state["train_smiles"], dtype=object)
     model.train_fps_ = fps
+    model.lfer_metal_ = {str(k): [float(v[0]), float(v[1])]
+                         for k, v in (state.get("lfer_metal") or {}).items()}
     model.neighbour_pool_ = None
     if state.get("neighbour_pool"):
         from chelscreen.model.domain import array_to_fps

@@ -380,3 +380,62 @@ def test_neighbour_blend_averages_a_model_with_and_one_without_the_neighbour_col
     assert not np.allclose(with_nn, without)
     model_io.save(blend, tmp_path / "b")
     assert np.allclose(model_io.load(tmp_path / "b").predict(X), blend.predict(X))
+
+
+def test_lfer_factors_recover_a_rank_one_table():
+    """log K(L, M) = a_M + b_M·s_L + noise: the factorization finds s (up to sign/scale it is
+    standardized, and b > 0 fixes the sign) and the metals' slopes in order."""
+    from chelscreen.model.estimator import lfer_factors
+
+    rng = np.random.default_rng(0)
+    ligs = [f"L{i}" for i in range(120)]
+    mets = {"Ca2+": (4.0, 2.0), "Cu2+": (8.0, 4.0), "Lu3+": (10.0, 6.0), "Na+": (1.0, 0.5)}
+    s_true = dict(zip(ligs, rng.normal(size=len(ligs))))
+    rows = [(L, M) for L in ligs for M in mets if rng.random() < 0.7]
+    sm, mt = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+    y = np.array([mets[M][0] + mets[M][1] * s_true[L] for L, M in rows])
+    y = y + rng.normal(scale=0.2, size=len(y))
+    a, b, s = lfer_factors(sm, mt, y)
+    seen = [L for L in ligs if L in s]
+    if np.corrcoef([s[L] for L in seen], [s_true[L] for L in seen])[0, 1] < 0:
+        b = {k: -v for k, v in b.items()}
+    assert np.corrcoef([s[L] for L in seen], [s_true[L] for L in seen])[0, 1] > 0.98
+    assert b["Na+"] < b["Ca2+"] < b["Cu2+"] < b["Lu3+"]
+    pred = np.array([a[M] + b[M] * s[L] for L, M in rows]) if b["Lu3+"] > 0 else None
+    assert pred is not None and np.mean(np.abs(pred - y)) < 0.4
+
+
+def test_lfer_factor_is_off_by_default_and_adds_a_saved_strength_base(tiny, tmp_path):
+    """``lfer_factor`` (tried 2026-12-05, EXPERIMENTS.md): the ligand-strength sub-model sits
+    with the ligand-level sub-models, ``lfer_pred`` = a_M + b_M·ŝ enters the linear base, and
+    a saved model predicts the same."""
+    from chelscreen.model.estimator import LFER_COLUMNS, LFER_TARGET
+
+    assert StabilityModel().lfer_factor is False
+    X, y = tiny[["smiles", "metal", "ionic_strength"]], tiny["logK"]
+    kw = dict(max_iter=40, min_samples_leaf=3, n_calibration_folds=0)
+    plain = StabilityModel(**kw).fit(X, y, protonation=pd.DataFrame())
+    assert not set(LFER_COLUMNS) & set(plain.feature_names_) and not plain.lfer_metal_
+    lf = StabilityModel(lfer_factor=True, **kw).fit(X, y, protonation=pd.DataFrame())
+    assert set(LFER_COLUMNS) <= set(lf.feature_names_) and LFER_TARGET in lf.basicity_models_
+    assert "lfer_pred" in lf.linear_["features"]
+    feats = lf.featurize(X)
+    i = lf.feature_names_.index
+    a, b = feats.X[:, i("lfer_a")], feats.X[:, i("lfer_b")]
+    sh = feats.X[:, i("pred_lfer_s")]
+    assert np.allclose(feats.X[:, i("lfer_pred")], a + b * sh, atol=1e-4)
+    assert np.isfinite(sh).all() and np.nanstd(sh) > 0
+    # a metal without training rows has no slope: NaN, not a made-up value
+    nan_row = lf.featurize(pd.DataFrame({"smiles": ["OC(=O)CN(CC(=O)O)CC(=O)O"],
+                                         "metal": ["Ac3+"]}))
+    assert np.isnan(nan_row.X[0, i("lfer_b")])
+    p = lf.predict(X)
+    assert np.mean(np.abs(p - y)) < 1.5
+    model_io.save(lf, tmp_path / "lfer")
+    assert np.allclose(model_io.load(tmp_path / "lfer").predict(X), p)
+    # "trees": the same columns for the trees, the linear base without them
+    lt = StabilityModel(lfer_factor="trees", **kw).fit(X, y, protonation=pd.DataFrame())
+    assert set(LFER_COLUMNS) <= set(lt.feature_names_)
+    assert lt.linear_["features"] == plain.linear_["features"]
+    model_io.save(lt, tmp_path / "lfer_trees")
+    assert np.allclose(model_io.load(tmp_path / "lfer_trees").predict(X), lt.predict(X))

@@ -484,10 +484,15 @@ def console_summary(result: pd.DataFrame, top_n: int = 3) -> str:
             lines.append(f"{nuc}: no chelator could be scored")
             continue
         b = s["best"]
-        verdict = ("distinguishable from the runner-up" if s["distinct"] else
-                   f"indistinguishable from {s['n_tied']} other(s): " + ", ".join(b["tied"][:5])
-                   + (" …" if s["n_tied"] > 5 else ""))
         sup = s.get("supported")
+        # the tie list is the nominal #1's; where a supported choice is named, it is one of
+        # those ties and is not listed again as tied with itself
+        others = [c for c in b["tied"] if not (s["no_pick"] and sup and c == sup["chelator"])]
+        verdict = ("distinguishable from the runner-up" if s["distinct"] else
+                   (f"the nominal #1 is also indistinguishable from {len(others)} other(s): "
+                    if s["no_pick"] and sup else
+                    f"indistinguishable from {len(others)} other(s): ")
+                   + ", ".join(others[:5]) + (" …" if len(others) > 5 else ""))
         if s["no_pick"] and sup:
             head = (f"best supported by evidence {sup['chelator']} (evidence: "
                     f"{sup['evidence']}; indistinguishable from the nominal #1 {b['chelator']}, "

@@ -217,6 +217,9 @@ def test_an_evidence_free_tie_names_the_best_supported_chelator():
     assert s["no_pick"] and s["supported"]["chelator"] == "B"
     text = console_summary(rows)
     assert "best supported by evidence B" in text and "nominal #1 A" in text
+    # the supported choice is not listed as indistinguishable from itself
+    assert "the nominal #1 is also indistinguishable from 1 other(s): C" in text
+    assert "other(s): B" not in text and ", B" not in text.split("other(s):", 1)[1]
     rows.loc[2, ["logK_exp", "logK_basis"]] = [float("nan"), "model"]
     assert summary_rows(rows)[0]["supported"] is None
     assert "no defensible pick" in console_summary(rows)
